@@ -1,0 +1,37 @@
+#include "common.hpp"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+
+namespace lorasplit::cli {
+
+void add_param_options(CLI::App* app, ParamSources& sources) {
+  app->add_option("--preset", sources.preset, "built-in parameter set (see 'lorasplit presets')")
+      ->capture_default_str();
+  app->add_option("--config", sources.config, "TOML file of parameters, applied over the preset");
+  app->add_option("--set", sources.sets, "KEY=VALUE override, repeatable; values may carry units ('16 GiB', '1 us')")
+      ->allow_extra_args(false);
+}
+
+Result<Params> load_params(const ParamSources& sources) {
+  auto params = preset(sources.preset);
+  if (!params) return params;
+  if (!sources.config.empty()) {
+    if (auto st = load_config_file(params.value(), sources.config); !st) return st.error();
+  }
+  for (const auto& assignment : sources.sets) {
+    if (auto st = apply_assignment(params.value(), assignment); !st) return st.error();
+  }
+  if (auto st = validate(params.value()); !st) return st.error();
+  return params;
+}
+
+int report_error(const Error& error, bool json) {
+  if (json) std::fputs((render_error_json(error) + "\n").c_str(), stdout);
+  std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), stderr);
+  return error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnsupported ? kExitInternal
+                                                                                      : kExitInvalidInput;
+}
+
+}  // namespace lorasplit::cli

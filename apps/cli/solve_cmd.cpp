@@ -1,0 +1,41 @@
+#include <cstdio>
+#include <memory>
+
+#include "common.hpp"
+#include "subcommands.hpp"
+
+namespace lorasplit::cli {
+namespace {
+
+struct SolveOpts {
+  ParamSources sources;
+  std::string domain{"integer"};
+  std::string format{"text"};
+};
+
+int run_solve(const SolveOpts& opts) {
+  const bool json = opts.format == "json";
+  auto params = load_params(opts.sources);
+  if (!params) return report_error(params.error(), json);
+  const Domain domain = opts.domain == "binary" ? Domain::kBinary : Domain::kInteger;
+  auto analysis = analyze(params.value(), SolveOptions{domain});
+  if (!analysis) return report_error(analysis.error(), json);
+  const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());
+  std::fputs(out.c_str(), stdout);
+  return analysis->result.status == SolveStatus::kOptimal ? kExitOptimal : kExitInfeasible;
+}
+
+}  // namespace
+
+void setup_solve(CLI::App& app, int& exit_status) {
+  auto opts = std::make_shared<SolveOpts>();
+  CLI::App* sub = app.add_subcommand("solve", "find the exact throughput-optimal split and explain it");
+  add_param_options(sub, opts->sources);
+  sub->add_option("--domain", opts->domain, "batch sizes: integer (default) or binary (b in {0,1}, as the text says)")
+      ->check(CLI::IsMember({"integer", "binary"}));
+  sub->add_option("--format", opts->format, "output: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  sub->callback([opts, &exit_status]() { exit_status = run_solve(*opts); });
+}
+
+}  // namespace lorasplit::cli

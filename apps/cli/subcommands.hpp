@@ -1,0 +1,12 @@
+#pragma once
+// One pair per subcommand, as in CLI11's subcom_in_files example: setup_x registers the
+// subcommand and its options; the callback it installs stores the exit status.
+#include <CLI/CLI.hpp>
+
+namespace lorasplit::cli {
+
+void setup_solve(CLI::App& app, int& exit_status);
+void setup_presets(CLI::App& app, int& exit_status);
+void setup_params(CLI::App& app, int& exit_status);
+
+}  // namespace lorasplit::cli

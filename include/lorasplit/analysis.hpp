@@ -1,0 +1,49 @@
+#pragma once
+// The top-level call: parameters in, an explained optimal plan out. What `lorasplit
+// solve` prints is rendered from an Analysis (report.hpp).
+
+#include <lorasplit/model.hpp>
+#include <lorasplit/params.hpp>
+#include <lorasplit/solve.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lorasplit {
+
+/// One constraint evaluated at the plan.
+struct RowReport {
+  std::string name;
+  RowKind kind;
+  std::string formula;
+  std::string description;
+  std::string unit;
+  Rational lhs;       ///< T_CXL [s] for sync rows, bytes used [B] for memory rows
+  Rational rhs;       ///< T_GPU [s] or memory limit [B]
+  Rational slack;     ///< rhs - lhs (>= 0 for a feasible plan)
+  /// True when one more token on some path whose use of this row grows would break it.
+  bool binding{false};
+};
+
+struct Analysis {
+  Params params;
+  SolveOptions options;
+  Model model;
+  SolveResult result;
+  // Everything below is filled when result.status == kOptimal.
+  Rational gpu_s1_s, cxl_s1_s, gpu_s2_s, cxl_s2_s, batch_time_s;
+  std::vector<RowReport> rows;
+  /// GPU-only baseline: b2 = b3 = 0, no CXL rows (the device is idle), memory rows kept.
+  std::optional<Rational> gpu_only_tokens_per_s;
+  std::optional<std::int64_t> gpu_only_b1;  ///< largest GPU-only batch that fits memory
+  std::optional<Rational> gain_percent;     ///< 100*(throughput/gpu_only - 1)
+  std::vector<std::string> binding;         ///< names of binding rows
+  std::string explanation;                  ///< why the split looks the way it does
+  std::string infeasibility_reason;         ///< set when kInfeasible
+};
+
+/// Validates `params`, builds the seed model, solves it exactly and explains the result.
+Result<Analysis> analyze(const Params& params, const SolveOptions& options = {});
+
+}  // namespace lorasplit

@@ -1,0 +1,9 @@
+#pragma once
+// Umbrella header: everything a user of the library needs.
+#include <lorasplit/analysis.hpp>
+#include <lorasplit/model.hpp>
+#include <lorasplit/params.hpp>
+#include <lorasplit/rational.hpp>
+#include <lorasplit/report.hpp>
+#include <lorasplit/solve.hpp>
+#include <lorasplit/status.hpp>

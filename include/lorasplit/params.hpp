@@ -1,0 +1,117 @@
+#pragma once
+// The parameter table: every hardware and model parameter is declared once (key, unit,
+// dimension, description, valid range, seed default). The config loader, --set, the
+// presets, the report and docs/model.md all read this one table.
+
+#include <lorasplit/rational.hpp>
+#include <lorasplit/status.hpp>
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace lorasplit {
+
+/// Physical dimension of a parameter; decides which units its value may carry.
+enum class Dimension {
+  kBytes,           ///< B, KB..EB (10^3k), KiB..EiB (2^10k)
+  kFlopsPerSecond,  ///< FLOPS, KFLOPS..EFLOPS, also written FLOP/s
+  kBytesPerSecond,  ///< B/s, GB/s, GiB/s, ... (also GBps)
+  kSeconds,         ///< s, ms, us (or µs), ns, ps
+  kCount,           ///< a dimensionless whole number (no unit)
+};
+
+std::string_view to_string(Dimension dim);
+
+enum class ParamId : std::uint8_t {
+  kGpuMemoryBytes,
+  kGpuFlops,
+  kCxlFlops,
+  kLinkBandwidthBytesPerS,
+  kLinkLatencyS,
+  kLoraD,
+  kLoraR,
+  kLoraElementBytes,
+};
+inline constexpr std::size_t kParamCount = 8;
+
+struct ParamSpec {
+  ParamId id;
+  std::string_view key;          ///< e.g. "link.bandwidth_bytes_per_s"
+  std::string_view unit;         ///< canonical unit, e.g. "B/s"
+  Dimension dimension;
+  std::string_view symbol;       ///< the formulation's name, e.g. "BAND_WIDTH"
+  std::string_view description;
+  std::string_view min_text;     ///< smallest accepted value (exact decimal)
+  bool min_inclusive;            ///< false: the value must be strictly greater
+  std::string_view max_text;     ///< largest accepted value (exact decimal)
+  bool integer;                  ///< must be a whole number
+  std::string_view seed_default; ///< the formulation's value, as text with unit
+};
+
+/// All parameters, in report order.
+std::span<const ParamSpec> param_specs();
+/// The spec of `key`, or nullptr.
+const ParamSpec* find_param(std::string_view key);
+const ParamSpec& spec(ParamId id);
+
+/// One complete, validated-on-demand set of parameter values (exact).
+class Params {
+ public:
+  /// The seed formulation's numbers.
+  Params();
+  [[nodiscard]] const Rational& get(ParamId id) const { return v_[static_cast<std::size_t>(id)]; }
+  void set(ParamId id, Rational value) { v_[static_cast<std::size_t>(id)] = std::move(value); }
+
+  [[nodiscard]] const Rational& gpu_memory_bytes() const { return get(ParamId::kGpuMemoryBytes); }
+  [[nodiscard]] const Rational& gpu_flops() const { return get(ParamId::kGpuFlops); }
+  [[nodiscard]] const Rational& cxl_flops() const { return get(ParamId::kCxlFlops); }
+  [[nodiscard]] const Rational& link_bandwidth_bytes_per_s() const { return get(ParamId::kLinkBandwidthBytesPerS); }
+  [[nodiscard]] const Rational& link_latency_s() const { return get(ParamId::kLinkLatencyS); }
+  [[nodiscard]] const Rational& d() const { return get(ParamId::kLoraD); }
+  [[nodiscard]] const Rational& r() const { return get(ParamId::kLoraR); }
+  [[nodiscard]] const Rational& element_bytes() const { return get(ParamId::kLoraElementBytes); }
+
+ private:
+  std::array<Rational, kParamCount> v_;
+};
+
+/// Parses "<exact decimal> [unit]" for a parameter of dimension `dim`. `key` is only
+/// used in the error message. Exact: "15.7e12" is 157*10^11, "1 us" is 1/10^6.
+Result<Rational> parse_quantity(std::string_view text, Dimension dim, std::string_view key);
+
+/// Checks one value against its spec (range, integrality). Message names key and text.
+Status check_value(const ParamSpec& spec, const Rational& value, std::string_view text);
+
+/// Parses `text` for parameter `key`, checks it, stores it.
+Status set_param(Params& params, std::string_view key, std::string_view text);
+
+/// Applies "KEY=VALUE" (as given to --set).
+Status apply_assignment(Params& params, std::string_view assignment);
+
+/// Checks relations between parameters (r <= d) and the sizes the solver supports.
+Status validate(const Params& params);
+
+struct PresetInfo {
+  std::string_view name;
+  std::string_view description;
+  /// Values that differ from or restate the seed; every parameter is listed.
+  std::vector<std::pair<std::string_view, std::string_view>> values;
+};
+
+/// The built-in presets, "seed" first.
+std::span<const PresetInfo> presets();
+/// The parameters of preset `name` (exit-2 class error if unknown).
+Result<Params> preset(std::string_view name);
+
+/// Loads a TOML config ([gpu], [cxl], [link], [lora] tables, keys as in the table) over
+/// `params`. Numbers are read from the file's text, so 15.7e12 stays exact; strings may
+/// carry units ("16 GiB"). A top-level `preset = "NAME"` starts from that preset.
+Status load_config_file(Params& params, const std::string& path);
+Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name);
+
+}  // namespace lorasplit

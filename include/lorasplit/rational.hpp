@@ -1,0 +1,32 @@
+#pragma once
+// Exact numbers. Every parameter, time and memory figure in lorasplit is a GMP rational;
+// doubles appear only when a result is printed.
+
+#include <gmpxx.h>
+
+#include <string>
+
+namespace lorasplit {
+
+using Rational = mpq_class;
+using Integer = mpz_class;
+
+/// n/d in canonical form (GMP needs canonical rationals for comparisons); d != 0.
+inline Rational make_rational(const Integer& n, const Integer& d) {
+  Rational q(n, d);
+  q.canonicalize();
+  return q;
+}
+
+/// Exact decimal text when the rational has a terminating decimal expansion
+/// ("15700000000000", "0.000001"), scientific for long runs of zeros ("1.57e12",
+/// "1e-6"), and "p/q" otherwise.
+std::string format_exact(const Rational& x);
+
+/// "p/q" (or "p" when q == 1): the canonical exact form used in JSON.
+std::string format_fraction(const Rational& x);
+
+/// Nearest double (for printing and for JSON numbers).
+double to_double(const Rational& x);
+
+}  // namespace lorasplit

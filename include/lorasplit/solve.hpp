@@ -1,0 +1,53 @@
+#pragma once
+// Exact maximisation of throughput = tokens / batch_time over integer (or binary) splits.
+//
+// Method (docs/model.md §3): every row is scaled to integers; a presolve removes rows
+// implied by others and fixes columns dominated by others (both proved by exact
+// comparisons); the remaining problem is solved by Dinkelbach iterations whose integer
+// subproblems are solved exactly by a lattice-path (Euclid-like) algorithm in O(log)
+// steps. The optimum is certified by the last subproblem: max (N - λ* D) = 0 over all
+// integer feasible splits, where λ* is the returned throughput.
+
+#include <lorasplit/model.hpp>
+#include <lorasplit/rational.hpp>
+#include <lorasplit/status.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lorasplit {
+
+struct SolveOptions {
+  Domain domain{Domain::kInteger};
+};
+
+/// What the solve found (separate from whether the call worked, as in HiGHS).
+enum class SolveStatus { kOptimal, kInfeasible };
+std::string_view to_string(SolveStatus status);
+
+/// Why the returned plan is optimal.
+struct Certificate {
+  std::string method;                   ///< e.g. "presolve + Dinkelbach over exact 2-D integer subproblems"
+  int iterations{0};                    ///< Dinkelbach iterations (subproblems solved)
+  Rational lambda_tokens_per_s;         ///< λ*: the certified optimum
+  /// max over all integer feasible b of tokens(b) - λ*·batch_time(b), in tokens; 0 proves λ* optimal.
+  Rational final_subproblem_max;
+  /// Optimum of the continuous relaxation: no split of any kind beats it.
+  std::optional<Rational> relaxation_bound_tokens_per_s;
+  std::vector<std::string> presolve;    ///< reductions applied, each with its proof
+  std::vector<Rational> lambda_path;    ///< throughput after each Dinkelbach iteration
+};
+
+struct SolveResult {
+  SolveStatus status{SolveStatus::kInfeasible};
+  Plan plan;                            ///< valid when status == kOptimal
+  Rational throughput_tokens_per_s;     ///< exact, valid when kOptimal
+  Certificate certificate;
+};
+
+/// Solves `model` exactly. Errors only for structures the solver does not support
+/// (kUnsupported) or broken invariants (kInternal); infeasibility is a SolveStatus.
+Result<SolveResult> solve(const Model& model, const SolveOptions& options = {});
+
+}  // namespace lorasplit

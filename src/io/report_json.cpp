@@ -1,0 +1,129 @@
+#include <lorasplit/report.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace lorasplit {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+ordered_json params_json(const Params& params) {
+  ordered_json out = ordered_json::object();
+  for (const auto& s : param_specs()) {
+    const Rational& v = params.get(s.id);
+    out[std::string(s.key)] = {{"value", to_double(v)}, {"exact", format_fraction(v)}, {"unit", s.unit}};
+  }
+  return out;
+}
+
+// Integers that fit an int64 as JSON integers, anything else as the exact string.
+ordered_json exact_number(const Rational& v) {
+  if (v.get_den() == 1 && v.get_num().fits_slong_p()) return v.get_num().get_si();
+  return format_fraction(v);
+}
+
+}  // namespace
+
+std::string render_json(const Analysis& a, int indent) {
+  ordered_json j;
+  const bool optimal = a.result.status == SolveStatus::kOptimal;
+  j["status"] = std::string(to_string(a.result.status));
+  j["model"] = a.model.name;
+  j["domain"] = std::string(to_string(a.options.domain));
+  if (!optimal) {
+    j["reason"] = a.infeasibility_reason;
+    j["b1"] = nullptr;
+    j["b2"] = nullptr;
+    j["b3"] = nullptr;
+  } else {
+    const Plan& p = a.result.plan;
+    j["b1"] = p.b[0];
+    j["b2"] = p.b[1];
+    j["b3"] = p.b[2];
+    j["tokens"] = p.tokens();
+    j["throughput_tokens_per_s"] = to_double(a.result.throughput_tokens_per_s);
+    j["throughput_tokens_per_s_exact"] = format_fraction(a.result.throughput_tokens_per_s);
+  }
+  if (a.gpu_only_tokens_per_s) {
+    j["gpu_only_throughput_tokens_per_s"] = to_double(*a.gpu_only_tokens_per_s);
+    j["gpu_only_throughput_tokens_per_s_exact"] = format_fraction(*a.gpu_only_tokens_per_s);
+    j["gpu_only_b1"] = *a.gpu_only_b1;
+  } else {
+    j["gpu_only_throughput_tokens_per_s"] = nullptr;
+  }
+  if (optimal) {
+    if (a.gain_percent) {
+      j["gain_percent"] = to_double(*a.gain_percent);
+      j["gain_percent_exact"] = format_fraction(*a.gain_percent);
+    } else {
+      j["gain_percent"] = nullptr;
+    }
+    j["times_s"] = {{"gpu_s1", to_double(a.gpu_s1_s)},
+                    {"cxl_s1", to_double(a.cxl_s1_s)},
+                    {"gpu_s2", to_double(a.gpu_s2_s)},
+                    {"cxl_s2", to_double(a.cxl_s2_s)},
+                    {"batch", to_double(a.batch_time_s)}};
+    j["times_s_exact"] = {{"gpu_s1", format_fraction(a.gpu_s1_s)},
+                          {"cxl_s1", format_fraction(a.cxl_s1_s)},
+                          {"gpu_s2", format_fraction(a.gpu_s2_s)},
+                          {"cxl_s2", format_fraction(a.cxl_s2_s)},
+                          {"batch", format_fraction(a.batch_time_s)}};
+    j["slack_s"] = {{"s1", to_double(a.gpu_s1_s - a.cxl_s1_s)}, {"s2", to_double(a.gpu_s2_s - a.cxl_s2_s)}};
+    ordered_json mem = ordered_json::array();
+    ordered_json rows = ordered_json::array();
+    for (const auto& r : a.rows) {
+      if (r.kind == RowKind::kMemory) {
+        mem.push_back({{"name", r.name},
+                       {"formula", r.formula},
+                       {"used", exact_number(r.lhs)},
+                       {"limit", exact_number(r.rhs)},
+                       {"headroom", exact_number(r.slack)},
+                       {"binding", r.binding}});
+      }
+      rows.push_back({{"name", r.name},
+                      {"kind", r.kind == RowKind::kSync ? "sync" : "memory"},
+                      {"formula", r.formula},
+                      {"unit", r.unit},
+                      {"lhs", to_double(r.lhs)},
+                      {"rhs", to_double(r.rhs)},
+                      {"slack", to_double(r.slack)},
+                      {"slack_exact", format_fraction(r.slack)},
+                      {"binding", r.binding}});
+    }
+    j["memory_bytes"] = mem;
+    j["constraints"] = rows;
+    j["binding"] = a.binding;
+    j["explanation"] = a.explanation;
+    const Certificate& c = a.result.certificate;
+    ordered_json cert = {{"method", c.method},
+                         {"iterations", c.iterations},
+                         {"lambda_tokens_per_s_exact", format_fraction(c.lambda_tokens_per_s)},
+                         {"final_subproblem_max_tokens", format_fraction(c.final_subproblem_max)},
+                         {"presolve", c.presolve}};
+    if (c.relaxation_bound_tokens_per_s) {
+      cert["relaxation_bound_tokens_per_s"] = to_double(*c.relaxation_bound_tokens_per_s);
+      cert["relaxation_bound_tokens_per_s_exact"] = format_fraction(*c.relaxation_bound_tokens_per_s);
+    } else {
+      cert["relaxation_bound_tokens_per_s"] = nullptr;
+    }
+    ordered_json path = ordered_json::array();
+    for (const auto& l : c.lambda_path) path.push_back(format_fraction(l));
+    cert["lambda_path_exact"] = path;
+    j["certificate"] = cert;
+  }
+  j["params"] = params_json(a.params);
+  return j.dump(indent < 0 ? -1 : indent);
+}
+
+std::string render_error_json(const Error& error) {
+  ordered_json j;
+  j["status"] = "error";
+  j["error"] = {{"code", std::string(to_string(error.code))},
+                {"key", error.key},
+                {"value", error.value},
+                {"message", error.message}};
+  return j.dump(2);
+}
+
+}  // namespace lorasplit

@@ -1,0 +1,141 @@
+#include <lorasplit/report.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "io/format.hpp"
+
+namespace lorasplit {
+namespace detail {
+
+std::string human_seconds(const Rational& s) {
+  const double v = to_double(s);
+  const double a = std::fabs(v);
+  if (a == 0) return "0 s";
+  if (a >= 1) return fmt::format("{:.4g} s", v);
+  if (a >= 1e-3) return fmt::format("{:.4g} ms", v * 1e3);
+  if (a >= 1e-6) return fmt::format("{:.4g} us", v * 1e6);
+  if (a >= 1e-9) return fmt::format("{:.4g} ns", v * 1e9);
+  return fmt::format("{:.4g} ps", v * 1e12);
+}
+
+std::string human_bytes(const Rational& b) {
+  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = to_double(b);
+  std::size_t i = 0;
+  while (std::fabs(v) >= 1024 && i + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++i;
+  }
+  return fmt::format("{:.4g} {}", v, kUnits[i]);
+}
+
+std::string human_si(const Rational& x) {
+  static const char* const kPrefix[] = {"", "k", "M", "G", "T", "P", "E"};
+  double v = to_double(x);
+  std::size_t i = 0;
+  while (std::fabs(v) >= 1000 && i + 1 < std::size(kPrefix)) {
+    v /= 1000;
+    ++i;
+  }
+  return fmt::format("{:.4g} {}", v, kPrefix[i]);
+}
+
+}  // namespace detail
+
+namespace {
+
+std::string param_value(const ParamSpec& s, const Rational& v) {
+  switch (s.dimension) {
+    case Dimension::kBytes: return fmt::format("{} ({})", format_exact(v), detail::human_bytes(v));
+    case Dimension::kBytesPerSecond: return fmt::format("{} ({}/s)", format_exact(v), detail::human_bytes(v));
+    case Dimension::kSeconds: return fmt::format("{} ({})", format_exact(v), detail::human_seconds(v));
+    case Dimension::kFlopsPerSecond: return fmt::format("{} ({}FLOPS)", format_exact(v), detail::human_si(v));
+    case Dimension::kCount: return format_exact(v);
+  }
+  return format_exact(v);
+}
+
+std::string exact_or_note(const Rational& x) {
+  const std::string s = format_fraction(x);
+  return s.size() <= 60 ? s : "see --format json";
+}
+
+}  // namespace
+
+std::string render_text(const Analysis& a) {
+  std::string out;
+  const auto line = [&out](const std::string& s) {
+    out += s;
+    out += '\n';
+  };
+  line(fmt::format("lorasplit: {} model, {} batch sizes", a.model.name, to_string(a.options.domain)));
+  line("");
+  line("Parameters");
+  line(fmt::format("  {:<28} {:<38} {:<7} {}", "key", "value", "unit", "formulation"));
+  for (const auto& s : param_specs()) {
+    line(fmt::format("  {:<28} {:<38} {:<7} {}", s.key, param_value(s, a.params.get(s.id)), s.unit, s.symbol));
+  }
+  line("");
+  if (a.result.status != SolveStatus::kOptimal) {
+    line("Result: INFEASIBLE (no split satisfies every constraint)");
+    line("Why: " + a.infeasibility_reason);
+    return out;
+  }
+  const Plan& p = a.result.plan;
+  line("Optimal split (certified exact)");
+  line(fmt::format("  b1 = {:>14}  tokens, both stages on the GPU", p.b[0]));
+  line(fmt::format("  b2 = {:>14}  tokens, stage 1 (X·A) on the CXL device, stage 2 (Y·B) on the GPU", p.b[1]));
+  line(fmt::format("  b3 = {:>14}  tokens, both stages on the CXL device", p.b[2]));
+  line(fmt::format("  batch {:>12}  tokens", p.tokens()));
+  line("");
+  line("Stage times");
+  line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "stage", "T_GPU", "T_CXL", "slack GPU-CXL"));
+  line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "1", detail::human_seconds(a.gpu_s1_s),
+                   detail::human_seconds(a.cxl_s1_s), detail::human_seconds(a.gpu_s1_s - a.cxl_s1_s)));
+  line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "2", detail::human_seconds(a.gpu_s2_s),
+                   detail::human_seconds(a.cxl_s2_s), detail::human_seconds(a.gpu_s2_s - a.cxl_s2_s)));
+  line(fmt::format("  batch time T_GPU_S1 + T_GPU_S2 = {}", detail::human_seconds(a.batch_time_s)));
+  line("");
+  line(fmt::format("GPU memory rows (limit GPU_MEMORY = {} B = {})", format_exact(a.params.gpu_memory_bytes()),
+                   detail::human_bytes(a.params.gpu_memory_bytes())));
+  line(fmt::format("  {:<8} {:<48} {:>20} {:>20}  {}", "row", "formula", "use [B]", "headroom [B]", "binds"));
+  for (const auto& r : a.rows) {
+    if (r.kind != RowKind::kMemory) continue;
+    line(fmt::format("  {:<8} {:<48} {:>20} {:>20}  {}", r.name, r.formula, format_exact(r.lhs), format_exact(r.slack),
+                     r.binding ? "yes" : "no"));
+  }
+  line("");
+  line("Throughput");
+  line(fmt::format("  split      {}tokens/s   (exact {})", detail::human_si(a.result.throughput_tokens_per_s),
+                   exact_or_note(a.result.throughput_tokens_per_s)));
+  if (a.gpu_only_tokens_per_s) {
+    line(fmt::format("  GPU-only   {}tokens/s   (b1 = {}, b2 = b3 = 0; the device idle)",
+                     detail::human_si(*a.gpu_only_tokens_per_s), *a.gpu_only_b1));
+    line(fmt::format("  gain       {:+.6g} %", to_double(*a.gain_percent)));
+  } else {
+    line("  GPU-only   none: not even one token fits the memory rows");
+  }
+  line("");
+  std::string binding;
+  for (const auto& b : a.binding) binding += (binding.empty() ? "" : ", ") + b;
+  line("Binding constraints: " + (binding.empty() ? std::string("none") : binding));
+  line("Why: " + a.explanation);
+  line("");
+  const Certificate& c = a.result.certificate;
+  line("Certificate");
+  line("  method: " + c.method);
+  line(fmt::format("  max over all feasible splits of tokens - λ*·batch_time = {} tokens at λ* = the throughput above "
+                   "({} subproblems solved)",
+                   format_exact(c.final_subproblem_max), c.iterations));
+  if (c.relaxation_bound_tokens_per_s) {
+    const Rational gap = (*c.relaxation_bound_tokens_per_s / a.result.throughput_tokens_per_s - 1) * 100;
+    line(fmt::format("  continuous relaxation bound: {}tokens/s (integer optimum {:.3g} % below it)",
+                     detail::human_si(*c.relaxation_bound_tokens_per_s), to_double(gap)));
+  }
+  for (const auto& s : c.presolve) line("  presolve: " + s);
+  return out;
+}
+
+}  // namespace lorasplit

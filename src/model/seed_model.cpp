@@ -1,0 +1,99 @@
+#include <lorasplit/model.hpp>
+
+namespace lorasplit {
+
+Rational Affine::eval(const Plan& plan) const {
+  Rational sum = constant;
+  for (std::size_t j = 0; j < 3; ++j) sum += coef[j] * plan.b[j];
+  return sum;
+}
+
+Affine operator+(const Affine& x, const Affine& y) {
+  Affine out;
+  for (std::size_t j = 0; j < 3; ++j) out.coef[j] = x.coef[j] + y.coef[j];
+  out.constant = x.constant + y.constant;
+  return out;
+}
+
+Affine operator-(const Affine& x, const Affine& y) {
+  Affine out;
+  for (std::size_t j = 0; j < 3; ++j) out.coef[j] = x.coef[j] - y.coef[j];
+  out.constant = x.constant - y.constant;
+  return out;
+}
+
+std::string_view to_string(Domain domain) {
+  switch (domain) {
+    case Domain::kInteger: return "integer";
+    case Domain::kBinary: return "binary";
+  }
+  return "?";
+}
+
+namespace {
+Affine affine(Rational c1, Rational c2, Rational c3, Rational constant = 0) {
+  return Affine{{std::move(c1), std::move(c2), std::move(c3)}, std::move(constant)};
+}
+}  // namespace
+
+// Every formula below is the formulation's, term for term (docs/model.md §1), with the
+// formulation's literal 4 read as lora.element_bytes.
+Model build_seed_model(const Params& p) {
+  const Rational& e = p.element_bytes();
+  const Rational& d = p.d();
+  const Rational& r = p.r();
+  const Rational& mem = p.gpu_memory_bytes();
+  const Rational gpu_flop_s = 2 * d * r / p.gpu_flops();  // s per token per stage on the GPU
+  const Rational cxl_flop_s = 2 * d * r / p.cxl_flops();  // s per token per stage on the device
+  const Rational x_link_s = e * d / p.link_bandwidth_bytes_per_s();  // s to move one row of X (or Z)
+  const Rational y_link_s = e * r / p.link_bandwidth_bytes_per_s();  // s to move one row of Y
+
+  Model m;
+  m.name = "seed";
+  m.tokens = affine(1, 1, 1);
+  m.gpu_s1 = affine(gpu_flop_s, 0, 0);
+  m.cxl_s1 = affine(0, x_link_s + cxl_flop_s + y_link_s, x_link_s + cxl_flop_s, p.link_latency_s());
+  m.gpu_s2 = affine(gpu_flop_s, gpu_flop_s, 0);
+  m.cxl_s2 = affine(0, -y_link_s, cxl_flop_s + x_link_s);
+  m.batch_time = m.gpu_s1 + m.gpu_s2;
+
+  const Affine limit = affine(0, 0, 0, mem);
+  m.constraints = {
+      {"sync_s1", RowKind::kSync, "T_CXL_S1 <= T_GPU_S1",
+       "stage 1: the device's latency, X transfer, X·A and Y transfer fit within the GPU's X·A for b1", "s",
+       m.cxl_s1, m.gpu_s1},
+      {"sync_s2", RowKind::kSync, "T_CXL_S2 <= T_GPU_S2",
+       "stage 2: the device's Y·B and Z transfer for b3 (less the formulation's Y-transfer credit) fit within "
+       "the GPU's Y·B for b1+b2",
+       "s", m.cxl_s2, m.gpu_s2},
+      {"mem_x", RowKind::kMemory, "e*(b1+b2+b3)*d <= GPU_MEMORY", "the whole batch X resident on the GPU", "B",
+       affine(e * d, e * d, e * d), limit},
+      {"mem_s1", RowKind::kMemory, "e*b1*d + e*d*r + e*b1*r <= GPU_MEMORY",
+       "stage 1 on the GPU: X for b1, the adapter A, and Y for b1", "B",
+       affine(e * d + e * r, 0, 0, e * d * r), limit},
+      {"mem_y", RowKind::kMemory, "e*(b1+b2)*r <= GPU_MEMORY", "Y for the tokens whose stage 2 runs on the GPU",
+       "B", affine(e * r, e * r, 0), limit},
+      {"mem_s2", RowKind::kMemory, "e*(b1+b2)*r + e*r*d + e*(b1+b2)*d <= GPU_MEMORY",
+       "stage 2 on the GPU: Y and Z for b1+b2, and the adapter B", "B",
+       affine(e * r + e * d, e * r + e * d, 0, e * r * d), limit},
+  };
+  return m;
+}
+
+bool is_feasible(const Model& model, const Plan& plan) {
+  for (const auto b : plan.b) {
+    if (b < 0) return false;
+  }
+  for (const auto& c : model.constraints) {
+    if (c.lhs.eval(plan) > c.rhs.eval(plan)) return false;
+  }
+  return true;
+}
+
+Rational throughput_tokens_per_s(const Model& model, const Plan& plan) {
+  const Rational time = model.batch_time.eval(plan);
+  if (time <= 0) return 0;
+  return model.tokens.eval(plan) / time;
+}
+
+}  // namespace lorasplit

@@ -1,0 +1,134 @@
+// TOML config loader. Numbers are taken from the file's own text so that decimals stay
+// exact (toml++ would hand us a double).
+#include <lorasplit/params.hpp>
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <toml++/toml.h>
+#include <vector>
+
+namespace lorasplit {
+namespace {
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto nl = text.find('\n', start);
+    if (nl == std::string_view::npos) {
+      lines.push_back(text.substr(start));
+      break;
+    }
+    lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+// The literal text of the scalar that starts at (line, column), both 1-based, column in
+// code points.
+std::string literal_at(const std::vector<std::string_view>& lines, const toml::source_position& pos) {
+  if (pos.line == 0 || pos.line > lines.size()) return {};
+  const std::string_view line = lines[pos.line - 1];
+  std::size_t byte = 0;
+  for (toml::source_index cp = 1; cp < pos.column && byte < line.size(); ++cp) {
+    ++byte;
+    while (byte < line.size() && (static_cast<unsigned char>(line[byte]) & 0xC0U) == 0x80U) ++byte;
+  }
+  std::string out;
+  for (; byte < line.size(); ++byte) {
+    const char c = line[byte];
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '-' || c == '.') {
+      out += c;
+    } else if (c != '_') {
+      break;
+    }
+  }
+  return out;
+}
+
+Error config_error(ErrorCode code, std::string_view source, const toml::source_region& where, std::string key,
+                   std::string value, const std::string& why) {
+  return Error{code, key, value, fmt::format("{}:{}: {} = '{}': {}", source, where.begin.line, key, value, why)};
+}
+
+}  // namespace
+
+Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::string what(e.description());
+    return Error{ErrorCode::kConfigSyntax, std::string(source_name), "",
+                 fmt::format("{}:{}: malformed TOML: {}", source_name, e.source().begin.line, what)};
+  }
+  const auto lines = split_lines(toml_text);
+
+  // A preset named in the file is the starting point; the file's values go over it.
+  if (const auto* node = root.get("preset")) {
+    const auto* name = node->as_string();
+    if (name == nullptr) {
+      return config_error(ErrorCode::kConfigSyntax, source_name, node->source(), "preset", "",
+                          "must be a string naming a preset");
+    }
+    auto base = preset(name->get());
+    if (!base) {
+      const Error& e = base.error();
+      return Error{e.code, "preset", e.value, fmt::format("{}:{}: {}", source_name, node->source().begin.line, e.message)};
+    }
+    params = base.value();
+  }
+
+  for (const auto& [table_key, table_node] : root) {
+    const std::string tname(table_key.str());
+    if (tname == "preset") continue;
+    const auto* tbl = table_node.as_table();
+    if (tbl == nullptr) {
+      return config_error(ErrorCode::kUnknownKey, source_name, table_node.source(), tname, "",
+                          "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora])");
+    }
+    for (const auto& [k, node] : *tbl) {
+      const std::string key = tname + "." + std::string(k.str());
+      const ParamSpec* s = find_param(key);
+      std::string text;
+      if (const auto* str = node.as_string()) {
+        text = str->get();
+      } else if (node.is_integer() || node.is_floating_point()) {
+        text = literal_at(lines, node.source().begin);
+      } else {
+        return config_error(s == nullptr ? ErrorCode::kUnknownKey : ErrorCode::kConfigSyntax, source_name,
+                            node.source(), key, literal_at(lines, node.source().begin),
+                            s == nullptr ? "unknown parameter (see 'lorasplit params')"
+                                         : "must be a number or a string with a unit");
+      }
+      if (s == nullptr) {
+        return config_error(ErrorCode::kUnknownKey, source_name, node.source(), key, text,
+                            "unknown parameter (see 'lorasplit params')");
+      }
+      if (auto st = set_param(params, key, text); !st) {
+        const Error& e = st.error();
+        return Error{e.code, e.key, e.value, fmt::format("{}:{}: {}", source_name, node.source().begin.line, e.message)};
+      }
+    }
+  }
+  return {};
+}
+
+Status load_config_file(Params& params, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error{ErrorCode::kFileUnreadable, "--config", path, fmt::format("--config = '{}': cannot open the file", path)};
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    return Error{ErrorCode::kFileUnreadable, "--config", path, fmt::format("--config = '{}': cannot read the file", path)};
+  }
+  return load_config_string(params, buffer.str(), path);
+}
+
+}  // namespace lorasplit

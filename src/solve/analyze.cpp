@@ -1,0 +1,158 @@
+// From parameters to an explained optimum: solve, evaluate every row at the plan,
+// GPU-only baseline, binding rows, and the sentences of the report.
+#include <lorasplit/analysis.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+namespace lorasplit {
+namespace {
+
+std::string seconds(const Rational& s) { return fmt::format("{:.4g} s", to_double(s)); }
+
+// Largest b1 with b2 = b3 = 0 that every memory row admits (nullopt: unbounded).
+std::optional<Integer> gpu_only_cap(const Model& m) {
+  std::optional<Integer> cap;
+  for (const auto& c : m.constraints) {
+    if (c.kind != RowKind::kMemory) continue;
+    const Affine g = c.lhs - c.rhs;  // g.coef[0]*b1 + g.constant <= 0
+    if (g.coef[0] <= 0) continue;
+    const Rational bound = -g.constant / g.coef[0];
+    Integer q;
+    mpz_fdiv_q(q.get_mpz_t(), bound.get_num_mpz_t(), bound.get_den_mpz_t());
+    if (!cap || q < *cap) cap = q;
+  }
+  return cap;
+}
+
+// Why no split exists, in the seed model's terms: stage 1 must hide the latency behind
+// the GPU's X·A for b1 tokens, and b1 is capped by memory (and by the domain).
+std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) {
+  const Rational per_token = m.gpu_s1.coef[0];  // s of GPU stage 1 per b1 token
+  Rational need_r = p.link_latency_s() / per_token;
+  Integer need;
+  mpz_cdiv_q(need.get_mpz_t(), need_r.get_num_mpz_t(), need_r.get_den_mpz_t());
+  if (need < 1) need = 1;
+  const auto mem_cap = gpu_only_cap(m);
+  std::optional<Integer> cap = mem_cap;
+  std::string cap_why = "the memory rows allow";
+  if (domain == Domain::kBinary && (!cap || *cap > 1)) {
+    cap = Integer(1);
+    cap_why = "the binary domain allows";
+  }
+  if (cap && need > *cap) {
+    const Rational largest = per_token * *cap;
+    return fmt::format(
+        "stage 1 needs T_CXL_S1 <= T_GPU_S1; T_CXL_S1 includes LATENCY = {} even with b2 = b3 = 0 (and they only add "
+        "to it), while T_GPU_S1 = 2*b1*d*r/FLOPS_GPU = {} per token, so b1 >= {} tokens are needed to hide the "
+        "latency, but {} at most b1 <= {} (largest T_GPU_S1 = {})",
+        seconds(p.link_latency_s()), seconds(per_token), need.get_str(), cap_why, cap->get_str(), seconds(largest));
+  }
+  if (mem_cap && *mem_cap < 1) {
+    return "even one token on the GPU does not fit the GPU-memory rows (the adapter alone is too large)";
+  }
+  return "no split satisfies all constraints";
+}
+
+bool binds(const Constraint& c, const Plan& plan) {
+  const Affine g = c.lhs - c.rhs;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (g.coef[j] <= 0) continue;
+    Plan next = plan;
+    next.b[j] += 1;
+    if (g.eval(next) > 0) return true;
+  }
+  return false;
+}
+
+std::string explain(const Analysis& a) {
+  const Plan& plan = a.result.plan;
+  const auto is_binding = [&](std::string_view name) {
+    return std::find(a.binding.begin(), a.binding.end(), name) != a.binding.end();
+  };
+  std::vector<std::string> parts;
+  const Rational& gpu_tok = a.model.gpu_s1.coef[0];
+  const Rational& cxl_tok = a.model.cxl_s1.coef[2];
+  if (plan.b[2] > 0) {
+    parts.push_back(fmt::format(
+        "b3 = {} tokens run both stages on the CXL device: each costs the device {} of stage-1 time (X over the link "
+        "plus X·A) against {} per b1 token on the GPU, so after the {} latency the device keeps up with about {:.4g} "
+        "tokens per GPU token{}.",
+        plan.b[2], seconds(cxl_tok), seconds(gpu_tok), seconds(a.params.link_latency_s()),
+        to_double(gpu_tok / cxl_tok), is_binding("sync_s1") ? " (sync_s1 binds)" : ""));
+  } else {
+    parts.push_back(fmt::format(
+        "No token runs on the CXL device: its stage-1 time per token ({}) plus the {} latency cannot be hidden behind "
+        "the GPU's stage 1 for the b1 that fits.",
+        seconds(cxl_tok), seconds(a.params.link_latency_s())));
+  }
+  const bool b2_fixed = std::any_of(a.result.certificate.presolve.begin(), a.result.certificate.presolve.end(),
+                                    [](const std::string& s) { return s.rfind("column b2 is dominated", 0) == 0; });
+  if (plan.b[1] == 0 && b2_fixed) {
+    parts.push_back(
+        "b2 = 0: in this model a b2 token costs the device the same stage-1 time as a b3 token plus its Y transfer, "
+        "and adds GPU stage-2 time, so moving it to b3 never lowers throughput (presolve proves it).");
+  }
+  std::vector<std::string> mem;
+  for (const auto& r : a.rows) {
+    if (r.kind == RowKind::kMemory && r.binding) mem.push_back(r.name);
+  }
+  if (!mem.empty()) {
+    std::string names;
+    for (const auto& n : mem) names += (names.empty() ? "" : ", ") + n;
+    parts.push_back(fmt::format(
+        "b1 = {} is as large as GPU memory allows ({} binds): a larger batch amortises the latency over more tokens, "
+        "so the optimum sits at the memory limit.",
+        plan.b[0], names));
+  }
+  std::string out;
+  for (const auto& s : parts) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+}  // namespace
+
+Result<Analysis> analyze(const Params& params, const SolveOptions& options) {
+  if (auto st = validate(params); !st) return st.error();
+  Analysis a;
+  a.params = params;
+  a.options = options;
+  a.model = build_seed_model(params);
+  auto solved = solve(a.model, options);
+  if (!solved) return solved.error();
+  a.result = std::move(solved.value());
+
+  if (const auto cap = gpu_only_cap(a.model); cap && *cap >= 1) {
+    Plan gpu;
+    gpu.b[0] = options.domain == Domain::kBinary ? 1 : (cap->fits_slong_p() ? cap->get_si() : 0);
+    a.gpu_only_b1 = gpu.b[0];
+    a.gpu_only_tokens_per_s = throughput_tokens_per_s(a.model, gpu);
+  }
+
+  if (a.result.status != SolveStatus::kOptimal) {
+    a.infeasibility_reason = diagnose_infeasible(params, a.model, options.domain);
+    return a;
+  }
+  const Plan& plan = a.result.plan;
+  a.gpu_s1_s = a.model.gpu_s1.eval(plan);
+  a.cxl_s1_s = a.model.cxl_s1.eval(plan);
+  a.gpu_s2_s = a.model.gpu_s2.eval(plan);
+  a.cxl_s2_s = a.model.cxl_s2.eval(plan);
+  a.batch_time_s = a.model.batch_time.eval(plan);
+  for (const auto& c : a.model.constraints) {
+    RowReport r{c.name, c.kind, c.formula, c.description, c.unit, c.lhs.eval(plan), c.rhs.eval(plan), 0, false};
+    r.slack = r.rhs - r.lhs;
+    r.binding = binds(c, plan);
+    if (r.binding) a.binding.push_back(c.name);
+    a.rows.push_back(std::move(r));
+  }
+  if (a.gpu_only_tokens_per_s) {
+    a.gain_percent = (a.result.throughput_tokens_per_s / *a.gpu_only_tokens_per_s - 1) * 100;
+  }
+  a.explanation = explain(a);
+  return a;
+}
+
+}  // namespace lorasplit

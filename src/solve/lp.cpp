@@ -1,0 +1,96 @@
+#include "solve/lp.hpp"
+
+#include <vector>
+
+namespace lorasplit::detail {
+namespace {
+
+// Solves the n x n system m * z = rhs exactly; false when singular.
+bool solve_exact(std::vector<std::vector<Rational>> m, std::vector<Rational> rhs, std::vector<Rational>& z) {
+  const std::size_t n = rhs.size();
+  for (std::size_t col = 0; col < n; ++col) {
+    std::size_t piv = col;
+    while (piv < n && m[piv][col] == 0) ++piv;
+    if (piv == n) return false;
+    std::swap(m[piv], m[col]);
+    std::swap(rhs[piv], rhs[col]);
+    for (std::size_t r = 0; r < n; ++r) {
+      if (r == col || m[r][col] == 0) continue;
+      const Rational f = m[r][col] / m[col][col];
+      for (std::size_t c = col; c < n; ++c) m[r][c] -= f * m[col][c];
+      rhs[r] -= f * rhs[col];
+    }
+  }
+  z.resize(n);
+  for (std::size_t i = 0; i < n; ++i) z[i] = rhs[i] / m[i][i];
+  return true;
+}
+
+}  // namespace
+
+std::optional<Rational> relaxation_bound(const IntProblem& pb) {
+  std::vector<std::size_t> cols;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (!pb.fixed_zero[j]) cols.push_back(j);
+  }
+  const std::size_t n = cols.size();
+  if (n == 0) return std::nullopt;
+  // Hyperplanes: active rows, then z_j = 0 for each free column.
+  struct Plane {
+    std::vector<Rational> a;
+    Rational h;
+  };
+  std::vector<Plane> planes;
+  for (const auto& row : pb.rows) {
+    if (row.removed) continue;
+    Plane p;
+    for (const auto j : cols) p.a.emplace_back(row.a[j]);
+    p.h = row.h_lp;
+    planes.push_back(std::move(p));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    Plane p;
+    p.a.assign(n, 0);
+    p.a[i] = -1;
+    p.h = 0;
+    planes.push_back(std::move(p));
+  }
+  std::optional<Rational> best;
+  std::vector<std::size_t> pick(n);
+  // Enumerate n-subsets of planes.
+  const auto visit = [&](const auto& self, std::size_t start, std::size_t depth) -> void {
+    if (depth == n) {
+      std::vector<std::vector<Rational>> m;
+      std::vector<Rational> rhs;
+      for (const auto idx : pick) {
+        m.push_back(planes[idx].a);
+        rhs.push_back(planes[idx].h);
+      }
+      std::vector<Rational> z;
+      if (!solve_exact(m, rhs, z)) return;
+      for (std::size_t i = 0; i < planes.size(); ++i) {
+        Rational lhs = 0;
+        for (std::size_t k = 0; k < n; ++k) lhs += planes[i].a[k] * z[k];
+        if (lhs > planes[i].h) return;
+      }
+      Rational num = pb.p0, den = pb.q0;
+      for (std::size_t k = 0; k < n; ++k) {
+        num += pb.p[cols[k]] * z[k];
+        den += pb.q[cols[k]] * z[k];
+      }
+      if (den <= 0) return;
+      const Rational ratio = num / den;
+      if (!best || ratio > *best) best = ratio;
+      return;
+    }
+    for (std::size_t i = start; i < planes.size(); ++i) {
+      pick[depth] = i;
+      self(self, i + 1, depth + 1);
+    }
+  };
+  visit(visit, 0, 0);
+  if (!best) return std::nullopt;
+  return Rational(*best * pb.scale_d / pb.scale_n);
+}
+
+}  // namespace lorasplit::detail

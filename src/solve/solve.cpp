@@ -1,0 +1,211 @@
+#include <lorasplit/solve.hpp>
+
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "solve/lp.hpp"
+#include "solve/problem.hpp"
+
+namespace lorasplit {
+
+std::string_view to_string(SolveStatus status) {
+  switch (status) {
+    case SolveStatus::kOptimal: return "optimal";
+    case SolveStatus::kInfeasible: return "infeasible";
+  }
+  return "?";
+}
+
+namespace {
+
+
+constexpr int kMaxIterations = 10000;  // Dinkelbach converges in a handful; this only guards bugs
+
+Error internal(const std::string& what) {
+  return Error{ErrorCode::kInternal, "", "", "internal error: " + what + " (please report this instance)"};
+}
+
+Result<SolveResult> solve_binary(const Model& model) {
+  SolveResult res;
+  res.certificate.method = "exhaustive check of the 7 non-empty points of {0,1}^3 (the whole binary domain)";
+  std::optional<Plan> best;
+  Rational best_ratio;
+  for (int mask = 1; mask < 8; ++mask) {
+    Plan plan{{mask & 1, (mask >> 1) & 1, (mask >> 2) & 1}};
+    ++res.certificate.iterations;
+    if (!is_feasible(model, plan) || model.batch_time.eval(plan) <= 0) continue;
+    const Rational ratio = throughput_tokens_per_s(model, plan);
+    if (!best || ratio > best_ratio) {
+      best = plan;
+      best_ratio = ratio;
+    }
+  }
+  if (!best) {
+    res.status = SolveStatus::kInfeasible;
+    return res;
+  }
+  res.status = SolveStatus::kOptimal;
+  res.plan = *best;
+  res.throughput_tokens_per_s = best_ratio;
+  res.certificate.lambda_tokens_per_s = best_ratio;
+  res.certificate.lambda_path.push_back(best_ratio);
+  // max over the feasible binary points of tokens - λ*·time: 0 iff λ* is the best ratio.
+  Rational max_val;
+  bool first = true;
+  for (int mask = 1; mask < 8; ++mask) {
+    Plan plan{{mask & 1, (mask >> 1) & 1, (mask >> 2) & 1}};
+    if (!is_feasible(model, plan)) continue;
+    const Rational val = model.tokens.eval(plan) - best_ratio * model.batch_time.eval(plan);
+    if (first || val > max_val) max_val = val;
+    first = false;
+  }
+  res.certificate.final_subproblem_max = max_val;
+  return res;
+}
+
+}  // namespace
+
+Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
+  if (options.domain == Domain::kBinary) return solve_binary(model);
+
+  SolveResult res;
+  Certificate& cert = res.certificate;
+  cert.method = "exact presolve + Dinkelbach iterations over exact 2-D integer subproblems (lattice walks)";
+  detail::IntProblem pb = detail::to_integer_form(model);
+  detail::presolve(pb, cert.presolve);
+
+  std::vector<std::size_t> free_cols;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (!pb.fixed_zero[j]) free_cols.push_back(j);
+  }
+  if (free_cols.empty()) {
+    res.status = SolveStatus::kInfeasible;
+    return res;
+  }
+  if (free_cols.size() > 2) {
+    return Error{ErrorCode::kUnsupported, "model", model.name,
+                 fmt::format("model = '{}': presolve left 3 free columns; the exact solver handles at most 2", model.name)};
+  }
+  // y: a free column that every row only bounds from above (a_y >= 0); x: the other.
+  std::optional<std::size_t> ycol;
+  std::size_t xcol = free_cols.front();
+  if (free_cols.size() == 2) {
+    for (auto it = free_cols.rbegin(); it != free_cols.rend() && !ycol; ++it) {
+      bool ok = true;
+      for (const auto& row : pb.rows) {
+        if (!row.removed && row.a[*it] < 0) ok = false;
+      }
+      if (ok) ycol = *it;
+    }
+    if (!ycol) {
+      return Error{ErrorCode::kUnsupported, "model", model.name,
+                   fmt::format("model = '{}': no free column is bounded only from above", model.name)};
+    }
+    xcol = free_cols[0] == *ycol ? free_cols[1] : free_cols[0];
+  }
+
+  std::vector<detail::Row2> rows;
+  Integer lo = 0;
+  std::optional<Integer> hi;
+  for (const auto& row : pb.rows) {
+    if (row.removed) continue;
+    detail::Row2 r{row.a[xcol], ycol ? row.a[*ycol] : Integer(0), row.h_int};
+    if (r.ax == 0 && r.ay == 0) {
+      if (r.h < 0) {  // a row no split can meet (e.g. the adapter alone exceeds memory)
+        res.status = SolveStatus::kInfeasible;
+        return res;
+      }
+      continue;
+    }
+    // At y = 0 each row reads a_x x <= h; with a_y >= 0 this is necessary for every y.
+    if (r.ax > 0) {
+      Integer q;
+      mpz_fdiv_q(q.get_mpz_t(), r.h.get_mpz_t(), r.ax.get_mpz_t());
+      if (!hi || q < *hi) hi = q;
+    } else if (r.ax < 0) {
+      Integer q;
+      mpz_cdiv_q(q.get_mpz_t(), r.h.get_mpz_t(), r.ax.get_mpz_t());
+      if (q > lo) lo = q;
+    } else if (r.h < 0) {
+      res.status = SolveStatus::kInfeasible;
+      return res;
+    }
+    rows.push_back(std::move(r));
+  }
+  if (!hi) {
+    return Error{ErrorCode::kUnsupported, "model", model.name,
+                 fmt::format("model = '{}': no row bounds the batch (the throughput has no maximum)", model.name)};
+  }
+  if (lo > *hi) {
+    res.status = SolveStatus::kInfeasible;
+    return res;
+  }
+
+  const Integer& px = pb.p[xcol];
+  const Integer& qx = pb.q[xcol];
+  const Integer py = ycol ? pb.p[*ycol] : Integer(0);
+  const Integer qy = ycol ? pb.q[*ycol] : Integer(0);
+  Integer num = 0, den = 1;  // λ in the scaled units, starts at 0
+  std::optional<std::pair<Integer, Integer>> incumbent;
+  Integer total;
+  for (int it = 0;; ++it) {
+    if (it == kMaxIterations) return internal("Dinkelbach did not terminate");
+    const Integer u = den * px - num * qx;
+    const Integer v = den * py - num * qy;
+    const Integer c0 = den * pb.p0 - num * pb.q0;
+    auto oracle = detail::max_linear_2d(rows, lo, *hi, u, v);
+    if (oracle.unbounded) {
+      return Error{ErrorCode::kUnsupported, "model", model.name,
+                   fmt::format("model = '{}': no row bounds b{} (the throughput has no maximum)", model.name,
+                               ycol ? *ycol + 1 : 0)};
+    }
+    ++cert.iterations;
+    total = oracle.best.value + c0;
+    if (!incumbent) {
+      if (total <= 0) {  // at λ = 0 this is the largest token count: no non-empty split fits
+        res.status = SolveStatus::kInfeasible;
+        return res;
+      }
+    } else {
+      if (total < 0) return internal("Dinkelbach subproblem below its incumbent");
+      if (total == 0) break;
+    }
+    const Integer& x = oracle.best.x;
+    const Integer& y = oracle.best.y;
+    const Integer n = px * x + py * y + pb.p0;
+    const Integer d = qx * x + qy * y + pb.q0;
+    if (d <= 0) {
+      return Error{ErrorCode::kUnsupported, "model", model.name,
+                   fmt::format("model = '{}': a split with zero batch time serves tokens (unbounded throughput)",
+                               model.name)};
+    }
+    Integer g;
+    mpz_gcd(g.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
+    num = n / g;
+    den = d / g;
+    incumbent = std::make_pair(x, y);
+    cert.lambda_path.push_back(Rational(make_rational(num, den) * pb.scale_d / pb.scale_n));
+  }
+
+  Plan plan;
+  const auto to_i64 = [](const Integer& z) { return static_cast<std::int64_t>(z.get_si()); };
+  if (!incumbent->first.fits_slong_p() || !incumbent->second.fits_slong_p()) return internal("batch size beyond int64");
+  plan.b[xcol] = to_i64(incumbent->first);
+  if (ycol) plan.b[*ycol] = to_i64(incumbent->second);
+  if (!is_feasible(model, plan)) return internal("returned split fails an exact constraint check");
+  res.status = SolveStatus::kOptimal;
+  res.plan = plan;
+  res.throughput_tokens_per_s = throughput_tokens_per_s(model, plan);
+  const Rational lambda = make_rational(num, den) * pb.scale_d / pb.scale_n;
+  if (lambda != res.throughput_tokens_per_s) return internal("certified ratio differs from the plan's throughput");
+  cert.lambda_tokens_per_s = lambda;
+  cert.final_subproblem_max = make_rational(total, den * pb.scale_n);
+  cert.relaxation_bound_tokens_per_s = detail::relaxation_bound(pb);
+  if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < lambda) {
+    return internal("integer optimum above the continuous bound");
+  }
+  return res;
+}
+
+}  // namespace lorasplit

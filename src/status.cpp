@@ -1,0 +1,68 @@
+#include <lorasplit/rational.hpp>
+#include <lorasplit/status.hpp>
+
+#include <string>
+
+namespace lorasplit {
+
+std::string_view to_string(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kUnknownKey: return "unknown_key";
+    case ErrorCode::kBadNumber: return "bad_number";
+    case ErrorCode::kBadUnit: return "bad_unit";
+    case ErrorCode::kWrongDimension: return "wrong_dimension";
+    case ErrorCode::kOutOfRange: return "out_of_range";
+    case ErrorCode::kNotInteger: return "not_integer";
+    case ErrorCode::kInconsistent: return "inconsistent";
+    case ErrorCode::kConfigSyntax: return "config_syntax";
+    case ErrorCode::kFileUnreadable: return "file_unreadable";
+    case ErrorCode::kUnknownPreset: return "unknown_preset";
+    case ErrorCode::kBadOption: return "bad_option";
+    case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+std::string format_fraction(const Rational& x) {
+  if (x.get_den() == 1) return x.get_num().get_str();
+  return x.get_num().get_str() + "/" + x.get_den().get_str();
+}
+
+double to_double(const Rational& x) { return x.get_d(); }
+
+std::string format_exact(const Rational& x) {
+  // Terminating decimal iff the reduced denominator is 2^a 5^b.
+  Integer den = x.get_den();
+  unsigned long twos = 0, fives = 0;
+  while (mpz_divisible_ui_p(den.get_mpz_t(), 2) != 0) { den /= 2; ++twos; }
+  while (mpz_divisible_ui_p(den.get_mpz_t(), 5) != 0) { den /= 5; ++fives; }
+  if (den != 1) return format_fraction(x);
+  const unsigned long places = twos > fives ? twos : fives;
+  Integer pow10;
+  mpz_ui_pow_ui(pow10.get_mpz_t(), 10, places);
+  Integer m = x.get_num() * (pow10 / x.get_den());  // x = m / 10^places exactly
+  const bool negative = m < 0;
+  if (negative) m = -m;
+  long k = -static_cast<long>(places);
+  if (m == 0) return "0";
+  while (mpz_divisible_ui_p(m.get_mpz_t(), 10) != 0) { m /= 10; ++k; }
+  const std::string digits = m.get_str();
+  const long len = static_cast<long>(digits.size());
+  std::string out;
+  if (k >= 0 && k <= 3) {
+    out = digits + std::string(static_cast<std::size_t>(k), '0');
+  } else if (k < 0 && len + k > 0) {  // decimal point inside the digits
+    out = digits.substr(0, static_cast<std::size_t>(len + k)) + "." + digits.substr(static_cast<std::size_t>(len + k));
+  } else if (k < 0 && len + k > -3) {  // a few leading zeros: 0.00123
+    out = "0." + std::string(static_cast<std::size_t>(-(len + k)), '0') + digits;
+  } else {
+    const long exp10 = k + len - 1;
+    out = digits.substr(0, 1);
+    if (len > 1) out += "." + digits.substr(1);
+    out += "e" + std::to_string(exp10);
+  }
+  return negative ? "-" + out : out;
+}
+
+}  // namespace lorasplit
