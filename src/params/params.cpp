@@ -63,13 +63,13 @@ Status check_value(const ParamSpec& s, const Rational& value, std::string_view t
   const std::string unit = s.unit.empty() ? "" : " " + std::string(s.unit);
   if (value < 0) return fail(ErrorCode::kOutOfRange, "must not be negative");
   if (value == 0 && lo > 0) return fail(ErrorCode::kOutOfRange, "must be greater than zero");
+  if (s.integer && value.get_den() != 1) return fail(ErrorCode::kNotInteger, "must be a whole number");
   if (s.min_inclusive ? value < lo : value <= lo) {
     return fail(ErrorCode::kOutOfRange, fmt::format("below the supported range [{}, {}]{}", s.min_text, s.max_text, unit));
   }
   if (value > hi) {
     return fail(ErrorCode::kOutOfRange, fmt::format("above the supported range [{}, {}]{}", s.min_text, s.max_text, unit));
   }
-  if (s.integer && value.get_den() != 1) return fail(ErrorCode::kNotInteger, "must be a whole number");
   return {};
 }
 

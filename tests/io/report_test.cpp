@@ -1,0 +1,64 @@
+#include <gtest/gtest.h>
+#include <lorasplit/report.hpp>
+
+#include <nlohmann/json.hpp>
+
+namespace lorasplit {
+namespace {
+
+TEST(ReportJson, SeedHasEveryDocumentedField) {
+  auto a = analyze(Params());
+  ASSERT_TRUE(a.ok());
+  const auto j = nlohmann::json::parse(render_json(a.value()));
+  EXPECT_EQ(j["status"], "optimal");
+  EXPECT_EQ(j["b1"], 8323128);
+  EXPECT_EQ(j["b2"], 0);
+  EXPECT_EQ(j["b3"], 17817);
+  EXPECT_TRUE(j["throughput_tokens_per_s"].is_number());
+  EXPECT_EQ(j["throughput_tokens_per_s_exact"], "21313938232421875/11097504");
+  EXPECT_TRUE(j["gpu_only_throughput_tokens_per_s"].is_number());
+  EXPECT_TRUE(j["gain_percent"].is_number());
+  EXPECT_NEAR(j["gain_percent"].get<double>(), 0.21406637, 1e-6);
+  for (const char* k : {"gpu_s1", "cxl_s1", "gpu_s2", "cxl_s2"}) EXPECT_TRUE(j["times_s"][k].is_number()) << k;
+  ASSERT_EQ(j["memory_bytes"].size(), 4U);
+  for (const auto& row : j["memory_bytes"]) {
+    EXPECT_EQ(row["limit"], 17179869184LL);
+    EXPECT_LE(row["used"].get<long long>(), row["limit"].get<long long>());
+  }
+  EXPECT_TRUE(j["binding"].is_array());
+  EXPECT_EQ(j["params"].size(), kParamCount);
+  EXPECT_EQ(j["params"]["gpu.flops"]["exact"], "15700000000000");
+  EXPECT_EQ(j["params"]["link.latency_s"]["exact"], "1/1000000");
+  EXPECT_EQ(j["certificate"]["final_subproblem_max_tokens"], "0");
+}
+
+TEST(ReportJson, InfeasibleCarriesReason) {
+  auto a = analyze(Params(), SolveOptions{Domain::kBinary});
+  ASSERT_TRUE(a.ok());
+  const auto j = nlohmann::json::parse(render_json(a.value()));
+  EXPECT_EQ(j["status"], "infeasible");
+  EXPECT_TRUE(j["b1"].is_null());
+  EXPECT_NE(j["reason"].get<std::string>().find("latency"), std::string::npos);
+}
+
+TEST(ReportJson, ErrorObject) {
+  const auto j = nlohmann::json::parse(render_error_json(Error{ErrorCode::kUnknownKey, "x.y", "3", "x.y: unknown"}));
+  EXPECT_EQ(j["status"], "error");
+  EXPECT_EQ(j["error"]["code"], "unknown_key");
+  EXPECT_EQ(j["error"]["key"], "x.y");
+}
+
+TEST(ReportText, HasEverySection) {
+  auto a = analyze(Params());
+  ASSERT_TRUE(a.ok());
+  const std::string text = render_text(a.value());
+  for (const char* needle : {"Parameters", "Optimal split", "b1 =", "b2 =", "b3 =", "Stage times", "slack",
+                             "GPU memory rows", "headroom", "Throughput", "GPU-only", "gain", "Binding constraints",
+                             "Why:", "Certificate", "relaxation bound"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle;
+  }
+  for (const auto& s : param_specs()) EXPECT_NE(text.find(s.key), std::string::npos) << s.key;
+}
+
+}  // namespace
+}  // namespace lorasplit

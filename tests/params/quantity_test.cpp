@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+#include <lorasplit/params.hpp>
+
+namespace lorasplit {
+namespace {
+
+Rational parse_ok(std::string_view text, Dimension dim) {
+  auto r = parse_quantity(text, dim, "k");
+  EXPECT_TRUE(r.ok()) << text << ": " << (r.ok() ? "" : r.error().message);
+  return r.ok() ? r.value() : Rational(-999);
+}
+
+TEST(Quantity, DecimalsAreExact) {
+  // 15.7e12 = 157 * 10^11 exactly, not the double nearest to it.
+  EXPECT_EQ(parse_ok("15.7e12", Dimension::kFlopsPerSecond), Rational(Integer("15700000000000")));
+  // 1e-6 = 1/10^6 exactly.
+  EXPECT_EQ(parse_ok("1e-6", Dimension::kSeconds), make_rational(1, 1000000));
+  EXPECT_EQ(parse_ok("0.1", Dimension::kSeconds), make_rational(1, 10));
+  EXPECT_EQ(parse_ok("1.57E+12", Dimension::kFlopsPerSecond), Rational(Integer("1570000000000")));
+  EXPECT_EQ(parse_ok(".5", Dimension::kSeconds), make_rational(1, 2));
+  EXPECT_EQ(parse_ok("  512 ", Dimension::kCount), Rational(512));
+  // 0.1 + 0.2 == 0.3 exactly, as it should for a config language of exact decimals.
+  EXPECT_EQ(parse_ok("0.1", Dimension::kCount) + parse_ok("0.2", Dimension::kCount), parse_ok("0.3", Dimension::kCount));
+}
+
+TEST(Quantity, UnitsScaleExactly) {
+  EXPECT_EQ(parse_ok("16 GiB", Dimension::kBytes), Rational(Integer(16) << 30));
+  EXPECT_EQ(parse_ok("80 GB", Dimension::kBytes), Rational(Integer("80000000000")));
+  EXPECT_EQ(parse_ok("1.5KiB", Dimension::kBytes), Rational(1536));
+  EXPECT_EQ(parse_ok("15.7 TFLOPS", Dimension::kFlopsPerSecond), Rational(Integer("15700000000000")));
+  EXPECT_EQ(parse_ok("15.7 Tflop/s", Dimension::kFlopsPerSecond), Rational(Integer("15700000000000")));
+  EXPECT_EQ(parse_ok("16 GiB/s", Dimension::kBytesPerSecond), Rational(Integer(16) << 30));
+  EXPECT_EQ(parse_ok("128GBps", Dimension::kBytesPerSecond), Rational(Integer("128000000000")));
+  EXPECT_EQ(parse_ok("1 us", Dimension::kSeconds), make_rational(1, 1000000));
+  EXPECT_EQ(parse_ok("1 \xC2\xB5s", Dimension::kSeconds), make_rational(1, 1000000));
+  EXPECT_EQ(parse_ok("200 ns", Dimension::kSeconds), make_rational(1, 5000000));
+  EXPECT_EQ(parse_ok("0.2 us", Dimension::kSeconds), make_rational(1, 5000000));
+  EXPECT_EQ(parse_ok("3 ms", Dimension::kSeconds), make_rational(3, 1000));
+  EXPECT_EQ(parse_ok("2 s", Dimension::kSeconds), Rational(2));
+}
+
+struct BadCase {
+  const char* text;
+  Dimension dim;
+  ErrorCode code;
+};
+
+TEST(Quantity, BadInputIsNamed) {
+  const BadCase cases[] = {
+      {"", Dimension::kBytes, ErrorCode::kBadNumber},
+      {"abc", Dimension::kBytes, ErrorCode::kBadNumber},
+      {"NaN", Dimension::kSeconds, ErrorCode::kBadNumber},
+      {"nan us", Dimension::kSeconds, ErrorCode::kBadNumber},
+      {"inf", Dimension::kFlopsPerSecond, ErrorCode::kBadNumber},
+      {"-Infinity", Dimension::kFlopsPerSecond, ErrorCode::kBadNumber},
+      {"1e", Dimension::kCount, ErrorCode::kBadNumber},
+      {"1.2.3", Dimension::kCount, ErrorCode::kBadNumber},
+      {"1 2", Dimension::kCount, ErrorCode::kBadNumber},
+      {"1e99999", Dimension::kCount, ErrorCode::kOutOfRange},
+      {"16 GiBB", Dimension::kBytes, ErrorCode::kBadUnit},
+      {"16 Gb", Dimension::kBytes, ErrorCode::kBadUnit},  // bits are not bytes
+      {"1 us", Dimension::kBytes, ErrorCode::kWrongDimension},
+      {"16 GiB", Dimension::kBytesPerSecond, ErrorCode::kWrongDimension},
+      {"16 GiB/s", Dimension::kBytes, ErrorCode::kWrongDimension},
+      {"4 B", Dimension::kCount, ErrorCode::kWrongDimension},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_quantity(c.text, c.dim, "some.key");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_EQ(r.error().code, c.code) << c.text << ": " << r.error().message;
+    EXPECT_NE(r.error().message.find("some.key"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find(c.text), std::string::npos) << r.error().message;
+    EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+  }
+}
+
+TEST(Quantity, FormatExactRoundTrips) {
+  for (const char* text : {"15.7e12", "1e-6", "17179869184", "0.2", "123.456", "5e-7", "3"}) {
+    const Rational v = parse_ok(text, Dimension::kCount);
+    EXPECT_EQ(parse_ok(format_exact(v), Dimension::kCount), v) << text << " -> " << format_exact(v);
+  }
+  EXPECT_EQ(format_exact(parse_ok("15.7e12", Dimension::kCount)), "1.57e13");
+  EXPECT_EQ(format_exact(parse_ok("1e-6", Dimension::kCount)), "1e-6");
+  EXPECT_EQ(format_exact(make_rational(1, 3)), "1/3");
+  EXPECT_EQ(format_fraction(make_rational(6, 4)), "3/2");
+}
+
+}  // namespace
+}  // namespace lorasplit

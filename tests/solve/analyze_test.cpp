@@ -1,0 +1,87 @@
+#include <gtest/gtest.h>
+#include <lorasplit/analysis.hpp>
+
+#include <algorithm>
+
+namespace lorasplit {
+namespace {
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(Analyze, SeedReport) {
+  auto a = analyze(Params());
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->result.status, SolveStatus::kOptimal);
+  // GPU-only: b1 tokens take 4*d*r*b1/F_g seconds, so F_g/(4 d r) = 15.7e12/8192 tokens/s.
+  ASSERT_TRUE(a->gpu_only_tokens_per_s.has_value());
+  EXPECT_EQ(*a->gpu_only_tokens_per_s, Rational(Integer("15700000000000")) / 8192);
+  // gain = 100 * (throughput / gpu_only - 1), exactly
+  EXPECT_EQ(*a->gain_percent, (a->result.throughput_tokens_per_s / *a->gpu_only_tokens_per_s - 1) * 100);
+  // b3/b1 = 17817/8323128, gain = 100 * b3/b1 (b2 = 0): 0.2140...%
+  EXPECT_EQ(*a->gain_percent, make_rational(1781700, 8323128));
+  EXPECT_TRUE(contains(a->binding, "sync_s1"));
+  for (const auto& r : a->rows) EXPECT_GE(r.slack, 0) << r.name;
+  EXPECT_EQ(a->rows.size(), 6U);
+  EXPECT_NE(a->explanation.find("b3 = 17817"), std::string::npos);
+  EXPECT_NE(a->explanation.find("b2 = 0"), std::string::npos);
+  EXPECT_EQ(a->batch_time_s, a->gpu_s1_s + a->gpu_s2_s);
+}
+
+// A hand instance where memory binds: L = 0; per token and stage the GPU takes gamma = 1 s
+// and the device, link included, alpha = 1/2 + 1/2 = 1 s, so stage 1 allows b3 <= b1; mem_x
+// allows b1 + b3 <= 10 (M = 160 B, e = 4, d = 4). Best: b1 = b3 = 5, throughput
+// 10 / (2*5*1 s) = 1 token/s, twice GPU-only (1/(2 gamma) = 1/2 token/s): gain 100 %.
+TEST(Analyze, MemoryBindingHandInstance) {
+  Params p;
+  p.set(ParamId::kLoraD, 4);
+  p.set(ParamId::kLoraR, 1);
+  p.set(ParamId::kLoraElementBytes, 4);
+  p.set(ParamId::kGpuMemoryBytes, 160);
+  p.set(ParamId::kGpuFlops, 8);                // 2*d*r/F_g = 1 s
+  p.set(ParamId::kCxlFlops, 16);               // 2*d*r/F_c = 1/2 s
+  p.set(ParamId::kLinkBandwidthBytesPerS, 32); // e*d/BW = 1/2 s
+  p.set(ParamId::kLinkLatencyS, 0);
+  auto a = analyze(p);
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_EQ(a->result.status, SolveStatus::kOptimal);
+  EXPECT_EQ(a->result.plan, (Plan{{5, 0, 5}}));
+  EXPECT_EQ(a->result.throughput_tokens_per_s, 1);
+  EXPECT_EQ(*a->gain_percent, 100);
+  EXPECT_TRUE(contains(a->binding, "mem_x"));
+  EXPECT_TRUE(contains(a->binding, "sync_s1"));
+  // mem_s2: 4*(5)*1 + 4*1*4 + 4*5*4 = 116 B of 160: not binding.
+  EXPECT_FALSE(contains(a->binding, "mem_s2"));
+}
+
+TEST(Analyze, BinaryInfeasibilityIsExplained) {
+  auto a = analyze(Params(), SolveOptions{Domain::kBinary});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->result.status, SolveStatus::kInfeasible);
+  // ceil(1e-6 s / (2*512*4/15.7e12 s)) = ceil(3833.0078) = 3834 tokens would hide the latency.
+  EXPECT_NE(a->infeasibility_reason.find("b1 >= 3834"), std::string::npos) << a->infeasibility_reason;
+  EXPECT_NE(a->infeasibility_reason.find("binary domain allows at most b1 <= 1"), std::string::npos)
+      << a->infeasibility_reason;
+  EXPECT_NE(a->infeasibility_reason.find("LATENCY"), std::string::npos);
+}
+
+TEST(Analyze, MemoryInfeasibilityIsExplained) {
+  Params p;
+  p.set(ParamId::kGpuMemoryBytes, 1000000);
+  auto a = analyze(p);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->result.status, SolveStatus::kInfeasible);
+  EXPECT_NE(a->infeasibility_reason.find("memory rows allow"), std::string::npos) << a->infeasibility_reason;
+}
+
+TEST(Analyze, InvalidParametersAreAnError) {
+  Params p;
+  p.set(ParamId::kLoraR, 1024);
+  auto a = analyze(p);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.error().code, ErrorCode::kInconsistent);
+}
+
+}  // namespace
+}  // namespace lorasplit
