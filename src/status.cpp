@@ -1,6 +1,8 @@
 #include <lorasplit/rational.hpp>
 #include <lorasplit/status.hpp>
 
+#include <fmt/format.h>
+
 #include <string>
 
 namespace lorasplit {
@@ -26,7 +28,7 @@ std::string_view to_string(ErrorCode code) {
 
 std::string format_fraction(const Rational& x) {
   if (x.get_den() == 1) return x.get_num().get_str();
-  return x.get_num().get_str() + "/" + x.get_den().get_str();
+  return fmt::format("{}/{}", x.get_num().get_str(), x.get_den().get_str());
 }
 
 double to_double(const Rational& x) { return x.get_d(); }
@@ -53,16 +55,17 @@ std::string format_exact(const Rational& x) {
   if (k >= 0 && k <= 3) {
     out = digits + std::string(static_cast<std::size_t>(k), '0');
   } else if (k < 0 && len + k > 0) {  // decimal point inside the digits
-    out = digits.substr(0, static_cast<std::size_t>(len + k)) + "." + digits.substr(static_cast<std::size_t>(len + k));
+    out = fmt::format("{}.{}", digits.substr(0, static_cast<std::size_t>(len + k)),
+                      digits.substr(static_cast<std::size_t>(len + k)));
   } else if (k < 0 && len + k > -3) {  // a few leading zeros: 0.00123
-    out = "0." + std::string(static_cast<std::size_t>(-(len + k)), '0') + digits;
+    out = fmt::format("0.{}{}", std::string(static_cast<std::size_t>(-(len + k)), '0'), digits);
   } else {
     const long exp10 = k + len - 1;
     out = digits.substr(0, 1);
-    if (len > 1) out += "." + digits.substr(1);
-    out += "e" + std::to_string(exp10);
+    if (len > 1) out += fmt::format(".{}", digits.substr(1));
+    out += fmt::format("e{}", exp10);
   }
-  return negative ? "-" + out : out;
+  return negative ? fmt::format("-{}", out) : out;
 }
 
 }  // namespace lorasplit

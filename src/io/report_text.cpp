@@ -119,7 +119,7 @@ std::string render_text(const Analysis& a) {
   }
   line("");
   std::string binding;
-  for (const auto& b : a.binding) binding += (binding.empty() ? "" : ", ") + b;
+  for (const auto& b : a.binding) binding += fmt::format("{}{}", binding.empty() ? "" : ", ", b);
   line("Binding constraints: " + (binding.empty() ? std::string("none") : binding));
   line("Why: " + a.explanation);
   line("");

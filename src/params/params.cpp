@@ -60,7 +60,7 @@ Status check_value(const ParamSpec& s, const Rational& value, std::string_view t
   };
   const Rational lo = exact(s.min_text);
   const Rational hi = exact(s.max_text);
-  const std::string unit = s.unit.empty() ? "" : " " + std::string(s.unit);
+  const std::string unit = s.unit.empty() ? std::string() : fmt::format(" {}", s.unit);
   if (value < 0) return fail(ErrorCode::kOutOfRange, "must not be negative");
   if (value == 0 && lo > 0) return fail(ErrorCode::kOutOfRange, "must be greater than zero");
   if (s.integer && value.get_den() != 1) return fail(ErrorCode::kNotInteger, "must be a whole number");

@@ -44,7 +44,7 @@ Result<Params> preset(std::string_view name) {
   const auto it = std::find_if(all.begin(), all.end(), [&](const PresetInfo& p) { return p.name == name; });
   if (it == all.end()) {
     std::string names;
-    for (const auto& p : all) names += (names.empty() ? "" : ", ") + std::string(p.name);
+    for (const auto& p : all) names += fmt::format("{}{}", names.empty() ? "" : ", ", std::string(p.name));
     return Error{ErrorCode::kUnknownPreset, "--preset", std::string(name),
                  fmt::format("--preset = '{}': unknown preset (known: {})", name, names)};
   }

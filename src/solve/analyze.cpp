@@ -101,14 +101,20 @@ std::string explain(const Analysis& a) {
   }
   if (!mem.empty()) {
     std::string names;
-    for (const auto& n : mem) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : mem) names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
     parts.push_back(fmt::format(
         "b1 = {} is as large as GPU memory allows ({} binds): a larger batch amortises the latency over more tokens, "
         "so the optimum sits at the memory limit.",
         plan.b[0], names));
   }
+  if (mem.empty() && plan.b[2] > 0 && a.gpu_only_b1 && plan.b[0] < *a.gpu_only_b1) {
+    parts.push_back(fmt::format(
+        "b1 = {} stops {} tokens short of the memory limit (b1 <= {}): throughput grows with b3/b1, and b3 is a whole "
+        "number, floor((T_GPU_S1 - LATENCY)/{}), which loses less to rounding at this b1 than at any larger one.",
+        plan.b[0], *a.gpu_only_b1 - plan.b[0], *a.gpu_only_b1, seconds(cxl_tok)));
+  }
   std::string out;
-  for (const auto& s : parts) out += (out.empty() ? "" : " ") + s;
+  for (const auto& s : parts) out += fmt::format("{}{}", out.empty() ? "" : " ", s);
   return out;
 }
 
