@@ -17,7 +17,9 @@ int run_presets(const std::string& format) {
       auto params = preset(p.name);
       if (!params) return report_error(params.error(), true);
       nlohmann::ordered_json values = nlohmann::ordered_json::object();
-      for (const auto& s : param_specs()) values[std::string(s.key)] = format_fraction(params->get(s.id));
+      for (const auto& s : param_specs()) {
+        values[std::string(s.key)] = params->has(s.id) ? format_fraction(params->get(s.id)) : std::string("none");
+      }
       out.push_back({{"name", p.name}, {"description", p.description}, {"params", values}});
     }
     std::fputs((out.dump(2) + "\n").c_str(), stdout);

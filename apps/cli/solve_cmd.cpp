@@ -11,13 +11,18 @@ struct SolveOpts {
   ParamSources sources;
   std::string domain{"integer"};
   std::string format{"text"};
+  std::string max_batch_latency;
 };
 
 int run_solve(const SolveOpts& opts) {
   const bool json = opts.format == "json";
-  auto params = load_params(opts.sources);
+  ParamSources sources = opts.sources;
+  if (!opts.max_batch_latency.empty()) sources.sets.push_back("lora.max_batch_latency_s=" + opts.max_batch_latency);
+  auto params = load_params(sources);
   if (!params) return report_error(params.error(), json);
-  const Domain domain = opts.domain == "binary" ? Domain::kBinary : Domain::kInteger;
+  const Domain domain = opts.domain == "binary"       ? Domain::kBinary
+                        : opts.domain == "continuous" ? Domain::kContinuous
+                                                      : Domain::kInteger;
   auto analysis = analyze(params.value(), SolveOptions{domain});
   if (!analysis) return report_error(analysis.error(), json);
   const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());
@@ -31,8 +36,12 @@ void setup_solve(CLI::App& app, int& exit_status) {
   auto opts = std::make_shared<SolveOpts>();
   CLI::App* sub = app.add_subcommand("solve", "find the exact throughput-optimal split and explain it");
   add_param_options(sub, opts->sources);
-  sub->add_option("--domain", opts->domain, "batch sizes: integer (default) or binary (b in {0,1}, as the text says)")
-      ->check(CLI::IsMember({"integer", "binary"}));
+  sub->add_option("--domain", opts->domain,
+                  "batch sizes: integer (default), binary (b in {0,1} blocks, as the text says) or continuous (the LP "
+                  "relaxation: an upper bound)")
+      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  sub->add_option("--max-batch-latency", opts->max_batch_latency,
+                  "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
   sub->add_option("--format", opts->format, "output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status]() { exit_status = run_solve(*opts); });

@@ -22,7 +22,8 @@ struct RowReport {
   Rational lhs;       ///< T_CXL [s] for sync rows, bytes used [B] for memory rows
   Rational rhs;       ///< T_GPU [s] or memory limit [B]
   Rational slack;     ///< rhs - lhs (>= 0 for a feasible plan)
-  /// True when one more token on some path whose use of this row grows would break it.
+  /// True when one more block (lora.block_tokens tokens) on some path whose use of this
+  /// row grows would break it; in the continuous domain, when the slack is exactly 0.
   bool binding{false};
 };
 
@@ -34,9 +35,11 @@ struct Analysis {
   // Everything below is filled when result.status == kOptimal.
   Rational gpu_s1_s, cxl_s1_s, gpu_s2_s, cxl_s2_s, batch_time_s;
   std::vector<RowReport> rows;
-  /// GPU-only baseline: b2 = b3 = 0, no CXL rows (the device is idle), memory rows kept.
+  /// GPU-only baseline: b2 = b3 = 0, no CXL rows (the device is idle), memory and limit rows kept.
   std::optional<Rational> gpu_only_tokens_per_s;
-  std::optional<std::int64_t> gpu_only_b1;  ///< largest GPU-only batch that fits memory
+  std::optional<std::int64_t> gpu_only_b1;  ///< largest GPU-only batch (multiple of the block) that fits
+  /// Continuous domain only: the integer optimum, for the gap (nullopt if no integer split exists).
+  std::optional<Rational> integer_tokens_per_s;
   std::optional<Rational> gain_percent;     ///< 100*(throughput/gpu_only - 1)
   std::vector<std::string> binding;         ///< names of binding rows
   std::string explanation;                  ///< why the split looks the way it does

@@ -28,11 +28,16 @@ struct Affine {
   std::array<Rational, 3> coef;
   Rational constant;
   [[nodiscard]] Rational eval(const Plan& plan) const;
+  [[nodiscard]] Rational eval(const std::array<Rational, 3>& b) const;
   friend Affine operator+(const Affine& x, const Affine& y);
   friend Affine operator-(const Affine& x, const Affine& y);
 };
 
-enum class RowKind { kSync, kMemory };
+enum class RowKind {
+  kSync,    ///< the device finishes a stage within the GPU's time for it
+  kMemory,  ///< a GPU-memory row
+  kLimit,   ///< a user bound: lora.max_batch_tokens, lora.max_batch_latency_s
+};
 
 /// lhs(b) <= rhs(b).
 struct Constraint {
@@ -40,14 +45,15 @@ struct Constraint {
   RowKind kind;
   std::string formula;      ///< the row as the formulation writes it
   std::string description;  ///< what it means physically
-  std::string unit;         ///< "s" or "B"
+  std::string unit;         ///< "s", "B" or "tokens"
   Affine lhs;
   Affine rhs;
 };
 
 enum class Domain {
-  kInteger,  ///< b1, b2, b3 in {0, 1, 2, ...}
-  kBinary,   ///< b1, b2, b3 in {0, 1} (the formulation's text calls them binary)
+  kInteger,     ///< b1, b2, b3 in {0, k, 2k, ...} (k = lora.block_tokens)
+  kBinary,      ///< b1, b2, b3 in {0, k} (the formulation's text calls them binary; k = 1 by default)
+  kContinuous,  ///< b1, b2, b3 real >= 0: the LP relaxation, an upper bound on every integer split
 };
 
 std::string_view to_string(Domain domain);
@@ -58,15 +64,23 @@ struct Model {
   Affine gpu_s1, cxl_s1, gpu_s2, cxl_s2;  ///< stage times [s]
   Affine batch_time;                 ///< T_GPU_S1 + T_GPU_S2 [s], the objective's denominator
   std::vector<Constraint> constraints;
+  std::int64_t block_tokens{1};      ///< every b_i is a multiple of this (integer and binary domains)
 };
+
+/// A point with exact rational coordinates (a continuous-domain split, or an integer one).
+using Point = std::array<Rational, 3>;
+Point to_point(const Plan& plan);
 
 /// Builds the seed model from (validated) parameters.
 Model build_seed_model(const Params& params);
 
-/// True iff every constraint holds exactly and every b is >= 0.
+/// True iff every constraint holds exactly, every b is >= 0 and a multiple of the block.
 bool is_feasible(const Model& model, const Plan& plan);
+/// True iff every constraint holds exactly and every b is >= 0 (no integrality).
+bool is_feasible(const Model& model, const Point& b);
 
 /// Exact throughput b/(T_GPU_S1+T_GPU_S2) in tokens/s; 0 for the empty plan.
 Rational throughput_tokens_per_s(const Model& model, const Plan& plan);
+Rational throughput_tokens_per_s(const Model& model, const Point& b);
 
 }  // namespace lorasplit

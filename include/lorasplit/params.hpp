@@ -23,6 +23,7 @@ enum class Dimension {
   kBytesPerSecond,  ///< B/s, GB/s, GiB/s, ... (also GBps)
   kSeconds,         ///< s, ms, us (or µs), ns, ps
   kCount,           ///< a dimensionless whole number (no unit)
+  kFraction,        ///< a dimensionless real number; "80 %" is accepted
 };
 
 std::string_view to_string(Dimension dim);
@@ -36,8 +37,13 @@ enum class ParamId : std::uint8_t {
   kLoraD,
   kLoraR,
   kLoraElementBytes,
+  kGpuEfficiency,
+  kCxlEfficiency,
+  kLoraBlockTokens,
+  kLoraMaxBatchTokens,
+  kLoraMaxBatchLatencyS,
 };
-inline constexpr std::size_t kParamCount = 8;
+inline constexpr std::size_t kParamCount = 13;
 
 struct ParamSpec {
   ParamId id;
@@ -50,7 +56,8 @@ struct ParamSpec {
   bool min_inclusive;            ///< false: the value must be strictly greater
   std::string_view max_text;     ///< largest accepted value (exact decimal)
   bool integer;                  ///< must be a whole number
-  std::string_view seed_default; ///< the formulation's value, as text with unit
+  std::string_view seed_default; ///< the formulation's value, as text with unit ("none": unset)
+  bool optional;                 ///< may be unset ("none"): the bound it states is then absent
 };
 
 /// All parameters, in report order.
@@ -64,8 +71,18 @@ class Params {
  public:
   /// The seed formulation's numbers.
   Params();
+  /// The value; 0 for an optional parameter that is unset (check has()).
   [[nodiscard]] const Rational& get(ParamId id) const { return v_[static_cast<std::size_t>(id)]; }
-  void set(ParamId id, Rational value) { v_[static_cast<std::size_t>(id)] = std::move(value); }
+  [[nodiscard]] bool has(ParamId id) const { return set_[static_cast<std::size_t>(id)]; }
+  void set(ParamId id, Rational value) {
+    v_[static_cast<std::size_t>(id)] = std::move(value);
+    set_[static_cast<std::size_t>(id)] = true;
+  }
+  /// Unsets an optional parameter.
+  void clear(ParamId id) {
+    v_[static_cast<std::size_t>(id)] = 0;
+    set_[static_cast<std::size_t>(id)] = false;
+  }
 
   [[nodiscard]] const Rational& gpu_memory_bytes() const { return get(ParamId::kGpuMemoryBytes); }
   [[nodiscard]] const Rational& gpu_flops() const { return get(ParamId::kGpuFlops); }
@@ -75,9 +92,13 @@ class Params {
   [[nodiscard]] const Rational& d() const { return get(ParamId::kLoraD); }
   [[nodiscard]] const Rational& r() const { return get(ParamId::kLoraR); }
   [[nodiscard]] const Rational& element_bytes() const { return get(ParamId::kLoraElementBytes); }
+  [[nodiscard]] const Rational& gpu_efficiency() const { return get(ParamId::kGpuEfficiency); }
+  [[nodiscard]] const Rational& cxl_efficiency() const { return get(ParamId::kCxlEfficiency); }
+  [[nodiscard]] const Rational& block_tokens() const { return get(ParamId::kLoraBlockTokens); }
 
  private:
   std::array<Rational, kParamCount> v_;
+  std::array<bool, kParamCount> set_{};
 };
 
 /// Parses "<exact decimal> [unit]" for a parameter of dimension `dim`. `key` is only
@@ -87,13 +108,14 @@ Result<Rational> parse_quantity(std::string_view text, Dimension dim, std::strin
 /// Checks one value against its spec (range, integrality). Message names key and text.
 Status check_value(const ParamSpec& spec, const Rational& value, std::string_view text);
 
-/// Parses `text` for parameter `key`, checks it, stores it.
+/// Parses `text` for parameter `key`, checks it, stores it. "none" unsets an optional one.
 Status set_param(Params& params, std::string_view key, std::string_view text);
 
 /// Applies "KEY=VALUE" (as given to --set).
 Status apply_assignment(Params& params, std::string_view assignment);
 
-/// Checks relations between parameters (r <= d) and the sizes the solver supports.
+/// Checks relations between parameters (r <= d; a block of lora.block_tokens tokens must
+/// fit the memory and the batch bound) and the sizes the solver supports.
 Status validate(const Params& params);
 
 struct PresetInfo {

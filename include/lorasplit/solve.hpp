@@ -41,7 +41,8 @@ struct Certificate {
 
 struct SolveResult {
   SolveStatus status{SolveStatus::kInfeasible};
-  Plan plan;                            ///< valid when status == kOptimal
+  Plan plan;                            ///< valid when status == kOptimal (zeros for the continuous domain)
+  Point point{0, 0, 0};                 ///< the optimum, exact: equals plan, or the LP vertex when continuous
   Rational throughput_tokens_per_s;     ///< exact, valid when kOptimal
   Certificate certificate;
 };

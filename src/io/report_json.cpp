@@ -11,6 +11,10 @@ using nlohmann::ordered_json;
 ordered_json params_json(const Params& params) {
   ordered_json out = ordered_json::object();
   for (const auto& s : param_specs()) {
+    if (!params.has(s.id)) {
+      out[std::string(s.key)] = {{"value", nullptr}, {"exact", "none"}, {"unit", s.unit}};
+      continue;
+    }
     const Rational& v = params.get(s.id);
     out[std::string(s.key)] = {{"value", to_double(v)}, {"exact", format_fraction(v)}, {"unit", s.unit}};
   }
@@ -37,11 +41,28 @@ std::string render_json(const Analysis& a, int indent) {
     j["b2"] = nullptr;
     j["b3"] = nullptr;
   } else {
-    const Plan& p = a.result.plan;
-    j["b1"] = p.b[0];
-    j["b2"] = p.b[1];
-    j["b3"] = p.b[2];
-    j["tokens"] = p.tokens();
+    if (a.options.domain == Domain::kContinuous) {
+      const Point& b = a.result.point;
+      j["b1"] = to_double(b[0]);
+      j["b2"] = to_double(b[1]);
+      j["b3"] = to_double(b[2]);
+      j["tokens"] = to_double(b[0] + b[1] + b[2]);
+      j["b_exact"] = {format_fraction(b[0]), format_fraction(b[1]), format_fraction(b[2])};
+      if (a.integer_tokens_per_s) {
+        j["integer_throughput_tokens_per_s"] = to_double(*a.integer_tokens_per_s);
+        j["integer_throughput_tokens_per_s_exact"] = format_fraction(*a.integer_tokens_per_s);
+        j["gap_percent"] = to_double((a.result.throughput_tokens_per_s / *a.integer_tokens_per_s - 1) * 100);
+      } else {
+        j["integer_throughput_tokens_per_s"] = nullptr;
+      }
+    } else {
+      const Plan& p = a.result.plan;
+      j["b1"] = p.b[0];
+      j["b2"] = p.b[1];
+      j["b3"] = p.b[2];
+      j["tokens"] = p.tokens();
+    }
+    j["block_tokens"] = a.model.block_tokens;
     j["throughput_tokens_per_s"] = to_double(a.result.throughput_tokens_per_s);
     j["throughput_tokens_per_s_exact"] = format_fraction(a.result.throughput_tokens_per_s);
   }
@@ -82,7 +103,7 @@ std::string render_json(const Analysis& a, int indent) {
                        {"binding", r.binding}});
       }
       rows.push_back({{"name", r.name},
-                      {"kind", r.kind == RowKind::kSync ? "sync" : "memory"},
+                      {"kind", r.kind == RowKind::kSync ? "sync" : (r.kind == RowKind::kMemory ? "memory" : "limit")},
                       {"formula", r.formula},
                       {"unit", r.unit},
                       {"lhs", to_double(r.lhs)},

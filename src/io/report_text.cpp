@@ -53,6 +53,7 @@ std::string param_value(const ParamSpec& s, const Rational& v) {
     case Dimension::kSeconds: return fmt::format("{} ({})", format_exact(v), detail::human_seconds(v));
     case Dimension::kFlopsPerSecond: return fmt::format("{} ({}FLOPS)", format_exact(v), detail::human_si(v));
     case Dimension::kCount: return format_exact(v);
+    case Dimension::kFraction: return format_exact(v);
   }
   return format_exact(v);
 }
@@ -75,7 +76,8 @@ std::string render_text(const Analysis& a) {
   line("Parameters");
   line(fmt::format("  {:<28} {:<38} {:<7} {}", "key", "value", "unit", "formulation"));
   for (const auto& s : param_specs()) {
-    line(fmt::format("  {:<28} {:<38} {:<7} {}", s.key, param_value(s, a.params.get(s.id)), s.unit, s.symbol));
+    const std::string value = a.params.has(s.id) ? param_value(s, a.params.get(s.id)) : "none";
+    line(fmt::format("  {:<28} {:<38} {:<7} {}", s.key, value, s.unit, s.symbol));
   }
   line("");
   if (a.result.status != SolveStatus::kOptimal) {
@@ -83,12 +85,18 @@ std::string render_text(const Analysis& a) {
     line("Why: " + a.infeasibility_reason);
     return out;
   }
-  const Plan& p = a.result.plan;
-  line("Optimal split (certified exact)");
-  line(fmt::format("  b1 = {:>14}  tokens, both stages on the GPU", p.b[0]));
-  line(fmt::format("  b2 = {:>14}  tokens, stage 1 (X·A) on the CXL device, stage 2 (Y·B) on the GPU", p.b[1]));
-  line(fmt::format("  b3 = {:>14}  tokens, both stages on the CXL device", p.b[2]));
-  line(fmt::format("  batch {:>12}  tokens", p.tokens()));
+  const Point& p = a.result.point;
+  const auto tok = [](const Rational& x) {
+    return x.get_den() == 1 ? x.get_str() : fmt::format("{:.10g} ({})", to_double(x), format_fraction(x));
+  };
+  const bool continuous = a.options.domain == Domain::kContinuous;
+  line(continuous ? "Optimal continuous split (LP relaxation: an upper bound on every integer split)"
+                  : "Optimal split (certified exact)");
+  if (a.model.block_tokens > 1) line(fmt::format("  (in blocks of {} tokens)", a.model.block_tokens));
+  line(fmt::format("  b1 = {:>14}  tokens, both stages on the GPU", tok(p[0])));
+  line(fmt::format("  b2 = {:>14}  tokens, stage 1 (X·A) on the CXL device, stage 2 (Y·B) on the GPU", tok(p[1])));
+  line(fmt::format("  b3 = {:>14}  tokens, both stages on the CXL device", tok(p[2])));
+  line(fmt::format("  batch {:>12}  tokens", tok(p[0] + p[1] + p[2])));
   line("");
   line("Stage times");
   line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "stage", "T_GPU", "T_CXL", "slack GPU-CXL"));
@@ -106,6 +114,15 @@ std::string render_text(const Analysis& a) {
     line(fmt::format("  {:<8} {:<48} {:>20} {:>20}  {}", r.name, r.formula, format_exact(r.lhs), format_exact(r.slack),
                      r.binding ? "yes" : "no"));
   }
+  bool any_limit = false;
+  for (const auto& r : a.rows) {
+    if (r.kind != RowKind::kLimit) continue;
+    if (!any_limit) line("Limits");
+    any_limit = true;
+    const std::string use = r.unit == "s" ? detail::human_seconds(r.lhs) : format_exact(r.lhs);
+    const std::string lim = r.unit == "s" ? detail::human_seconds(r.rhs) : format_exact(r.rhs);
+    line(fmt::format("  {:<12} {:<32} {:>14} of {:>14}  binds: {}", r.name, r.formula, use, lim, r.binding ? "yes" : "no"));
+  }
   line("");
   line("Throughput");
   line(fmt::format("  split      {}tokens/s   (exact {})", detail::human_si(a.result.throughput_tokens_per_s),
@@ -114,6 +131,15 @@ std::string render_text(const Analysis& a) {
     line(fmt::format("  GPU-only   {}tokens/s   (b1 = {}, b2 = b3 = 0; the device idle)",
                      detail::human_si(*a.gpu_only_tokens_per_s), *a.gpu_only_b1));
     line(fmt::format("  gain       {:+.6g} %", to_double(*a.gain_percent)));
+    if (continuous) {
+      if (a.integer_tokens_per_s) {
+        line(fmt::format("  integer    {}tokens/s   (best integer split; the continuous optimum is {:.3g} % above it)",
+                         detail::human_si(*a.integer_tokens_per_s),
+                         to_double((a.result.throughput_tokens_per_s / *a.integer_tokens_per_s - 1) * 100)));
+      } else {
+        line("  integer    none: no integer split is feasible");
+      }
+    }
   } else {
     line("  GPU-only   none: not even one token fits the memory rows");
   }
@@ -129,7 +155,7 @@ std::string render_text(const Analysis& a) {
   line(fmt::format("  max over all feasible splits of tokens - λ*·batch_time = {} tokens at λ* = the throughput above "
                    "({} subproblems solved)",
                    format_exact(c.final_subproblem_max), c.iterations));
-  if (c.relaxation_bound_tokens_per_s) {
+  if (c.relaxation_bound_tokens_per_s && !continuous) {
     const Rational gap = (*c.relaxation_bound_tokens_per_s / a.result.throughput_tokens_per_s - 1) * 100;
     line(fmt::format("  continuous relaxation bound: {}tokens/s (integer optimum {:.3g} % below it)",
                      detail::human_si(*c.relaxation_bound_tokens_per_s), to_double(gap)));

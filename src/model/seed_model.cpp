@@ -8,6 +8,14 @@ Rational Affine::eval(const Plan& plan) const {
   return sum;
 }
 
+Rational Affine::eval(const std::array<Rational, 3>& b) const {
+  Rational sum = constant;
+  for (std::size_t j = 0; j < 3; ++j) sum += coef[j] * b[j];
+  return sum;
+}
+
+Point to_point(const Plan& plan) { return Point{plan.b[0], plan.b[1], plan.b[2]}; }
+
 Affine operator+(const Affine& x, const Affine& y) {
   Affine out;
   for (std::size_t j = 0; j < 3; ++j) out.coef[j] = x.coef[j] + y.coef[j];
@@ -26,6 +34,7 @@ std::string_view to_string(Domain domain) {
   switch (domain) {
     case Domain::kInteger: return "integer";
     case Domain::kBinary: return "binary";
+    case Domain::kContinuous: return "continuous";
   }
   return "?";
 }
@@ -37,14 +46,15 @@ Affine affine(Rational c1, Rational c2, Rational c3, Rational constant = 0) {
 }  // namespace
 
 // Every formula below is the formulation's, term for term (docs/model.md §1), with the
-// formulation's literal 4 read as lora.element_bytes.
+// formulation's literal 4 read as lora.element_bytes and each FLOPS rate multiplied by its
+// efficiency (§1.8).
 Model build_seed_model(const Params& p) {
   const Rational& e = p.element_bytes();
   const Rational& d = p.d();
   const Rational& r = p.r();
   const Rational& mem = p.gpu_memory_bytes();
-  const Rational gpu_flop_s = 2 * d * r / p.gpu_flops();  // s per token per stage on the GPU
-  const Rational cxl_flop_s = 2 * d * r / p.cxl_flops();  // s per token per stage on the device
+  const Rational gpu_flop_s = 2 * d * r / (p.gpu_flops() * p.gpu_efficiency());  // s per token and stage, GPU
+  const Rational cxl_flop_s = 2 * d * r / (p.cxl_flops() * p.cxl_efficiency());  // s per token and stage, device
   const Rational x_link_s = e * d / p.link_bandwidth_bytes_per_s();  // s to move one row of X (or Z)
   const Rational y_link_s = e * r / p.link_bandwidth_bytes_per_s();  // s to move one row of Y
 
@@ -77,17 +87,43 @@ Model build_seed_model(const Params& p) {
        "stage 2 on the GPU: Y and Z for b1+b2, and the adapter B", "B",
        affine(e * r + e * d, e * r + e * d, 0, e * r * d), limit},
   };
+  if (p.has(ParamId::kLoraMaxBatchTokens)) {
+    m.constraints.push_back({"max_tokens", RowKind::kLimit, "b1+b2+b3 <= B_max", "the batch-size bound lora.max_batch_tokens",
+                             "tokens", m.tokens, affine(0, 0, 0, p.get(ParamId::kLoraMaxBatchTokens))});
+  }
+  if (p.has(ParamId::kLoraMaxBatchLatencyS)) {
+    m.constraints.push_back({"max_latency", RowKind::kLimit, "T_GPU_S1 + T_GPU_S2 <= T_max",
+                             "the batch-latency bound lora.max_batch_latency_s", "s", m.batch_time,
+                             affine(0, 0, 0, p.get(ParamId::kLoraMaxBatchLatencyS))});
+  }
+  m.block_tokens = p.block_tokens().get_num().get_si();
   return m;
 }
 
 bool is_feasible(const Model& model, const Plan& plan) {
   for (const auto b : plan.b) {
-    if (b < 0) return false;
+    if (b < 0 || b % model.block_tokens != 0) return false;
   }
   for (const auto& c : model.constraints) {
     if (c.lhs.eval(plan) > c.rhs.eval(plan)) return false;
   }
   return true;
+}
+
+bool is_feasible(const Model& model, const Point& b) {
+  for (const auto& x : b) {
+    if (x < 0) return false;
+  }
+  for (const auto& c : model.constraints) {
+    if (c.lhs.eval(b) > c.rhs.eval(b)) return false;
+  }
+  return true;
+}
+
+Rational throughput_tokens_per_s(const Model& model, const Point& b) {
+  const Rational time = model.batch_time.eval(b);
+  if (time <= 0) return 0;
+  return model.tokens.eval(b) / time;
 }
 
 Rational throughput_tokens_per_s(const Model& model, const Plan& plan) {

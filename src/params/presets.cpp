@@ -16,21 +16,25 @@ const std::vector<PresetInfo>& table() {
       {"seed", "the formulation's numbers: 16 GiB, 15.7/1.57 TFLOPS, 16 GiB/s, 1 us, d=512, r=4, fp32",
        V{{"gpu.memory_bytes", "16 GiB"}, {"gpu.flops", "15.7e12"}, {"cxl.flops", "1.57e12"},
          {"link.bandwidth_bytes_per_s", "16 GiB/s"}, {"link.latency_s", "1 us"}, {"lora.d", "512"},
-         {"lora.r", "4"}, {"lora.element_bytes", "4"}}},
+         {"lora.r", "4"}, {"lora.element_bytes", "4"}, {"gpu.efficiency", "1"}, {"cxl.efficiency", "1"},
+         {"lora.block_tokens", "1"}, {"lora.max_batch_tokens", "none"}, {"lora.max_batch_latency_s", "none"}}},
       {"seed-256g-d1024", "the seed numbers with 256 GiB of GPU memory and d=1024",
        V{{"gpu.memory_bytes", "256 GiB"}, {"gpu.flops", "15.7e12"}, {"cxl.flops", "1.57e12"},
          {"link.bandwidth_bytes_per_s", "16 GiB/s"}, {"link.latency_s", "1 us"}, {"lora.d", "1024"},
-         {"lora.r", "4"}, {"lora.element_bytes", "4"}}},
+         {"lora.r", "4"}, {"lora.element_bytes", "4"}, {"gpu.efficiency", "1"}, {"cxl.efficiency", "1"},
+         {"lora.block_tokens", "1"}, {"lora.max_batch_tokens", "none"}, {"lora.max_batch_latency_s", "none"}}},
       {"a100-128g", "A100-like GPU (312 TFLOPS) with a 4 TFLOPS device, 128 GiB, 128 GiB/s, 1 us, d=512",
        V{{"gpu.memory_bytes", "128 GiB"}, {"gpu.flops", "312e12"}, {"cxl.flops", "4e12"},
          {"link.bandwidth_bytes_per_s", "128 GiB/s"}, {"link.latency_s", "1 us"}, {"lora.d", "512"},
-         {"lora.r", "4"}, {"lora.element_bytes", "4"}}},
+         {"lora.r", "4"}, {"lora.element_bytes", "4"}, {"gpu.efficiency", "1"}, {"cxl.efficiency", "1"},
+         {"lora.block_tokens", "1"}, {"lora.max_batch_tokens", "none"}, {"lora.max_batch_latency_s", "none"}}},
       {"a100-fp16-d8192",
-       "A100-like fp16 (2-byte elements): 80e9 B, 312/4 TFLOPS, 128e9 B/s, 0.2 us, d=8192 (the author's "
-       "0.8 efficiencies and 32-token blocks are model variants, not parameters of the seed model)",
+       "A100-like fp16 (2-byte elements): 80e9 B, 312/4 TFLOPS at 0.8 efficiency, 128e9 B/s, 0.2 us, d=8192, "
+       "batches in blocks of 32 tokens",
        V{{"gpu.memory_bytes", "80e9"}, {"gpu.flops", "312e12"}, {"cxl.flops", "4e12"},
          {"link.bandwidth_bytes_per_s", "128e9"}, {"link.latency_s", "0.2 us"}, {"lora.d", "8192"},
-         {"lora.r", "4"}, {"lora.element_bytes", "2"}}},
+         {"lora.r", "4"}, {"lora.element_bytes", "2"}, {"gpu.efficiency", "0.8"}, {"cxl.efficiency", "0.8"},
+         {"lora.block_tokens", "32"}, {"lora.max_batch_tokens", "none"}, {"lora.max_batch_latency_s", "none"}}},
   };
   return kPresets;
 }

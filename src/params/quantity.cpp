@@ -110,6 +110,7 @@ std::string_view to_string(Dimension dim) {
     case Dimension::kBytesPerSecond: return "bytes/s";
     case Dimension::kSeconds: return "seconds";
     case Dimension::kCount: return "a plain number";
+    case Dimension::kFraction: return "a plain number or a percentage";
   }
   return "?";
 }
@@ -176,7 +177,7 @@ Result<Rational> parse_quantity(std::string_view text_in, Dimension dim, std::st
     return make_error(ErrorCode::kBadNumber, key, text_in, "not a number");
   }
 
-  Rational value{Integer(digits)};
+  Rational value{Integer(digits, 10)};  // base 10: base 0 would read "0125" as octal
   const long scale = exponent - frac_digits;
   Integer pow10;
   mpz_ui_pow_ui(pow10.get_mpz_t(), 10, static_cast<unsigned long>(scale < 0 ? -scale : scale));
@@ -187,7 +188,9 @@ Result<Rational> parse_quantity(std::string_view text_in, Dimension dim, std::st
   }
   value.canonicalize();
 
-  if (!unit.empty()) {
+  if (unit == "%" && dim == Dimension::kFraction) {
+    value /= 100;
+  } else if (!unit.empty()) {
     const auto match = lookup_unit(unit);
     if (!match) {
       return make_error(ErrorCode::kBadUnit, key, text_in,

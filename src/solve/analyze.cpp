@@ -12,11 +12,11 @@ namespace {
 
 std::string seconds(const Rational& s) { return fmt::format("{:.4g} s", to_double(s)); }
 
-// Largest b1 with b2 = b3 = 0 that every memory row admits (nullopt: unbounded).
+// Largest b1 with b2 = b3 = 0 that every memory and limit row admits (nullopt: unbounded).
 std::optional<Integer> gpu_only_cap(const Model& m) {
   std::optional<Integer> cap;
   for (const auto& c : m.constraints) {
-    if (c.kind != RowKind::kMemory) continue;
+    if (c.kind == RowKind::kSync) continue;
     const Affine g = c.lhs - c.rhs;  // g.coef[0]*b1 + g.constant <= 0
     if (g.coef[0] <= 0) continue;
     const Rational bound = -g.constant / g.coef[0];
@@ -24,6 +24,7 @@ std::optional<Integer> gpu_only_cap(const Model& m) {
     mpz_fdiv_q(q.get_mpz_t(), bound.get_num_mpz_t(), bound.get_den_mpz_t());
     if (!cap || q < *cap) cap = q;
   }
+  if (cap) *cap -= *cap % m.block_tokens;  // whole blocks only (cap >= 0 here or infeasible)
   return cap;
 }
 
@@ -35,11 +36,13 @@ std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) 
   Integer need;
   mpz_cdiv_q(need.get_mpz_t(), need_r.get_num_mpz_t(), need_r.get_den_mpz_t());
   if (need < 1) need = 1;
+  const Integer k = m.block_tokens;
+  if (domain != Domain::kContinuous && need % k != 0) need += k - need % k;  // whole blocks
   const auto mem_cap = gpu_only_cap(m);
   std::optional<Integer> cap = mem_cap;
-  std::string cap_why = "the memory rows allow";
-  if (domain == Domain::kBinary && (!cap || *cap > 1)) {
-    cap = Integer(1);
+  std::string cap_why = "the memory and batch-limit rows allow";
+  if (domain == Domain::kBinary && (!cap || *cap > k)) {
+    cap = k;
     cap_why = "the binary domain allows";
   }
   if (cap && need > *cap) {
@@ -56,31 +59,35 @@ std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) 
   return "no split satisfies all constraints";
 }
 
-bool binds(const Constraint& c, const Plan& plan) {
+bool binds(const Constraint& c, const Point& b, std::int64_t block, Domain domain) {
   const Affine g = c.lhs - c.rhs;
+  if (domain == Domain::kContinuous) return g.eval(b) == 0;
   for (std::size_t j = 0; j < 3; ++j) {
     if (g.coef[j] <= 0) continue;
-    Plan next = plan;
-    next.b[j] += 1;
+    Point next = b;
+    next[j] += block;
     if (g.eval(next) > 0) return true;
   }
   return false;
 }
 
 std::string explain(const Analysis& a) {
-  const Plan& plan = a.result.plan;
+  const Point& b = a.result.point;
+  const auto num = [](const Rational& x) {
+    return x.get_den() == 1 ? x.get_str() : fmt::format("{:.10g}", to_double(x));
+  };
   const auto is_binding = [&](std::string_view name) {
     return std::find(a.binding.begin(), a.binding.end(), name) != a.binding.end();
   };
   std::vector<std::string> parts;
   const Rational& gpu_tok = a.model.gpu_s1.coef[0];
   const Rational& cxl_tok = a.model.cxl_s1.coef[2];
-  if (plan.b[2] > 0) {
+  if (b[2] > 0) {
     parts.push_back(fmt::format(
         "b3 = {} tokens run both stages on the CXL device: each costs the device {} of stage-1 time (X over the link "
         "plus X·A) against {} per b1 token on the GPU, so after the {} latency the device keeps up with about {:.4g} "
         "tokens per GPU token{}.",
-        plan.b[2], seconds(cxl_tok), seconds(gpu_tok), seconds(a.params.link_latency_s()),
+        num(b[2]), seconds(cxl_tok), seconds(gpu_tok), seconds(a.params.link_latency_s()),
         to_double(gpu_tok / cxl_tok), is_binding("sync_s1") ? " (sync_s1 binds)" : ""));
   } else {
     parts.push_back(fmt::format(
@@ -90,27 +97,30 @@ std::string explain(const Analysis& a) {
   }
   const bool b2_fixed = std::any_of(a.result.certificate.presolve.begin(), a.result.certificate.presolve.end(),
                                     [](const std::string& s) { return s.rfind("column b2 is dominated", 0) == 0; });
-  if (plan.b[1] == 0 && b2_fixed) {
+  if (b[1] == 0 && b2_fixed) {
     parts.push_back(
         "b2 = 0: in this model a b2 token costs the device the same stage-1 time as a b3 token plus its Y transfer, "
         "and adds GPU stage-2 time, so moving it to b3 never lowers throughput (presolve proves it).");
   }
   std::vector<std::string> mem;
   for (const auto& r : a.rows) {
-    if (r.kind == RowKind::kMemory && r.binding) mem.push_back(r.name);
+    if (r.kind != RowKind::kSync && r.binding) mem.push_back(r.name);
   }
   if (!mem.empty()) {
     std::string names;
     for (const auto& n : mem) names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
     parts.push_back(fmt::format(
-        "b1 = {} is as large as GPU memory allows ({} binds): a larger batch amortises the latency over more tokens, "
-        "so the optimum sits at the memory limit.",
-        plan.b[0], names));
+        "b1 = {} is as large as the memory and batch limits allow ({} binds): a larger batch amortises the latency "
+        "over more tokens, so the optimum sits at the limit.",
+        num(b[0]), names));
   }
-  if (mem.empty() && plan.b[2] > 0 && a.gpu_only_b1 && plan.b[0] < *a.gpu_only_b1) {
+  const Plan& plan = a.result.plan;
+  if (a.options.domain == Domain::kInteger && mem.empty() && plan.b[2] > 0 && a.gpu_only_b1 &&
+      plan.b[0] < *a.gpu_only_b1) {
     parts.push_back(fmt::format(
-        "b1 = {} stops {} tokens short of the memory limit (b1 <= {}): throughput grows with b3/b1, and b3 is a whole "
-        "number, floor((T_GPU_S1 - LATENCY)/{}), which loses less to rounding at this b1 than at any larger one.",
+        "b1 = {} stops {} tokens short of its limit (b1 <= {} by the memory and batch-limit rows): throughput grows "
+        "with b3/b1, and b3 is a whole number of blocks, at most floor((T_GPU_S1 - LATENCY)/{}), which loses less to rounding at this b1 than at "
+        "any larger one.",
         plan.b[0], *a.gpu_only_b1 - plan.b[0], *a.gpu_only_b1, seconds(cxl_tok)));
   }
   std::string out;
@@ -132,7 +142,7 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options) {
 
   if (const auto cap = gpu_only_cap(a.model); cap && *cap >= 1) {
     Plan gpu;
-    gpu.b[0] = options.domain == Domain::kBinary ? 1 : (cap->fits_slong_p() ? cap->get_si() : 0);
+    gpu.b[0] = options.domain == Domain::kBinary ? a.model.block_tokens : (cap->fits_slong_p() ? cap->get_si() : 0);
     a.gpu_only_b1 = gpu.b[0];
     a.gpu_only_tokens_per_s = throughput_tokens_per_s(a.model, gpu);
   }
@@ -141,16 +151,21 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options) {
     a.infeasibility_reason = diagnose_infeasible(params, a.model, options.domain);
     return a;
   }
-  const Plan& plan = a.result.plan;
-  a.gpu_s1_s = a.model.gpu_s1.eval(plan);
-  a.cxl_s1_s = a.model.cxl_s1.eval(plan);
-  a.gpu_s2_s = a.model.gpu_s2.eval(plan);
-  a.cxl_s2_s = a.model.cxl_s2.eval(plan);
-  a.batch_time_s = a.model.batch_time.eval(plan);
+  const Point& b = a.result.point;
+  a.gpu_s1_s = a.model.gpu_s1.eval(b);
+  a.cxl_s1_s = a.model.cxl_s1.eval(b);
+  a.gpu_s2_s = a.model.gpu_s2.eval(b);
+  a.cxl_s2_s = a.model.cxl_s2.eval(b);
+  a.batch_time_s = a.model.batch_time.eval(b);
+  if (options.domain == Domain::kContinuous) {
+    auto integer = solve(a.model, SolveOptions{Domain::kInteger});
+    if (!integer) return integer.error();
+    if (integer->status == SolveStatus::kOptimal) a.integer_tokens_per_s = integer->throughput_tokens_per_s;
+  }
   for (const auto& c : a.model.constraints) {
-    RowReport r{c.name, c.kind, c.formula, c.description, c.unit, c.lhs.eval(plan), c.rhs.eval(plan), 0, false};
+    RowReport r{c.name, c.kind, c.formula, c.description, c.unit, c.lhs.eval(b), c.rhs.eval(b), 0, false};
     r.slack = r.rhs - r.lhs;
-    r.binding = binds(c, plan);
+    r.binding = binds(c, b, a.model.block_tokens, options.domain);
     if (r.binding) a.binding.push_back(c.name);
     a.rows.push_back(std::move(r));
   }

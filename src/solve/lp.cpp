@@ -28,7 +28,7 @@ bool solve_exact(std::vector<std::vector<Rational>> m, std::vector<Rational> rhs
 
 }  // namespace
 
-std::optional<Rational> relaxation_bound(const IntProblem& pb) {
+std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
   std::vector<std::size_t> cols;
   for (std::size_t j = 0; j < 3; ++j) {
     if (!pb.fixed_zero[j]) cols.push_back(j);
@@ -56,6 +56,7 @@ std::optional<Rational> relaxation_bound(const IntProblem& pb) {
     planes.push_back(std::move(p));
   }
   std::optional<Rational> best;
+  std::array<Rational, 3> best_y{0, 0, 0};
   std::vector<std::size_t> pick(n);
   // Enumerate n-subsets of planes.
   const auto visit = [&](const auto& self, std::size_t start, std::size_t depth) -> void {
@@ -80,7 +81,11 @@ std::optional<Rational> relaxation_bound(const IntProblem& pb) {
       }
       if (den <= 0) return;
       const Rational ratio = num / den;
-      if (!best || ratio > *best) best = ratio;
+      if (!best || ratio > *best) {
+        best = ratio;
+        best_y = {0, 0, 0};
+        for (std::size_t k = 0; k < n; ++k) best_y[cols[k]] = z[k];
+      }
       return;
     }
     for (std::size_t i = start; i < planes.size(); ++i) {
@@ -90,7 +95,7 @@ std::optional<Rational> relaxation_bound(const IntProblem& pb) {
   };
   visit(visit, 0, 0);
   if (!best) return std::nullopt;
-  return Rational(*best * pb.scale_d / pb.scale_n);
+  return LpOptimum{Rational(*best * pb.scale_d / pb.scale_n), best_y};
 }
 
 }  // namespace lorasplit::detail

@@ -9,22 +9,25 @@ Integer common_denominator(const std::vector<const Rational*>& values) {
 }
 
 namespace {
-// Integer coefficients of s*f for the smallest positive integer s that makes them integral.
-void scale_affine(const Affine& f, std::array<Integer, 3>& coef, Integer& constant, Integer& scale) {
+// Integer coefficients of s*f(block*y) for the smallest positive integer s that makes them integral.
+void scale_affine(const Affine& f_b, std::int64_t block, std::array<Integer, 3>& coef, Integer& constant,
+                  Integer& scale) {
+  Affine f = f_b;
+  for (auto& c : f.coef) c *= block;
   scale = common_denominator({&f.coef[0], &f.coef[1], &f.coef[2], &f.constant});
   for (std::size_t j = 0; j < 3; ++j) coef[j] = Rational(f.coef[j] * scale).get_num();
   constant = Rational(f.constant * scale).get_num();
 }
 }  // namespace
 
-IntProblem to_integer_form(const Model& model) {
+IntProblem to_integer_form(const Model& model, std::int64_t block) {
   IntProblem out;
   for (const auto& c : model.constraints) {
     const Affine g = c.lhs - c.rhs;  // g(b) <= 0
     IntRow row;
     row.name = c.name;
     Integer constant, scale;
-    scale_affine(g, row.a, constant, scale);
+    scale_affine(g, block, row.a, constant, scale);
     Integer g_all = 0;
     for (const auto& a : row.a) mpz_gcd(g_all.get_mpz_t(), g_all.get_mpz_t(), a.get_mpz_t());
     if (g_all == 0) g_all = 1;
@@ -33,8 +36,8 @@ IntProblem to_integer_form(const Model& model) {
     mpz_fdiv_q(row.h_int.get_mpz_t(), row.h_lp.get_num_mpz_t(), row.h_lp.get_den_mpz_t());
     out.rows.push_back(std::move(row));
   }
-  scale_affine(model.tokens, out.p, out.p0, out.scale_n);
-  scale_affine(model.batch_time, out.q, out.q0, out.scale_d);
+  scale_affine(model.tokens, block, out.p, out.p0, out.scale_n);
+  scale_affine(model.batch_time, block, out.q, out.q0, out.scale_d);
   return out;
 }
 

@@ -34,8 +34,9 @@ struct IntProblem {
 Integer common_denominator(const std::vector<const Rational*>& values);
 
 /// Scales every row and the objective of `model` to integers (exact, no rounding of the
-/// left-hand sides; right-hand sides rounded down only in h_int).
-IntProblem to_integer_form(const Model& model);
+/// left-hand sides; right-hand sides rounded down only in h_int). The columns are in
+/// blocks: b_j = block * y_j, and the integer form is over y.
+IntProblem to_integer_form(const Model& model, std::int64_t block);
 
 /// Applies exact reductions; appends one human-readable line per reduction to `log`.
 void presolve(IntProblem& problem, std::vector<std::string>& log);

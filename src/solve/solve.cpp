@@ -26,13 +26,16 @@ Error internal(const std::string& what) {
   return Error{ErrorCode::kInternal, "", "", "internal error: " + what + " (please report this instance)"};
 }
 
+Plan binary_plan(int mask, std::int64_t k) { return Plan{{(mask & 1) * k, ((mask >> 1) & 1) * k, ((mask >> 2) & 1) * k}}; }
+
 Result<SolveResult> solve_binary(const Model& model) {
   SolveResult res;
-  res.certificate.method = "exhaustive check of the 7 non-empty points of {0,1}^3 (the whole binary domain)";
+  res.certificate.method = "exhaustive check of the 7 non-empty points of {0,k}^3 (the whole binary domain)";
+  const std::int64_t k = model.block_tokens;
   std::optional<Plan> best;
   Rational best_ratio;
   for (int mask = 1; mask < 8; ++mask) {
-    Plan plan{{mask & 1, (mask >> 1) & 1, (mask >> 2) & 1}};
+    const Plan plan = binary_plan(mask, k);
     ++res.certificate.iterations;
     if (!is_feasible(model, plan) || model.batch_time.eval(plan) <= 0) continue;
     const Rational ratio = throughput_tokens_per_s(model, plan);
@@ -47,6 +50,7 @@ Result<SolveResult> solve_binary(const Model& model) {
   }
   res.status = SolveStatus::kOptimal;
   res.plan = *best;
+  res.point = to_point(*best);
   res.throughput_tokens_per_s = best_ratio;
   res.certificate.lambda_tokens_per_s = best_ratio;
   res.certificate.lambda_path.push_back(best_ratio);
@@ -54,7 +58,7 @@ Result<SolveResult> solve_binary(const Model& model) {
   Rational max_val;
   bool first = true;
   for (int mask = 1; mask < 8; ++mask) {
-    Plan plan{{mask & 1, (mask >> 1) & 1, (mask >> 2) & 1}};
+    const Plan plan = binary_plan(mask, k);
     if (!is_feasible(model, plan)) continue;
     const Rational val = model.tokens.eval(plan) - best_ratio * model.batch_time.eval(plan);
     if (first || val > max_val) max_val = val;
@@ -64,15 +68,37 @@ Result<SolveResult> solve_binary(const Model& model) {
   return res;
 }
 
+// The LP relaxation itself: b real, blocks ignored (docs/model.md §3.8).
+Result<SolveResult> solve_continuous(const Model& model) {
+  SolveResult res;
+  Certificate& cert = res.certificate;
+  cert.method = "exact presolve + vertex enumeration of the continuous relaxation";
+  detail::IntProblem pb = detail::to_integer_form(model, 1);
+  detail::presolve(pb, cert.presolve);
+  const auto lp = detail::relaxation_optimum(pb);
+  if (!lp) return res;  // infeasible: no vertex serves tokens in positive time
+  if (!is_feasible(model, lp->y)) return internal("continuous optimum fails an exact constraint check");
+  res.status = SolveStatus::kOptimal;
+  res.point = lp->y;
+  res.throughput_tokens_per_s = throughput_tokens_per_s(model, lp->y);
+  if (res.throughput_tokens_per_s != lp->tokens_per_s) return internal("continuous optimum differs from its vertex");
+  cert.lambda_tokens_per_s = res.throughput_tokens_per_s;
+  cert.relaxation_bound_tokens_per_s = res.throughput_tokens_per_s;
+  cert.lambda_path.push_back(res.throughput_tokens_per_s);
+  return res;
+}
+
 }  // namespace
 
 Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
   if (options.domain == Domain::kBinary) return solve_binary(model);
+  if (options.domain == Domain::kContinuous) return solve_continuous(model);
 
   SolveResult res;
   Certificate& cert = res.certificate;
   cert.method = "exact presolve + Dinkelbach iterations over exact 2-D integer subproblems (lattice walks)";
-  detail::IntProblem pb = detail::to_integer_form(model);
+  const std::int64_t k = model.block_tokens;
+  detail::IntProblem pb = detail::to_integer_form(model, k);
   detail::presolve(pb, cert.presolve);
 
   std::vector<std::size_t> free_cols;
@@ -190,18 +216,21 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
 
   Plan plan;
   const auto to_i64 = [](const Integer& z) { return static_cast<std::int64_t>(z.get_si()); };
-  if (!incumbent->first.fits_slong_p() || !incumbent->second.fits_slong_p()) return internal("batch size beyond int64");
-  plan.b[xcol] = to_i64(incumbent->first);
-  if (ycol) plan.b[*ycol] = to_i64(incumbent->second);
+  const Integer bx = incumbent->first * k;
+  const Integer by = incumbent->second * k;
+  if (!bx.fits_slong_p() || !by.fits_slong_p()) return internal("batch size beyond int64");
+  plan.b[xcol] = to_i64(bx);
+  if (ycol) plan.b[*ycol] = to_i64(by);
   if (!is_feasible(model, plan)) return internal("returned split fails an exact constraint check");
   res.status = SolveStatus::kOptimal;
   res.plan = plan;
+  res.point = to_point(plan);
   res.throughput_tokens_per_s = throughput_tokens_per_s(model, plan);
   const Rational lambda = make_rational(num, den) * pb.scale_d / pb.scale_n;
   if (lambda != res.throughput_tokens_per_s) return internal("certified ratio differs from the plan's throughput");
   cert.lambda_tokens_per_s = lambda;
   cert.final_subproblem_max = make_rational(total, den * pb.scale_n);
-  cert.relaxation_bound_tokens_per_s = detail::relaxation_bound(pb);
+  if (const auto lp = detail::relaxation_optimum(pb)) cert.relaxation_bound_tokens_per_s = lp->tokens_per_s;
   if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < lambda) {
     return internal("integer optimum above the continuous bound");
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # expect.sh EXIT_STATUS REGEX STDERR_LINES -- COMMAND...
 # Runs COMMAND; passes iff it exits with EXIT_STATUS, its stdout+stderr match REGEX
-# (extended grep), and its stderr has exactly STDERR_LINES lines ("-" to skip).
+# (extended grep over the whole output, newlines included), and its stderr has exactly STDERR_LINES lines ("-" to skip).
 set -u
 want_status=$1 regex=$2 want_lines=$3
 shift 3
@@ -12,7 +12,7 @@ trap 'rm -f "$out" "$err"' EXIT
 status=$?
 fail=0
 if [ "$status" != "$want_status" ]; then echo "exit status $status, expected $want_status"; fail=1; fi
-if ! cat "$out" "$err" | grep -Eq -- "$regex"; then echo "output does not match /$regex/"; fail=1; fi
+if ! cat "$out" "$err" | grep -Ezq -- "$regex"; then echo "output does not match /$regex/"; fail=1; fi
 if [ "$want_lines" != "-" ]; then
   lines=$(wc -l <"$err")
   if [ "$lines" != "$want_lines" ]; then echo "stderr has $lines lines, expected $want_lines"; fail=1; fi

@@ -19,6 +19,12 @@ TEST(Quantity, DecimalsAreExact) {
   EXPECT_EQ(parse_ok("1.57E+12", Dimension::kFlopsPerSecond), Rational(Integer("1570000000000")));
   EXPECT_EQ(parse_ok(".5", Dimension::kSeconds), make_rational(1, 2));
   EXPECT_EQ(parse_ok("  512 ", Dimension::kCount), Rational(512));
+  // Leading zeros are decimal, never octal: 0.125 = 125/1000, 010 = 10, 0.8 and 0.09 parse.
+  EXPECT_EQ(parse_ok("0.125", Dimension::kCount), make_rational(1, 8));
+  EXPECT_EQ(parse_ok("010", Dimension::kCount), Rational(10));
+  EXPECT_EQ(parse_ok("0.8", Dimension::kFraction), make_rational(4, 5));
+  EXPECT_EQ(parse_ok("0.09", Dimension::kFraction), make_rational(9, 100));
+  EXPECT_EQ(parse_ok("80 %", Dimension::kFraction), make_rational(4, 5));
   // 0.1 + 0.2 == 0.3 exactly, as it should for a config language of exact decimals.
   EXPECT_EQ(parse_ok("0.1", Dimension::kCount) + parse_ok("0.2", Dimension::kCount), parse_ok("0.3", Dimension::kCount));
 }
@@ -56,6 +62,8 @@ TEST(Quantity, BadInputIsNamed) {
       {"1e", Dimension::kCount, ErrorCode::kBadNumber},
       {"1.2.3", Dimension::kCount, ErrorCode::kBadNumber},
       {"1 2", Dimension::kCount, ErrorCode::kBadNumber},
+      {"0x10", Dimension::kCount, ErrorCode::kBadUnit},  // no hexadecimal
+      {"50 %", Dimension::kSeconds, ErrorCode::kBadUnit},
       {"1e99999", Dimension::kCount, ErrorCode::kOutOfRange},
       {"16 GiBB", Dimension::kBytes, ErrorCode::kBadUnit},
       {"16 Gb", Dimension::kBytes, ErrorCode::kBadUnit},  // bits are not bytes

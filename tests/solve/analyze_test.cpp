@@ -51,6 +51,9 @@ TEST(Analyze, MemoryBindingHandInstance) {
   EXPECT_EQ(*a->gain_percent, 100);
   EXPECT_TRUE(contains(a->binding, "mem_x"));
   EXPECT_TRUE(contains(a->binding, "sync_s1"));
+  // Stage 2 is tight too: T_CXL_S2 = (kappa+xi)*b3 = 5 s = T_GPU_S2 = gamma*(b1+b2).
+  EXPECT_TRUE(contains(a->binding, "sync_s2"));
+  EXPECT_EQ(a->cxl_s2_s, a->gpu_s2_s);
   // mem_s2: 4*(5)*1 + 4*1*4 + 4*5*4 = 116 B of 160: not binding.
   EXPECT_FALSE(contains(a->binding, "mem_s2"));
 }
@@ -72,7 +75,7 @@ TEST(Analyze, MemoryInfeasibilityIsExplained) {
   auto a = analyze(p);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->result.status, SolveStatus::kInfeasible);
-  EXPECT_NE(a->infeasibility_reason.find("memory rows allow"), std::string::npos) << a->infeasibility_reason;
+  EXPECT_NE(a->infeasibility_reason.find("memory and batch-limit rows allow"), std::string::npos) << a->infeasibility_reason;
 }
 
 TEST(Analyze, InvalidParametersAreAnError) {

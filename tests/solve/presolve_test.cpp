@@ -7,7 +7,7 @@ namespace lorasplit::detail {
 namespace {
 
 TEST(Presolve, SeedReductionsAreTheProvedOnes) {
-  IntProblem pb = to_integer_form(build_seed_model(Params()));
+  IntProblem pb = to_integer_form(build_seed_model(Params()), 1);
   std::vector<std::string> log;
   presolve(pb, log);
   // sync_s2 follows from sync_s1 (L >= 0, every coefficient of sync_s2 <= sync_s1's);
@@ -24,7 +24,7 @@ TEST(Presolve, SeedReductionsAreTheProvedOnes) {
 }
 
 TEST(Presolve, IntegerFormIsExactAndPrimitive) {
-  IntProblem pb = to_integer_form(build_seed_model(Params()));
+  IntProblem pb = to_integer_form(build_seed_model(Params()), 1);
   for (const auto& r : pb.rows) {
     Integer g = 0;
     for (const auto& a : r.a) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), a.get_mpz_t());

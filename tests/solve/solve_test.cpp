@@ -125,6 +125,83 @@ TEST(Solve, BinaryAgreesWithExhaustiveSearch) {
   EXPECT_GE(feasible, 40);
 }
 
+// Every seed-family variant (efficiencies, blocks, batch and latency bounds) against
+// exhaustive search over multiples of the block.
+TEST(Solve, VariantsAgreeWithExhaustiveSearch) {
+  std::mt19937_64 rng(424242);
+  int feasible = 0, blocks = 0, limit_binding = 0;
+  for (int trial = 0; trial < 1000; ++trial) {
+    Params p = random_small_instance(rng, 22);
+    testing::add_random_variants(rng, p);
+    ASSERT_TRUE(validate(p).ok()) << validate(p).error().message;
+    const Model m = build_seed_model(p);
+    const std::int64_t k = m.block_tokens;
+    const auto ref = exhaustive(m, total_bound(p), INT64_MAX, k);
+    const SolveResult r = solve_ok(m);
+    ASSERT_EQ(r.status == SolveStatus::kOptimal, ref.feasible) << "trial " << trial;
+    if (!ref.feasible) continue;
+    ++feasible;
+    ASSERT_EQ(r.throughput_tokens_per_s, ref.best) << "trial " << trial;
+    ASSERT_TRUE(is_feasible(m, r.plan));
+    for (auto b : r.plan.b) ASSERT_EQ(b % k, 0);
+    if (k > 1 && r.plan.tokens() > 0) ++blocks;
+    for (const auto& c : m.constraints) {
+      Plan more = r.plan;
+      more.b[0] += k;
+      if (c.kind == RowKind::kLimit && c.lhs.eval(more) > c.rhs.eval(more)) {
+        ++limit_binding;
+        break;
+      }
+    }
+  }
+  EXPECT_GE(feasible, 300);
+  EXPECT_GE(blocks, 50);
+  EXPECT_GE(limit_binding, 50);
+  std::printf("variants: feasible=%d with_blocks=%d limit_binding=%d\n", feasible, blocks, limit_binding);
+}
+
+TEST(Solve, BinaryWithBlocksAgreesWithExhaustiveSearch) {
+  std::mt19937_64 rng(515);
+  for (int trial = 0; trial < 300; ++trial) {
+    Params p = random_small_instance(rng, 22);
+    testing::add_random_variants(rng, p);
+    const Model m = build_seed_model(p);
+    const std::int64_t k = m.block_tokens;
+    const auto ref = exhaustive(m, 3 * k, k, k);
+    const SolveResult r = solve_ok(m, Domain::kBinary);
+    ASSERT_EQ(r.status == SolveStatus::kOptimal, ref.feasible);
+    if (!ref.feasible) continue;
+    ASSERT_EQ(r.throughput_tokens_per_s, ref.best);
+    for (auto b : r.plan.b) ASSERT_TRUE(b == 0 || b == k);
+  }
+}
+
+// The continuous domain equals an independent vertex enumeration of the original 3-D
+// polytope, and bounds the integer optimum from above.
+TEST(Solve, ContinuousEqualsIndependentLpAndBoundsIntegers) {
+  std::mt19937_64 rng(8080);
+  int feasible = 0, strict_gap = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    Params p = random_small_instance(rng, 22);
+    testing::add_random_variants(rng, p);
+    const Model m = build_seed_model(p);
+    const auto lp = testing::lp_reference(m);
+    const SolveResult r = solve_ok(m, Domain::kContinuous);
+    ASSERT_EQ(r.status == SolveStatus::kOptimal, lp.has_value()) << "trial " << trial;
+    if (!lp) continue;
+    ++feasible;
+    ASSERT_EQ(r.throughput_tokens_per_s, *lp) << "trial " << trial;
+    ASSERT_TRUE(is_feasible(m, r.point));
+    const SolveResult integer = solve_ok(m, Domain::kInteger);
+    if (integer.status == SolveStatus::kOptimal) {
+      ASSERT_LE(integer.throughput_tokens_per_s, r.throughput_tokens_per_s);
+      if (integer.throughput_tokens_per_s < r.throughput_tokens_per_s) ++strict_gap;
+    }
+  }
+  EXPECT_GE(feasible, 150);
+  EXPECT_GE(strict_gap, 50);
+}
+
 // Decimal parameters with many digits (as users write them) instead of small rationals.
 TEST(Solve, AgreesWithExhaustiveSearchOnDecimalParameters) {
   std::mt19937_64 rng(31337);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -18,13 +19,14 @@ struct Reference {
   std::vector<Plan> argmax;  ///< every plan that reaches it
 };
 
-/// Exhaustive search over all b with b1 + b2 + b3 <= total (a bound the caller takes
-/// from the mem_x row) and each b_i <= each_max (1 for the binary domain).
-inline Reference exhaustive(const Model& model, std::int64_t total, std::int64_t each_max = INT64_MAX) {
+/// Exhaustive search over all b, multiples of `step`, with b1 + b2 + b3 <= total (a bound
+/// the caller takes from the mem_x row) and each b_i <= each_max (the block for binary).
+inline Reference exhaustive(const Model& model, std::int64_t total, std::int64_t each_max = INT64_MAX,
+                            std::int64_t step = 1) {
   Reference ref;
-  for (std::int64_t b1 = 0; b1 <= std::min(total, each_max); ++b1) {
-    for (std::int64_t b2 = 0; b1 + b2 <= total && b2 <= each_max; ++b2) {
-      for (std::int64_t b3 = 0; b1 + b2 + b3 <= total && b3 <= each_max; ++b3) {
+  for (std::int64_t b1 = 0; b1 <= std::min(total, each_max); b1 += step) {
+    for (std::int64_t b2 = 0; b1 + b2 <= total && b2 <= each_max; b2 += step) {
+      for (std::int64_t b3 = 0; b1 + b2 + b3 <= total && b3 <= each_max; b3 += step) {
         const Plan plan{{b1, b2, b3}};
         if (plan.tokens() == 0 || !is_feasible(model, plan)) continue;
         const Rational t = model.batch_time.eval(plan);
@@ -74,6 +76,78 @@ inline Params random_small_instance(std::mt19937_64& rng, int max_total) {
   p.set(ParamId::kLinkBandwidthBytesPerS, Rational(e * d * b) / pick(1, 2));
   p.set(ParamId::kLinkLatencyS, make_rational(pick(0, 8), pick(2, 9)));
   return p;
+}
+
+/// Adds the seed-family variants to a random small instance: efficiencies, a block size,
+/// a batch-size bound and a batch-latency bound, each present about half the time.
+inline void add_random_variants(std::mt19937_64& rng, Params& p) {
+  auto pick = [&rng](std::int64_t lo, std::int64_t hi) {
+    return std::uniform_int_distribution<std::int64_t>(lo, hi)(rng);
+  };
+  if (pick(0, 1) == 1) p.set(ParamId::kGpuEfficiency, make_rational(pick(1, 10), 10));
+  if (pick(0, 1) == 1) p.set(ParamId::kCxlEfficiency, make_rational(pick(1, 4), 4));
+  if (pick(0, 1) == 1) p.set(ParamId::kLoraBlockTokens, pick(1, 3));
+  if (pick(0, 2) == 1) p.set(ParamId::kLoraMaxBatchTokens, pick(3, 20));
+  if (pick(0, 2) == 1) {
+    // T_max between 1 and 12 GPU tokens' worth of batch time (2 gamma per b1 token).
+    const Rational gamma = 2 * p.d() * p.r() / (p.gpu_flops() * p.gpu_efficiency());
+    p.set(ParamId::kLoraMaxBatchLatencyS, gamma * make_rational(pick(2, 24), pick(1, 2)));
+  }
+  // Keep the instance valid: one block must fit memory and the batch bound.
+  const Rational fit = p.gpu_memory_bytes() / (p.element_bytes() * p.d());
+  if (p.block_tokens() > fit) p.set(ParamId::kLoraBlockTokens, 1);
+  if (p.has(ParamId::kLoraMaxBatchTokens) && p.block_tokens() > p.get(ParamId::kLoraMaxBatchTokens)) {
+    p.set(ParamId::kLoraBlockTokens, 1);
+  }
+}
+
+/// Continuous optimum by brute-force vertex enumeration of the *original* 3-D model (all
+/// six or more rows and b >= 0; every triple of planes, Cramer's rule), independent of the
+/// solver's presolve and LP code. nullopt when no vertex has positive batch time.
+inline std::optional<Rational> lp_reference(const Model& model) {
+  struct Plane {
+    std::array<Rational, 3> a;
+    Rational h;
+  };
+  std::vector<Plane> planes;
+  for (const auto& c : model.constraints) {
+    const Affine g = c.lhs - c.rhs;
+    planes.push_back({g.coef, -g.constant});
+  }
+  for (std::size_t j = 0; j < 3; ++j) {
+    Plane p{{0, 0, 0}, 0};
+    p.a[j] = -1;
+    planes.push_back(p);
+  }
+  const auto det3 = [](const std::array<std::array<Rational, 3>, 3>& m) -> Rational {
+    return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
+           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
+  };
+  std::optional<Rational> best;
+  const std::size_t n = planes.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = i + 1; j < n; ++j) {
+      for (std::size_t k = j + 1; k < n; ++k) {
+        const std::array<std::array<Rational, 3>, 3> m = {planes[i].a, planes[j].a, planes[k].a};
+        const Rational det = det3(m);
+        if (det == 0) continue;
+        Point x;
+        for (std::size_t col = 0; col < 3; ++col) {
+          auto mc = m;
+          mc[0][col] = planes[i].h;
+          mc[1][col] = planes[j].h;
+          mc[2][col] = planes[k].h;
+          x[col] = det3(mc) / det;
+        }
+        if (!is_feasible(model, x)) continue;
+        const Rational t = model.batch_time.eval(x);
+        if (t <= 0) continue;
+        const Rational thr = model.tokens.eval(x) / t;
+        if (!best || thr > *best) best = thr;
+      }
+    }
+  }
+  return best;
 }
 
 }  // namespace lorasplit::testing
