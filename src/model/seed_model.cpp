@@ -47,7 +47,7 @@ Affine affine(Rational c1, Rational c2, Rational c3, Rational constant = 0) {
 
 // Every formula below is the formulation's, term for term (docs/model.md §1), with the
 // formulation's literal 4 read as lora.element_bytes and each FLOPS rate multiplied by its
-// efficiency (§1.8).
+// efficiency (§1.6).
 Model build_seed_model(const Params& p) {
   const Rational& e = p.element_bytes();
   const Rational& d = p.d();
