@@ -26,6 +26,24 @@ std::string_view to_string(ErrorCode code) {
   return "internal";
 }
 
+std::string printable(std::string_view text) {
+  constexpr std::size_t kMaxChars = 300;
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) {
+      out += fmt::format("\\x{:02X}", static_cast<unsigned>(u));
+    } else {
+      out += c;
+    }
+    if (out.size() >= kMaxChars) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
 std::string format_fraction(const Rational& x) {
   if (x.get_den() == 1) return x.get_num().get_str();
   return fmt::format("{}/{}", x.get_num().get_str(), x.get_den().get_str());

@@ -27,9 +27,9 @@ Result<Params> load_params(const ParamSources& sources) {
   return params;
 }
 
-int report_error(const Error& error, bool json) {
-  if (json) std::fputs((render_error_json(error) + "\n").c_str(), stdout);
-  std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), stderr);
+int report_error(const Io& io, const Error& error, bool json) {
+  if (json) std::fputs(fmt::format("{}\n", render_error_json(error)).c_str(), io.out);
+  std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), io.err);
   return error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnsupported ? kExitInternal
                                                                                       : kExitInvalidInput;
 }

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,12 @@ inline constexpr int kExitOptimal = 0;
 inline constexpr int kExitInfeasible = 1;
 inline constexpr int kExitInvalidInput = 2;
 inline constexpr int kExitInternal = 3;
+
+/// Where a run of the CLI writes (stdout/stderr for the program; /dev/null when fuzzed).
+struct Io {
+  std::FILE* out;
+  std::FILE* err;
+};
 
 /// Parameters come from a preset, then a TOML file, then --set assignments, in that order.
 struct ParamSources {
@@ -24,8 +31,11 @@ struct ParamSources {
 void add_param_options(CLI::App* app, ParamSources& sources);
 Result<Params> load_params(const ParamSources& sources);
 
-/// Prints "lorasplit: error: <message>" on stderr (and the JSON error object on stdout
+/// Prints "lorasplit: error: <message>" on io.err (and the JSON error object on io.out
 /// when `json`), returns the exit status for the error's class.
-int report_error(const Error& error, bool json);
+int report_error(const Io& io, const Error& error, bool json);
+
+/// The whole program: parses argv, runs one subcommand, returns the exit status.
+int run_cli(int argc, const char* const* argv, const Io& io);
 
 }  // namespace lorasplit::cli

@@ -14,25 +14,25 @@ struct SolveOpts {
   std::string max_batch_latency;
 };
 
-int run_solve(const SolveOpts& opts) {
+int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   ParamSources sources = opts.sources;
   if (!opts.max_batch_latency.empty()) sources.sets.push_back("lora.max_batch_latency_s=" + opts.max_batch_latency);
   auto params = load_params(sources);
-  if (!params) return report_error(params.error(), json);
+  if (!params) return report_error(io, params.error(), json);
   const Domain domain = opts.domain == "binary"       ? Domain::kBinary
                         : opts.domain == "continuous" ? Domain::kContinuous
                                                       : Domain::kInteger;
   auto analysis = analyze(params.value(), SolveOptions{domain});
-  if (!analysis) return report_error(analysis.error(), json);
+  if (!analysis) return report_error(io, analysis.error(), json);
   const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());
-  std::fputs(out.c_str(), stdout);
+  std::fputs(out.c_str(), io.out);
   return analysis->result.status == SolveStatus::kOptimal ? kExitOptimal : kExitInfeasible;
 }
 
 }  // namespace
 
-void setup_solve(CLI::App& app, int& exit_status) {
+void setup_solve(CLI::App& app, int& exit_status, const Io& io) {
   auto opts = std::make_shared<SolveOpts>();
   CLI::App* sub = app.add_subcommand("solve", "find the exact throughput-optimal split and explain it");
   add_param_options(sub, opts->sources);
@@ -44,7 +44,7 @@ void setup_solve(CLI::App& app, int& exit_status) {
                   "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
   sub->add_option("--format", opts->format, "output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  sub->callback([opts, &exit_status]() { exit_status = run_solve(*opts); });
+  sub->callback([opts, &exit_status, io]() { exit_status = run_solve(*opts, io); });
 }
 
 }  // namespace lorasplit::cli

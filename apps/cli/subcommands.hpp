@@ -3,10 +3,12 @@
 // subcommand and its options; the callback it installs stores the exit status.
 #include <CLI/CLI.hpp>
 
+#include "common.hpp"
+
 namespace lorasplit::cli {
 
-void setup_solve(CLI::App& app, int& exit_status);
-void setup_presets(CLI::App& app, int& exit_status);
-void setup_params(CLI::App& app, int& exit_status);
+void setup_solve(CLI::App& app, int& exit_status, const Io& io);
+void setup_presets(CLI::App& app, int& exit_status, const Io& io);
+void setup_params(CLI::App& app, int& exit_status, const Io& io);
 
 }  // namespace lorasplit::cli

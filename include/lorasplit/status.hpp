@@ -38,12 +38,24 @@ struct Error {
   std::string message;  ///< one line, names key and value
 };
 
+/// `text` made safe for a one-line message: control characters become \xNN escapes and
+/// anything past 300 characters is cut (with "..."). Applied to every Error message when
+/// it enters a Result or Status, so messages are always exactly one printable line.
+std::string printable(std::string_view text);
+
+namespace detail {
+inline Error one_line(Error e) {
+  e.message = printable(e.message);
+  return e;
+}
+}  // namespace detail
+
 /// A value or an Error (std::expected is C++23; this is the C++20 subset we need).
 template <class T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(Error error) : v_(detail::one_line(std::move(error))) {}  // NOLINT(google-explicit-constructor)
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }
@@ -61,7 +73,7 @@ class [[nodiscard]] Result {
 class [[nodiscard]] Status {
  public:
   Status() = default;
-  Status(Error error) : error_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Status(Error error) : error_(detail::one_line(std::move(error))) {}  // NOLINT(google-explicit-constructor)
   [[nodiscard]] bool ok() const { return !error_.has_value(); }
   explicit operator bool() const { return ok(); }
   [[nodiscard]] const Error& error() const { return *error_; }

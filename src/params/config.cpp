@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -119,6 +120,18 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
 }
 
 Status load_config_file(Params& params, const std::string& path) {
+  // Regular files only (a FIFO or /dev/zero would block or never end), and a size cap.
+  constexpr std::uintmax_t kMaxConfigBytes = 1U << 20;
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return Error{ErrorCode::kFileUnreadable, "--config", path,
+                 fmt::format("--config = '{}': not a regular file", path)};
+  }
+  if (!ec && std::filesystem::exists(status) && std::filesystem::file_size(path, ec) > kMaxConfigBytes) {
+    return Error{ErrorCode::kFileUnreadable, "--config", path,
+                 fmt::format("--config = '{}': larger than 1 MiB; not a lorasplit config", path)};
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return Error{ErrorCode::kFileUnreadable, "--config", path, fmt::format("--config = '{}': cannot open the file", path)};

@@ -214,6 +214,17 @@ Result<Rational> parse_quantity(std::string_view text_in, Dimension dim, std::st
     value.canonicalize();
   }
   if (negative) value = -value;
+  // Bound the magnitude of the result, units included (not just the written exponent):
+  // every accepted value then prints with |exponent| <= 400 and parses back to itself.
+  static const Rational kHuge = [] {
+    Integer p;
+    mpz_ui_pow_ui(p.get_mpz_t(), 10, static_cast<unsigned long>(kMaxExponent));
+    return Rational(p);
+  }();
+  const Rational magnitude = abs(value);
+  if (magnitude > kHuge || (magnitude != 0 && magnitude * kHuge < 1)) {
+    return make_error(ErrorCode::kOutOfRange, key, text_in, "magnitude beyond 1e-400 .. 1e400");
+  }
   return value;
 }
 

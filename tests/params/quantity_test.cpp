@@ -65,6 +65,9 @@ TEST(Quantity, BadInputIsNamed) {
       {"0x10", Dimension::kCount, ErrorCode::kBadUnit},  // no hexadecimal
       {"50 %", Dimension::kSeconds, ErrorCode::kBadUnit},
       {"1e99999", Dimension::kCount, ErrorCode::kOutOfRange},
+      {"10000e398", Dimension::kCount, ErrorCode::kOutOfRange},  // fuzz find: value 1e402
+      {"1e399 EiB", Dimension::kBytes, ErrorCode::kOutOfRange},
+      {"0.001e-399", Dimension::kSeconds, ErrorCode::kOutOfRange},
       {"16 GiBB", Dimension::kBytes, ErrorCode::kBadUnit},
       {"16 Gb", Dimension::kBytes, ErrorCode::kBadUnit},  // bits are not bytes
       {"1 us", Dimension::kBytes, ErrorCode::kWrongDimension},
@@ -80,6 +83,18 @@ TEST(Quantity, BadInputIsNamed) {
     EXPECT_NE(r.error().message.find(c.text), std::string::npos) << r.error().message;
     EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
   }
+}
+
+TEST(Quantity, MessagesStayOnOneLine) {
+  // Control characters in the user's text are escaped, long text is cut.
+  auto r = parse_quantity("12\n34 GiB\x01", Dimension::kBytes, "gpu.memory_bytes");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.find('\n'), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("\\x0A"), std::string::npos) << r.error().message;
+  auto longer = parse_quantity(std::string(150, '7') + "x" + std::string(40, 'y'), Dimension::kBytes, "k");
+  ASSERT_FALSE(longer.ok());
+  EXPECT_LE(longer.error().message.size(), 303U);
+  EXPECT_EQ(printable("a\tb"), "a\\x09b");
 }
 
 TEST(Quantity, FormatExactRoundTrips) {
