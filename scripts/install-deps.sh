@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages lorasplit needs, only those that are missing.
+#   scripts/install-deps.sh          build, CLI and tests
+#   scripts/install-deps.sh --fuzz   also clang and libFuzzer's runtime (CI's fuzzing step)
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgmp-dev libfmt-dev nlohmann-json3-dev
       libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev)
+if [ "${1:-}" = "--fuzz" ]; then pkgs+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

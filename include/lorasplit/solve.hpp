@@ -30,6 +30,9 @@ std::string_view to_string(SolveStatus status);
 struct Certificate {
   std::string method;                   ///< e.g. "presolve + Dinkelbach over exact 2-D integer subproblems"
   int iterations{0};                    ///< Dinkelbach iterations (subproblems solved)
+  /// Proven upper bound on `iterations` for this instance (docs/model.md §3.4):
+  /// 2 + floor(log4(N(x1) * D(x1)^2)) in the solver's integer units; 0 when not applicable.
+  int iteration_bound{0};
   Rational lambda_tokens_per_s;         ///< λ*: the certified optimum
   /// max over all integer feasible b of tokens(b) - λ*·batch_time(b), in tokens; 0 proves λ* optimal.
   Rational final_subproblem_max;

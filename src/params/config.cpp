@@ -89,8 +89,8 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
     if (tname == "preset") continue;
     const auto* tbl = table_node.as_table();
     if (tbl == nullptr) {
-      return config_error(ErrorCode::kUnknownKey, source_name, table_node.source(), tname, "",
-                          "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora])");
+      return config_error(ErrorCode::kUnknownKey, source_name, table_node.source(), tname,
+                          literal_at(lines, table_node.source().begin), "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora])");
     }
     for (const auto& [k, node] : *tbl) {
       const std::string key = tname + "." + std::string(k.str());

@@ -210,6 +210,13 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
     mpz_gcd(g.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
     num = n / g;
     den = d / g;
+    if (!incumbent) {
+      // Radzik: h_{k+1} g_{k+1} <= h_k g_k / 4 with h_k g_k >= 1/D(x1) while not optimal and
+      // h_0 g_0 = N(x1) D(x1), so at most log4(N(x1) D(x1)^2) further improving steps, plus
+      // the first and the last subproblem.
+      const Integer prod = n * d * d;
+      cert.iteration_bound = 2 + static_cast<int>((mpz_sizeinbase(prod.get_mpz_t(), 2) - 1) / 2);
+    }
     incumbent = std::make_pair(x, y);
     cert.lambda_path.push_back(Rational(make_rational(num, den) * pb.scale_d / pb.scale_n));
   }
@@ -228,6 +235,7 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
   res.throughput_tokens_per_s = throughput_tokens_per_s(model, plan);
   const Rational lambda = make_rational(num, den) * pb.scale_d / pb.scale_n;
   if (lambda != res.throughput_tokens_per_s) return internal("certified ratio differs from the plan's throughput");
+  if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
   cert.lambda_tokens_per_s = lambda;
   cert.final_subproblem_max = make_rational(total, den * pb.scale_n);
   if (const auto lp = detail::relaxation_optimum(pb)) cert.relaxation_bound_tokens_per_s = lp->tokens_per_s;
