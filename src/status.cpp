@@ -51,6 +51,12 @@ std::string format_fraction(const Rational& x) {
 
 double to_double(const Rational& x) { return x.get_d(); }
 
+std::string format_number(const Rational& x) {
+  std::string s = format_exact(x);
+  if (s.find('/') == std::string::npos) return s;
+  return fmt::format("{:.17g}", to_double(x));
+}
+
 std::string format_exact(const Rational& x) {
   // Terminating decimal iff the reduced denominator is 2^a 5^b.
   Integer den = x.get_den();

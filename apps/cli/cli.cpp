@@ -16,6 +16,9 @@ int run_cli(int argc, const char* const* argv, const Io& io) {
   setup_solve(app, exit_status, io);
   setup_presets(app, exit_status, io);
   setup_params(app, exit_status, io);
+  setup_sweep(app, exit_status, io);
+  setup_breakeven(app, exit_status, io);
+  setup_pareto(app, exit_status, io);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

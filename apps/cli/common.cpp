@@ -27,6 +27,12 @@ Result<Params> load_params(const ParamSources& sources) {
   return params;
 }
 
+Domain domain_from(const std::string& name) {
+  if (name == "binary") return Domain::kBinary;
+  if (name == "continuous") return Domain::kContinuous;
+  return Domain::kInteger;
+}
+
 int report_error(const Io& io, const Error& error, bool json) {
   if (json) std::fputs(fmt::format("{}\n", render_error_json(error)).c_str(), io.out);
   std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), io.err);

@@ -31,6 +31,9 @@ struct ParamSources {
 void add_param_options(CLI::App* app, ParamSources& sources);
 Result<Params> load_params(const ParamSources& sources);
 
+/// "integer" | "binary" | "continuous" (already checked by CLI11) as a Domain.
+Domain domain_from(const std::string& name);
+
 /// Prints "lorasplit: error: <message>" on io.err (and the JSON error object on io.out
 /// when `json`), returns the exit status for the error's class.
 int report_error(const Io& io, const Error& error, bool json);

@@ -20,10 +20,7 @@ int run_solve(const SolveOpts& opts, const Io& io) {
   if (!opts.max_batch_latency.empty()) sources.sets.push_back("lora.max_batch_latency_s=" + opts.max_batch_latency);
   auto params = load_params(sources);
   if (!params) return report_error(io, params.error(), json);
-  const Domain domain = opts.domain == "binary"       ? Domain::kBinary
-                        : opts.domain == "continuous" ? Domain::kContinuous
-                                                      : Domain::kInteger;
-  auto analysis = analyze(params.value(), SolveOptions{domain});
+  auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}});
   if (!analysis) return report_error(io, analysis.error(), json);
   const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());
   std::fputs(out.c_str(), io.out);

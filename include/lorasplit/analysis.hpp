@@ -27,6 +27,30 @@ struct RowReport {
   bool binding{false};
 };
 
+/// The best split under a restriction, to show what each path is worth.
+struct Baseline {
+  std::string name;         ///< "gpu_only", "cxl_only", "no_b2", "no_b3"
+  std::string description;
+  SolveStatus status{SolveStatus::kInfeasible};
+  Plan plan;
+  Rational throughput_tokens_per_s;
+  std::optional<Rational> gain_percent;  ///< against GPU-only
+};
+
+/// Exact throughput after a -1 % and a +1 % change of one parameter (re-solved).
+struct Sensitivity {
+  std::string key;
+  Rational minus_value, plus_value;  ///< the changed values (whole numbers rounded away from the base)
+  /// Throughput at each; nullopt when that value is out of range or the instance infeasible.
+  std::optional<Rational> minus_tokens_per_s, plus_tokens_per_s;
+  std::string minus_note, plus_note;  ///< why a value is missing
+};
+
+struct AnalyzeOptions {
+  bool baselines{true};
+  bool sensitivity{true};  ///< 2 solves per parameter
+};
+
 struct Analysis {
   Params params;
   SolveOptions options;
@@ -44,9 +68,15 @@ struct Analysis {
   std::vector<std::string> binding;         ///< names of binding rows
   std::string explanation;                  ///< why the split looks the way it does
   std::string infeasibility_reason;         ///< set when kInfeasible
+  std::vector<Baseline> baselines;          ///< gpu_only, cxl_only, no_b2, no_b3 (AnalyzeOptions)
+  std::vector<Sensitivity> sensitivity;     ///< one per set parameter (AnalyzeOptions)
 };
 
 /// Validates `params`, builds the seed model, solves it exactly and explains the result.
-Result<Analysis> analyze(const Params& params, const SolveOptions& options = {});
+Result<Analysis> analyze(const Params& params, const SolveOptions& options = {}, const AnalyzeOptions& what = {});
+
+/// GPU-only throughput of these parameters (b2 = b3 = 0, device idle), nullopt if not
+/// even one block fits the memory and limit rows.
+std::optional<Rational> gpu_only_tokens_per_s(const Model& model, Domain domain);
 
 }  // namespace lorasplit

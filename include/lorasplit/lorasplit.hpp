@@ -7,3 +7,6 @@
 #include <lorasplit/report.hpp>
 #include <lorasplit/solve.hpp>
 #include <lorasplit/status.hpp>
+#include <lorasplit/study.hpp>
+#include <lorasplit/sweep.hpp>
+#include <lorasplit/plot.hpp>

@@ -23,6 +23,10 @@ inline Rational make_rational(const Integer& n, const Integer& d) {
 /// "1e-6"), and "p/q" otherwise.
 std::string format_exact(const Rational& x);
 
+/// format_exact when the decimal terminates, else the nearest double with 17 significant
+/// digits (for CSV columns that must stay numeric).
+std::string format_number(const Rational& x);
+
 /// "p/q" (or "p" when q == 1): the canonical exact form used in JSON.
 std::string format_fraction(const Rational& x);
 

@@ -11,7 +11,7 @@ namespace lorasplit {
 /// throughput, GPU-only baseline and gain, binding rows, explanation).
 std::string render_text(const Analysis& analysis);
 
-/// One JSON object (fields listed in README.md and docs/model.md §5), pretty-printed
+/// One JSON object (fields listed in README.md and docs/model.md §6), pretty-printed
 /// with `indent` spaces, or compact when indent < 0.
 std::string render_json(const Analysis& analysis, int indent = 2);
 

@@ -12,6 +12,7 @@
 #include <lorasplit/rational.hpp>
 #include <lorasplit/status.hpp>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ namespace lorasplit {
 
 struct SolveOptions {
   Domain domain{Domain::kInteger};
+  /// Forces b_j = 0 for the paths marked true (baselines: "best with b3 = 0", "CXL only").
+  std::array<bool, 3> force_zero{false, false, false};
 };
 
 /// What the solve found (separate from whether the call worked, as in HiGHS).

@@ -64,6 +64,8 @@ class [[nodiscard]] Result {
   [[nodiscard]] const Error& error() const { return std::get<1>(v_); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
+  T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
 
  private:
   std::variant<T, Error> v_;

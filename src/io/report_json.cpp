@@ -133,6 +133,44 @@ std::string render_json(const Analysis& a, int indent) {
     cert["lambda_path_exact"] = path;
     j["certificate"] = cert;
   }
+  if (!a.baselines.empty()) {
+    ordered_json bl = ordered_json::object();
+    for (const auto& b : a.baselines) {
+      ordered_json e = {{"description", b.description}, {"status", std::string(to_string(b.status))}};
+      if (b.status == SolveStatus::kOptimal) {
+        e["b1"] = b.plan.b[0];
+        e["b2"] = b.plan.b[1];
+        e["b3"] = b.plan.b[2];
+        e["throughput_tokens_per_s"] = to_double(b.throughput_tokens_per_s);
+        e["throughput_tokens_per_s_exact"] = format_fraction(b.throughput_tokens_per_s);
+        e["gain_percent"] = b.gain_percent ? ordered_json(to_double(*b.gain_percent)) : ordered_json(nullptr);
+      }
+      bl[b.name] = e;
+    }
+    j["baselines"] = bl;
+  }
+  if (!a.sensitivity.empty()) {
+    ordered_json sens = ordered_json::object();
+    for (const auto& s : a.sensitivity) {
+      ordered_json e;
+      const auto side = [&](const Rational& v, const std::optional<Rational>& t, const std::string& note) {
+        ordered_json x = {{"value_exact", format_fraction(v)}};
+        if (t) {
+          x["throughput_tokens_per_s"] = to_double(*t);
+          x["throughput_tokens_per_s_exact"] = format_fraction(*t);
+          x["change_percent"] = to_double((*t / a.result.throughput_tokens_per_s - 1) * 100);
+        } else {
+          x["throughput_tokens_per_s"] = nullptr;
+          x["note"] = note;
+        }
+        return x;
+      };
+      e["minus_1_percent"] = side(s.minus_value, s.minus_tokens_per_s, s.minus_note);
+      e["plus_1_percent"] = side(s.plus_value, s.plus_tokens_per_s, s.plus_note);
+      sens[s.key] = e;
+    }
+    j["sensitivity"] = sens;
+  }
   j["params"] = params_json(a.params);
   return j.dump(indent < 0 ? -1 : indent);
 }

@@ -143,6 +143,62 @@ std::string render_text(const Analysis& a) {
   } else {
     line("  GPU-only   none: not even one token fits the memory rows");
   }
+  if (!a.baselines.empty()) {
+    line("");
+    line("Baselines (each an exact solve with the paths it names)");
+    line(fmt::format("  {:<10} {:<44} {:>18} {:>12}  {}", "name", "restriction", "tokens/s", "vs GPU-only",
+                     "(b1, b2, b3)"));
+    for (const auto& b : a.baselines) {
+      if (b.status != SolveStatus::kOptimal) {
+        line(fmt::format("  {:<10} {:<44} {:>18}", b.name, b.description, "infeasible"));
+        continue;
+      }
+      line(fmt::format("  {:<10} {:<44} {:>18} {:>12}  ({}, {}, {})", b.name, b.description,
+                       fmt::format("{}", detail::human_si(b.throughput_tokens_per_s)),
+                       b.gain_percent ? fmt::format("{:+.4g} %", to_double(*b.gain_percent)) : std::string("-"),
+                       b.plan.b[0], b.plan.b[1], b.plan.b[2]));
+    }
+  }
+  if (!a.sensitivity.empty()) {
+    line("");
+    line("Sensitivity (exact re-solves at -1 % and +1 % of each parameter; whole numbers move by at least 1)");
+    line(fmt::format("  {:<28} {:>14} {:>14}   {:>14} {:>14}   {}", "parameter", "value -1 %", "throughput", "value +1 %",
+                     "throughput", "elasticity"));
+    const Rational& base = a.result.throughput_tokens_per_s;
+    std::string top;
+    double top_abs = 0;
+    const auto cell = [&](const std::optional<Rational>& t, const std::string& note) {
+      if (!t) return note.rfind("invalid", 0) == 0 ? std::string("invalid") : note;
+      return fmt::format("{:+.6f} %", to_double((*t / base - 1) * 100));
+    };
+    for (const auto& srow : a.sensitivity) {
+      const Rational& v = a.params.get(find_param(srow.key)->id);
+      // Elasticity: relative throughput change per relative parameter change (mean of the sides).
+      double el = 0;
+      int sides = 0;
+      for (const auto& [t, pv] : {std::pair{&srow.minus_tokens_per_s, &srow.minus_value},
+                                  std::pair{&srow.plus_tokens_per_s, &srow.plus_value}}) {
+        if (!*t || *pv == v || v == 0) continue;
+        el += to_double((**t / base - 1) / (*pv / v - 1));
+        ++sides;
+      }
+      std::string el_text = "-";
+      if (sides > 0) {
+        el /= sides;
+        el_text = fmt::format("{:+.4f}", el);
+        if (std::fabs(el) > top_abs) {
+          top_abs = std::fabs(el);
+          top = srow.key;
+        }
+      }
+      line(fmt::format("  {:<28} {:>14} {:>14}   {:>14} {:>14}   {}", srow.key, format_exact(srow.minus_value),
+                       cell(srow.minus_tokens_per_s, srow.minus_note), format_exact(srow.plus_value),
+                       cell(srow.plus_tokens_per_s, srow.plus_note), el_text));
+    }
+    if (!top.empty()) {
+      line(fmt::format("  The throughput is most elastic in {} ({:.4g} % per % of the parameter).", top, top_abs));
+    }
+  }
   line("");
   std::string binding;
   for (const auto& b : a.binding) binding += fmt::format("{}{}", binding.empty() ? "" : ", ", b);

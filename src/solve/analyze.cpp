@@ -130,7 +130,111 @@ std::string explain(const Analysis& a) {
 
 }  // namespace
 
-Result<Analysis> analyze(const Params& params, const SolveOptions& options) {
+namespace {
+
+std::optional<Plan> gpu_only_plan(const Model& m, Domain domain) {
+  const auto cap = gpu_only_cap(m);
+  if (!cap || *cap < 1 || !cap->fits_slong_p()) return std::nullopt;
+  Plan gpu;
+  gpu.b[0] = domain == Domain::kBinary ? m.block_tokens : cap->get_si();
+  return gpu;
+}
+
+std::vector<Baseline> baselines(const Analysis& a) {
+  std::vector<Baseline> out;
+  const auto gain = [&a](const Rational& t) -> std::optional<Rational> {
+    if (!a.gpu_only_tokens_per_s) return std::nullopt;
+    return Rational((t / *a.gpu_only_tokens_per_s - 1) * 100);
+  };
+  {
+    Baseline b{"gpu_only", "b2 = b3 = 0, the device idle (no sync rows)", SolveStatus::kInfeasible, {}, 0, {}};
+    if (a.gpu_only_tokens_per_s) {
+      b.status = SolveStatus::kOptimal;
+      b.plan.b[0] = *a.gpu_only_b1;
+      b.throughput_tokens_per_s = *a.gpu_only_tokens_per_s;
+      b.gain_percent = 0;
+    }
+    out.push_back(std::move(b));
+  }
+  struct Restricted {
+    const char* name;
+    const char* description;
+    std::array<bool, 3> zero;
+  };
+  for (const Restricted& r : {Restricted{"cxl_only", "b1 = b2 = 0: every token on the device", {true, true, false}},
+                              Restricted{"no_b2", "best split with b2 = 0 (paths 1 and 3)", {false, true, false}},
+                              Restricted{"no_b3", "best split with b3 = 0 (paths 1 and 2)", {false, false, true}}}) {
+    SolveOptions o = a.options;
+    o.force_zero = r.zero;
+    Baseline b{r.name, r.description, SolveStatus::kInfeasible, {}, 0, {}};
+    auto res = solve(a.model, o);
+    if (res.ok() && res->status == SolveStatus::kOptimal) {
+      b.status = SolveStatus::kOptimal;
+      b.plan = res->plan;
+      b.throughput_tokens_per_s = res->throughput_tokens_per_s;
+      b.gain_percent = gain(b.throughput_tokens_per_s);
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+// A value 1 % away from `v`, whole numbers rounded away from v (at least 1 away).
+Rational nudge(const ParamSpec& s, const Rational& v, int sign) {
+  Rational out = v * Rational(100 + sign, 100);
+  if (!s.integer) return out;
+  Integer q;
+  mpz_fdiv_q(q.get_mpz_t(), out.get_num_mpz_t(), out.get_den_mpz_t());
+  Rational r(q);
+  if (out - r >= Rational(1, 2)) r += 1;  // nearest
+  if (r == v) r += sign;
+  return r;
+}
+
+std::vector<Sensitivity> sensitivity(const Analysis& a) {
+  std::vector<Sensitivity> out;
+  for (const auto& s : param_specs()) {
+    if (!a.params.has(s.id)) continue;
+    Sensitivity row;
+    row.key = std::string(s.key);
+    for (const int sign : {-1, +1}) {
+      const Rational v = nudge(s, a.params.get(s.id), sign);
+      (sign < 0 ? row.minus_value : row.plus_value) = v;
+      auto& thr = sign < 0 ? row.minus_tokens_per_s : row.plus_tokens_per_s;
+      auto& note = sign < 0 ? row.minus_note : row.plus_note;
+      Params p = a.params;
+      p.set(s.id, v);
+      if (auto st = check_value(s, v, format_exact(v)); !st) {
+        note = "out of range";
+        continue;
+      }
+      if (auto st = validate(p); !st) {
+        note = "invalid: " + st.error().message;
+        continue;
+      }
+      auto res = solve(build_seed_model(p), a.options);
+      if (!res.ok()) {
+        note = res.error().message;
+      } else if (res->status != SolveStatus::kOptimal) {
+        note = "infeasible";
+      } else {
+        thr = res->throughput_tokens_per_s;
+      }
+    }
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<Rational> gpu_only_tokens_per_s(const Model& model, Domain domain) {
+  const auto plan = gpu_only_plan(model, domain);
+  if (!plan) return std::nullopt;
+  return throughput_tokens_per_s(model, *plan);
+}
+
+Result<Analysis> analyze(const Params& params, const SolveOptions& options, const AnalyzeOptions& what) {
   if (auto st = validate(params); !st) return st.error();
   Analysis a;
   a.params = params;
@@ -140,12 +244,12 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options) {
   if (!solved) return solved.error();
   a.result = std::move(solved.value());
 
-  if (const auto cap = gpu_only_cap(a.model); cap && *cap >= 1) {
-    Plan gpu;
-    gpu.b[0] = options.domain == Domain::kBinary ? a.model.block_tokens : (cap->fits_slong_p() ? cap->get_si() : 0);
-    a.gpu_only_b1 = gpu.b[0];
-    a.gpu_only_tokens_per_s = throughput_tokens_per_s(a.model, gpu);
+  if (const auto gpu = gpu_only_plan(a.model, options.domain)) {
+    a.gpu_only_b1 = gpu->b[0];
+    a.gpu_only_tokens_per_s = throughput_tokens_per_s(a.model, *gpu);
   }
+  if (what.baselines) a.baselines = baselines(a);
+  if (what.sensitivity && a.result.status == SolveStatus::kOptimal) a.sensitivity = sensitivity(a);
 
   if (a.result.status != SolveStatus::kOptimal) {
     a.infeasibility_reason = diagnose_infeasible(params, a.model, options.domain);

@@ -28,13 +28,20 @@ Error internal(const std::string& what) {
 
 Plan binary_plan(int mask, std::int64_t k) { return Plan{{(mask & 1) * k, ((mask >> 1) & 1) * k, ((mask >> 2) & 1) * k}}; }
 
-Result<SolveResult> solve_binary(const Model& model) {
+Result<SolveResult> solve_binary(const Model& model, const std::array<bool, 3>& force_zero) {
   SolveResult res;
   res.certificate.method = "exhaustive check of the 7 non-empty points of {0,k}^3 (the whole binary domain)";
   const std::int64_t k = model.block_tokens;
   std::optional<Plan> best;
   Rational best_ratio;
+  const auto allowed = [&force_zero](int mask) {
+    for (std::size_t j = 0; j < 3; ++j) {
+      if (force_zero[j] && ((mask >> j) & 1) != 0) return false;
+    }
+    return true;
+  };
   for (int mask = 1; mask < 8; ++mask) {
+    if (!allowed(mask)) continue;
     const Plan plan = binary_plan(mask, k);
     ++res.certificate.iterations;
     if (!is_feasible(model, plan) || model.batch_time.eval(plan) <= 0) continue;
@@ -58,6 +65,7 @@ Result<SolveResult> solve_binary(const Model& model) {
   Rational max_val;
   bool first = true;
   for (int mask = 1; mask < 8; ++mask) {
+    if (!allowed(mask)) continue;
     const Plan plan = binary_plan(mask, k);
     if (!is_feasible(model, plan)) continue;
     const Rational val = model.tokens.eval(plan) - best_ratio * model.batch_time.eval(plan);
@@ -69,11 +77,12 @@ Result<SolveResult> solve_binary(const Model& model) {
 }
 
 // The LP relaxation itself: b real, blocks ignored (docs/model.md §3.8).
-Result<SolveResult> solve_continuous(const Model& model) {
+Result<SolveResult> solve_continuous(const Model& model, const std::array<bool, 3>& force_zero) {
   SolveResult res;
   Certificate& cert = res.certificate;
   cert.method = "exact presolve + vertex enumeration of the continuous relaxation";
   detail::IntProblem pb = detail::to_integer_form(model, 1);
+  pb.fixed_zero = force_zero;
   detail::presolve(pb, cert.presolve);
   const auto lp = detail::relaxation_optimum(pb);
   if (!lp) return res;  // infeasible: no vertex serves tokens in positive time
@@ -91,14 +100,15 @@ Result<SolveResult> solve_continuous(const Model& model) {
 }  // namespace
 
 Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
-  if (options.domain == Domain::kBinary) return solve_binary(model);
-  if (options.domain == Domain::kContinuous) return solve_continuous(model);
+  if (options.domain == Domain::kBinary) return solve_binary(model, options.force_zero);
+  if (options.domain == Domain::kContinuous) return solve_continuous(model, options.force_zero);
 
   SolveResult res;
   Certificate& cert = res.certificate;
   cert.method = "exact presolve + Dinkelbach iterations over exact 2-D integer subproblems (lattice walks)";
   const std::int64_t k = model.block_tokens;
   detail::IntProblem pb = detail::to_integer_form(model, k);
+  pb.fixed_zero = options.force_zero;
   detail::presolve(pb, cert.presolve);
 
   std::vector<std::size_t> free_cols;

@@ -6,6 +6,7 @@ set -u
 want_status=$1 regex=$2 want_lines=$3
 shift 3
 [ "$1" = "--" ] && shift
+case "$regex" in *$'\n'*) echo "expect.sh: the pattern contains a newline (grep would split it); use [[:space:]]"; exit 1 ;; esac
 out=$(mktemp) err=$(mktemp)
 trap 'rm -f "$out" "$err"' EXIT
 "$@" >"$out" 2>"$err"

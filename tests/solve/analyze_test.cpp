@@ -58,6 +58,51 @@ TEST(Analyze, MemoryBindingHandInstance) {
   EXPECT_FALSE(contains(a->binding, "mem_s2"));
 }
 
+TEST(Analyze, BaselinesShowWhatEachPathIsWorth) {
+  auto a = analyze(Params());
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->baselines.size(), 4U);
+  const auto& gpu = a->baselines[0];
+  const auto& cxl = a->baselines[1];
+  const auto& no_b2 = a->baselines[2];
+  const auto& no_b3 = a->baselines[3];
+  EXPECT_EQ(gpu.name, "gpu_only");
+  EXPECT_EQ(*gpu.gain_percent, 0);
+  // CXL only: b1 = 0 leaves no GPU stage 1 to hide the 1 us latency behind.
+  EXPECT_EQ(cxl.status, SolveStatus::kInfeasible);
+  // b2 = 0 is optimal in the seed model, so "best with b2 = 0" is the optimum itself.
+  EXPECT_EQ(no_b2.throughput_tokens_per_s, a->result.throughput_tokens_per_s);
+  // Path 2 alone is worth less than path 3 but more than nothing.
+  ASSERT_EQ(no_b3.status, SolveStatus::kOptimal);
+  EXPECT_LT(no_b3.throughput_tokens_per_s, a->result.throughput_tokens_per_s);
+  EXPECT_GT(*no_b3.gain_percent, 0);
+  EXPECT_GT(no_b3.plan.b[1], 0);
+}
+
+TEST(Analyze, SensitivityIsExactResolves) {
+  auto a = analyze(Params());
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->sensitivity.size(), 11U);  // every parameter that is set
+  for (const auto& s : a->sensitivity) {
+    Params p;
+    p.set(find_param(s.key)->id, s.plus_value);
+    if (!s.plus_tokens_per_s) continue;
+    auto again = analyze(p, {}, AnalyzeOptions{false, false});
+    ASSERT_TRUE(again.ok()) << s.key;
+    EXPECT_EQ(again->result.throughput_tokens_per_s, *s.plus_tokens_per_s) << s.key;
+  }
+  const auto& flops = a->sensitivity[1];
+  ASSERT_EQ(flops.key, "gpu.flops");
+  EXPECT_EQ(flops.plus_value, Rational(Integer("15857000000000")));
+  EXPECT_GT(*flops.plus_tokens_per_s, a->result.throughput_tokens_per_s);
+  EXPECT_LT(*flops.minus_tokens_per_s, a->result.throughput_tokens_per_s);
+  // gpu.efficiency is 1: +1 % is out of range, and says so.
+  const auto& eff = a->sensitivity[8];
+  ASSERT_EQ(eff.key, "gpu.efficiency");
+  EXPECT_FALSE(eff.plus_tokens_per_s.has_value());
+  EXPECT_EQ(eff.plus_note, "out of range");
+}
+
 TEST(Analyze, BinaryInfeasibilityIsExplained) {
   auto a = analyze(Params(), SolveOptions{Domain::kBinary});
   ASSERT_TRUE(a.ok());

@@ -1,0 +1,81 @@
+#pragma once
+// Parameter sweeps: one or two parameters varied over lists or ranges, every point solved
+// exactly, in parallel, written in a deterministic order, with constant memory.
+
+#include <lorasplit/analysis.hpp>
+#include <lorasplit/params.hpp>
+#include <lorasplit/solve.hpp>
+#include <lorasplit/status.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace lorasplit {
+
+enum class AxisKind { kList, kLinear, kLog };
+
+/// One varied parameter and its values (exact; generated values are rounded to 12
+/// significant digits, whole-number parameters to integers, so that the printed value is
+/// exactly the value solved).
+struct SweepAxis {
+  std::string key;
+  AxisKind kind{AxisKind::kList};
+  std::vector<Rational> values;
+};
+
+/// Parses "KEY=lin:A:B:N", "KEY=log:A:B:N" or "KEY=a,b,c" (values may carry units).
+Result<SweepAxis> parse_sweep_axis(std::string_view spec);
+
+/// The i-th of n slices (1-based, as "i/n"); the slices of a sweep concatenate to it.
+struct Shard {
+  std::size_t index{1};
+  std::size_t count{1};
+};
+Result<Shard> parse_shard(std::string_view text);
+
+/// Number of points (the product of the axes' sizes; the first axis varies slowest).
+std::size_t sweep_size(const std::vector<SweepAxis>& axes);
+/// [begin, end) of the point indices in `shard`.
+std::pair<std::size_t, std::size_t> shard_range(std::size_t points, const Shard& shard);
+
+struct SweepRow {
+  std::size_t index{0};
+  std::vector<Rational> values;  ///< one per axis
+  bool valid{true};              ///< false: this combination of parameters is rejected
+  std::string error;             ///< the one-line message when !valid
+  SolveStatus status{SolveStatus::kInfeasible};
+  Plan plan;
+  Point point{0, 0, 0};
+  Rational throughput_tokens_per_s;
+  std::optional<Rational> gain_percent;
+  std::vector<std::string> binding;
+};
+
+/// Solves one point (what every sweep row is; also the reference for tests).
+SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std::size_t index,
+                     const SolveOptions& options);
+
+struct SweepOptions {
+  SolveOptions solve;
+  Shard shard;
+  unsigned threads{0};              ///< 0: all cores
+  std::size_t block_points{4096};  ///< points solved per parallel block (memory is O(block))
+};
+
+/// Runs the shard's points; `emit` receives rows in index order; `progress(done, total)`
+/// is called after each block. Stops with the first error that concerns the sweep itself.
+Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const SweepOptions& options,
+                 const std::function<void(const SweepRow&)>& emit,
+                 const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+/// CSV: a column per axis (named as the key), then b1, b2, b3, throughput_tokens_per_s,
+/// gain_percent, binding (names joined by ';'), status.
+std::string sweep_csv_header(const std::vector<SweepAxis>& axes);
+std::string sweep_csv_row(const SweepRow& row, const std::vector<SweepAxis>& axes);
+/// One JSON object per line, with exact values beside the numbers.
+std::string sweep_jsonl_row(const SweepRow& row, const std::vector<SweepAxis>& axes);
+
+}  // namespace lorasplit

@@ -1,0 +1,37 @@
+#pragma once
+// Exact decimal rounding for generated parameter values: a generated value is rounded to
+// a short decimal so that the value printed is exactly the value solved.
+#include <lorasplit/rational.hpp>
+
+#include <cmath>
+
+namespace lorasplit::detail {
+
+inline Rational pow10(long k) {
+  Integer p;
+  mpz_ui_pow_ui(p.get_mpz_t(), 10, static_cast<unsigned long>(k < 0 ? -k : k));
+  return k < 0 ? Rational(Rational(1) / p) : Rational(p);
+}
+
+/// Nearest integer (halves up).
+inline Rational round_integer(const Rational& x) {
+  Integer q;
+  mpz_fdiv_q(q.get_mpz_t(), x.get_num_mpz_t(), x.get_den_mpz_t());
+  if (x - q >= Rational(1, 2)) q += 1;
+  return Rational(q);
+}
+
+/// x rounded to `digits` significant decimal digits, exactly (halves away from zero).
+inline Rational round_significant(const Rational& x, int digits) {
+  if (x == 0) return x;
+  const Rational ax = abs(x);
+  long e = static_cast<long>(std::floor(std::log10(to_double(ax)))) + 1;
+  while (ax >= pow10(e)) ++e;  // the double's log10 may be off by one
+  while (ax < pow10(e - 1)) --e;
+  const Rational scale = pow10(digits - e);
+  Rational out = round_integer(Rational(ax * scale)) / scale;
+  out.canonicalize();
+  return x < 0 ? Rational(-out) : out;
+}
+
+}  // namespace lorasplit::detail

@@ -1,0 +1,197 @@
+#include <lorasplit/study.hpp>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "sweep/rounding.hpp"
+
+namespace lorasplit {
+namespace {
+
+// The shortest decimal (12 to 40 significant digits) strictly between lo and hi near x.
+Rational short_between(const Rational& x, const Rational& lo, const Rational& hi) {
+  for (int digits = 12; digits <= 40; digits += 4) {
+    Rational out = detail::round_significant(x, digits);
+    if (out > lo && out < hi) return out;
+  }
+  return x;
+}
+
+// Midpoint of (lo, hi), 0 <= lo < hi: geometric when the ends are far apart (an end at 0
+// counts as 1e-30), arithmetic otherwise; a short decimal either way.
+Rational midpoint(const Rational& lo, const Rational& hi) {
+  const Rational floor_lo = lo > 0 ? lo : detail::pow10(-30);
+  if (hi > 4 * floor_lo) {
+    const Rational g(std::sqrt(to_double(floor_lo)) * std::sqrt(to_double(hi)));
+    if (g > lo && g < hi) return short_between(g, lo, hi);
+  }
+  return short_between((lo + hi) / 2, lo, hi);
+}
+
+Rational floor_q(const Rational& x) {
+  Integer q;
+  mpz_fdiv_q(q.get_mpz_t(), x.get_num_mpz_t(), x.get_den_mpz_t());
+  return Rational(q);
+}
+
+}  // namespace
+
+std::optional<Rational> gain_percent_at(const Params& params, const SolveOptions& options) {
+  auto a = analyze(params, options, AnalyzeOptions{false, false});
+  if (!a || a->result.status != SolveStatus::kOptimal) return std::nullopt;
+  return a->gain_percent;
+}
+
+Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rational& target,
+                            const SolveOptions& options) {
+  const ParamSpec* s = find_param(key);
+  if (s == nullptr) {
+    return Error{ErrorCode::kUnknownKey, std::string(key), "",
+                 fmt::format("--param = '{}': unknown parameter (see 'lorasplit params')", key)};
+  }
+  if (auto st = validate(base); !st) return st.error();
+  Breakeven out;
+  out.key = std::string(key);
+  out.target_gain_percent = target;
+  // The valid range, narrowed by the other parameters (r <= d, one block fits memory).
+  Rational lo = parse_quantity(s->min_text, Dimension::kCount, key).value();
+  Rational hi = parse_quantity(s->max_text, Dimension::kCount, key).value();
+  if (!s->min_inclusive) {
+    lo = s->integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
+  }
+  if (s->integer && lo < 1) lo = 1;
+  if (s->id == ParamId::kLoraR) hi = std::min(hi, base.d());
+  if (s->id == ParamId::kLoraD) lo = std::max(lo, base.r());
+  if (s->id == ParamId::kLoraBlockTokens) {
+    hi = std::min(hi, floor_q(base.gpu_memory_bytes() / (base.element_bytes() * base.d())));
+  }
+  out.range_lo = lo;
+  out.range_hi = hi;
+  out.precision = s->integer ? "exact (whole numbers)" : "relative 1e-9";
+
+  const auto gain = [&](const Rational& v) -> std::optional<Rational> {
+    Params p = base;
+    p.set(s->id, v);
+    ++out.solves;
+    if (!validate(p)) return std::nullopt;
+    return gain_percent_at(p, options);
+  };
+  const auto meets = [&](const std::optional<Rational>& g) { return g && *g > target; };
+
+  // Bisection between a failing and a passing value; returns (passing, failing).
+  const auto bisect = [&](Rational pass, Rational fail) {
+    for (int it = 0; it < 400; ++it) {
+      const bool done = s->integer ? abs(Rational(pass - fail)) <= 1
+                                   : abs(Rational(pass - fail)) <= abs(pass) * Rational(1, 1000000000);
+      if (done) break;
+      Rational mid;
+      if (s->integer) {
+        mid = floor_q((pass + fail) / 2);
+        if (mid == pass || mid == fail) break;
+      } else {
+        mid = midpoint(std::min(pass, fail), std::max(pass, fail));
+      }
+      (meets(gain(mid)) ? pass : fail) = mid;
+    }
+    return std::make_pair(pass, fail);
+  };
+
+  const auto g_lo = gain(lo);
+  const auto g_hi = gain(hi);
+  const bool m_lo = meets(g_lo), m_hi = meets(g_hi);
+  const Rational current = base.get(s->id);
+  const auto g_cur = gain(current);
+  if (m_lo && m_hi) {
+    out.kind = Breakeven::Kind::kAlways;
+    out.value = lo;
+  } else if (!m_lo && m_hi) {
+    out.kind = Breakeven::Kind::kThreshold;
+    out.larger_is_better = true;
+    auto [pass, fail] = bisect(hi, lo);
+    out.value = pass;
+    out.passing = pass;
+    out.failing = fail;
+  } else if (m_lo && !m_hi) {
+    out.kind = Breakeven::Kind::kThreshold;
+    out.larger_is_better = false;
+    auto [pass, fail] = bisect(lo, hi);
+    out.value = pass;
+    out.passing = pass;
+    out.failing = fail;
+  } else if (meets(g_cur)) {
+    out.kind = Breakeven::Kind::kWindow;
+    auto [pass_lo, fail_lo] = bisect(current, lo);
+    auto [pass_hi, fail_hi] = bisect(current, hi);
+    out.value = pass_lo;
+    out.passing = pass_lo;
+    out.failing = fail_lo;
+    out.upper_value = pass_hi;
+  } else {
+    out.kind = Breakeven::Kind::kNever;
+  }
+  if (out.kind == Breakeven::Kind::kThreshold || out.kind == Breakeven::Kind::kWindow) {
+    out.gain_at_passing = gain(out.passing);
+    out.gain_at_failing = gain(out.failing);
+  }
+  // The favourable end: where the gain is larger (ties: the upper end).
+  const bool hi_better = !g_lo || (g_hi && *g_hi >= *g_lo);
+  out.limit_value = hi_better ? hi : lo;
+  out.limit_gain_percent = hi_better ? g_hi : g_lo;
+  return out;
+}
+
+Result<std::vector<FrontierPoint>> latency_frontier(const Params& base, const SolveOptions& options,
+                                                    std::size_t points) {
+  if (auto st = validate(base); !st) return st.error();
+  if (points < 2 || points > 100000) {
+    return Error{ErrorCode::kBadOption, "--points", std::to_string(points),
+                 fmt::format("--points = '{}': between 2 and 100000", points)};
+  }
+  Params free = base;
+  free.clear(ParamId::kLoraMaxBatchLatencyS);
+  auto top = analyze(free, options, AnalyzeOptions{false, false});
+  if (!top) return top.error();
+  if (top->result.status != SolveStatus::kOptimal) return std::vector<FrontierPoint>{};
+  // Smallest batch time of any feasible split: b1 >= ceil(L/gamma) in whole blocks, b2 = b3 = 0.
+  const Model& m = top->model;
+  const Rational gamma = m.gpu_s1.coef[0];
+  Rational need = free.link_latency_s() / gamma;
+  Integer b1;
+  mpz_cdiv_q(b1.get_mpz_t(), need.get_num_mpz_t(), need.get_den_mpz_t());
+  if (b1 < 1) b1 = 1;
+  if (b1 % m.block_tokens != 0) b1 += m.block_tokens - b1 % m.block_tokens;
+  const Rational t_min = 2 * gamma * Rational(b1);
+  const Rational t_max = top->batch_time_s;
+  std::vector<FrontierPoint> out;
+  const double la = std::log(to_double(t_min)), lb = std::log(to_double(std::max(t_max, t_min)));
+  for (std::size_t i = 0; i < points; ++i) {
+    Rational t;
+    if (i == 0) {
+      t = t_min;
+    } else if (i + 1 == points) {
+      t = std::max(t_max, t_min);
+    } else {
+      const double x = std::exp(la + (lb - la) * static_cast<double>(i) / static_cast<double>(points - 1));
+      t = detail::round_significant(Rational(x), 12);
+    }
+    Params p = base;
+    p.set(ParamId::kLoraMaxBatchLatencyS, t);
+    FrontierPoint fp;
+    fp.max_latency_s = t;
+    auto a = analyze(p, options, AnalyzeOptions{false, false});
+    if (!a) return a.error();
+    fp.status = a->result.status;
+    fp.gpu_only_tokens_per_s = a->gpu_only_tokens_per_s;
+    if (fp.status == SolveStatus::kOptimal) {
+      fp.plan = a->result.plan;
+      fp.batch_time_s = a->batch_time_s;
+      fp.throughput_tokens_per_s = a->result.throughput_tokens_per_s;
+      fp.gain_percent = a->gain_percent;
+    }
+    out.push_back(std::move(fp));
+  }
+  return out;
+}
+
+}  // namespace lorasplit

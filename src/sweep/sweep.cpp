@@ -1,0 +1,236 @@
+#include <lorasplit/sweep.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "sweep/rounding.hpp"
+
+namespace lorasplit {
+namespace {
+
+constexpr int kSignificantDigits = 12;
+constexpr std::size_t kMaxPoints = std::size_t{1} << 40;
+
+Error axis_error(std::string_view spec, const std::string& why) {
+  return Error{ErrorCode::kBadOption, "--vary", std::string(spec), fmt::format("--vary '{}': {}", spec, why)};
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto pos = s.find(sep, start);
+    out.push_back(s.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<SweepAxis> parse_sweep_axis(std::string_view spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string_view::npos) return axis_error(spec, "expected KEY=SPEC");
+  SweepAxis axis;
+  axis.key = std::string(spec.substr(0, eq));
+  const ParamSpec* ps = find_param(axis.key);
+  if (ps == nullptr) {
+    return Error{ErrorCode::kUnknownKey, axis.key, std::string(spec),
+                 fmt::format("--vary '{}': unknown parameter '{}' (see 'lorasplit params')", spec, axis.key)};
+  }
+  const std::string_view body = spec.substr(eq + 1);
+  const auto value = [&](std::string_view text) -> Result<Rational> {
+    auto v = parse_quantity(text, ps->dimension, ps->key);
+    if (!v) return v;
+    if (auto st = check_value(*ps, v.value(), text); !st) return st.error();
+    return v;
+  };
+  if (body.rfind("lin:", 0) == 0 || body.rfind("log:", 0) == 0) {
+    axis.kind = body[1] == 'i' ? AxisKind::kLinear : AxisKind::kLog;
+    const auto parts = split(body.substr(4), ':');
+    if (parts.size() != 3) return axis_error(spec, "a range is lin:A:B:N or log:A:B:N");
+    auto a = value(parts[0]);
+    if (!a) return a.error();
+    auto b = value(parts[1]);
+    if (!b) return b.error();
+    auto n = parse_quantity(parts[2], Dimension::kCount, "N");
+    if (!n || n->get_den() != 1 || *n < 1 || *n > Rational(Integer(kMaxPoints))) {
+      return axis_error(spec, "N must be a whole number of points from 1 to 2^40");
+    }
+    const std::size_t count = n->get_num().get_ui();
+    if (axis.kind == AxisKind::kLog && (a.value() <= 0 || b.value() <= 0)) {
+      return axis_error(spec, "a log range needs positive ends");
+    }
+    const double la = std::log(to_double(a.value())), lb = std::log(to_double(b.value()));
+    for (std::size_t i = 0; i < count; ++i) {
+      Rational v;
+      if (count == 1 || i == 0) {
+        v = a.value();
+      } else if (i + 1 == count) {
+        v = b.value();
+      } else if (axis.kind == AxisKind::kLinear) {
+        v = a.value() + (b.value() - a.value()) * Rational(static_cast<long>(i), static_cast<long>(count - 1));
+      } else {
+        const double t = static_cast<double>(i) / static_cast<double>(count - 1);
+        v = Rational(std::exp(la + (lb - la) * t));
+      }
+      // Interior points are rounded (the ends are the user's exact values).
+      if (i != 0 && i + 1 != count) {
+        v = ps->integer ? detail::round_integer(v) : detail::round_significant(v, kSignificantDigits);
+      }
+      axis.values.push_back(v);
+    }
+  } else {
+    for (const auto item : split(body, ',')) {
+      auto v = value(item);
+      if (!v) return v.error();
+      axis.values.push_back(v.value());
+    }
+  }
+  if (axis.values.empty()) return axis_error(spec, "no values");
+  return axis;
+}
+
+Result<Shard> parse_shard(std::string_view text) {
+  const auto slash = text.find('/');
+  const auto bad = [&] {
+    return Error{ErrorCode::kBadOption, "--shard", std::string(text),
+                 fmt::format("--shard '{}': expected i/n with 1 <= i <= n <= 2^31", text)};
+  };
+  if (slash == std::string_view::npos) return bad();
+  auto i = parse_quantity(text.substr(0, slash), Dimension::kCount, "--shard");
+  auto n = parse_quantity(text.substr(slash + 1), Dimension::kCount, "--shard");
+  if (!i || !n || i->get_den() != 1 || n->get_den() != 1 || *i < 1 || *n < 1 || *i > *n ||
+      *n > Rational(Integer(std::size_t{1} << 31))) {
+    return bad();
+  }
+  return Shard{i->get_num().get_ui(), n->get_num().get_ui()};
+}
+
+std::size_t sweep_size(const std::vector<SweepAxis>& axes) {
+  std::size_t n = 1;
+  for (const auto& a : axes) n *= a.values.size();
+  return n;
+}
+
+std::pair<std::size_t, std::size_t> shard_range(std::size_t points, const Shard& shard) {
+  // floor(points * k / count) without overflow (count <= 2^31, so r * k < 2^62).
+  const auto at = [&](std::size_t k) {
+    return points / shard.count * k + points % shard.count * k / shard.count;
+  };
+  return {at(shard.index - 1), at(shard.index)};
+}
+
+SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std::size_t index,
+                     const SolveOptions& options) {
+  SweepRow row;
+  row.index = index;
+  Params p = base;
+  std::size_t rest = index;
+  row.values.resize(axes.size());
+  for (std::size_t k = axes.size(); k-- > 0;) {
+    const auto& values = axes[k].values;
+    row.values[k] = values[rest % values.size()];
+    rest /= values.size();
+  }
+  for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, row.values[k]);
+  auto a = analyze(p, options, AnalyzeOptions{false, false});
+  if (!a) {
+    row.valid = false;
+    row.error = a.error().message;
+    return row;
+  }
+  row.status = a->result.status;
+  row.plan = a->result.plan;
+  row.point = a->result.point;
+  row.throughput_tokens_per_s = a->result.throughput_tokens_per_s;
+  row.gain_percent = a->gain_percent;
+  row.binding = a->binding;
+  return row;
+}
+
+Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const SweepOptions& options,
+                 const std::function<void(const SweepRow&)>& emit,
+                 const std::function<void(std::size_t, std::size_t)>& progress) {
+  for (const auto& a : axes) {
+    if (find_param(a.key) == nullptr) {
+      return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("--vary: unknown parameter '{}'", a.key)};
+    }
+  }
+  const auto [begin, end] = shard_range(sweep_size(axes), options.shard);
+  const unsigned threads =
+      std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
+  const std::size_t block = std::max<std::size_t>(1, options.block_points);
+  std::vector<SweepRow> rows;
+  for (std::size_t start = begin; start < end; start += block) {
+    const std::size_t stop = std::min(end, start + block);
+    rows.assign(stop - start, SweepRow{});
+    std::atomic<std::size_t> next{start};
+    const auto work = [&] {
+      for (std::size_t i = next++; i < stop; i = next++) rows[i - start] = solve_point(base, axes, i, options.solve);
+    };
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads && t < stop - start; ++t) pool.emplace_back(work);
+    work();
+    for (auto& th : pool) th.join();
+    for (const auto& r : rows) emit(r);
+    if (progress) progress(stop - begin, end - begin);
+  }
+  return {};
+}
+
+std::string sweep_csv_header(const std::vector<SweepAxis>& axes) {
+  std::string out;
+  for (const auto& a : axes) out += a.key + ",";
+  out += "b1,b2,b3,throughput_tokens_per_s,gain_percent,binding,status";
+  return out;
+}
+
+std::string sweep_csv_row(const SweepRow& row, const std::vector<SweepAxis>& axes) {
+  std::string out;
+  for (std::size_t k = 0; k < axes.size(); ++k) out += format_number(row.values[k]) + ",";
+  if (!row.valid) return out + ",,,,,,invalid";
+  if (row.status != SolveStatus::kOptimal) return out + ",,,,,,infeasible";
+  std::string binding;
+  for (const auto& b : row.binding) binding += (binding.empty() ? "" : ";") + b;
+  const bool continuous = row.point[0].get_den() != 1 || row.point[1].get_den() != 1 || row.point[2].get_den() != 1;
+  const auto b = [&](std::size_t j) {
+    return continuous ? fmt::format("{:.17g}", to_double(row.point[j])) : std::to_string(row.plan.b[j]);
+  };
+  out += fmt::format("{},{},{},{:.17g},{},{},optimal", b(0), b(1), b(2), to_double(row.throughput_tokens_per_s),
+                     row.gain_percent ? fmt::format("{:.17g}", to_double(*row.gain_percent)) : std::string(), binding);
+  return out;
+}
+
+std::string sweep_jsonl_row(const SweepRow& row, const std::vector<SweepAxis>& axes) {
+  nlohmann::ordered_json j;
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    j[axes[k].key] = to_double(row.values[k]);
+    j[axes[k].key + "_exact"] = format_fraction(row.values[k]);
+  }
+  if (!row.valid) {
+    j["status"] = "invalid";
+    j["error"] = row.error;
+    return j.dump();
+  }
+  j["status"] = std::string(to_string(row.status));
+  if (row.status == SolveStatus::kOptimal) {
+    j["b1"] = to_double(row.point[0]);
+    j["b2"] = to_double(row.point[1]);
+    j["b3"] = to_double(row.point[2]);
+    j["throughput_tokens_per_s"] = to_double(row.throughput_tokens_per_s);
+    j["throughput_tokens_per_s_exact"] = format_fraction(row.throughput_tokens_per_s);
+    j["gain_percent"] = row.gain_percent ? nlohmann::ordered_json(to_double(*row.gain_percent))
+                                         : nlohmann::ordered_json(nullptr);
+    j["binding"] = row.binding;
+  }
+  return j.dump();
+}
+
+}  // namespace lorasplit

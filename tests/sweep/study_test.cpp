@@ -1,0 +1,80 @@
+#include <gtest/gtest.h>
+#include <lorasplit/study.hpp>
+
+namespace lorasplit {
+namespace {
+
+bool pays(const Params& base, std::string_view key, const Rational& v, const Rational& target) {
+  Params p = base;
+  p.set(find_param(key)->id, v);
+  const auto g = gain_percent_at(p, {});
+  return g && *g > target;
+}
+
+// Each break-even value is checked by solving on both sides of it.
+TEST(Breakeven, ThresholdsAreBracketedBySolves) {
+  struct Case {
+    const char* key;
+    const char* gain;
+    bool larger_is_better;
+  };
+  for (const Case& c : {Case{"link.bandwidth_bytes_per_s", "0", true}, Case{"link.latency_s", "0", false},
+                        Case{"cxl.flops", "0.1", true}, Case{"gpu.memory_bytes", "0.2", true},
+                        Case{"lora.r", "1", true}}) {
+    const Rational target = parse_quantity(c.gain, Dimension::kFraction, "g").value();
+    auto b = breakeven(Params(), c.key, target);
+    ASSERT_TRUE(b.ok()) << c.key;
+    ASSERT_EQ(b->kind, Breakeven::Kind::kThreshold) << c.key;
+    EXPECT_EQ(b->larger_is_better, c.larger_is_better) << c.key;
+    EXPECT_TRUE(pays(Params(), c.key, b->passing, target)) << c.key << " at " << format_exact(b->passing);
+    EXPECT_FALSE(pays(Params(), c.key, b->failing, target)) << c.key << " at " << format_exact(b->failing);
+    EXPECT_EQ(b->value, b->passing);
+    if (find_param(c.key)->integer) {
+      EXPECT_EQ(abs(Rational(b->passing - b->failing)), 1) << c.key;  // exact
+    } else {
+      EXPECT_LE(abs(Rational(b->passing - b->failing)), abs(b->passing) * Rational(1, 1000000000)) << c.key;
+    }
+  }
+}
+
+TEST(Breakeven, LimitGainIsAnInfinitelyFastLink) {
+  auto b = breakeven(Params(), "link.bandwidth_bytes_per_s", 0);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->limit_value, parse_quantity("1e30", Dimension::kCount, "x").value());
+  ASSERT_TRUE(b->limit_gain_percent.has_value());
+  // With a free link the device's time per token is 2dr/F_c alone: b3/b1 -> F_c/F_g = 1/10.
+  EXPECT_NEAR(to_double(*b->limit_gain_percent), 10.0, 0.01);
+}
+
+TEST(Breakeven, AlwaysAndNever) {
+  // r from 1 to d = 512 gives gains from 0.054 % to 7.37 %: above 0.01 % everywhere.
+  auto always = breakeven(Params(), "lora.r", Rational(1, 100));
+  ASSERT_TRUE(always.ok());
+  EXPECT_EQ(always->kind, Breakeven::Kind::kAlways);
+  auto never = breakeven(Params(), "lora.element_bytes", 50);  // 50 % gain is out of reach
+  ASSERT_TRUE(never.ok());
+  EXPECT_EQ(never->kind, Breakeven::Kind::kNever);
+  EXPECT_FALSE(breakeven(Params(), "gpu.nope", 0).ok());
+}
+
+// The frontier: throughput never falls as the latency bound grows; every point respects
+// its bound; the last point is the unbounded optimum.
+TEST(Frontier, MonotoneAndEndsAtTheOptimum) {
+  auto f = latency_frontier(Params(), {}, 12);
+  ASSERT_TRUE(f.ok());
+  ASSERT_EQ(f->size(), 12U);
+  Rational last = 0;
+  for (const auto& p : *f) {
+    ASSERT_EQ(p.status, SolveStatus::kOptimal);
+    EXPECT_LE(p.batch_time_s, p.max_latency_s);
+    EXPECT_GE(p.throughput_tokens_per_s, last);
+    last = p.throughput_tokens_per_s;
+  }
+  auto top = analyze(Params(), {}, AnalyzeOptions{false, false});
+  EXPECT_EQ(f->back().throughput_tokens_per_s, top->result.throughput_tokens_per_s);
+  // The first bound only admits b1 = ceil(L/gamma) = 3834 on the GPU: no gain yet.
+  EXPECT_EQ(f->front().plan, (Plan{{3834, 0, 0}}));
+}
+
+}  // namespace
+}  // namespace lorasplit

@@ -1,0 +1,117 @@
+#include <gtest/gtest.h>
+#include <lorasplit/sweep.hpp>
+
+#include <string>
+#include <vector>
+
+namespace lorasplit {
+namespace {
+
+SweepAxis axis(const std::string& spec) {
+  auto a = parse_sweep_axis(spec);
+  EXPECT_TRUE(a.ok()) << spec << ": " << (a.ok() ? "" : a.error().message);
+  return a.ok() ? a.value() : SweepAxis{};
+}
+
+TEST(SweepSpec, ListsRangesAndUnits) {
+  const SweepAxis list = axis("lora.r=4,8,16");
+  EXPECT_EQ(list.values, (std::vector<Rational>{4, 8, 16}));
+  // lin: A + (B-A) i/(N-1), exact: 1, 1.25, 1.5, 1.75, 2 us
+  const SweepAxis lin = axis("link.latency_s=lin:1us:2us:5");
+  ASSERT_EQ(lin.values.size(), 5U);
+  EXPECT_EQ(lin.values[1], make_rational(125, 100000000));
+  EXPECT_EQ(lin.kind, AxisKind::kLinear);
+  // log: ends exact, interior rounded to 12 significant digits: 1, 10, 100 GiB/s-ish
+  const SweepAxis lg = axis("link.bandwidth_bytes_per_s=log:1e9:1e11:3");
+  ASSERT_EQ(lg.values.size(), 3U);
+  EXPECT_EQ(lg.values[0], Rational(Integer("1000000000")));
+  EXPECT_EQ(lg.values[1], Rational(Integer("10000000000")));
+  EXPECT_EQ(lg.values[2], Rational(Integer("100000000000")));
+  // whole-number parameters are rounded to integers: 1, 2.5 -> 3 (halves up), 4
+  EXPECT_EQ(axis("lora.r=lin:1:4:3").values, (std::vector<Rational>{1, 3, 4}));
+  EXPECT_EQ(axis("gpu.memory_bytes=8 GiB,16 GiB").values[1], Rational(Integer(16) << 30));
+}
+
+TEST(SweepSpec, BadSpecsAreNamed) {
+  for (const char* bad : {"lora.r", "nope=1,2", "lora.r=lin:1:2", "lora.r=lin:1:2:0", "link.latency_s=log:0:1us:3",
+                          "gpu.flops=1,abc", "lora.d=0,512", "link.latency_s=1 GiB"}) {
+    auto a = parse_sweep_axis(bad);
+    ASSERT_FALSE(a.ok()) << bad;
+    EXPECT_EQ(a.error().message.find('\n'), std::string::npos);
+  }
+  EXPECT_FALSE(parse_shard("0/3").ok());
+  EXPECT_FALSE(parse_shard("4/3").ok());
+  EXPECT_FALSE(parse_shard("1-3").ok());
+  EXPECT_TRUE(parse_shard("3/3").ok());
+}
+
+TEST(SweepShards, RangesPartitionEveryPoint) {
+  for (std::size_t points : {0UL, 1UL, 7UL, 100UL, 1000003UL}) {
+    for (std::size_t n : {1UL, 2UL, 3UL, 7UL, 64UL}) {
+      std::size_t next = 0;
+      for (std::size_t i = 1; i <= n; ++i) {
+        const auto [b, e] = shard_range(points, Shard{i, n});
+        EXPECT_EQ(b, next);
+        EXPECT_LE(b, e);
+        next = e;
+      }
+      EXPECT_EQ(next, points);
+    }
+  }
+}
+
+std::vector<std::string> run_csv(const std::vector<SweepAxis>& axes, Shard shard, unsigned threads,
+                                 std::size_t block) {
+  std::vector<std::string> out;
+  SweepOptions o;
+  o.shard = shard;
+  o.threads = threads;
+  o.block_points = block;
+  std::size_t last = 0;
+  bool first = true;
+  const Status st = run_sweep(Params(), axes, o, [&](const SweepRow& r) {
+    EXPECT_TRUE(first || r.index == last + 1) << "rows out of order";
+    first = false;
+    last = r.index;
+    out.push_back(sweep_csv_row(r, axes));
+  });
+  EXPECT_TRUE(st.ok());
+  return out;
+}
+
+// A 2-D sweep equals point-by-point solves; threads and block sizes do not change it;
+// shards concatenate to the whole.
+TEST(Sweep, EqualsPointByPointAndShardsConcatenate) {
+  const std::vector<SweepAxis> axes = {axis("link.bandwidth_bytes_per_s=log:1GiB/s:256GiB/s:7"),
+                                       axis("lora.r=2,4,8,600")};  // r = 600 > d: invalid rows
+  const auto whole = run_csv(axes, Shard{1, 1}, 1, 1000);
+  ASSERT_EQ(whole.size(), 28U);
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    // Independent of the sweep machinery: set the two parameters and solve.
+    Params p;
+    p.set(ParamId::kLinkBandwidthBytesPerS, axes[0].values[i / 4]);
+    p.set(ParamId::kLoraR, axes[1].values[i % 4]);
+    auto a = analyze(p, {}, AnalyzeOptions{false, false});
+    if (i % 4 == 3) {
+      EXPECT_FALSE(a.ok());
+      EXPECT_NE(whole[i].find("invalid"), std::string::npos) << whole[i];
+      continue;
+    }
+    ASSERT_TRUE(a.ok());
+    EXPECT_NE(whole[i].find(std::to_string(a->result.plan.b[0]) + "," + std::to_string(a->result.plan.b[1]) + "," +
+                            std::to_string(a->result.plan.b[2])),
+              std::string::npos)
+        << whole[i];
+    EXPECT_EQ(whole[i], sweep_csv_row(solve_point(Params(), axes, i, {}), axes));
+  }
+  EXPECT_EQ(run_csv(axes, Shard{1, 1}, 2, 3), whole);  // threads, small blocks
+  std::vector<std::string> joined;
+  for (std::size_t s = 1; s <= 5; ++s) {
+    const auto part = run_csv(axes, Shard{s, 5}, 2, 4);
+    joined.insert(joined.end(), part.begin(), part.end());
+  }
+  EXPECT_EQ(joined, whole);
+}
+
+}  // namespace
+}  // namespace lorasplit
