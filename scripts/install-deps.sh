@@ -4,11 +4,12 @@
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer's runtime (CI's fuzzing step)
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgmp-dev libfmt-dev nlohmann-json3-dev
-      libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev gnuplot-nox libxml2-utils)
+      libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev gnuplot-nox libxml2-utils glpk-utils)
 if [ "${1:-}" = "--fuzz" ]; then pkgs+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -12,6 +12,8 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
   app->add_option("--config", sources.config, "TOML file of parameters, applied over the preset");
   app->add_option("--set", sources.sets, "KEY=VALUE override, repeatable; values may carry units ('16 GiB', '1 us')")
       ->allow_extra_args(false);
+  app->add_option("--max-batch-latency", sources.max_batch_latency,
+                  "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
 }
 
 Result<Params> load_params(const ParamSources& sources) {
@@ -22,6 +24,11 @@ Result<Params> load_params(const ParamSources& sources) {
   }
   for (const auto& assignment : sources.sets) {
     if (auto st = apply_assignment(params.value(), assignment); !st) return st.error();
+  }
+  if (!sources.max_batch_latency.empty()) {
+    if (auto st = set_param(params.value(), "lora.max_batch_latency_s", sources.max_batch_latency); !st) {
+      return st.error();
+    }
   }
   if (auto st = validate(params.value()); !st) return st.error();
   return params;

@@ -26,6 +26,7 @@ struct ParamSources {
   std::string preset{"seed"};
   std::string config;
   std::vector<std::string> sets;
+  std::string max_batch_latency;  ///< --max-batch-latency T: same as --set lora.max_batch_latency_s=T
 };
 
 void add_param_options(CLI::App* app, ParamSources& sources);

@@ -11,14 +11,11 @@ struct SolveOpts {
   ParamSources sources;
   std::string domain{"integer"};
   std::string format{"text"};
-  std::string max_batch_latency;
 };
 
 int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
-  ParamSources sources = opts.sources;
-  if (!opts.max_batch_latency.empty()) sources.sets.push_back("lora.max_batch_latency_s=" + opts.max_batch_latency);
-  auto params = load_params(sources);
+  auto params = load_params(opts.sources);
   if (!params) return report_error(io, params.error(), json);
   auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}});
   if (!analysis) return report_error(io, analysis.error(), json);
@@ -37,8 +34,6 @@ void setup_solve(CLI::App& app, int& exit_status, const Io& io) {
                   "batch sizes: integer (default), binary (b in {0,1} blocks, as the text says) or continuous (the LP "
                   "relaxation: an upper bound)")
       ->check(CLI::IsMember({"integer", "binary", "continuous"}));
-  sub->add_option("--max-batch-latency", opts->max_batch_latency,
-                  "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
   sub->add_option("--format", opts->format, "output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_solve(*opts, io); });

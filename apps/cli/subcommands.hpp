@@ -13,5 +13,8 @@ void setup_params(CLI::App& app, int& exit_status, const Io& io);
 void setup_sweep(CLI::App& app, int& exit_status, const Io& io);
 void setup_breakeven(CLI::App& app, int& exit_status, const Io& io);
 void setup_pareto(CLI::App& app, int& exit_status, const Io& io);
+void setup_explain(CLI::App& app, int& exit_status, const Io& io);
+void setup_export(CLI::App& app, int& exit_status, const Io& io);
+void setup_check(CLI::App& app, int& exit_status, const Io& io);
 
 }  // namespace lorasplit::cli

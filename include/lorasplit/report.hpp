@@ -15,6 +15,26 @@ std::string render_text(const Analysis& analysis);
 /// with `indent` spaces, or compact when indent < 0.
 std::string render_json(const Analysis& analysis, int indent = 2);
 
+/// `lorasplit explain`: the constraint system with every number filled in (exact, and
+/// in the solver's integer form), then the solver's path to the optimum.
+std::string render_explain(const Analysis& analysis);
+
+/// `lorasplit export --format lp`: the integer program of the final Dinkelbach step in
+/// CPLEX LP format (read by GLPK's glpsol and CBC), columns b1, b2, b3: maximise
+/// tokens - λ*·batch_time over the integer rows, b1 + b2 + b3 >= one block. Its optimum
+/// is 0, reached exactly by the splits of throughput λ*. Rows are the solver's primitive
+/// integer rows, so an integer point that breaks one breaks it by at least 1.
+std::string render_lp(const Analysis& analysis);
+
+/// A split checked against a model in exact arithmetic (`lorasplit check --plan`).
+struct PlanCheck {
+  bool feasible{false};
+  std::vector<std::string> violated;  ///< rows that the plan breaks
+  Rational throughput_tokens_per_s;
+};
+PlanCheck check_plan(const Model& model, const Plan& plan);
+std::string render_plan_check(const Model& model, const Plan& plan, const PlanCheck& check, bool json);
+
 /// {"status":"error","error":{"code":..., "key":..., "value":..., "message":...}}
 std::string render_error_json(const Error& error);
 

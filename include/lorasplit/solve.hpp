@@ -43,6 +43,15 @@ struct Certificate {
   std::optional<Rational> relaxation_bound_tokens_per_s;
   std::vector<std::string> presolve;    ///< reductions applied, each with its proof
   std::vector<Rational> lambda_path;    ///< throughput after each Dinkelbach iteration
+  /// The solver's path: for each subproblem, the λ it was solved at (tokens/s), its
+  /// maximiser and its maximum of tokens - λ·batch_time (tokens).
+  struct Step {
+    Rational lambda_tokens_per_s;
+    Plan argmax;
+    Rational max_tokens;
+  };
+  std::vector<Step> steps;
+  std::string reduced_problem;          ///< the problem the subproblems were solved on, in words
 };
 
 struct SolveResult {

@@ -141,6 +141,17 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
     xcol = free_cols[0] == *ycol ? free_cols[1] : free_cols[0];
   }
 
+  {
+    static const char* const kName[3] = {"b1", "b2", "b3"};
+    std::string rows_kept;
+    for (const auto& row : pb.rows) {
+      if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
+    }
+    cert.reduced_problem =
+        ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}", kName[xcol],
+                           kName[*ycol], rows_kept, k)
+             : fmt::format("x = {} alone, rows {}, in blocks of {}", kName[xcol], rows_kept, k);
+  }
   std::vector<detail::Row2> rows;
   Integer lo = 0;
   std::optional<Integer> hi;
@@ -198,6 +209,16 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
     }
     ++cert.iterations;
     total = oracle.best.value + c0;
+    {
+      Plan at;
+      const Integer bx = oracle.best.x * k, by = oracle.best.y * k;
+      if (bx.fits_slong_p() && by.fits_slong_p()) {
+        at.b[xcol] = bx.get_si();
+        if (ycol) at.b[*ycol] = by.get_si();
+      }
+      cert.steps.push_back({Rational(make_rational(num, den) * pb.scale_d / pb.scale_n), at,
+                            make_rational(total, den * pb.scale_n)});
+    }
     if (!incumbent) {
       if (total <= 0) {  // at λ = 0 this is the largest token count: no non-empty split fits
         res.status = SolveStatus::kInfeasible;

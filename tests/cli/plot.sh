@@ -16,6 +16,6 @@ fi
 case "$out" in
   *.svg) grep -q "<svg" "$out" && grep -q "</svg>" "$out" || { echo "not an SVG"; exit 1; }
          if command -v xmllint >/dev/null; then xmllint --noout "$out"; fi ;;
-  *.png) head -c 8 "$out" | od -An -tx1 | grep -q "89 50 4e 47" || { echo "not a PNG"; exit 1; } ;;
+  *.png) magic=$(od -An -tx1 -N4 "$out"); [[ "$magic" == *"89 50 4e 47"* ]] || { echo "not a PNG"; exit 1; } ;;
 esac
 echo "ok: $out ($(wc -c <"$out") bytes)"

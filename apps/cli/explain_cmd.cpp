@@ -1,0 +1,115 @@
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "common.hpp"
+#include "subcommands.hpp"
+
+namespace lorasplit::cli {
+namespace {
+
+struct ExplainOpts {
+  ParamSources sources;
+  std::string domain{"integer"};
+  std::string format{"lp"};
+  std::string output;
+};
+
+Result<Analysis> solved(const ExplainOpts& opts) {
+  auto params = load_params(opts.sources);
+  if (!params) return params.error();
+  return analyze(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}},
+                 AnalyzeOptions{false, false});
+}
+
+}  // namespace
+
+void setup_explain(CLI::App& app, int& exit_status, const Io& io) {
+  auto opts = std::make_shared<ExplainOpts>();
+  CLI::App* sub = app.add_subcommand("explain", "print the constraint system with the numbers filled in, and the "
+                                                "solver's path to the optimum");
+  add_param_options(sub, opts->sources);
+  sub->add_option("--domain", opts->domain, "integer (default), binary or continuous")
+      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  sub->callback([opts, &exit_status, io]() {
+    auto a = solved(*opts);
+    if (!a) {
+      exit_status = report_error(io, a.error(), false);
+      return;
+    }
+    std::fputs(render_explain(a.value()).c_str(), io.out);
+    exit_status = a->result.status == SolveStatus::kOptimal ? kExitOptimal : kExitInfeasible;
+  });
+}
+
+void setup_export(CLI::App& app, int& exit_status, const Io& io) {
+  auto opts = std::make_shared<ExplainOpts>();
+  CLI::App* sub = app.add_subcommand("export", "write the integer program of the final Dinkelbach step (CPLEX LP "
+                                               "format, read by glpsol and cbc)");
+  add_param_options(sub, opts->sources);
+  sub->add_option("--domain", opts->domain, "integer (default) or binary")
+      ->check(CLI::IsMember({"integer", "binary"}));
+  sub->add_option("--format", opts->format, "lp (CPLEX LP format; the only one)")->check(CLI::IsMember({"lp"}));
+  sub->add_option("-o,--output", opts->output, "file to write (default: standard output)");
+  sub->callback([opts, &exit_status, io]() {
+    auto a = solved(*opts);
+    if (!a) {
+      exit_status = report_error(io, a.error(), false);
+      return;
+    }
+    const std::string lp = render_lp(a.value());
+    if (opts->output.empty()) {
+      std::fputs(lp.c_str(), io.out);
+    } else {
+      std::ofstream out(opts->output, std::ios::binary);
+      out << lp;
+      if (!out) {
+        exit_status = report_error(io, Error{ErrorCode::kFileUnreadable, "--output", opts->output,
+                                             "--output = '" + opts->output + "': cannot write the file"},
+                                   false);
+        return;
+      }
+    }
+    exit_status = kExitOptimal;
+  });
+}
+
+void setup_check(CLI::App& app, int& exit_status, const Io& io) {
+  auto opts = std::make_shared<ExplainOpts>();
+  auto plan_text = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("text");
+  CLI::App* sub = app.add_subcommand("check", "check a given split in exact arithmetic (e.g. another solver's answer)");
+  add_param_options(sub, opts->sources);
+  sub->add_option("--plan", *plan_text, "b1,b2,b3 in tokens")->required();
+  sub->add_option("--format", *format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
+  sub->callback([opts, plan_text, format, &exit_status, io]() {
+    const bool json = *format == "json";
+    auto params = load_params(opts->sources);
+    if (!params) {
+      exit_status = report_error(io, params.error(), json);
+      return;
+    }
+    Plan plan;
+    std::size_t start = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      const auto comma = plan_text->find(',', start);
+      const std::string item = plan_text->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      auto v = parse_quantity(item, Dimension::kCount, "--plan");
+      const bool last_ok = (j == 2) == (comma == std::string::npos);
+      if (!v || v->get_den() != 1 || !v->get_num().fits_slong_p() || !last_ok) {
+        exit_status = report_error(io, Error{ErrorCode::kBadOption, "--plan", *plan_text,
+                                             "--plan = '" + *plan_text + "': expected three whole numbers b1,b2,b3"},
+                                   json);
+        return;
+      }
+      plan.b[j] = v->get_num().get_si();
+      start = comma + 1;
+    }
+    const Model m = build_seed_model(params.value());
+    const PlanCheck c = check_plan(m, plan);
+    std::fputs(render_plan_check(m, plan, c, json).c_str(), io.out);
+    exit_status = c.feasible ? kExitOptimal : kExitInfeasible;
+  });
+}
+
+}  // namespace lorasplit::cli
