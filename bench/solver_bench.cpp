@@ -1,0 +1,82 @@
+// lorasplit benchmarks (Google Benchmark). docs/PERFORMANCE.md records the figures and the
+// command that reproduces them.
+#include <benchmark/benchmark.h>
+#include <lorasplit/lorasplit.hpp>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace lorasplit;
+
+// One exact solve (presolve, Dinkelbach with lattice walks, LP bound, exact re-check) of a
+// preset; the model is built once.
+void BM_SolvePreset(benchmark::State& state, const char* name) {
+  const Model m = build_seed_model(preset(name).value());
+  for (auto _ : state) {
+    auto r = solve(m);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK_CAPTURE(BM_SolvePreset, seed, "seed")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolvePreset, seed_256g_d1024, "seed-256g-d1024")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolvePreset, a100_128g, "a100-128g")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolvePreset, a100_fp16_d8192, "a100-fp16-d8192")->Unit(benchmark::kMicrosecond);
+
+// What `lorasplit solve` computes: the solve plus rows, baselines and the +-1 % sensitivity
+// (2 solves per parameter).
+void BM_AnalyzeSeedFullReport(benchmark::State& state) {
+  const Params p;
+  for (auto _ : state) {
+    auto a = analyze(p);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnalyzeSeedFullReport)->Unit(benchmark::kMillisecond);
+
+// The seed numbers with GPU memory 2^k bytes, k = 30 (1 GiB) .. 50 (1 PiB): the batch
+// grows from 5e5 to 5.5e11 tokens; the solve must not grow with it.
+void BM_SolveSeedMemory(benchmark::State& state) {
+  Params p;
+  p.set(ParamId::kGpuMemoryBytes, Rational(Integer(1) << static_cast<unsigned long>(state.range(0))));
+  const Model m = build_seed_model(p);
+  std::int64_t tokens = 0;
+  for (auto _ : state) {
+    auto r = solve(m);
+    tokens = r->plan.tokens();
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["batch_tokens"] = static_cast<double>(tokens);
+}
+BENCHMARK(BM_SolveSeedMemory)->DenseRange(30, 50, 4)->Unit(benchmark::kMicrosecond);
+
+// A sweep end to end (points solved on all cores, CSV rows formatted, written nowhere).
+void BM_SweepPoints(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::vector<SweepAxis> axes = {
+      parse_sweep_axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:" + std::to_string(n)).value()};
+  for (auto _ : state) {
+    std::size_t bytes = 0;
+    const Status st = run_sweep(Params(), axes, SweepOptions{}, [&](const SweepRow& row) {
+      bytes += sweep_csv_row(row, axes).size();
+    });
+    benchmark::DoNotOptimize(bytes);
+    benchmark::DoNotOptimize(st);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_SweepPoints)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The exact decimal-and-unit parser.
+void BM_ParseQuantity(benchmark::State& state) {
+  for (auto _ : state) {
+    auto v = parse_quantity("15.7 TFLOPS", Dimension::kFlopsPerSecond, "gpu.flops");
+    benchmark::DoNotOptimize(v);
+  }
+}
+BENCHMARK(BM_ParseQuantity);
+
+}  // namespace
+
+BENCHMARK_MAIN();
