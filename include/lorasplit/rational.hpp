@@ -18,6 +18,16 @@ inline Rational make_rational(const Integer& n, const Integer& d) {
   return q;
 }
 
+/// floor(n / d), d != 0 (rounds toward minus infinity, unlike C++'s /).
+inline Integer floor_div(const Integer& n, const Integer& d) {
+  Integer q;
+  mpz_fdiv_q(q.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
+  return q;
+}
+
+/// floor(x) of a rational.
+inline Integer floor_of(const Rational& x) { return floor_div(x.get_num(), x.get_den()); }
+
 /// Exact decimal text when the rational has a terminating decimal expansion
 /// ("15700000000000", "0.000001"), scientific for long runs of zeros ("1.57e12",
 /// "1e-6"), and "p/q" otherwise.

@@ -19,9 +19,7 @@ std::optional<Integer> gpu_only_cap(const Model& m) {
     if (c.kind == RowKind::kSync) continue;
     const Affine g = c.lhs - c.rhs;  // g.coef[0]*b1 + g.constant <= 0
     if (g.coef[0] <= 0) continue;
-    const Rational bound = -g.constant / g.coef[0];
-    Integer q;
-    mpz_fdiv_q(q.get_mpz_t(), bound.get_num_mpz_t(), bound.get_den_mpz_t());
+    const Integer q = floor_of(-g.constant / g.coef[0]);
     if (!cap || q < *cap) cap = q;
   }
   if (cap) *cap -= *cap % m.block_tokens;  // whole blocks only (cap >= 0 here or infeasible)
@@ -183,9 +181,7 @@ std::vector<Baseline> baselines(const Analysis& a) {
 Rational nudge(const ParamSpec& s, const Rational& v, int sign) {
   Rational out = v * Rational(100 + sign, 100);
   if (!s.integer) return out;
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), out.get_num_mpz_t(), out.get_den_mpz_t());
-  Rational r(q);
+  Rational r(floor_of(out));
   if (out - r >= Rational(1, 2)) r += 1;  // nearest
   if (r == v) r += sign;
   return r;

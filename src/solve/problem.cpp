@@ -33,7 +33,7 @@ IntProblem to_integer_form(const Model& model, std::int64_t block) {
     if (g_all == 0) g_all = 1;
     for (auto& a : row.a) a /= g_all;
     row.h_lp = make_rational(-constant, g_all);
-    mpz_fdiv_q(row.h_int.get_mpz_t(), row.h_lp.get_num_mpz_t(), row.h_lp.get_den_mpz_t());
+    row.h_int = floor_of(row.h_lp);
     out.rows.push_back(std::move(row));
   }
   scale_affine(model.tokens, block, out.p, out.p0, out.scale_n);

@@ -167,8 +167,7 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
     }
     // At y = 0 each row reads a_x x <= h; with a_y >= 0 this is necessary for every y.
     if (r.ax > 0) {
-      Integer q;
-      mpz_fdiv_q(q.get_mpz_t(), r.h.get_mpz_t(), r.ax.get_mpz_t());
+      const Integer q = floor_div(r.h, r.ax);
       if (!hi || q < *hi) hi = q;
     } else if (r.ax < 0) {
       Integer q;

@@ -8,12 +8,6 @@
 namespace lorasplit::detail {
 namespace {
 
-Integer floor_div(const Integer& n, const Integer& d) {
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
-  return q;
-}
-
 // Is line i strictly below line j at x, or equal with a smaller slope (stays below longer)?
 bool below(const Row2& i, const Row2& j, const Integer& x) {
   // (h_i - a_i x)/c_i  vs  (h_j - a_j x)/c_j, c > 0: compare cross-multiplied.

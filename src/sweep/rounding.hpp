@@ -15,8 +15,7 @@ inline Rational pow10(long k) {
 
 /// Nearest integer (halves up).
 inline Rational round_integer(const Rational& x) {
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), x.get_num_mpz_t(), x.get_den_mpz_t());
+  Integer q = floor_of(x);
   if (x - q >= Rational(1, 2)) q += 1;
   return Rational(q);
 }

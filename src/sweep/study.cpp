@@ -29,11 +29,6 @@ Rational midpoint(const Rational& lo, const Rational& hi) {
   return short_between((lo + hi) / 2, lo, hi);
 }
 
-Rational floor_q(const Rational& x) {
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), x.get_num_mpz_t(), x.get_den_mpz_t());
-  return Rational(q);
-}
 
 }  // namespace
 
@@ -64,7 +59,7 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
   if (s->id == ParamId::kLoraR) hi = std::min(hi, base.d());
   if (s->id == ParamId::kLoraD) lo = std::max(lo, base.r());
   if (s->id == ParamId::kLoraBlockTokens) {
-    hi = std::min(hi, floor_q(base.gpu_memory_bytes() / (base.element_bytes() * base.d())));
+    hi = std::min(hi, Rational(floor_of(base.gpu_memory_bytes() / (base.element_bytes() * base.d()))));
   }
   out.range_lo = lo;
   out.range_hi = hi;
@@ -87,7 +82,7 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
       if (done) break;
       Rational mid;
       if (s->integer) {
-        mid = floor_q((pass + fail) / 2);
+        mid = floor_of((pass + fail) / 2);
         if (mid == pass || mid == fail) break;
       } else {
         mid = midpoint(std::min(pass, fail), std::max(pass, fail));
@@ -105,17 +100,10 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
   if (m_lo && m_hi) {
     out.kind = Breakeven::Kind::kAlways;
     out.value = lo;
-  } else if (!m_lo && m_hi) {
+  } else if (m_lo != m_hi) {  // one crossing: from the failing end towards the passing one
     out.kind = Breakeven::Kind::kThreshold;
-    out.larger_is_better = true;
-    auto [pass, fail] = bisect(hi, lo);
-    out.value = pass;
-    out.passing = pass;
-    out.failing = fail;
-  } else if (m_lo && !m_hi) {
-    out.kind = Breakeven::Kind::kThreshold;
-    out.larger_is_better = false;
-    auto [pass, fail] = bisect(lo, hi);
+    out.larger_is_better = m_hi;
+    auto [pass, fail] = m_hi ? bisect(hi, lo) : bisect(lo, hi);
     out.value = pass;
     out.passing = pass;
     out.failing = fail;

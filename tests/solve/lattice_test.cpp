@@ -8,12 +8,6 @@
 namespace lorasplit::detail {
 namespace {
 
-Integer floor_div(const Integer& n, const Integer& d) {
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
-  return q;
-}
-
 // max over x in [s,t] of u x + v floor((h - a x)/c), by trying every x.
 Integer brute_max(const Integer& s, const Integer& t, const Integer& a, const Integer& h, const Integer& c,
                   const Integer& u, const Integer& v) {

@@ -19,11 +19,6 @@ i128 to_i128(const Integer& z) {
   return (static_cast<i128>(hi.get_si()) << 64) + static_cast<i128>(static_cast<unsigned long>(lo.get_ui()));
 }
 
-Integer floor_q(const Rational& x) {
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), x.get_num_mpz_t(), x.get_den_mpz_t());
-  return q;
-}
 
 // Best (b1 + b3)/(2 b1) over b1, b3 multiples of k with
 //   L + alpha*b3 <= gamma*b1              (sync_s1, b2 = 0)
@@ -45,13 +40,13 @@ Scan scan(const Params& p) {
   const i128 G = to_i128(Rational(gamma * den).get_num());
   const i128 L = to_i128(Rational(p.link_latency_s() * den).get_num());
   const Rational M = p.gpu_memory_bytes();
-  Integer n_max = floor_q(M / (e * d));
+  Integer n_max = floor_of(M / (e * d));
   if (p.has(ParamId::kLoraMaxBatchTokens) && p.get(ParamId::kLoraMaxBatchTokens) < n_max) {
-    n_max = floor_q(p.get(ParamId::kLoraMaxBatchTokens));
+    n_max = floor_of(p.get(ParamId::kLoraMaxBatchTokens));
   }
-  Integer p_max = floor_q((M - e * r * d) / (e * (r + d)));
+  Integer p_max = floor_of((M - e * r * d) / (e * (r + d)));
   if (p.has(ParamId::kLoraMaxBatchLatencyS)) {
-    const Integer t_cap = floor_q(p.get(ParamId::kLoraMaxBatchLatencyS) / (2 * gamma));
+    const Integer t_cap = floor_of(p.get(ParamId::kLoraMaxBatchLatencyS) / (2 * gamma));
     if (t_cap < p_max) p_max = t_cap;
   }
   const i128 k = to_i128(p.block_tokens().get_num());

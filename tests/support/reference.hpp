@@ -46,10 +46,7 @@ inline Reference exhaustive(const Model& model, std::int64_t total, std::int64_t
 
 /// Largest total batch the mem_x row allows: floor(M / (e*d)).
 inline std::int64_t total_bound(const Params& p) {
-  const Rational n = p.gpu_memory_bytes() / (p.element_bytes() * p.d());
-  Integer q;
-  mpz_fdiv_q(q.get_mpz_t(), n.get_num_mpz_t(), n.get_den_mpz_t());
-  return q.get_si();
+  return floor_of(p.gpu_memory_bytes() / (p.element_bytes() * p.d())).get_si();
 }
 
 /// Random small instance whose feasible set has at most `max_total` tokens per plan.
