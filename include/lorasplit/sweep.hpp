@@ -62,7 +62,7 @@ struct SweepOptions {
   SolveOptions solve;
   Shard shard;
   unsigned threads{0};              ///< 0: all cores
-  std::size_t block_points{4096};  ///< points solved per parallel block (memory is O(block))
+  std::size_t block_points{1024};  ///< points solved per parallel block (memory is O(block))
 };
 
 /// Runs the shard's points; `emit` receives rows in index order; `progress(done, total)`
