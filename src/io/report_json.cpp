@@ -119,8 +119,9 @@ std::string render_json(const Analysis& a, int indent) {
     const Certificate& c = a.result.certificate;
     ordered_json cert = {{"method", c.method},
                          {"iterations", c.iterations},
+                         {"iteration_bound", c.iteration_bound},
                          {"lambda_tokens_per_s_exact", format_fraction(c.lambda_tokens_per_s)},
-                         {"final_subproblem_max_tokens", format_fraction(c.final_subproblem_max)},
+                         {"final_subproblem_max_tokens_exact", format_fraction(c.final_subproblem_max)},
                          {"presolve", c.presolve}};
     if (c.relaxation_bound_tokens_per_s) {
       cert["relaxation_bound_tokens_per_s"] = to_double(*c.relaxation_bound_tokens_per_s);

@@ -29,7 +29,7 @@ TEST(ReportJson, SeedHasEveryDocumentedField) {
   EXPECT_EQ(j["params"].size(), kParamCount);
   EXPECT_EQ(j["params"]["gpu.flops"]["exact"], "15700000000000");
   EXPECT_EQ(j["params"]["link.latency_s"]["exact"], "1/1000000");
-  EXPECT_EQ(j["certificate"]["final_subproblem_max_tokens"], "0");
+  EXPECT_EQ(j["certificate"]["final_subproblem_max_tokens_exact"], "0");
 }
 
 TEST(ReportJson, InfeasibleCarriesReason) {

@@ -1,0 +1,185 @@
+// _lorasplit: the thin pybind11 layer under the `lorasplit` Python package. Every call
+// takes parameters as strings (exact decimals with optional units, as on the command
+// line) and returns JSON text or plain columns; lorasplit/__init__.py turns them into
+// Python objects with fractions.Fraction for exact values. Bad input raises ValueError
+// with the CLI's one-line message.
+#include <lorasplit/lorasplit.hpp>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <nlohmann/json.hpp>
+
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace py = pybind11;
+using namespace lorasplit;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+[[noreturn]] void raise(const Error& e) { throw py::value_error(e.message); }
+
+Domain domain_of(const std::string& name) {
+  if (name == "integer") return Domain::kInteger;
+  if (name == "binary") return Domain::kBinary;
+  if (name == "continuous") return Domain::kContinuous;
+  std::string message = "domain = '";
+  message += name;
+  message += "': expected 'integer', 'binary' or 'continuous'";
+  raise(Error{ErrorCode::kBadOption, "domain", name, message});
+}
+
+Params load(const std::string& preset_name, const std::string& config,
+            const std::vector<std::pair<std::string, std::string>>& params) {
+  auto p = preset(preset_name);
+  if (!p) raise(p.error());
+  if (!config.empty()) {
+    if (auto st = load_config_file(p.value(), config); !st) raise(st.error());
+  }
+  for (const auto& [key, value] : params) {
+    if (auto st = set_param(p.value(), key, value); !st) raise(st.error());
+  }
+  if (auto st = validate(p.value()); !st) raise(st.error());
+  return p.value();
+}
+
+std::string solve_json(const std::string& preset_name, const std::string& config,
+                       const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
+  const Params p = load(preset_name, config, params);
+  Result<Analysis> a = Error{};
+  {
+    py::gil_scoped_release release;
+    a = analyze(p, SolveOptions{domain_of(domain), {false, false, false}});
+  }
+  if (!a) raise(a.error());
+  return render_json(a.value(), -1);
+}
+
+py::dict sweep_columns(const std::string& preset_name, const std::string& config,
+                       const std::vector<std::pair<std::string, std::string>>& params,
+                       const std::vector<std::string>& vary, const std::string& domain, const std::string& shard,
+                       unsigned threads) {
+  const Params p = load(preset_name, config, params);
+  std::vector<SweepAxis> axes;
+  for (const auto& v : vary) {
+    auto axis = parse_sweep_axis(v);
+    if (!axis) raise(axis.error());
+    axes.push_back(std::move(axis.value()));
+  }
+  auto sh = parse_shard(shard);
+  if (!sh) raise(sh.error());
+  SweepOptions so;
+  so.solve.domain = domain_of(domain);
+  so.shard = sh.value();
+  so.threads = threads;
+  std::vector<std::vector<std::string>> values(axes.size());
+  std::vector<std::string> status, binding, thr_exact;
+  std::vector<double> b1, b2, b3, thr, gain;
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = run_sweep(p, axes, so, [&](const SweepRow& r) {
+      for (std::size_t k = 0; k < axes.size(); ++k) values[k].push_back(format_fraction(r.values[k]));
+      const bool ok = r.valid && r.status == SolveStatus::kOptimal;
+      status.emplace_back(!r.valid ? "invalid" : std::string(to_string(r.status)));
+      b1.push_back(ok ? to_double(r.point[0]) : kNaN);
+      b2.push_back(ok ? to_double(r.point[1]) : kNaN);
+      b3.push_back(ok ? to_double(r.point[2]) : kNaN);
+      thr.push_back(ok ? to_double(r.throughput_tokens_per_s) : kNaN);
+      thr_exact.push_back(ok ? format_fraction(r.throughput_tokens_per_s) : std::string());
+      gain.push_back(ok && r.gain_percent ? to_double(*r.gain_percent) : kNaN);
+      std::string b;
+      for (const auto& name : r.binding) {
+        if (!b.empty()) b += ';';
+        b += name;
+      }
+      binding.push_back(b);
+    });
+  }
+  if (!st) raise(st.error());
+  py::dict out;
+  for (std::size_t k = 0; k < axes.size(); ++k) out[py::str(axes[k].key + "_exact")] = values[k];
+  out["b1"] = b1;
+  out["b2"] = b2;
+  out["b3"] = b3;
+  out["throughput_tokens_per_s"] = thr;
+  out["throughput_tokens_per_s_exact"] = thr_exact;
+  out["gain_percent"] = gain;
+  out["binding"] = binding;
+  out["status"] = status;
+  return out;
+}
+
+std::string presets_json() {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const auto& info : presets()) {
+    const Params p = preset(info.name).value();
+    nlohmann::ordered_json values = nlohmann::ordered_json::object();
+    for (const auto& s : param_specs()) {
+      values[std::string(s.key)] = p.has(s.id) ? format_fraction(p.get(s.id)) : std::string("none");
+    }
+    out[std::string(info.name)] = {{"description", info.description}, {"params", values}};
+  }
+  return out.dump();
+}
+
+std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> param_table() {
+  std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> out;
+  for (const auto& s : param_specs()) {
+    out.emplace_back(std::string(s.key), std::string(s.unit), std::string(s.description), std::string(s.seed_default),
+                     std::string(to_string(s.dimension)));
+  }
+  return out;
+}
+
+std::string breakeven_json(const std::string& preset_name, const std::string& config,
+                           const std::vector<std::pair<std::string, std::string>>& params, const std::string& key,
+                           const std::string& gain, const std::string& domain) {
+  const Params p = load(preset_name, config, params);
+  auto g = parse_quantity(gain, Dimension::kFraction, "gain");
+  if (!g) raise(g.error());
+  Result<Breakeven> b = Error{};
+  {
+    py::gil_scoped_release release;
+    b = breakeven(p, key, g.value(), SolveOptions{domain_of(domain), {false, false, false}});
+  }
+  if (!b) raise(b.error());
+  const char* kind = b->kind == Breakeven::Kind::kThreshold ? "threshold"
+                     : b->kind == Breakeven::Kind::kWindow  ? "window"
+                     : b->kind == Breakeven::Kind::kAlways  ? "always"
+                                                            : "never";
+  const auto opt = [](const std::optional<Rational>& v) {
+    return v ? nlohmann::ordered_json(format_fraction(*v)) : nlohmann::ordered_json(nullptr);
+  };
+  nlohmann::ordered_json j = {{"param", b->key},
+                              {"kind", kind},
+                              {"value_exact", format_fraction(b->value)},
+                              {"passing_exact", format_fraction(b->passing)},
+                              {"failing_exact", format_fraction(b->failing)},
+                              {"gain_at_passing_percent_exact", opt(b->gain_at_passing)},
+                              {"gain_at_failing_percent_exact", opt(b->gain_at_failing)},
+                              {"limit_value_exact", format_fraction(b->limit_value)},
+                              {"limit_gain_percent_exact", opt(b->limit_gain_percent)},
+                              {"larger_is_better", b->larger_is_better},
+                              {"precision", b->precision},
+                              {"solves", b->solves}};
+  return j.dump();
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_lorasplit, m) {
+  m.doc() = "lorasplit core (use the `lorasplit` package, not this module)";
+  m.def("solve_json", &solve_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
+        "Exact optimum and its analysis as the CLI's JSON (text).");
+  m.def("sweep_columns", &sweep_columns, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("vary"),
+        py::arg("domain"), py::arg("shard"), py::arg("threads"), "Sweep rows as columns (lists).");
+  m.def("presets_json", &presets_json, "Built-in presets (JSON text).");
+  m.def("param_table", &param_table, "(key, unit, description, seed default, dimension) per parameter.");
+  m.def("breakeven_json", &breakeven_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("key"),
+        py::arg("gain"), py::arg("domain"), "Break-even of one parameter (JSON text).");
+}

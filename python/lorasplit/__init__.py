@@ -1,0 +1,187 @@
+"""lorasplit: exact, certified GPU/CXL splits of a LoRA batch, from Python.
+
+Units: every time is in seconds (s), every size in bytes (B), every rate in FLOP/s or
+B/s, throughput in tokens/s, gains in percent. Parameter values may be numbers or strings
+with units, exactly as on the command line: ``{"link.latency_s": "200 ns",
+"gpu.memory_bytes": "16 GiB", "lora.r": 8}``. Numbers are read as exact decimals (a float
+is taken at its shortest repr, so ``15.7e12`` means 157*10^11). Bad input raises
+``ValueError`` with the CLI's one-line message. Exact values are ``fractions.Fraction``.
+
+    >>> import lorasplit
+    >>> r = lorasplit.solve(preset="seed")
+    >>> (r.b1, r.b2, r.b3)
+    (8323128, 0, 17817)
+    >>> r.throughput_tokens_per_s_exact
+    Fraction(21313938232421875, 11097504)
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+
+from . import _lorasplit
+
+__all__ = ["Domain", "Model", "Result", "solve", "sweep", "presets", "params", "breakeven"]
+
+ParamValue = Union[int, float, str, Decimal, Fraction]
+
+
+class Domain(str, enum.Enum):
+    """The set the batch sizes b1, b2, b3 range over."""
+
+    INTEGER = "integer"  #: whole numbers (multiples of lora.block_tokens)
+    BINARY = "binary"  #: 0 or one block each, as the formulation's text says
+    CONTINUOUS = "continuous"  #: real numbers: the LP relaxation, an upper bound
+
+
+class Model(str, enum.Enum):
+    """The performance model (docs/model.md)."""
+
+    SEED = "seed"  #: the formulation as written
+
+
+def _text(key: str, value: ParamValue) -> str:
+    if isinstance(value, bool):
+        raise ValueError(f"{key} = '{value}': must be a number or a string with a unit")
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        d = Decimal(value.numerator) / Decimal(value.denominator)
+        if Fraction(d) != value:
+            raise ValueError(f"{key} = '{value}': not an exact decimal; write it as a decimal")
+        return str(d)
+    if isinstance(value, float):
+        return repr(value)  # shortest decimal that round-trips: what the user wrote
+    return str(value)
+
+
+def _params(params: Optional[Mapping[str, ParamValue]]) -> List[tuple]:
+    return [(k, _text(k, v)) for k, v in (params or {}).items()]
+
+
+def _fractions(v: Any) -> Any:
+    """Every "p/q" string inside v (a string, list or dict) as a Fraction."""
+    if isinstance(v, str):
+        return v if v in ("none", "") else Fraction(v)
+    if isinstance(v, list):
+        return [_fractions(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _fractions(x) for k, x in v.items()}
+    return v
+
+
+def _exact(obj: Any) -> Any:
+    """JSON object -> Python: values under keys ending in _exact become Fractions."""
+    if isinstance(obj, dict):
+        return {k: (_fractions(v) if k.endswith("_exact") else _exact(v)) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_exact(v) for v in obj]
+    return obj
+
+
+def _domain(domain: Union["Domain", str]) -> str:
+    try:
+        return Domain(domain).value
+    except ValueError:
+        raise ValueError(f"domain = '{domain}': expected 'integer', 'binary' or 'continuous'") from None
+
+
+class Result:
+    """The answer of one exact solve: the fields of ``lorasplit solve --format json`` as
+    attributes (``status``, ``b1``, ``b2``, ``b3``, ``throughput_tokens_per_s`` [tokens/s],
+    ``times_s`` [s], ``memory_bytes`` [B], ``binding``, ``baselines``, ``sensitivity``,
+    ``certificate``, ``params``, ...). Every ``*_exact`` field is a ``Fraction``."""
+
+    def __init__(self, fields: Dict[str, Any]):
+        self._fields = fields
+        self.__dict__.update(fields)
+
+    @property
+    def throughput(self) -> Optional[Fraction]:
+        """Exact throughput [tokens/s] (None when infeasible)."""
+        return self._fields.get("throughput_tokens_per_s_exact")
+
+    @property
+    def times(self) -> Dict[str, Fraction]:
+        """Exact stage times [s]: gpu_s1, cxl_s1, gpu_s2, cxl_s2, batch."""
+        return dict(self._fields.get("times_s_exact", {}))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """All fields (exact values as Fractions)."""
+        return dict(self._fields)
+
+    def __repr__(self) -> str:
+        if self._fields.get("status") != "optimal":
+            return f"Result(status={self._fields.get('status')!r})"
+        return (f"Result(b1={self.b1}, b2={self.b2}, b3={self.b3}, "
+                f"throughput_tokens_per_s={self.throughput_tokens_per_s:.6g})")
+
+
+def solve(preset: str = "seed", model: Union[Model, str] = Model.SEED,
+          params: Optional[Mapping[str, ParamValue]] = None,
+          domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Result:
+    """Exact throughput-optimal split [tokens/s] of ``preset`` (then the TOML ``config``
+    file, then ``params``), with its report. Same numbers as ``lorasplit solve``."""
+    if str(getattr(model, "value", model)) != Model.SEED.value:
+        raise ValueError(f"model = '{model}': unknown model (available: seed)")
+    text = _lorasplit.solve_json(preset, config or "", _params(params), _domain(domain))
+    return Result(_exact(json.loads(text)))
+
+
+def sweep(vary: Mapping[str, str], preset: str = "seed",
+          params: Optional[Mapping[str, ParamValue]] = None,
+          domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None,
+          shard: str = "1/1", threads: int = 0) -> Dict[str, Any]:
+    """Solves every point of a grid exactly. ``vary`` maps one or two parameter keys to a
+    spec: ``"lin:A:B:N"``, ``"log:A:B:N"`` or ``"a,b,c"`` (units allowed). Returns columns:
+    one per varied key (its exact values as Fractions), ``b1``, ``b2``, ``b3`` [tokens],
+    ``throughput_tokens_per_s``, ``gain_percent`` (NaN where infeasible), the exact
+    throughput as Fractions, ``binding`` and ``status``; numpy arrays when numpy is
+    importable, lists otherwise."""
+    specs = [f"{k}={v}" for k, v in vary.items()]
+    cols = _lorasplit.sweep_columns(preset, config or "", _params(params), specs, _domain(domain), shard,
+                                    threads)
+    out: Dict[str, Any] = {}
+    for key in vary:
+        out[key] = [Fraction(v) for v in cols.pop(key + "_exact")]
+    out["throughput_tokens_per_s_exact"] = [Fraction(v) if v else None
+                                            for v in cols.pop("throughput_tokens_per_s_exact")]
+    out.update(cols)
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is optional
+        return out
+    for key in vary:
+        out[key] = np.array([float(v) for v in out[key]])
+    for key in ("b1", "b2", "b3", "throughput_tokens_per_s", "gain_percent"):
+        out[key] = np.array(out[key], dtype=float)
+    out["status"] = np.array(out["status"])
+    return out
+
+
+def presets() -> Dict[str, Dict[str, Any]]:
+    """Built-in parameter sets: name -> {"description", "params": {key: exact value}}."""
+    data = json.loads(_lorasplit.presets_json())
+    for p in data.values():
+        p["params"] = {k: (None if v == "none" else Fraction(v)) for k, v in p["params"].items()}
+    return data
+
+
+def params() -> List[Dict[str, str]]:
+    """The parameter table: key, unit, description, seed default, dimension."""
+    return [dict(zip(("key", "unit", "description", "seed_default", "dimension"), row))
+            for row in _lorasplit.param_table()]
+
+
+def breakeven(param: str, gain_percent: ParamValue = 0, preset: str = "seed",
+              params: Optional[Mapping[str, ParamValue]] = None,
+              domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Dict[str, Any]:
+    """Where the split starts to beat GPU-only by more than ``gain_percent`` [%] as
+    ``param`` moves over its valid range (bisection over exact solves)."""
+    text = _lorasplit.breakeven_json(preset, config or "", _params(params), param,
+                                     _text("gain", gain_percent), _domain(domain))
+    return _exact(json.loads(text))

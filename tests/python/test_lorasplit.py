@@ -1,0 +1,153 @@
+"""The Python API against the CLI: same numbers, same errors. Run by ctest (python.pytest)
+with PYTHONPATH pointing at the built package and LORASPLIT_CLI at the CLI."""
+import json
+import os
+import random
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+import lorasplit
+
+CLI = os.environ.get("LORASPLIT_CLI", "lorasplit")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_json(*args):
+    out = subprocess.run([CLI, *args, "--format", "json"], capture_output=True, text=True)
+    return out.returncode, json.loads(out.stdout) if out.stdout.strip() else None, out.stderr
+
+
+def as_python(j):
+    return lorasplit._exact(j)  # the package's own JSON -> Fraction conversion
+
+
+@pytest.mark.parametrize("preset", list(lorasplit.presets()))
+def test_solve_equals_cli_json_for_presets(preset):
+    rc, j, _ = cli_json("solve", "--preset", preset)
+    assert rc == 0
+    r = lorasplit.solve(preset=preset)
+    assert r.to_dict() == as_python(j)
+    assert (r.b1, r.b2, r.b3) == (j["b1"], j["b2"], j["b3"])
+    assert isinstance(r.throughput, Fraction)
+    assert r.throughput == Fraction(j["throughput_tokens_per_s_exact"])
+
+
+def test_seed_known_answer():
+    r = lorasplit.solve()
+    assert (r.b1, r.b2, r.b3) == (8323128, 0, 17817)
+    assert r.throughput_tokens_per_s_exact == Fraction(21313938232421875, 11097504)
+    # batch time = T_GPU_S1 + T_GPU_S2, exactly
+    assert r.times["batch"] == r.times["gpu_s1"] + r.times["gpu_s2"]
+    assert r.certificate["final_subproblem_max_tokens_exact"] == 0
+
+
+def test_random_instances_equal_cli():
+    rng = random.Random(7)
+    for _ in range(25):
+        params = {
+            "gpu.memory_bytes": f"{rng.randint(1, 64)} GiB",
+            "gpu.flops": f"{rng.randint(5, 400)}e12",
+            "cxl.flops": f"{rng.randint(1, 50)}e11",
+            "link.bandwidth_bytes_per_s": f"{rng.randint(4, 256)} GiB/s",
+            "link.latency_s": f"{rng.randint(0, 2000)} ns",
+            "lora.r": rng.choice([1, 4, 8, 16, 64]),
+            "lora.block_tokens": rng.choice([1, 1, 32]),
+        }
+        domain = rng.choice(list(lorasplit.Domain))
+        args = ["solve", "--domain", domain.value]
+        for k, v in params.items():
+            args += ["--set", f"{k}={v}"]
+        rc, j, _ = cli_json(*args)
+        r = lorasplit.solve(params=params, domain=domain)
+        assert r.to_dict() == as_python(j), params
+        assert (rc == 0) == (r.status == "optimal")
+
+
+@pytest.mark.parametrize("params,needle", [
+    ({"gpu.flops": "nan"}, "gpu.flops = 'nan'"),
+    ({"gpu.memroy_bytes": 1}, "unknown parameter 'gpu.memroy_bytes'"),
+    ({"link.latency_s": "16 GiB"}, "measures bytes"),
+    ({"lora.r": 600}, "lora.r = '600'"),
+    ({"lora.d": 512.5}, "must be a whole number"),
+    ({"gpu.flops": -1}, "must not be negative"),
+])
+def test_bad_input_raises_value_error_with_the_cli_message(params, needle):
+    with pytest.raises(ValueError) as err:
+        lorasplit.solve(params=params)
+    args = ["solve"]
+    for k, v in params.items():
+        args += ["--set", f"{k}={lorasplit._text(k, v)}"]
+    rc, _, stderr = cli_json(*args)
+    assert rc == 2
+    assert needle in str(err.value)
+    assert stderr.strip() == f"lorasplit: error: {err.value}"
+
+
+def test_bad_domain_and_preset():
+    with pytest.raises(ValueError, match="domain"):
+        lorasplit.solve(domain="real")
+    with pytest.raises(ValueError, match="unknown preset"):
+        lorasplit.solve(preset="h100")
+    with pytest.raises(ValueError, match="unknown model"):
+        lorasplit.solve(model="pipeline")
+
+
+def test_sweep_equals_cli_jsonl():
+    vary = {"link.bandwidth_bytes_per_s": "log:1GiB/s:1TiB/s:7", "lora.r": "2,4,600"}
+    cols = lorasplit.sweep(vary)
+    out = subprocess.run([CLI, "sweep", "--format", "jsonl"] + [f"--vary={k}={v}" for k, v in vary.items()],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert len(out) == 21 == len(cols["status"])
+    for i, line in enumerate(out):
+        row = json.loads(line)
+        assert row["status"] == cols["status"][i]
+        assert Fraction(row["lora.r_exact"]) == cols["lora.r"][i]
+        if row["status"] == "optimal":
+            assert Fraction(row["throughput_tokens_per_s_exact"]) == cols["throughput_tokens_per_s_exact"][i]
+            assert row["b3"] == cols["b3"][i]
+
+
+def test_sweep_columns_are_numpy_arrays():
+    np = pytest.importorskip("numpy")
+    cols = lorasplit.sweep({"link.latency_s": "lin:0:2us:5"})
+    assert isinstance(cols["gain_percent"], np.ndarray)
+    assert cols["link.latency_s"].shape == (5,)
+    assert np.all(np.diff(cols["gain_percent"]) <= 0)  # more latency never helps
+
+
+def test_presets_and_params():
+    p = lorasplit.presets()
+    assert p["seed"]["params"]["gpu.flops"] == Fraction(157 * 10**11)
+    assert p["a100-fp16-d8192"]["params"]["lora.block_tokens"] == 32
+    keys = [row["key"] for row in lorasplit.params()]
+    assert "link.bandwidth_bytes_per_s" in keys
+
+
+def test_breakeven_matches_cli():
+    b = lorasplit.breakeven("link.latency_s")
+    _, j, _ = cli_json("breakeven", "--param", "link.latency_s")
+    assert b["value_exact"] == Fraction(j["value_exact"])
+    assert b["kind"] == j["kind"] == "threshold"
+
+
+def test_exact_parameter_values():
+    # A float is read at its shortest repr; a Fraction must be a terminating decimal.
+    a = lorasplit.solve(params={"gpu.flops": 15.7e12})
+    assert a.params["gpu.flops"]["exact"] == "15700000000000"
+    b = lorasplit.solve(params={"link.latency_s": Fraction(1, 5_000_000)})
+    assert b.params["link.latency_s"]["exact"] == "1/5000000"
+    with pytest.raises(ValueError, match="not an exact decimal"):
+        lorasplit.solve(params={"link.latency_s": Fraction(1, 3)})
+
+
+def test_example_runs(tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "gain.png"
+    env = dict(os.environ)
+    subprocess.run([sys.executable, str(ROOT / "examples" / "bandwidth_gain.py"), str(out)], check=True, env=env)
+    assert out.stat().st_size > 10_000
+    assert out.read_bytes()[:4] == b"\x89PNG"
