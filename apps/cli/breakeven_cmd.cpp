@@ -109,8 +109,7 @@ void setup_breakeven(CLI::App& app, int& exit_status, const Io& io) {
   add_param_options(sub, opts->sources);
   sub->add_option("--param", opts->key, "the parameter to move, e.g. link.bandwidth_bytes_per_s")->required();
   sub->add_option("--gain", opts->gain, "required gain over GPU-only in percent (default 0: any gain)");
-  sub->add_option("--domain", opts->domain, "integer (default), binary or continuous")
-      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_breakeven(*opts, io); });
 }

@@ -40,6 +40,18 @@ Domain domain_from(const std::string& name) {
   return Domain::kInteger;
 }
 
+void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous) {
+  if (allow_continuous) {
+    app->add_option("--domain", domain,
+                    "batch sizes: integer (default), binary (0 or one block each, as the formulation's text says) "
+                    "or continuous (the LP relaxation: an upper bound)")
+        ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  } else {
+    app->add_option("--domain", domain, "batch sizes: integer (default) or binary")
+        ->check(CLI::IsMember({"integer", "binary"}));
+  }
+}
+
 int report_error(const Io& io, const Error& error, bool json) {
   if (json) std::fputs(fmt::format("{}\n", render_error_json(error)).c_str(), io.out);
   std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), io.err);

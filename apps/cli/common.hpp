@@ -35,6 +35,9 @@ Result<Params> load_params(const ParamSources& sources);
 /// "integer" | "binary" | "continuous" (already checked by CLI11) as a Domain.
 Domain domain_from(const std::string& name);
 
+/// Adds --domain to a subcommand (integer by default; `continuous` unless excluded).
+void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous = true);
+
 /// Prints "lorasplit: error: <message>" on io.err (and the JSON error object on io.out
 /// when `json`), returns the exit status for the error's class.
 int report_error(const Io& io, const Error& error, bool json);

@@ -29,8 +29,7 @@ void setup_explain(CLI::App& app, int& exit_status, const Io& io) {
   CLI::App* sub = app.add_subcommand("explain", "print the constraint system with the numbers filled in, and the "
                                                 "solver's path to the optimum");
   add_param_options(sub, opts->sources);
-  sub->add_option("--domain", opts->domain, "integer (default), binary or continuous")
-      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  add_domain_option(sub, opts->domain);
   sub->callback([opts, &exit_status, io]() {
     auto a = solved(*opts);
     if (!a) {
@@ -47,8 +46,7 @@ void setup_export(CLI::App& app, int& exit_status, const Io& io) {
   CLI::App* sub = app.add_subcommand("export", "write the integer program of the final Dinkelbach step (CPLEX LP "
                                                "format, read by glpsol and cbc)");
   add_param_options(sub, opts->sources);
-  sub->add_option("--domain", opts->domain, "integer (default) or binary")
-      ->check(CLI::IsMember({"integer", "binary"}));
+  add_domain_option(sub, opts->domain, false);
   sub->add_option("--format", opts->format, "lp (CPLEX LP format; the only one)")->check(CLI::IsMember({"lp"}));
   sub->add_option("-o,--output", opts->output, "file to write (default: standard output)");
   sub->callback([opts, &exit_status, io]() {

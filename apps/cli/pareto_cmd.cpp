@@ -71,8 +71,7 @@ void setup_pareto(CLI::App& app, int& exit_status, const Io& io) {
   auto opts = std::make_shared<ParetoOpts>();
   CLI::App* sub = app.add_subcommand("pareto", "throughput-latency frontier of the split against GPU-only");
   add_param_options(sub, opts->sources);
-  sub->add_option("--domain", opts->domain, "integer (default), binary or continuous")
-      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "text (default) or csv")->check(CLI::IsMember({"text", "csv"}));
   sub->add_option("--points", opts->points, "number of latency bounds (default 24)");
   sub->add_option("--plot", opts->plot, "FILE.svg or FILE.png (gnuplot)");

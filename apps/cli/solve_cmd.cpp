@@ -30,10 +30,7 @@ void setup_solve(CLI::App& app, int& exit_status, const Io& io) {
   auto opts = std::make_shared<SolveOpts>();
   CLI::App* sub = app.add_subcommand("solve", "find the exact throughput-optimal split and explain it");
   add_param_options(sub, opts->sources);
-  sub->add_option("--domain", opts->domain,
-                  "batch sizes: integer (default), binary (b in {0,1} blocks, as the text says) or continuous (the LP "
-                  "relaxation: an upper bound)")
-      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_solve(*opts, io); });

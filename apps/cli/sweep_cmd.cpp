@@ -93,8 +93,7 @@ void setup_sweep(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--vary", opts->vary,
                   "KEY=lin:A:B:N, KEY=log:A:B:N or KEY=a,b,c (values may carry units); once or twice")
       ->required();
-  sub->add_option("--domain", opts->domain, "integer (default), binary or continuous")
-      ->check(CLI::IsMember({"integer", "binary", "continuous"}));
+  add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "csv (default) or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
   sub->add_option("--shard", opts->shard, "i/n: run the i-th of n slices (1-based); the slices concatenate to the sweep");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
