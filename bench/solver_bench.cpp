@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#ifdef LORASPLIT_BENCH_GLPK
+#include "support/glpk_dinkelbach.hpp"
+#endif
+
 namespace {
 
 using namespace lorasplit;
@@ -76,6 +80,21 @@ void BM_ParseQuantity(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ParseQuantity);
+
+#ifdef LORASPLIT_BENCH_GLPK
+// The reference peer: Dinkelbach over GLPK's glp_intopt on the same instance, fed
+// lorasplit's primitive integer rows (scaled) or the raw coefficients.
+void BM_GlpkDinkelbach(benchmark::State& state, const char* name, bool scaled) {
+  const Model m = build_seed_model(preset(name).value());
+  for (auto _ : state) {
+    auto r = testing::glpk_dinkelbach(m, scaled);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK_CAPTURE(BM_GlpkDinkelbach, seed_scaled, "seed", true)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_GlpkDinkelbach, seed_raw, "seed", false)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_GlpkDinkelbach, a100_fp16_d8192_scaled, "a100-fp16-d8192", true)->Unit(benchmark::kMicrosecond);
+#endif
 
 }  // namespace
 
