@@ -23,6 +23,9 @@ struct SolveOptions {
   Domain domain{Domain::kInteger};
   /// Forces b_j = 0 for the paths marked true (baselines: "best with b3 = 0", "CXL only").
   std::array<bool, 3> force_zero{false, false, false};
+  /// Also compute the continuous-relaxation bound for the certificate. Internal solves
+  /// whose certificate nobody reads (sweeps, baselines, sensitivity, studies) turn it off.
+  bool relaxation_bound{true};
 };
 
 /// What the solve found (separate from whether the call worked, as in HiGHS).

@@ -164,6 +164,7 @@ std::vector<Baseline> baselines(const Analysis& a) {
                               Restricted{"no_b3", "best split with b3 = 0 (paths 1 and 2)", {false, false, true}}}) {
     SolveOptions o = a.options;
     o.force_zero = r.zero;
+    o.relaxation_bound = false;
     Baseline b{r.name, r.description, SolveStatus::kInfeasible, {}, 0, {}};
     auto res = solve(a.model, o);
     if (res.ok() && res->status == SolveStatus::kOptimal) {
@@ -208,7 +209,9 @@ std::vector<Sensitivity> sensitivity(const Analysis& a) {
         note = "invalid: " + st.error().message;
         continue;
       }
-      auto res = solve(build_seed_model(p), a.options);
+      SolveOptions o = a.options;
+      o.relaxation_bound = false;
+      auto res = solve(build_seed_model(p), o);
       if (!res.ok()) {
         note = res.error().message;
       } else if (res->status != SolveStatus::kOptimal) {

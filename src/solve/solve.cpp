@@ -268,7 +268,9 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
   if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
   cert.lambda_tokens_per_s = lambda;
   cert.final_subproblem_max = make_rational(total, den * pb.scale_n);
-  if (const auto lp = detail::relaxation_optimum(pb)) cert.relaxation_bound_tokens_per_s = lp->tokens_per_s;
+  if (options.relaxation_bound) {
+    if (const auto lp = detail::relaxation_optimum(pb)) cert.relaxation_bound_tokens_per_s = lp->tokens_per_s;
+  }
   if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < lambda) {
     return internal("integer optimum above the continuous bound");
   }

@@ -33,7 +33,9 @@ Rational midpoint(const Rational& lo, const Rational& hi) {
 }  // namespace
 
 std::optional<Rational> gain_percent_at(const Params& params, const SolveOptions& options) {
-  auto a = analyze(params, options, AnalyzeOptions{false, false});
+  SolveOptions quick = options;
+  quick.relaxation_bound = false;
+  auto a = analyze(params, quick, AnalyzeOptions{false, false});
   if (!a || a->result.status != SolveStatus::kOptimal) return std::nullopt;
   return a->gain_percent;
 }
@@ -167,7 +169,9 @@ Result<std::vector<FrontierPoint>> latency_frontier(const Params& base, const So
     p.set(ParamId::kLoraMaxBatchLatencyS, t);
     FrontierPoint fp;
     fp.max_latency_s = t;
-    auto a = analyze(p, options, AnalyzeOptions{false, false});
+    SolveOptions quick = options;
+    quick.relaxation_bound = false;
+    auto a = analyze(p, quick, AnalyzeOptions{false, false});
     if (!a) return a.error();
     fp.status = a->result.status;
     fp.gpu_only_tokens_per_s = a->gpu_only_tokens_per_s;

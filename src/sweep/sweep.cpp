@@ -140,7 +140,9 @@ SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std
     rest /= values.size();
   }
   for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, row.values[k]);
-  auto a = analyze(p, options, AnalyzeOptions{false, false});
+  SolveOptions quick = options;
+  quick.relaxation_bound = false;  // a sweep row does not show the bound
+  auto a = analyze(p, quick, AnalyzeOptions{false, false});
   if (!a) {
     row.valid = false;
     row.error = a.error().message;
