@@ -14,9 +14,13 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
       ->allow_extra_args(false);
   app->add_option("--max-batch-latency", sources.max_batch_latency,
                   "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
+  app->add_option("--model", sources.model,
+                  "seed (the formulation, term for term) or pipeline (its physics made consistent; switches "
+                  "pipeline.*); same as --set model.name=NAME")
+      ->check(CLI::IsMember({"seed", "pipeline"}));
 }
 
-Result<Params> load_params(const ParamSources& sources) {
+Result<Params> load_params(const ParamSources& sources, bool validate_params) {
   auto params = preset(sources.preset);
   if (!params) return params;
   if (!sources.config.empty()) {
@@ -30,7 +34,12 @@ Result<Params> load_params(const ParamSources& sources) {
       return st.error();
     }
   }
-  if (auto st = validate(params.value()); !st) return st.error();
+  if (!sources.model.empty()) {
+    if (auto st = set_param(params.value(), "model.name", sources.model); !st) return st.error();
+  }
+  if (validate_params) {
+    if (auto st = validate(params.value()); !st) return st.error();
+  }
   return params;
 }
 

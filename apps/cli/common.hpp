@@ -27,10 +27,12 @@ struct ParamSources {
   std::string config;
   std::vector<std::string> sets;
   std::string max_batch_latency;  ///< --max-batch-latency T: same as --set lora.max_batch_latency_s=T
+  std::string model;              ///< --model NAME: same as --set model.name=NAME
 };
 
 void add_param_options(CLI::App* app, ParamSources& sources);
-Result<Params> load_params(const ParamSources& sources);
+/// Preset, config, --set, --model, --max-batch-latency; validated unless `validate_params` is false.
+Result<Params> load_params(const ParamSources& sources, bool validate_params = true);
 
 /// "integer" | "binary" | "continuous" (already checked by CLI11) as a Domain.
 Domain domain_from(const std::string& name);

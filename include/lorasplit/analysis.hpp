@@ -54,7 +54,8 @@ struct AnalyzeOptions {
 struct Analysis {
   Params params;
   SolveOptions options;
-  Model model;
+  Formulation formulation;  ///< the model that model.name selects (one case for the seed model)
+  Model model;              ///< the case that holds the optimum (the seed model itself for seed)
   SolveResult result;
   // Everything below is filled when result.status == kOptimal.
   Rational gpu_s1_s, cxl_s1_s, gpu_s2_s, cxl_s2_s, batch_time_s;

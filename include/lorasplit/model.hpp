@@ -1,7 +1,8 @@
 #pragma once
-// The seed model of the formulation (shared/seed, docs/model.md §1): three integer batch
+// The models (docs/model.md): the seed model of the formulation (§1: three integer batch
 // sizes, four stage times, two synchronisation rows and four GPU-memory rows, all affine
-// in (b1, b2, b3) with exact rational coefficients.
+// in (b1, b2, b3) with exact rational coefficients) and the pipeline model (§7), a union
+// of such linear cases (one per set of used paths and per stage regime).
 
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
@@ -37,6 +38,7 @@ enum class RowKind {
   kSync,    ///< the device finishes a stage within the GPU's time for it
   kMemory,  ///< a GPU-memory row
   kLimit,   ///< a user bound: lora.max_batch_tokens, lora.max_batch_latency_s
+  kCase,    ///< pipeline only: which term is the largest in a stage (delimits a linear case)
 };
 
 /// lhs(b) <= rhs(b).
@@ -58,13 +60,24 @@ enum class Domain {
 
 std::string_view to_string(Domain domain);
 
+/// One linear model: the seed model, or one case of the pipeline model.
 struct Model {
-  std::string name;                  ///< "seed"
+  std::string name;                  ///< "seed" or "pipeline"
   Affine tokens;                     ///< b1 + b2 + b3 [tokens]
-  Affine gpu_s1, cxl_s1, gpu_s2, cxl_s2;  ///< stage times [s]
-  Affine batch_time;                 ///< T_GPU_S1 + T_GPU_S2 [s], the objective's denominator
+  Affine gpu_s1, cxl_s1, gpu_s2, cxl_s2;  ///< stage times [s] (pipeline: the largest device term of each stage)
+  Affine batch_time;                 ///< the objective's denominator [s] (seed: T_GPU_S1 + T_GPU_S2)
   std::vector<Constraint> constraints;
   std::int64_t block_tokens{1};      ///< every b_i is a multiple of this (integer and binary domains)
+  /// Which paths this case uses: -1 any b_i >= 0 (seed), 0 b_i = 0, 1 b_i >= one block.
+  std::array<int, 3> support{-1, -1, -1};
+  std::string case_name;             ///< pipeline: e.g. "b1 b3 | s1 gpu | s2 cxl.compute"; empty for seed
+};
+
+/// A model as the solver sees it: the union of linear cases (one for the seed model).
+/// A plan is feasible when some case holds it; its throughput is that case's ratio.
+struct Formulation {
+  std::string name;                  ///< "seed" or "pipeline"
+  std::vector<Model> cases;
 };
 
 /// A point with exact rational coordinates (a continuous-domain split, or an integer one).
@@ -73,6 +86,21 @@ Point to_point(const Plan& plan);
 
 /// Builds the seed model from (validated) parameters.
 Model build_seed_model(const Params& params);
+/// Builds the pipeline model's cases (docs/model.md §7) from (validated) parameters.
+Formulation build_pipeline_model(const Params& params);
+/// The model that model.name selects.
+Formulation build_model(const Params& params);
+
+/// The case that holds `plan` (support and every row, case rows included); nullptr when
+/// no case does (the plan is infeasible).
+const Model* case_of(const Formulation& f, const Plan& plan);
+const Model* case_of(const Formulation& f, const Point& b);
+/// The case whose support and case rows match `plan`, physical rows not checked: the
+/// one whose formulas describe the plan's times (used for baselines); nullptr if none.
+const Model* describing_case(const Formulation& f, const Plan& plan);
+bool is_feasible(const Formulation& f, const Plan& plan);
+/// Throughput of `plan` by the formulas of its describing case (0 if none or empty).
+Rational throughput_tokens_per_s(const Formulation& f, const Plan& plan);
 
 /// True iff every constraint holds exactly, every b is >= 0 and a multiple of the block.
 bool is_feasible(const Model& model, const Plan& plan);

@@ -24,6 +24,7 @@ enum class Dimension {
   kSeconds,         ///< s, ms, us (or µs), ns, ps
   kCount,           ///< a dimensionless whole number (no unit)
   kFraction,        ///< a dimensionless real number; "80 %" is accepted
+  kChoice,          ///< one word of ParamSpec::choices, stored as its index (0, 1, ...)
 };
 
 std::string_view to_string(Dimension dim);
@@ -42,8 +43,22 @@ enum class ParamId : std::uint8_t {
   kLoraBlockTokens,
   kLoraMaxBatchTokens,
   kLoraMaxBatchLatencyS,
+  // Which model, and the switches of the pipeline model (docs/model.md §7).
+  kModelName,
+  kPipelineNoCredit,
+  kPipelineTransferLatency,
+  kLinkDuplex,
+  kPipelineChunkTokens,
+  kPipelineRelaxedSync,
+  kLoraWeights,
+  kCxlMemoryBytes,
 };
-inline constexpr std::size_t kParamCount = 13;
+inline constexpr std::size_t kParamCount = 21;
+
+/// Values of the choice parameters (their stored index).
+enum class ModelName : int { kSeed = 0, kPipeline = 1 };
+enum class LinkDuplex : int { kFull = 0, kShared = 1 };
+enum class WeightsPlacement : int { kBoth = 0, kGpu = 1, kCxl = 2 };
 
 struct ParamSpec {
   ParamId id;
@@ -58,7 +73,12 @@ struct ParamSpec {
   bool integer;                  ///< must be a whole number
   std::string_view seed_default; ///< the formulation's value, as text with unit ("none": unset)
   bool optional;                 ///< may be unset ("none"): the bound it states is then absent
+  std::string_view choices;      ///< kChoice only: the accepted words, '|'-separated, in index order
+  bool pipeline_only;            ///< read by the pipeline model only (rejected with model.name = seed)
 };
+
+/// The word of a choice parameter's value (e.g. "pipeline"); the exact number otherwise.
+std::string param_text(const ParamSpec& spec, const Rational& value);
 
 /// All parameters, in report order.
 std::span<const ParamSpec> param_specs();
@@ -95,6 +115,10 @@ class Params {
   [[nodiscard]] const Rational& gpu_efficiency() const { return get(ParamId::kGpuEfficiency); }
   [[nodiscard]] const Rational& cxl_efficiency() const { return get(ParamId::kCxlEfficiency); }
   [[nodiscard]] const Rational& block_tokens() const { return get(ParamId::kLoraBlockTokens); }
+  /// The index of a choice parameter (0 for an unset one).
+  [[nodiscard]] int choice(ParamId id) const { return static_cast<int>(get(id).get_num().get_si()); }
+  [[nodiscard]] ModelName model_name() const { return static_cast<ModelName>(choice(ParamId::kModelName)); }
+  [[nodiscard]] bool on(ParamId id) const { return choice(id) == 1; }
 
  private:
   std::array<Rational, kParamCount> v_;

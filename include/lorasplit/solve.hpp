@@ -55,6 +55,8 @@ struct Certificate {
   };
   std::vector<Step> steps;
   std::string reduced_problem;          ///< the problem the subproblems were solved on, in words
+  /// Pipeline model: how each linear case was settled (its optimum, or why it cannot win).
+  std::vector<std::string> cases;
 };
 
 struct SolveResult {
@@ -68,5 +70,8 @@ struct SolveResult {
 /// Solves `model` exactly. Errors only for structures the solver does not support
 /// (kUnsupported) or broken invariants (kInternal); infeasibility is a SolveStatus.
 Result<SolveResult> solve(const Model& model, const SolveOptions& options = {});
+/// Solves a model given as a union of linear cases (the pipeline model): the best plan
+/// over all cases, each case proved by its own Dinkelbach run (docs/model.md §7.4).
+Result<SolveResult> solve(const Formulation& formulation, const SolveOptions& options = {});
 
 }  // namespace lorasplit

@@ -16,6 +16,10 @@ ordered_json params_json(const Params& params) {
       continue;
     }
     const Rational& v = params.get(s.id);
+    if (s.dimension == Dimension::kChoice) {
+      out[std::string(s.key)] = {{"value", param_text(s, v)}, {"exact", param_text(s, v)}, {"unit", s.unit}};
+      continue;
+    }
     out[std::string(s.key)] = {{"value", to_double(v)}, {"exact", format_fraction(v)}, {"unit", s.unit}};
   }
   return out;
@@ -103,7 +107,10 @@ std::string render_json(const Analysis& a, int indent) {
                        {"binding", r.binding}});
       }
       rows.push_back({{"name", r.name},
-                      {"kind", r.kind == RowKind::kSync ? "sync" : (r.kind == RowKind::kMemory ? "memory" : "limit")},
+                      {"kind", r.kind == RowKind::kSync     ? "sync"
+                                  : r.kind == RowKind::kMemory ? "memory"
+                                  : r.kind == RowKind::kLimit  ? "limit"
+                                                               : "case"},
                       {"formula", r.formula},
                       {"unit", r.unit},
                       {"lhs", to_double(r.lhs)},

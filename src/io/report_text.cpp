@@ -54,6 +54,7 @@ std::string param_value(const ParamSpec& s, const Rational& v) {
     case Dimension::kFlopsPerSecond: return fmt::format("{} ({}FLOPS)", format_exact(v), detail::human_si(v));
     case Dimension::kCount: return format_exact(v);
     case Dimension::kFraction: return format_exact(v);
+    case Dimension::kChoice: return param_text(s, v);
   }
   return format_exact(v);
 }
@@ -76,6 +77,7 @@ std::string render_text(const Analysis& a) {
   line("Parameters");
   line(fmt::format("  {:<28} {:<38} {:<7} {}", "key", "value", "unit", "formulation"));
   for (const auto& s : param_specs()) {
+    if (s.pipeline_only && a.params.model_name() == ModelName::kSeed) continue;  // not read by the seed model
     const std::string value = a.params.has(s.id) ? param_value(s, a.params.get(s.id)) : "none";
     line(fmt::format("  {:<28} {:<38} {:<7} {}", s.key, value, s.unit, s.symbol));
   }

@@ -101,8 +101,11 @@ Model build_seed_model(const Params& p) {
 }
 
 bool is_feasible(const Model& model, const Plan& plan) {
-  for (const auto b : plan.b) {
+  for (std::size_t j = 0; j < 3; ++j) {
+    const auto b = plan.b[j];
     if (b < 0 || b % model.block_tokens != 0) return false;
+    if (model.support[j] == 0 && b != 0) return false;
+    if (model.support[j] == 1 && b == 0) return false;
   }
   for (const auto& c : model.constraints) {
     if (c.lhs.eval(plan) > c.rhs.eval(plan)) return false;
@@ -111,8 +114,9 @@ bool is_feasible(const Model& model, const Plan& plan) {
 }
 
 bool is_feasible(const Model& model, const Point& b) {
-  for (const auto& x : b) {
-    if (x < 0) return false;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (b[j] < 0) return false;
+    if (model.support[j] == 0 && b[j] != 0) return false;
   }
   for (const auto& c : model.constraints) {
     if (c.lhs.eval(b) > c.rhs.eval(b)) return false;

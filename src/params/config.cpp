@@ -90,7 +90,7 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
     const auto* tbl = table_node.as_table();
     if (tbl == nullptr) {
       return config_error(ErrorCode::kUnknownKey, source_name, table_node.source(), tname,
-                          literal_at(lines, table_node.source().begin), "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora])");
+                          literal_at(lines, table_node.source().begin), "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora], [model], [pipeline])");
     }
     for (const auto& [k, node] : *tbl) {
       const std::string key = tname + "." + std::string(k.str());
@@ -100,6 +100,8 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
         text = str->get();
       } else if (node.is_integer() || node.is_floating_point()) {
         text = literal_at(lines, node.source().begin);
+      } else if (const auto* flag = node.as_boolean(); flag != nullptr && s != nullptr && s->choices == "off|on") {
+        text = flag->get() ? "on" : "off";
       } else {
         return config_error(s == nullptr ? ErrorCode::kUnknownKey : ErrorCode::kConfigSyntax, source_name,
                             node.source(), key, literal_at(lines, node.source().begin),

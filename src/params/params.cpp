@@ -12,32 +12,56 @@ namespace {
 // Ranges: docs/model.md §2 says why each bound is where it is.
 constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
     {ParamId::kGpuMemoryBytes, "gpu.memory_bytes", "B", Dimension::kBytes, "GPU_MEMORY",
-     "GPU memory available to the LoRA batch", "1", true, "1152921504606846976", true, "16 GiB", false},
+     "GPU memory available to the LoRA batch", "1", true, "1152921504606846976", true, "16 GiB", false, "", false},
     {ParamId::kGpuFlops, "gpu.flops", "FLOP/s", Dimension::kFlopsPerSecond, "FLOPS_GPU",
-     "GPU peak compute rate for the LoRA matrix products", "1e-30", true, "1e30", false, "15.7e12", false},
+     "GPU peak compute rate for the LoRA matrix products", "1e-30", true, "1e30", false, "15.7e12", false, "", false},
     {ParamId::kCxlFlops, "cxl.flops", "FLOP/s", Dimension::kFlopsPerSecond, "FLOPS_CXL",
-     "peak compute rate of the CXL memory device", "1e-30", true, "1e30", false, "1.57e12", false},
+     "peak compute rate of the CXL memory device", "1e-30", true, "1e30", false, "1.57e12", false, "", false},
     {ParamId::kLinkBandwidthBytesPerS, "link.bandwidth_bytes_per_s", "B/s", Dimension::kBytesPerSecond,
-     "BAND_WIDTH", "CXL link bandwidth between GPU and device", "1e-30", true, "1e30", false, "16 GiB/s", false},
+     "BAND_WIDTH", "CXL link bandwidth between GPU and device", "1e-30", true, "1e30", false, "16 GiB/s", false, "", false},
     {ParamId::kLinkLatencyS, "link.latency_s", "s", Dimension::kSeconds, "LATENCY",
-     "CXL link latency, paid once in stage 1", "0", true, "1e30", false, "1 us", false},
+     "CXL link latency, paid once in stage 1", "0", true, "1e30", false, "1 us", false, "", false},
     {ParamId::kLoraD, "lora.d", "", Dimension::kCount, "d", "model (hidden) dimension: X is b x d",
-     "1", true, "1000000", true, "512", false},
+     "1", true, "1000000", true, "512", false, "", false},
     {ParamId::kLoraR, "lora.r", "", Dimension::kCount, "r", "LoRA rank: A is d x r, B is r x d",
-     "1", true, "1000000", true, "4", false},
+     "1", true, "1000000", true, "4", false, "", false},
     {ParamId::kLoraElementBytes, "lora.element_bytes", "B", Dimension::kCount, "4 (bytes/element)",
-     "bytes per matrix element (4 = fp32, 2 = fp16/bf16, 1 = fp8)", "1", true, "16", true, "4", false},
+     "bytes per matrix element (4 = fp32, 2 = fp16/bf16, 1 = fp8)", "1", true, "16", true, "4", false, "", false},
     {ParamId::kGpuEfficiency, "gpu.efficiency", "", Dimension::kFraction, "eff_g",
-     "achieved fraction of gpu.flops (the GPU runs at eff_g * FLOPS_GPU)", "0", false, "1", false, "1", false},
+     "achieved fraction of gpu.flops (the GPU runs at eff_g * FLOPS_GPU)", "0", false, "1", false, "1", false, "", false},
     {ParamId::kCxlEfficiency, "cxl.efficiency", "", Dimension::kFraction, "eff_c",
-     "achieved fraction of cxl.flops (the device runs at eff_c * FLOPS_CXL)", "0", false, "1", false, "1", false},
+     "achieved fraction of cxl.flops (the device runs at eff_c * FLOPS_CXL)", "0", false, "1", false, "1", false, "", false},
     {ParamId::kLoraBlockTokens, "lora.block_tokens", "tokens", Dimension::kCount, "k",
-     "batch granularity: b1, b2, b3 are multiples of k", "1", true, "1000000000", true, "1", false},
+     "batch granularity: b1, b2, b3 are multiples of k", "1", true, "1000000000", true, "1", false, "", false},
     {ParamId::kLoraMaxBatchTokens, "lora.max_batch_tokens", "tokens", Dimension::kCount, "B_max",
-     "optional bound b1+b2+b3 <= B_max", "1", true, "1152921504606846976", true, "none", true},
+     "optional bound b1+b2+b3 <= B_max", "1", true, "1152921504606846976", true, "none", true, "", false},
     {ParamId::kLoraMaxBatchLatencyS, "lora.max_batch_latency_s", "s", Dimension::kSeconds, "T_max",
      "optional bound on the batch time T_GPU_S1 + T_GPU_S2 <= T_max (--max-batch-latency)", "0", false, "1e30",
-     false, "none", true},
+     false, "none", true, "", false},
+    {ParamId::kModelName, "model.name", "", Dimension::kChoice, "(none)",
+     "the model: seed (the formulation, term for term) or pipeline (its physics made consistent)", "0", true, "1",
+     true, "seed", false, "seed|pipeline", false},
+    {ParamId::kPipelineNoCredit, "pipeline.no_credit", "", Dimension::kChoice, "switch 1",
+     "pipeline: stage 2 on the device gets no credit for the stage-1 Y transfer (the seed subtracts e*b2*r/BW)",
+     "0", true, "1", true, "on", false, "off|on", true},
+    {ParamId::kPipelineTransferLatency, "pipeline.transfer_latency", "", Dimension::kChoice, "switch 2",
+     "pipeline: every link transfer pays link.latency_s (off: once in stage 1, as the seed)", "0", true, "1", true,
+     "on", false, "off|on", true},
+    {ParamId::kLinkDuplex, "link.duplex", "", Dimension::kChoice, "switch 2",
+     "pipeline: full (each direction its own lane) or shared (one direction at a time); matters with chunks",
+     "0", true, "1", true, "full", false, "full|shared", true},
+    {ParamId::kPipelineChunkTokens, "pipeline.chunk_tokens", "tokens", Dimension::kCount, "switch 3",
+     "pipeline: transfers and device compute overlap in chunks of this many tokens (none: they add up)", "1",
+     true, "1000000000", true, "none", true, "", true},
+    {ParamId::kPipelineRelaxedSync, "pipeline.relaxed_sync", "", Dimension::kChoice, "switch 4",
+     "pipeline: stage time = max(GPU, device) instead of requiring device <= GPU", "0", true, "1", true, "on",
+     false, "off|on", true},
+    {ParamId::kLoraWeights, "lora.weights", "", Dimension::kChoice, "switch 5",
+     "pipeline: where A and B live: both (replicated), gpu (the device fetches them), cxl (the GPU fetches them)",
+     "0", true, "2", true, "both", false, "both|gpu|cxl", true},
+    {ParamId::kCxlMemoryBytes, "cxl.memory_bytes", "B", Dimension::kBytes, "(none)",
+     "pipeline: device memory for X, Y, Z of its tokens and the weights it holds (none: not a limit)", "1", true,
+     "1152921504606846976", true, "none", true, "", true},
 }};
 
 Rational exact(std::string_view text) {
@@ -46,7 +70,53 @@ Rational exact(std::string_view text) {
   return r.value();
 }
 
+std::string_view trim(std::string_view t) {
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  return t;
+}
+
+std::vector<std::string_view> words(std::string_view choices) {
+  std::vector<std::string_view> out;
+  while (true) {
+    const auto bar = choices.find('|');
+    out.push_back(choices.substr(0, bar));
+    if (bar == std::string_view::npos) break;
+    choices.remove_prefix(bar + 1);
+  }
+  return out;
+}
+
+// The value of `text` for parameter `s`: a word of its choices, or a quantity.
+Result<Rational> parse_value(const ParamSpec& s, std::string_view text) {
+  if (s.dimension != Dimension::kChoice) return parse_quantity(text, s.dimension, s.key);
+  const auto all = words(s.choices);
+  std::string_view t = trim(text);
+  if (s.choices == "off|on") {  // booleans also as TOML true/false
+    if (t == "true") t = "on";
+    if (t == "false") t = "off";
+  }
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i] == t) return Rational(static_cast<long>(i));
+  }
+  std::string list;
+  for (const auto w : all) list += fmt::format("{}{}", list.empty() ? "" : ", ", w);
+  return Error{ErrorCode::kBadNumber, std::string(s.key), std::string(text),
+               fmt::format("{} = '{}': must be one of {}", s.key, text, list)};
+}
+
 }  // namespace
+
+std::string param_text(const ParamSpec& s, const Rational& value) {
+  if (s.dimension == Dimension::kChoice) {
+    const auto all = words(s.choices);
+    const long i = value.get_num().get_si();
+    if (value.get_den() == 1 && i >= 0 && static_cast<std::size_t>(i) < all.size()) {
+      return std::string(all[static_cast<std::size_t>(i)]);
+    }
+  }
+  return format_exact(value);
+}
 
 std::span<const ParamSpec> param_specs() { return kSpecs; }
 
@@ -60,7 +130,7 @@ const ParamSpec& spec(ParamId id) { return kSpecs[static_cast<std::size_t>(id)];
 Params::Params() {
   for (const auto& s : kSpecs) {
     if (s.optional) continue;
-    auto value = parse_quantity(s.seed_default, s.dimension, s.key);
+    auto value = parse_value(s, s.seed_default);
     if (!value) throw std::logic_error("bad seed default for " + std::string(s.key));
     set(s.id, value.value());
   }
@@ -92,15 +162,12 @@ Status set_param(Params& params, std::string_view key, std::string_view text) {
                  fmt::format("unknown parameter '{}' (see 'lorasplit params')", key)};
   }
   if (s->optional) {
-    std::string_view t = text;
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    if (t == "none") {
+    if (trim(text) == "none") {
       params.clear(s->id);
       return {};
     }
   }
-  auto value = parse_quantity(text, s->dimension, s->key);
+  auto value = parse_value(*s, text);
   if (!value) return value.error();
   if (auto st = check_value(*s, value.value(), text); !st) return st;
   params.set(s->id, std::move(value.value()));
@@ -126,8 +193,21 @@ Status validate(const Params& params) {
       return Error{ErrorCode::kOutOfRange, std::string(s.key), "none",
                    fmt::format("{} = 'none': this parameter needs a value", s.key)};
     }
-    const std::string text = format_exact(params.get(s.id));
+    const std::string text = param_text(s, params.get(s.id));
     if (auto st = check_value(s, params.get(s.id), text); !st) return st;
+  }
+  // The pipeline's switches mean nothing to the seed model: setting one there is a mistake.
+  if (params.model_name() == ModelName::kSeed) {
+    for (const auto& s : kSpecs) {
+      if (!s.pipeline_only) continue;
+      const bool is_default = s.optional ? !params.has(s.id) : params.get(s.id) == parse_value(s, s.seed_default).value();
+      if (is_default) continue;
+      const std::string text = params.has(s.id) ? param_text(s, params.get(s.id)) : "none";
+      return Error{ErrorCode::kInconsistent, std::string(s.key), text,
+                   fmt::format("{} = '{}': a switch of the pipeline model; set model.name = pipeline (or --model "
+                               "pipeline), or use 'lorasplit compare'",
+                               s.key, text)};
+    }
   }
   if (params.r() > params.d()) {
     const std::string r = params.r().get_str();

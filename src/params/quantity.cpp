@@ -111,6 +111,7 @@ std::string_view to_string(Dimension dim) {
     case Dimension::kSeconds: return "seconds";
     case Dimension::kCount: return "a plain number";
     case Dimension::kFraction: return "a plain number or a percentage";
+    case Dimension::kChoice: return "a word";
   }
   return "?";
 }

@@ -16,7 +16,7 @@ std::string seconds(const Rational& s) { return fmt::format("{:.4g} s", to_doubl
 std::optional<Integer> gpu_only_cap(const Model& m) {
   std::optional<Integer> cap;
   for (const auto& c : m.constraints) {
-    if (c.kind == RowKind::kSync) continue;
+    if (c.kind == RowKind::kSync || c.kind == RowKind::kCase) continue;
     const Affine g = c.lhs - c.rhs;  // g.coef[0]*b1 + g.constant <= 0
     if (g.coef[0] <= 0) continue;
     const Integer q = floor_of(-g.constant / g.coef[0]);
@@ -29,6 +29,13 @@ std::optional<Integer> gpu_only_cap(const Model& m) {
 // Why no split exists, in the seed model's terms: stage 1 must hide the latency behind
 // the GPU's X·A for b1 tokens, and b1 is capped by memory (and by the domain).
 std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) {
+  if (m.name != "seed") {
+    // Pipeline: b2 = b3 = 0 needs no device time, so only the memory and limit rows can
+    // stop one block of b1; the device paths need one block within the same rows.
+    const auto cap = gpu_only_cap(m);
+    if (cap && *cap >= m.block_tokens) return "no split satisfies all constraints";
+    return fmt::format("not even one block of {} tokens fits the memory and limit rows on any path", m.block_tokens);
+  }
   const Rational per_token = m.gpu_s1.coef[0];  // s of GPU stage 1 per b1 token
   Rational need_r = p.link_latency_s() / per_token;
   Integer need;
@@ -69,7 +76,42 @@ bool binds(const Constraint& c, const Point& b, std::int64_t block, Domain domai
   return false;
 }
 
+std::string explain_pipeline(const Analysis& a) {
+  const Point& b = a.result.point;
+  std::vector<std::string> parts;
+  parts.push_back(fmt::format("The optimum lies in the linear case '{}' of the pipeline model.", a.model.case_name));
+  const auto stage = [&](int s, const Rational& gpu, const Rational& cxl) {
+    if (cxl > gpu) {
+      parts.push_back(fmt::format("Stage {} is device-bound: the device takes {:.4g} s against the GPU's {:.4g} s, and "
+                                  "the batch waits for it (relaxed synchronisation).",
+                                  s, to_double(cxl), to_double(gpu)));
+    } else if (cxl > 0) {
+      parts.push_back(fmt::format("Stage {} is GPU-bound: the device's {:.4g} s fit within the GPU's {:.4g} s.", s,
+                                  to_double(cxl), to_double(gpu)));
+    }
+  };
+  stage(1, a.gpu_s1_s, a.cxl_s1_s);
+  stage(2, a.gpu_s2_s, a.cxl_s2_s);
+  if (b[1] > 0 && b[2] > 0) {
+    parts.push_back("Both device paths are used: b2 loads the device in stage 1 only and the GPU in stage 2, b3 loads "
+                    "the device in both stages, so mixing them balances the two stages.");
+  }
+  std::vector<std::string> mem;
+  for (const auto& r : a.rows) {
+    if ((r.kind == RowKind::kMemory || r.kind == RowKind::kLimit) && r.binding) mem.push_back(r.name);
+  }
+  if (!mem.empty()) {
+    std::string names;
+    for (const auto& n : mem) names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
+    parts.push_back(fmt::format("The batch is as large as {} allow{}.", names, mem.size() == 1 ? "s" : ""));
+  }
+  std::string out;
+  for (const auto& s : parts) out += fmt::format("{}{}", out.empty() ? "" : " ", s);
+  return out;
+}
+
 std::string explain(const Analysis& a) {
+  if (a.model.name != "seed") return explain_pipeline(a);
   const Point& b = a.result.point;
   const auto num = [](const Rational& x) {
     return x.get_den() == 1 ? x.get_str() : fmt::format("{:.10g}", to_double(x));
@@ -166,7 +208,7 @@ std::vector<Baseline> baselines(const Analysis& a) {
     o.force_zero = r.zero;
     o.relaxation_bound = false;
     Baseline b{r.name, r.description, SolveStatus::kInfeasible, {}, 0, {}};
-    auto res = solve(a.model, o);
+    auto res = solve(a.formulation, o);
     if (res.ok() && res->status == SolveStatus::kOptimal) {
       b.status = SolveStatus::kOptimal;
       b.plan = res->plan;
@@ -191,7 +233,8 @@ Rational nudge(const ParamSpec& s, const Rational& v, int sign) {
 std::vector<Sensitivity> sensitivity(const Analysis& a) {
   std::vector<Sensitivity> out;
   for (const auto& s : param_specs()) {
-    if (!a.params.has(s.id)) continue;
+    if (!a.params.has(s.id) || s.dimension == Dimension::kChoice) continue;
+    if (s.pipeline_only && a.params.model_name() == ModelName::kSeed) continue;
     Sensitivity row;
     row.key = std::string(s.key);
     for (const int sign : {-1, +1}) {
@@ -211,7 +254,7 @@ std::vector<Sensitivity> sensitivity(const Analysis& a) {
       }
       SolveOptions o = a.options;
       o.relaxation_bound = false;
-      auto res = solve(build_seed_model(p), o);
+      auto res = solve(build_model(p), o);
       if (!res.ok()) {
         note = res.error().message;
       } else if (res->status != SolveStatus::kOptimal) {
@@ -233,19 +276,40 @@ std::optional<Rational> gpu_only_tokens_per_s(const Model& model, Domain domain)
   return throughput_tokens_per_s(model, *plan);
 }
 
+namespace {
+// The case that describes GPU-only plans (b2 = b3 = 0): the seed model itself, or the
+// pipeline's case with support (1, 0, 0).
+const Model& gpu_only_case(const Formulation& f) {
+  for (const auto& m : f.cases) {
+    if (m.support[0] != 0 && m.support[1] != 1 && m.support[2] != 1) return m;
+  }
+  return f.cases.front();
+}
+}  // namespace
+
 Result<Analysis> analyze(const Params& params, const SolveOptions& options, const AnalyzeOptions& what) {
   if (auto st = validate(params); !st) return st.error();
   Analysis a;
   a.params = params;
   a.options = options;
-  a.model = build_seed_model(params);
-  auto solved = solve(a.model, options);
+  a.formulation = build_model(params);
+  auto solved = solve(a.formulation, options);
   if (!solved) return solved.error();
   a.result = std::move(solved.value());
+  a.model = a.formulation.cases.front();
+  if (a.result.status == SolveStatus::kOptimal) {
+    const Model* holder = options.domain == Domain::kContinuous ? case_of(a.formulation, a.result.point)
+                                                                 : case_of(a.formulation, a.result.plan);
+    if (holder == nullptr) return Error{ErrorCode::kInternal, "", "", "internal error: no case holds the optimum"};
+    a.model = *holder;
+  }
 
-  if (const auto gpu = gpu_only_plan(a.model, options.domain)) {
-    a.gpu_only_b1 = gpu->b[0];
-    a.gpu_only_tokens_per_s = throughput_tokens_per_s(a.model, *gpu);
+  {
+    const Model& gm = gpu_only_case(a.formulation);
+    if (const auto gpu = gpu_only_plan(gm, options.domain)) {
+      a.gpu_only_b1 = gpu->b[0];
+      a.gpu_only_tokens_per_s = throughput_tokens_per_s(gm, *gpu);
+    }
   }
   if (what.baselines) a.baselines = baselines(a);
   if (what.sensitivity && a.result.status == SolveStatus::kOptimal) a.sensitivity = sensitivity(a);
@@ -261,11 +325,12 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options, cons
   a.cxl_s2_s = a.model.cxl_s2.eval(b);
   a.batch_time_s = a.model.batch_time.eval(b);
   if (options.domain == Domain::kContinuous) {
-    auto integer = solve(a.model, SolveOptions{Domain::kInteger});
+    auto integer = solve(a.formulation, SolveOptions{Domain::kInteger});
     if (!integer) return integer.error();
     if (integer->status == SolveStatus::kOptimal) a.integer_tokens_per_s = integer->throughput_tokens_per_s;
   }
   for (const auto& c : a.model.constraints) {
+    if (c.kind == RowKind::kCase) continue;  // which term is largest: the solver's bookkeeping, not a limit
     RowReport r{c.name, c.kind, c.formula, c.description, c.unit, c.lhs.eval(b), c.rhs.eval(b), 0, false};
     r.slack = r.rhs - r.lhs;
     r.binding = binds(c, b, a.model.block_tokens, options.domain);

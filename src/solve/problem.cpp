@@ -10,10 +10,13 @@ Integer common_denominator(const std::vector<const Rational*>& values) {
 
 namespace {
 // Integer coefficients of s*f(block*y) for the smallest positive integer s that makes them integral.
-void scale_affine(const Affine& f_b, std::int64_t block, std::array<Integer, 3>& coef, Integer& constant,
-                  Integer& scale) {
+void scale_affine(const Affine& f_b, std::int64_t block, const std::array<int, 3>& offset,
+                  std::array<Integer, 3>& coef, Integer& constant, Integer& scale) {
   Affine f = f_b;
-  for (auto& c : f.coef) c *= block;
+  for (std::size_t j = 0; j < 3; ++j) {
+    f.coef[j] *= block;
+    if (offset[j] != 0) f.constant += f.coef[j] * offset[j];
+  }
   scale = common_denominator({&f.coef[0], &f.coef[1], &f.coef[2], &f.constant});
   for (std::size_t j = 0; j < 3; ++j) coef[j] = Rational(f.coef[j] * scale).get_num();
   constant = Rational(f.constant * scale).get_num();
@@ -22,12 +25,16 @@ void scale_affine(const Affine& f_b, std::int64_t block, std::array<Integer, 3>&
 
 IntProblem to_integer_form(const Model& model, std::int64_t block) {
   IntProblem out;
+  for (std::size_t j = 0; j < 3; ++j) {
+    out.fixed_zero[j] = model.support[j] == 0;
+    out.offset[j] = model.support[j] == 1 ? 1 : 0;
+  }
   for (const auto& c : model.constraints) {
     const Affine g = c.lhs - c.rhs;  // g(b) <= 0
     IntRow row;
     row.name = c.name;
     Integer constant, scale;
-    scale_affine(g, block, row.a, constant, scale);
+    scale_affine(g, block, out.offset, row.a, constant, scale);
     Integer g_all = 0;
     for (const auto& a : row.a) mpz_gcd(g_all.get_mpz_t(), g_all.get_mpz_t(), a.get_mpz_t());
     if (g_all == 0) g_all = 1;
@@ -36,8 +43,8 @@ IntProblem to_integer_form(const Model& model, std::int64_t block) {
     row.h_int = floor_of(row.h_lp);
     out.rows.push_back(std::move(row));
   }
-  scale_affine(model.tokens, block, out.p, out.p0, out.scale_n);
-  scale_affine(model.batch_time, block, out.q, out.q0, out.scale_d);
+  scale_affine(model.tokens, block, out.offset, out.p, out.p0, out.scale_n);
+  scale_affine(model.batch_time, block, out.offset, out.q, out.q0, out.scale_d);
   return out;
 }
 

@@ -28,6 +28,8 @@ struct IntProblem {
   Integer q0;
   Integer scale_n, scale_d;  ///< true ratio = (p·b+p0)/(q·b+q0) * scale_d / scale_n
   std::array<bool, 3> fixed_zero{false, false, false};
+  /// b_j = block * (offset_j + y_j): 1 for a column the case requires to be used (b_j >= one block).
+  std::array<int, 3> offset{0, 0, 0};
 };
 
 /// lcm of the denominators of `values`.
@@ -35,7 +37,8 @@ Integer common_denominator(const std::vector<const Rational*>& values);
 
 /// Scales every row and the objective of `model` to integers (exact, no rounding of the
 /// left-hand sides; right-hand sides rounded down only in h_int). The columns are in
-/// blocks: b_j = block * y_j, and the integer form is over y.
+/// blocks: b_j = block * (offset_j + y_j), y >= 0, and the integer form is over y. A
+/// column the model's support fixes to 0 is fixed_zero; one it requires has offset 1.
 IntProblem to_integer_form(const Model& model, std::int64_t block);
 
 /// Applies exact reductions; appends one human-readable line per reduction to `log`.

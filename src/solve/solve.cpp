@@ -2,8 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <functional>
 #include <optional>
 
+#include "solve/ilp.hpp"
 #include "solve/lp.hpp"
 #include "solve/problem.hpp"
 
@@ -28,10 +31,10 @@ Error internal(const std::string& what) {
 
 Plan binary_plan(int mask, std::int64_t k) { return Plan{{(mask & 1) * k, ((mask >> 1) & 1) * k, ((mask >> 2) & 1) * k}}; }
 
-Result<SolveResult> solve_binary(const Model& model, const std::array<bool, 3>& force_zero) {
+Result<SolveResult> solve_binary(const Formulation& f, const std::array<bool, 3>& force_zero) {
   SolveResult res;
   res.certificate.method = "exhaustive check of the 7 non-empty points of {0,k}^3 (the whole binary domain)";
-  const std::int64_t k = model.block_tokens;
+  const std::int64_t k = f.cases.front().block_tokens;
   std::optional<Plan> best;
   Rational best_ratio;
   const auto allowed = [&force_zero](int mask) {
@@ -44,8 +47,9 @@ Result<SolveResult> solve_binary(const Model& model, const std::array<bool, 3>& 
     if (!allowed(mask)) continue;
     const Plan plan = binary_plan(mask, k);
     ++res.certificate.iterations;
-    if (!is_feasible(model, plan) || model.batch_time.eval(plan) <= 0) continue;
-    const Rational ratio = throughput_tokens_per_s(model, plan);
+    const Model* m = case_of(f, plan);
+    if (m == nullptr || m->batch_time.eval(plan) <= 0) continue;
+    const Rational ratio = throughput_tokens_per_s(*m, plan);
     if (!best || ratio > best_ratio) {
       best = plan;
       best_ratio = ratio;
@@ -67,8 +71,9 @@ Result<SolveResult> solve_binary(const Model& model, const std::array<bool, 3>& 
   for (int mask = 1; mask < 8; ++mask) {
     if (!allowed(mask)) continue;
     const Plan plan = binary_plan(mask, k);
-    if (!is_feasible(model, plan)) continue;
-    const Rational val = model.tokens.eval(plan) - best_ratio * model.batch_time.eval(plan);
+    const Model* m = case_of(f, plan);
+    if (m == nullptr) continue;
+    const Rational val = m->tokens.eval(plan) - best_ratio * m->batch_time.eval(plan);
     if (first || val > max_val) max_val = val;
     first = false;
   }
@@ -82,14 +87,21 @@ Result<SolveResult> solve_continuous(const Model& model, const std::array<bool, 
   Certificate& cert = res.certificate;
   cert.method = "exact presolve + vertex enumeration of the continuous relaxation";
   detail::IntProblem pb = detail::to_integer_form(model, 1);
-  pb.fixed_zero = force_zero;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (!force_zero[j]) continue;
+    if (pb.offset[j] != 0) return res;  // the case needs the path the caller forbids
+    pb.fixed_zero[j] = true;
+  }
   detail::presolve(pb, cert.presolve);
   const auto lp = detail::relaxation_optimum(pb);
   if (!lp) return res;  // infeasible: no vertex serves tokens in positive time
-  if (!is_feasible(model, lp->y)) return internal("continuous optimum fails an exact constraint check");
+  Point at = lp->y;
+  for (std::size_t j = 0; j < 3; ++j) at[j] += pb.offset[j];
+  if (!is_feasible(model, at)) return internal("continuous optimum fails an exact constraint check");
   res.status = SolveStatus::kOptimal;
   res.point = lp->y;
-  res.throughput_tokens_per_s = throughput_tokens_per_s(model, lp->y);
+  for (std::size_t j = 0; j < 3; ++j) res.point[j] += pb.offset[j];
+  res.throughput_tokens_per_s = throughput_tokens_per_s(model, res.point);
   if (res.throughput_tokens_per_s != lp->tokens_per_s) return internal("continuous optimum differs from its vertex");
   cert.lambda_tokens_per_s = res.throughput_tokens_per_s;
   cert.relaxation_bound_tokens_per_s = res.throughput_tokens_per_s;
@@ -99,33 +111,52 @@ Result<SolveResult> solve_continuous(const Model& model, const std::array<bool, 
 
 }  // namespace
 
-Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
-  if (options.domain == Domain::kBinary) return solve_binary(model, options.force_zero);
-  if (options.domain == Domain::kContinuous) return solve_continuous(model, options.force_zero);
+namespace {
 
-  SolveResult res;
-  Certificate& cert = res.certificate;
-  cert.method = "exact presolve + Dinkelbach iterations over exact 2-D integer subproblems (lattice walks)";
+Error unsupported(const Model& model, const std::string& why) {
+  return Error{ErrorCode::kUnsupported, "model", model.name, fmt::format("model = '{}': {}", model.name, why)};
+}
+
+// One Dinkelbach run over one linear case (docs/model.md §3.4), from λ = `start` (true
+// units) when given: then it only looks for plans strictly better than `start`.
+struct CaseRun {
+  bool excluded{false};   // the caller's force_zero forbids a path this case needs
+  bool found{false};      // a plan with ratio > start (or, without start, any plan)
+  Plan plan;
+  Rational lambda;        // its ratio, certified optimal for this case
+  Rational final_max;     // max of tokens - λ·time over the case at the final λ [tokens]; <= 0
+  Certificate cert;       // iterations, bound, steps, λ path, presolve, reduced problem
+};
+
+const char* const kName[3] = {"b1", "b2", "b3"};
+
+Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_zero, const std::optional<Rational>& start) {
+  CaseRun run;
+  Certificate& cert = run.cert;
   const std::int64_t k = model.block_tokens;
   detail::IntProblem pb = detail::to_integer_form(model, k);
-  pb.fixed_zero = options.force_zero;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (!force_zero[j]) continue;
+    if (pb.offset[j] != 0) {
+      run.excluded = true;
+      return run;
+    }
+    pb.fixed_zero[j] = true;
+  }
   detail::presolve(pb, cert.presolve);
 
   std::vector<std::size_t> free_cols;
   for (std::size_t j = 0; j < 3; ++j) {
     if (!pb.fixed_zero[j]) free_cols.push_back(j);
   }
-  if (free_cols.empty()) {
-    res.status = SolveStatus::kInfeasible;
-    return res;
+  std::string rows_kept;
+  for (const auto& row : pb.rows) {
+    if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
   }
-  if (free_cols.size() > 2) {
-    return Error{ErrorCode::kUnsupported, "model", model.name,
-                 fmt::format("model = '{}': presolve left 3 free columns; the exact solver handles at most 2", model.name)};
-  }
-  // y: a free column that every row only bounds from above (a_y >= 0); x: the other.
+  // The 2-D lattice walk when two free columns remain and one of them is bounded only
+  // from above by every row; the general lattice-hyperplane oracle otherwise.
   std::optional<std::size_t> ycol;
-  std::size_t xcol = free_cols.front();
+  bool walk = free_cols.size() <= 1;
   if (free_cols.size() == 2) {
     for (auto it = free_cols.rbegin(); it != free_cols.rend() && !ycol; ++it) {
       bool ok = true;
@@ -134,147 +165,293 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
       }
       if (ok) ycol = *it;
     }
-    if (!ycol) {
-      return Error{ErrorCode::kUnsupported, "model", model.name,
-                   fmt::format("model = '{}': no free column is bounded only from above", model.name)};
-    }
-    xcol = free_cols[0] == *ycol ? free_cols[1] : free_cols[0];
+    walk = ycol.has_value();
   }
+  std::size_t xcol = free_cols.empty() ? 0 : free_cols.front();
+  if (ycol) xcol = free_cols[0] == *ycol ? free_cols[1] : free_cols[0];
 
-  {
-    static const char* const kName[3] = {"b1", "b2", "b3"};
-    std::string rows_kept;
-    for (const auto& row : pb.rows) {
-      if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
-    }
-    cert.reduced_problem =
-        ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}", kName[xcol],
-                           kName[*ycol], rows_kept, k)
-             : fmt::format("x = {} alone, rows {}, in blocks of {}", kName[xcol], rows_kept, k);
-  }
-  std::vector<detail::Row2> rows;
+  // The oracle: max u·y over the case's integer points (y >= 0 in block units).
+  struct OracleOut {
+    bool feasible{false};
+    std::array<Integer, 3> y{0, 0, 0};
+    Integer value;
+  };
+  std::function<Result<OracleOut>(const std::array<Integer, 3>&)> oracle;
+  std::vector<detail::Row2> rows2;
   Integer lo = 0;
   std::optional<Integer> hi;
-  for (const auto& row : pb.rows) {
-    if (row.removed) continue;
-    detail::Row2 r{row.a[xcol], ycol ? row.a[*ycol] : Integer(0), row.h_int};
-    if (r.ax == 0 && r.ay == 0) {
-      if (r.h < 0) {  // a row no split can meet (e.g. the adapter alone exceeds memory)
-        res.status = SolveStatus::kInfeasible;
-        return res;
+  bool empty = false;
+  if (free_cols.empty()) {
+    cert.reduced_problem = fmt::format("no free column: the single plan of this case, rows {}", rows_kept);
+    for (const auto& row : pb.rows) {
+      if (!row.removed && row.h_int < 0) empty = true;
+    }
+    oracle = [empty](const std::array<Integer, 3>&) -> Result<OracleOut> {
+      OracleOut o;
+      o.feasible = !empty;
+      o.value = 0;
+      return o;
+    };
+  } else if (walk) {
+    cert.reduced_problem =
+        ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}; lattice walk",
+                           kName[xcol], kName[*ycol], rows_kept, k)
+             : fmt::format("x = {} alone, rows {}, in blocks of {}", kName[xcol], rows_kept, k);
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      detail::Row2 r{row.a[xcol], ycol ? row.a[*ycol] : Integer(0), row.h_int};
+      if (r.ax == 0 && r.ay == 0) {
+        if (r.h < 0) empty = true;  // a row no split can meet (e.g. the adapter alone exceeds memory)
+        continue;
       }
-      continue;
+      // At y = 0 each row reads a_x x <= h; with a_y >= 0 this is necessary for every y.
+      if (r.ax > 0) {
+        const Integer q = floor_div(r.h, r.ax);
+        if (!hi || q < *hi) hi = q;
+      } else if (r.ax < 0) {
+        Integer q;
+        mpz_cdiv_q(q.get_mpz_t(), r.h.get_mpz_t(), r.ax.get_mpz_t());
+        if (q > lo) lo = q;
+      } else if (r.h < 0) {
+        empty = true;
+      }
+      rows2.push_back(std::move(r));
     }
-    // At y = 0 each row reads a_x x <= h; with a_y >= 0 this is necessary for every y.
-    if (r.ax > 0) {
-      const Integer q = floor_div(r.h, r.ax);
-      if (!hi || q < *hi) hi = q;
-    } else if (r.ax < 0) {
-      Integer q;
-      mpz_cdiv_q(q.get_mpz_t(), r.h.get_mpz_t(), r.ax.get_mpz_t());
-      if (q > lo) lo = q;
-    } else if (r.h < 0) {
-      res.status = SolveStatus::kInfeasible;
-      return res;
+    if (!empty && !hi) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
+    if (!empty && lo > *hi) empty = true;
+    oracle = [&](const std::array<Integer, 3>& u) -> Result<OracleOut> {
+      OracleOut o;
+      if (empty) return o;
+      auto r = detail::max_linear_2d(rows2, lo, *hi, u[xcol], ycol ? u[*ycol] : Integer(0));
+      if (r.unbounded) {
+        return unsupported(model, fmt::format("no row bounds {} (the throughput has no maximum)",
+                                              kName[ycol ? *ycol : xcol]));
+      }
+      o.feasible = true;
+      o.y[xcol] = r.best.x;
+      if (ycol) o.y[*ycol] = r.best.y;
+      o.value = r.best.value;
+      return o;
+    };
+  } else {
+    std::string cols;
+    for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", kName[j]);
+    cert.reduced_problem = fmt::format(
+        "free columns {}, rows {}, in blocks of {}; exact lattice-hyperplane branching (docs/model.md §3.9)", cols,
+        rows_kept, k);
+    std::vector<detail::RowN> rows;
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      detail::RowN r;
+      for (std::size_t i = 0; i < free_cols.size(); ++i) r.a[i] = row.a[free_cols[i]];
+      r.h = row.h_int;
+      rows.push_back(std::move(r));
     }
-    rows.push_back(std::move(r));
-  }
-  if (!hi) {
-    return Error{ErrorCode::kUnsupported, "model", model.name,
-                 fmt::format("model = '{}': no row bounds the batch (the throughput has no maximum)", model.name)};
-  }
-  if (lo > *hi) {
-    res.status = SolveStatus::kInfeasible;
-    return res;
+    for (std::size_t i = 0; i < free_cols.size(); ++i) {
+      detail::RowN r;
+      r.a = {0, 0, 0};
+      r.a[i] = -1;
+      r.h = 0;
+      rows.push_back(std::move(r));
+    }
+    oracle = [&model, rows = std::move(rows), free_cols](const std::array<Integer, 3>& u) -> Result<OracleOut> {
+      detail::VecN c{0, 0, 0};
+      for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
+      auto r = detail::max_linear_nd(rows, free_cols.size(), c);
+      if (r.unbounded) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
+      OracleOut o;
+      o.feasible = r.feasible;
+      if (r.feasible) {
+        for (std::size_t i = 0; i < free_cols.size(); ++i) o.y[free_cols[i]] = r.t[i];
+        o.value = r.value;
+      }
+      return o;
+    };
   }
 
-  const Integer& px = pb.p[xcol];
-  const Integer& qx = pb.q[xcol];
-  const Integer py = ycol ? pb.p[*ycol] : Integer(0);
-  const Integer qy = ycol ? pb.q[*ycol] : Integer(0);
-  Integer num = 0, den = 1;  // λ in the scaled units, starts at 0
-  std::optional<std::pair<Integer, Integer>> incumbent;
+  const auto true_units = [&pb](const Integer& n, const Integer& d) {
+    return Rational(make_rational(n, d) * pb.scale_d / pb.scale_n);
+  };
+  const auto to_plan = [&](const std::array<Integer, 3>& y, Plan& plan) {
+    for (std::size_t j = 0; j < 3; ++j) {
+      const Integer b = (y[j] + pb.offset[j]) * k;
+      if (!b.fits_slong_p()) return false;
+      plan.b[j] = b.get_si();
+    }
+    return true;
+  };
+
+  Integer num = 0, den = 1;  // λ in the scaled units
+  if (start) {
+    const Rational scaled = *start * pb.scale_n / pb.scale_d;
+    num = scaled.get_num();
+    den = scaled.get_den();
+  }
+  std::optional<std::array<Integer, 3>> incumbent;
   Integer total;
   for (int it = 0;; ++it) {
     if (it == kMaxIterations) return internal("Dinkelbach did not terminate");
-    const Integer u = den * px - num * qx;
-    const Integer v = den * py - num * qy;
+    std::array<Integer, 3> u;
+    for (std::size_t j = 0; j < 3; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
     const Integer c0 = den * pb.p0 - num * pb.q0;
-    auto oracle = detail::max_linear_2d(rows, lo, *hi, u, v);
-    if (oracle.unbounded) {
-      return Error{ErrorCode::kUnsupported, "model", model.name,
-                   fmt::format("model = '{}': no row bounds b{} (the throughput has no maximum)", model.name,
-                               ycol ? *ycol + 1 : 0)};
-    }
+    auto got = oracle(u);
+    if (!got) return got.error();
     ++cert.iterations;
-    total = oracle.best.value + c0;
+    if (!got->feasible) return run;  // the case holds no integer point
+    total = got->value + c0;
     {
       Plan at;
-      const Integer bx = oracle.best.x * k, by = oracle.best.y * k;
-      if (bx.fits_slong_p() && by.fits_slong_p()) {
-        at.b[xcol] = bx.get_si();
-        if (ycol) at.b[*ycol] = by.get_si();
-      }
-      cert.steps.push_back({Rational(make_rational(num, den) * pb.scale_d / pb.scale_n), at,
-                            make_rational(total, den * pb.scale_n)});
+      (void)to_plan(got->y, at);
+      cert.steps.push_back({true_units(num, den), at, make_rational(total, den * pb.scale_n)});
     }
     if (!incumbent) {
-      if (total <= 0) {  // at λ = 0 this is the largest token count: no non-empty split fits
-        res.status = SolveStatus::kInfeasible;
-        return res;
+      if (total <= 0) {  // no plan beats start (or, at λ = 0, no plan serves tokens)
+        run.final_max = make_rational(total, den * pb.scale_n);
+        return run;
       }
     } else {
       if (total < 0) return internal("Dinkelbach subproblem below its incumbent");
       if (total == 0) break;
     }
-    const Integer& x = oracle.best.x;
-    const Integer& y = oracle.best.y;
-    const Integer n = px * x + py * y + pb.p0;
-    const Integer d = qx * x + qy * y + pb.q0;
-    if (d <= 0) {
-      return Error{ErrorCode::kUnsupported, "model", model.name,
-                   fmt::format("model = '{}': a split with zero batch time serves tokens (unbounded throughput)",
-                               model.name)};
+    Integer n = pb.p0, d = pb.q0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      n += pb.p[j] * got->y[j];
+      d += pb.q[j] * got->y[j];
     }
+    if (d <= 0) return unsupported(model, "a split with zero batch time serves tokens (unbounded throughput)");
     Integer g;
     mpz_gcd(g.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
     num = n / g;
     den = d / g;
     if (!incumbent) {
       // Radzik: h_{k+1} g_{k+1} <= h_k g_k / 4 with h_k g_k >= 1/D(x1) while not optimal and
-      // h_0 g_0 = N(x1) D(x1), so at most log4(N(x1) D(x1)^2) further improving steps, plus
+      // h_0 g_0 <= N(x1) D(x1), so at most log4(N(x1) D(x1)^2) further improving steps, plus
       // the first and the last subproblem.
       const Integer prod = n * d * d;
       cert.iteration_bound = 2 + static_cast<int>((mpz_sizeinbase(prod.get_mpz_t(), 2) - 1) / 2);
     }
-    incumbent = std::make_pair(x, y);
-    cert.lambda_path.push_back(Rational(make_rational(num, den) * pb.scale_d / pb.scale_n));
+    incumbent = got->y;
+    cert.lambda_path.push_back(true_units(num, den));
+  }
+  if (!to_plan(*incumbent, run.plan)) return internal("batch size beyond int64");
+  if (!is_feasible(model, run.plan)) return internal("returned split fails an exact constraint check");
+  run.found = true;
+  run.lambda = true_units(num, den);
+  if (run.lambda != throughput_tokens_per_s(model, run.plan)) {
+    return internal("certified ratio differs from the plan's throughput");
+  }
+  if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
+  run.final_max = make_rational(total, den * pb.scale_n);
+  return run;
+}
+
+}  // namespace
+
+Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
+  if (f.cases.empty()) return internal("a model without cases");
+  if (options.domain == Domain::kBinary) return solve_binary(f, options.force_zero);
+  if (options.domain == Domain::kContinuous) {
+    std::optional<SolveResult> best;
+    for (const auto& m : f.cases) {
+      auto r = solve_continuous(m, options.force_zero);
+      if (!r) return r.error();
+      if (r->status != SolveStatus::kOptimal) continue;
+      if (!best || r->throughput_tokens_per_s > best->throughput_tokens_per_s) best = std::move(r.value());
+    }
+    if (!best) return SolveResult{};
+    if (f.cases.size() > 1) {
+      best->certificate.method = fmt::format(
+          "exact presolve + vertex enumeration of the continuous relaxation of each of the {} cases", f.cases.size());
+    }
+    return *best;
   }
 
-  Plan plan;
-  const auto to_i64 = [](const Integer& z) { return static_cast<std::int64_t>(z.get_si()); };
-  const Integer bx = incumbent->first * k;
-  const Integer by = incumbent->second * k;
-  if (!bx.fits_slong_p() || !by.fits_slong_p()) return internal("batch size beyond int64");
-  plan.b[xcol] = to_i64(bx);
-  if (ycol) plan.b[*ycol] = to_i64(by);
-  if (!is_feasible(model, plan)) return internal("returned split fails an exact constraint check");
-  res.status = SolveStatus::kOptimal;
-  res.plan = plan;
-  res.point = to_point(plan);
-  res.throughput_tokens_per_s = throughput_tokens_per_s(model, plan);
-  const Rational lambda = make_rational(num, den) * pb.scale_d / pb.scale_n;
-  if (lambda != res.throughput_tokens_per_s) return internal("certified ratio differs from the plan's throughput");
-  if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
-  cert.lambda_tokens_per_s = lambda;
-  cert.final_subproblem_max = make_rational(total, den * pb.scale_n);
-  if (options.relaxation_bound) {
-    if (const auto lp = detail::relaxation_optimum(pb)) cert.relaxation_bound_tokens_per_s = lp->tokens_per_s;
+  SolveResult res;
+  Certificate& cert = res.certificate;
+  const bool several = f.cases.size() > 1;
+  cert.method = several ? fmt::format("exact presolve + Dinkelbach iterations over each of the {} linear cases, each "
+                                      "started at the best ratio so far (a case that cannot beat it is proved so by "
+                                      "one subproblem)",
+                                      f.cases.size())
+                        : "exact presolve + Dinkelbach iterations over exact integer subproblems (lattice walks, or "
+                          "lattice-hyperplane branching when three columns remain)";
+  std::optional<Rational> best;
+  const Model* best_case = nullptr;
+  Plan best_plan;
+  std::optional<CaseRun> best_run;
+  for (const auto& m : f.cases) {
+    auto run = run_case(m, options.force_zero, best);
+    if (!run) return run.error();
+    if (run->excluded) {
+      if (several) cert.cases.push_back(fmt::format("{}: excluded (uses a path forced to 0)", m.case_name));
+      continue;
+    }
+    cert.iterations += run->cert.iterations;
+    cert.iteration_bound += std::max(run->cert.iteration_bound, run->cert.iterations);
+    for (auto& st : run->cert.steps) cert.steps.push_back(std::move(st));
+    if (run->found) {
+      if (several) {
+        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}, {}, {}) in {} subproblems", m.case_name,
+                                         format_number(run->lambda), run->plan.b[0], run->plan.b[1], run->plan.b[2],
+                                         run->cert.iterations));
+      }
+      best = run->lambda;
+      best_case = &m;
+      best_plan = run->plan;
+      for (const auto& l : run->cert.lambda_path) cert.lambda_path.push_back(l);
+      best_run = std::move(run.value());
+    } else if (several) {
+      cert.cases.push_back(best ? fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0)",
+                                              m.case_name, format_number(*best), format_number(run->final_max))
+                                : fmt::format("{}: no integer point", m.case_name));
+    }
   }
-  if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < lambda) {
+  if (!best) {
+    res.status = SolveStatus::kInfeasible;
+    return res;
+  }
+  (void)best_case;
+  res.status = SolveStatus::kOptimal;
+  res.plan = best_plan;
+  res.point = to_point(best_plan);
+  res.throughput_tokens_per_s = *best;
+  cert.lambda_tokens_per_s = *best;
+  cert.final_subproblem_max = best_run->final_max;
+  cert.presolve = best_run->cert.presolve;
+  cert.reduced_problem = best_run->cert.reduced_problem;
+  if (!several) cert.iteration_bound = best_run->cert.iteration_bound;
+  if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
+  if (!is_feasible(f, res.plan)) return internal("returned split fails an exact constraint check");
+  if (options.relaxation_bound) {
+    std::optional<Rational> bound;
+    for (const auto& m : f.cases) {
+      detail::IntProblem pb = detail::to_integer_form(m, 1);
+      bool skip = false;
+      for (std::size_t j = 0; j < 3; ++j) {
+        if (!options.force_zero[j]) continue;
+        if (pb.offset[j] != 0) skip = true;
+        pb.fixed_zero[j] = true;
+      }
+      if (skip) continue;
+      std::vector<std::string> log;
+      detail::presolve(pb, log);
+      if (const auto lp = detail::relaxation_optimum(pb)) {
+        if (!bound || lp->tokens_per_s > *bound) bound = lp->tokens_per_s;
+      }
+    }
+    cert.relaxation_bound_tokens_per_s = bound;
+  }
+  if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < *best) {
     return internal("integer optimum above the continuous bound");
   }
   return res;
+}
+
+Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
+  Formulation f;
+  f.name = model.name;
+  f.cases.push_back(model);
+  return solve(f, options);
 }
 
 }  // namespace lorasplit
