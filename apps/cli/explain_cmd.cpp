@@ -103,7 +103,10 @@ void setup_check(CLI::App& app, int& exit_status, const Io& io) {
       plan.b[j] = v->get_num().get_si();
       start = comma + 1;
     }
-    const Model m = build_seed_model(params.value());
+    // The case whose formulas describe this plan (the seed model itself for seed).
+    const Formulation f = build_model(params.value());
+    const Model* described = describing_case(f, plan);
+    const Model& m = described != nullptr ? *described : f.cases.front();
     const PlanCheck c = check_plan(m, plan);
     std::fputs(render_plan_check(m, plan, c, json).c_str(), io.out);
     exit_status = c.feasible ? kExitOptimal : kExitInfeasible;

@@ -16,5 +16,6 @@ void setup_pareto(CLI::App& app, int& exit_status, const Io& io);
 void setup_explain(CLI::App& app, int& exit_status, const Io& io);
 void setup_export(CLI::App& app, int& exit_status, const Io& io);
 void setup_check(CLI::App& app, int& exit_status, const Io& io);
+void setup_compare(CLI::App& app, int& exit_status, const Io& io);
 
 }  // namespace lorasplit::cli

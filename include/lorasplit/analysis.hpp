@@ -81,3 +81,27 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options = {},
 std::optional<Rational> gpu_only_tokens_per_s(const Model& model, Domain domain);
 
 }  // namespace lorasplit
+
+namespace lorasplit {
+
+/// One row of the switch attribution: the pipeline model with every switch off (the seed's
+/// physics) except the named ones, at their values in the compared parameters.
+struct SwitchEffect {
+  std::string name;        ///< e.g. "pipeline.chunk_tokens = 64, link.duplex = full"
+  SolveStatus status{SolveStatus::kInfeasible};
+  Plan plan;
+  Rational throughput_tokens_per_s;
+};
+
+/// The same parameters under the seed and the pipeline model (`lorasplit compare`).
+struct Comparison {
+  Analysis seed;      ///< model.name = seed, the pipeline switches ignored
+  Analysis pipeline;  ///< model.name = pipeline with the given switches
+  /// Each switch of the pipeline alone (docs/model.md §7.3), from the all-off baseline first.
+  std::vector<SwitchEffect> switches;
+};
+
+/// Solves `params` under both models; `params.model.name` is ignored.
+Result<Comparison> compare_models(const Params& params, const SolveOptions& options = {});
+
+}  // namespace lorasplit

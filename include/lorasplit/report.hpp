@@ -15,6 +15,11 @@ std::string render_text(const Analysis& analysis);
 /// with `indent` spaces, or compact when indent < 0.
 std::string render_json(const Analysis& analysis, int indent = 2);
 
+/// `lorasplit compare`: the seed and pipeline splits side by side, and each switch alone.
+std::string render_compare_text(const Comparison& comparison);
+/// {"seed": <solve JSON>, "pipeline": <solve JSON>, "switches": [...]}.
+std::string render_compare_json(const Comparison& comparison, int indent = 2);
+
 /// `lorasplit explain`: the constraint system with every number filled in (exact, and
 /// in the solver's integer form), then the solver's path to the optimum.
 std::string render_explain(const Analysis& analysis);

@@ -51,7 +51,12 @@ std::string render_explain(const Analysis& a) {
   line("");
   line("MAXIMIZE throughput = tokens / batch_time   [tokens/s]");
   line(fmt::format("  tokens     = {}   [tokens]", affine_text(m.tokens)));
-  line(fmt::format("  batch_time = T_GPU_S1 + T_GPU_S2 = {}   [s]", affine_text(m.batch_time)));
+  if (m.case_name.empty()) {
+    line(fmt::format("  batch_time = T_GPU_S1 + T_GPU_S2 = {}   [s]", affine_text(m.batch_time)));
+  } else {
+    line(fmt::format("  the linear case that holds the optimum: {}", m.case_name));
+    line(fmt::format("  batch_time = T_S1 + T_S2 = {}   [s]", affine_text(m.batch_time)));
+  }
   line(fmt::format("  T_GPU_S1 = {}   [s]", affine_text(m.gpu_s1)));
   line(fmt::format("  T_CXL_S1 = {}   [s]", affine_text(m.cxl_s1)));
   line(fmt::format("  T_GPU_S2 = {}   [s]", affine_text(m.gpu_s2)));
@@ -66,10 +71,19 @@ std::string render_explain(const Analysis& a) {
                                                             : "real";
   line(fmt::format("  b1, b2, b3 >= 0, {}{}", dom,
                    m.block_tokens > 1 ? fmt::format(", multiples of {}", m.block_tokens) : std::string()));
+  if (!m.case_name.empty()) {
+    std::string used;
+    for (std::size_t j = 0; j < 3; ++j) {
+      used += fmt::format("{}{} {}", used.empty() ? "" : ", ", kCol[j], m.support[j] == 0 ? "= 0" : ">= one block");
+    }
+    line("  paths of this case: " + used);
+  }
   line("");
   line("Integer form used by the solver (each row times the least common denominator of its");
   line("coefficients, divided by their gcd; right-hand sides rounded down, exact for integer b)");
-  const detail::IntProblem pb = detail::to_integer_form(m, 1);
+  Model in_b = m;  // rows in b itself (the solver shifts a used path by one block; the listing does not)
+  in_b.support = {-1, -1, -1};
+  const detail::IntProblem pb = detail::to_integer_form(in_b, 1);
   for (const auto& row : pb.rows) {
     line(fmt::format("  {:<12} {} <= {}", row.name + ":", int_row_text(row.a), row.h_int.get_str()));
   }
@@ -79,6 +93,7 @@ std::string render_explain(const Analysis& a) {
   line("  method: " + c.method);
   for (const auto& p : c.presolve) line("  presolve: " + p);
   if (!c.reduced_problem.empty()) line("  reduced problem: " + c.reduced_problem);
+  for (const auto& cs : c.cases) line("  case " + cs);
   int i = 0;
   for (const auto& st : c.steps) {
     line(fmt::format("  subproblem {}: lambda = {} tokens/s ({}): max tokens - lambda*batch_time = {} tokens at "
@@ -102,7 +117,9 @@ std::string render_explain(const Analysis& a) {
 
 std::string render_lp(const Analysis& a) {
   const Model& m = a.model;
-  const detail::IntProblem pb = detail::to_integer_form(m, 1);
+  Model in_b = m;  // rows in b itself; the case's support becomes bounds below
+  in_b.support = {-1, -1, -1};
+  const detail::IntProblem pb = detail::to_integer_form(in_b, 1);
   // λ* = num/den in the scaled units of (pb.p, pb.q); 0 when infeasible (maximise tokens).
   Rational lambda_scaled = 0;
   if (a.result.status == SolveStatus::kOptimal) {
@@ -114,6 +131,9 @@ std::string render_lp(const Analysis& a) {
   std::string out;
   out += fmt::format("\\ lorasplit export: the final Dinkelbach step of the {} model ({} domain)\n", m.name,
                      to_string(a.options.domain));
+  if (!m.case_name.empty()) {
+    out += fmt::format("\\ restricted to the linear case that holds the optimum: {}\n", m.case_name);
+  }
   out += fmt::format("\\ lambda* = {} tokens/s; objective = {} * tokens*{} - {} * batch_time*{} (integer units)\n",
                      format_fraction(a.result.throughput_tokens_per_s), den.get_str(), pb.scale_n.get_str(),
                      num.get_str(), pb.scale_d.get_str());
@@ -138,7 +158,13 @@ std::string render_lp(const Analysis& a) {
   }
   out += "Bounds\n";
   for (std::size_t j = 0; j < 3; ++j) {
-    if (a.options.domain == Domain::kBinary) {
+    if (m.support[j] == 0) {
+      out += fmt::format(" {} = 0\n", kCol[j]);
+    } else if (m.support[j] == 1 && a.options.domain == Domain::kBinary) {
+      out += fmt::format(" {} = {}\n", kCol[j], k);
+    } else if (m.support[j] == 1) {
+      out += fmt::format(" {} >= {}\n", kCol[j], k);
+    } else if (a.options.domain == Domain::kBinary) {
       out += fmt::format(" 0 <= {} <= {}\n", kCol[j], k);
     } else {
       out += fmt::format(" {} >= 0\n", kCol[j]);

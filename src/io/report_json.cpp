@@ -38,6 +38,7 @@ std::string render_json(const Analysis& a, int indent) {
   const bool optimal = a.result.status == SolveStatus::kOptimal;
   j["status"] = std::string(to_string(a.result.status));
   j["model"] = a.model.name;
+  if (!a.model.case_name.empty()) j["case"] = a.model.case_name;
   j["domain"] = std::string(to_string(a.options.domain));
   if (!optimal) {
     j["reason"] = a.infeasibility_reason;
@@ -129,7 +130,8 @@ std::string render_json(const Analysis& a, int indent) {
                          {"iteration_bound", c.iteration_bound},
                          {"lambda_tokens_per_s_exact", format_fraction(c.lambda_tokens_per_s)},
                          {"final_subproblem_max_tokens_exact", format_fraction(c.final_subproblem_max)},
-                         {"presolve", c.presolve}};
+                         {"presolve", c.presolve},
+                         {"cases", c.cases}};
     if (c.relaxation_bound_tokens_per_s) {
       cert["relaxation_bound_tokens_per_s"] = to_double(*c.relaxation_bound_tokens_per_s);
       cert["relaxation_bound_tokens_per_s_exact"] = format_fraction(*c.relaxation_bound_tokens_per_s);

@@ -106,7 +106,15 @@ std::string render_text(const Analysis& a) {
                    detail::human_seconds(a.cxl_s1_s), detail::human_seconds(a.gpu_s1_s - a.cxl_s1_s)));
   line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "2", detail::human_seconds(a.gpu_s2_s),
                    detail::human_seconds(a.cxl_s2_s), detail::human_seconds(a.gpu_s2_s - a.cxl_s2_s)));
-  line(fmt::format("  batch time T_GPU_S1 + T_GPU_S2 = {}", detail::human_seconds(a.batch_time_s)));
+  if (a.model.name == "seed") {
+    line(fmt::format("  batch time T_GPU_S1 + T_GPU_S2 = {}", detail::human_seconds(a.batch_time_s)));
+  } else {
+    line(fmt::format("  batch time T_S1 + T_S2 = {} ({}; T_CXL is the device's largest term)",
+                     detail::human_seconds(a.batch_time_s),
+                     a.params.on(ParamId::kPipelineRelaxedSync) ? "each stage takes max(T_GPU, T_CXL)"
+                                                                : "each stage takes T_GPU, T_CXL <= T_GPU"));
+    line(fmt::format("  case: {}", a.model.case_name));
+  }
   line("");
   line(fmt::format("GPU memory rows (limit GPU_MEMORY = {} B = {})", format_exact(a.params.gpu_memory_bytes()),
                    detail::human_bytes(a.params.gpu_memory_bytes())));
@@ -219,6 +227,17 @@ std::string render_text(const Analysis& a) {
                      detail::human_si(*c.relaxation_bound_tokens_per_s), to_double(gap)));
   }
   for (const auto& s : c.presolve) line("  presolve: " + s);
+  if (!c.cases.empty()) {
+    int beaten = 0, empty = 0, best = 0;
+    for (const auto& s : c.cases) {
+      if (s.find(": holds no integer plan") != std::string::npos) ++empty;
+      else if (s.find(": cannot beat") != std::string::npos) ++beaten;
+      else if (s.find(": best ") != std::string::npos) ++best;
+    }
+    line(fmt::format("  cases: {} linear cases; {} held no plan, {} were proved unable to beat the optimum, {} improved "
+                     "on the previous best (the last holds the optimum); 'lorasplit explain' lists them",
+                     c.cases.size(), empty, beaten, best));
+  }
   return out;
 }
 

@@ -122,6 +122,7 @@ Error unsupported(const Model& model, const std::string& why) {
 struct CaseRun {
   bool excluded{false};   // the caller's force_zero forbids a path this case needs
   bool found{false};      // a plan with ratio > start (or, without start, any plan)
+  bool empty{false};      // the case holds no integer point at all
   Plan plan;
   Rational lambda;        // its ratio, certified optimal for this case
   Rational final_max;     // max of tokens - λ·time over the case at the final λ [tokens]; <= 0
@@ -297,7 +298,10 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
     auto got = oracle(u);
     if (!got) return got.error();
     ++cert.iterations;
-    if (!got->feasible) return run;  // the case holds no integer point
+    if (!got->feasible) {  // the case holds no integer point
+      run.empty = true;
+      return run;
+    }
     total = got->value + c0;
     {
       Plan at;
@@ -401,7 +405,8 @@ Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
       for (const auto& l : run->cert.lambda_path) cert.lambda_path.push_back(l);
       best_run = std::move(run.value());
     } else if (several) {
-      cert.cases.push_back(best ? fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0)",
+      cert.cases.push_back(run->empty ? fmt::format("{}: holds no integer plan", m.case_name)
+                           : best ? fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0)",
                                               m.case_name, format_number(*best), format_number(run->final_max))
                                 : fmt::format("{}: no integer point", m.case_name));
     }

@@ -57,7 +57,19 @@ TEST(ReportText, HasEverySection) {
                              "Why:", "Certificate", "relaxation bound"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle;
   }
-  for (const auto& s : param_specs()) EXPECT_NE(text.find(s.key), std::string::npos) << s.key;
+  // Every parameter the seed model reads; the pipeline's switches only where they apply.
+  for (const auto& s : param_specs()) {
+    EXPECT_EQ(text.find(s.key) != std::string::npos, !s.pipeline_only) << s.key;
+  }
+  Params pipe;
+  ASSERT_TRUE(set_param(pipe, "model.name", "pipeline").ok());
+  auto b = analyze(pipe, {}, AnalyzeOptions{true, false});
+  ASSERT_TRUE(b.ok());
+  const std::string ptext = render_text(b.value());
+  for (const auto& s : param_specs()) EXPECT_NE(ptext.find(s.key), std::string::npos) << s.key;
+  EXPECT_NE(ptext.find("linear case"), std::string::npos);
+  EXPECT_NE(ptext.find("case: b1+b3"), std::string::npos);  // the case that holds the optimum
+  EXPECT_NE(ptext.find("linear cases;"), std::string::npos);  // how the cases were settled
 }
 
 }  // namespace

@@ -1,0 +1,43 @@
+#include <cstdio>
+#include <memory>
+
+#include "common.hpp"
+#include "subcommands.hpp"
+
+namespace lorasplit::cli {
+namespace {
+
+struct CompareOpts {
+  ParamSources sources;
+  std::string domain{"integer"};
+  std::string format{"text"};
+};
+
+int run_compare(const CompareOpts& opts, const Io& io) {
+  const bool json = opts.format == "json";
+  // The pipeline switches are welcome here whatever model.name says: both models are solved.
+  auto params = load_params(opts.sources, false);
+  if (!params) return report_error(io, params.error(), json);
+  if (auto st = set_param(params.value(), "model.name", "pipeline"); !st) return report_error(io, st.error(), json);
+  if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);
+  auto c = compare_models(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}});
+  if (!c) return report_error(io, c.error(), json);
+  const std::string out = json ? render_compare_json(c.value()) : render_compare_text(c.value());
+  std::fputs(out.c_str(), io.out);
+  const bool both = c->seed.result.status == SolveStatus::kOptimal && c->pipeline.result.status == SolveStatus::kOptimal;
+  return both ? kExitOptimal : kExitInfeasible;
+}
+
+}  // namespace
+
+void setup_compare(CLI::App& app, int& exit_status, const Io& io) {
+  auto opts = std::make_shared<CompareOpts>();
+  CLI::App* sub = app.add_subcommand(
+      "compare", "solve the same parameters under the seed and the pipeline model; show each pipeline switch alone");
+  add_param_options(sub, opts->sources);
+  add_domain_option(sub, opts->domain);
+  sub->add_option("--format", opts->format, "output: text (default) or json")->check(CLI::IsMember({"text", "json"}));
+  sub->callback([opts, &exit_status, io]() { exit_status = run_compare(*opts, io); });
+}
+
+}  // namespace lorasplit::cli
