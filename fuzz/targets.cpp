@@ -106,6 +106,8 @@ void solver(const std::uint8_t* data, std::size_t size) {
     if (s.id == ParamId::kLoraD || s.id == ParamId::kLoraR) v = Rational(mant % 300 + 1);
     if (s.id == ParamId::kLoraElementBytes) v = Rational(mant % 8 + 1);
     if (s.id == ParamId::kLoraBlockTokens) v = Rational(mant % 4 + 1);
+    if (s.dimension == Dimension::kChoice) v = Rational(static_cast<long>(mant % (s.max_text == "2" ? 3 : 2)));
+    if (s.id == ParamId::kPipelineChunkTokens) v = Rational(mant % 64 + 1);
     if (s.optional && (mant & 1U) == 0) {
       p.clear(s.id);
       continue;
@@ -113,23 +115,35 @@ void solver(const std::uint8_t* data, std::size_t size) {
     if (s.id == ParamId::kLinkLatencyS && (mant & 2U) == 0) v = 0;
     p.set(s.id, v);
   }
+  if (p.model_name() == ModelName::kSeed) {  // the seed model rejects pipeline switches: keep their defaults
+    for (const auto& s : param_specs()) {
+      if (!s.pipeline_only) continue;
+      if (s.optional) {
+        p.clear(s.id);
+      } else {
+        (void)set_param(p, s.key, s.seed_default);
+      }
+    }
+  }
   const Status valid = validate(p);
   if (!valid) {
     check_error(valid.error(), "validate");
     return;
   }
   const Domain domain = std::array{Domain::kInteger, Domain::kBinary, Domain::kContinuous}[in.take(1) % 3];
-  const Model m = build_seed_model(p);
+  const Formulation m = build_model(p);
   auto r = solve(m, SolveOptions{domain});
   if (!r) {
     check_error(r.error(), "solve");
     fail("solve returned an error on a valid instance: " + r.error().message);
   }
   const SolveResult& res = r.value();
-  const std::int64_t k = m.block_tokens;
+  const std::int64_t k = m.cases.front().block_tokens;
   if (res.status == SolveStatus::kOptimal) {
-    check(is_feasible(m, res.point), "returned point infeasible in exact arithmetic");
-    check(res.throughput_tokens_per_s == throughput_tokens_per_s(m, res.point), "throughput differs from the point's");
+    const Model* holder = case_of(m, res.point);
+    check(holder != nullptr, "returned point infeasible in exact arithmetic");
+    check(res.throughput_tokens_per_s == throughput_tokens_per_s(*holder, res.point),
+          "throughput differs from the point's");
     if (domain != Domain::kContinuous) {
       check(is_feasible(m, res.plan), "returned plan infeasible in exact arithmetic");
       check(res.certificate.final_subproblem_max == 0, "certificate: final subproblem max is not 0");
@@ -158,7 +172,7 @@ void solver(const std::uint8_t* data, std::size_t size) {
       for (std::int64_t b2 = 0; b1 + b2 <= t; b2 += k) {
         for (std::int64_t b3 = 0; b1 + b2 + b3 <= t; b3 += k) {
           const Plan q{{b1, b2, b3}};
-          if (q.tokens() == 0 || !is_feasible(m, q) || m.batch_time.eval(q) <= 0) continue;
+          if (q.tokens() == 0 || !is_feasible(m, q)) continue;
           const Rational thr = throughput_tokens_per_s(m, q);
           if (!any || thr > best) best = thr;
           any = true;

@@ -42,11 +42,12 @@ class Model(str, enum.Enum):
     """The performance model (docs/model.md)."""
 
     SEED = "seed"  #: the formulation as written
+    PIPELINE = "pipeline"  #: its physics made consistent; switches pipeline.*, link.duplex, lora.weights
 
 
 def _text(key: str, value: ParamValue) -> str:
-    if isinstance(value, bool):
-        raise ValueError(f"{key} = '{value}': must be a number or a string with a unit")
+    if isinstance(value, bool):  # the on/off switches of the pipeline model
+        return "on" if value else "off"
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return str(value.numerator)
@@ -61,6 +62,16 @@ def _text(key: str, value: ParamValue) -> str:
 
 def _params(params: Optional[Mapping[str, ParamValue]]) -> List[tuple]:
     return [(k, _text(k, v)) for k, v in (params or {}).items()]
+
+
+def _model(model: Union["Model", str, None]) -> List[tuple]:
+    """The model.name assignment for ``model`` (none: keep the preset's and params')."""
+    if model is None:
+        return []
+    name = str(getattr(model, "value", model))
+    if name not in [m.value for m in Model]:
+        raise ValueError(f"model = '{name}': unknown model (available: seed, pipeline)")
+    return [("model.name", name)]
 
 
 def _fractions(v: Any) -> Any:
@@ -121,19 +132,17 @@ class Result:
                 f"throughput_tokens_per_s={self.throughput_tokens_per_s:.6g})")
 
 
-def solve(preset: str = "seed", model: Union[Model, str] = Model.SEED,
+def solve(preset: str = "seed", model: Union[Model, str, None] = None,
           params: Optional[Mapping[str, ParamValue]] = None,
           domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Result:
     """Exact throughput-optimal split [tokens/s] of ``preset`` (then the TOML ``config``
     file, then ``params``), with its report. Same numbers as ``lorasplit solve``."""
-    if str(getattr(model, "value", model)) != Model.SEED.value:
-        raise ValueError(f"model = '{model}': unknown model (available: seed)")
-    text = _lorasplit.solve_json(preset, config or "", _params(params), _domain(domain))
+    text = _lorasplit.solve_json(preset, config or "", _params(params) + _model(model), _domain(domain))
     return Result(_exact(json.loads(text)))
 
 
 def sweep(vary: Mapping[str, str], preset: str = "seed",
-          params: Optional[Mapping[str, ParamValue]] = None,
+          params: Optional[Mapping[str, ParamValue]] = None, model: Union[Model, str, None] = None,
           domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None,
           shard: str = "1/1", threads: int = 0) -> Dict[str, Any]:
     """Solves every point of a grid exactly. ``vary`` maps one or two parameter keys to a
@@ -143,7 +152,7 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
     throughput as Fractions, ``binding`` and ``status``; numpy arrays when numpy is
     importable, lists otherwise."""
     specs = [f"{k}={v}" for k, v in vary.items()]
-    cols = _lorasplit.sweep_columns(preset, config or "", _params(params), specs, _domain(domain), shard,
+    cols = _lorasplit.sweep_columns(preset, config or "", _params(params) + _model(model), specs, _domain(domain), shard,
                                     threads)
     out: Dict[str, Any] = {}
     for key in vary:

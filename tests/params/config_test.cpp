@@ -103,3 +103,48 @@ TEST(Config, FileRoundTrip) {
 
 }  // namespace
 }  // namespace lorasplit
+
+namespace lorasplit {
+namespace {
+
+TEST(Config, ModelTableAndPipelineSwitches) {
+  Params p;
+  const Status st = load_config_string(p, R"(
+[model]
+name = "pipeline"
+[pipeline]
+relaxed_sync = false
+no_credit = true
+chunk_tokens = 64
+[link]
+duplex = "shared"
+[lora]
+weights = "gpu"
+[cxl]
+memory_bytes = "1 GiB"
+)",
+                                       "t.toml");
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  EXPECT_EQ(p.model_name(), ModelName::kPipeline);
+  EXPECT_FALSE(p.on(ParamId::kPipelineRelaxedSync));
+  EXPECT_TRUE(p.on(ParamId::kPipelineNoCredit));
+  EXPECT_EQ(p.get(ParamId::kPipelineChunkTokens), 64);
+  EXPECT_EQ(p.choice(ParamId::kLinkDuplex), static_cast<int>(LinkDuplex::kShared));
+  EXPECT_EQ(p.choice(ParamId::kLoraWeights), static_cast<int>(WeightsPlacement::kGpu));
+  EXPECT_EQ(p.get(ParamId::kCxlMemoryBytes), Rational(1073741824));
+  EXPECT_TRUE(validate(p).ok());
+
+  Params q;
+  const Status bad = load_config_string(q, "[pipeline]\nrelaxed_sync = \"maybe\"\n", "b.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("b.toml:2: pipeline.relaxed_sync = 'maybe': must be one of off, on"),
+            std::string::npos)
+      << bad.error().message;
+  Params r;
+  const Status wrong = load_config_string(r, "[lora]\nd = true\n", "c.toml");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("must be a number or a string with a unit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace lorasplit

@@ -93,7 +93,30 @@ def test_bad_domain_and_preset():
     with pytest.raises(ValueError, match="unknown preset"):
         lorasplit.solve(preset="h100")
     with pytest.raises(ValueError, match="unknown model"):
-        lorasplit.solve(model="pipeline")
+        lorasplit.solve(model="tree")
+    with pytest.raises(ValueError, match="a switch of the pipeline model"):
+        lorasplit.solve(params={"pipeline.chunk_tokens": 64})
+
+
+@pytest.mark.parametrize("switches", [{}, {"pipeline.chunk_tokens": 1}, {"pipeline.chunk_tokens": 1,
+                                      "pipeline.relaxed_sync": False}, {"lora.weights": "cxl"}])
+def test_pipeline_model_equals_cli(switches):
+    config = str(ROOT / "tests" / "data" / "hand_pipeline.toml")
+    sets = []
+    for k, v in switches.items():
+        sets += ["--set", f"{k}={'off' if v is False else v}"]
+    rc, j, _ = cli_json("solve", "--config", config, "--model", "pipeline", *sets)
+    assert rc == 0
+    r = lorasplit.solve(config=config, model=lorasplit.Model.PIPELINE, params=switches)
+    assert r.to_dict() == as_python(j)
+    assert r.model == "pipeline" and r.case == j["case"]
+
+
+def test_pipeline_hand_answer():
+    r = lorasplit.solve(config=str(ROOT / "tests" / "data" / "hand_pipeline.toml"),
+                        params={"pipeline.chunk_tokens": 1})
+    assert (r.b1, r.b2, r.b3) == (5, 0, 4)
+    assert r.throughput == Fraction(9, 11)
 
 
 def test_sweep_equals_cli_jsonl():
