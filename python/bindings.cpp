@@ -170,6 +170,40 @@ std::string breakeven_json(const std::string& preset_name, const std::string& co
   return j.dump();
 }
 
+// The simulation of `plan` (empty: the certified optimum) as `lorasplit simulate --format json`.
+std::string simulate_json(const std::string& preset_name, const std::string& config,
+                          const std::vector<std::pair<std::string, std::string>>& params,
+                          const std::vector<std::int64_t>& plan, int batches, bool overlap) {
+  const Params p = load(preset_name, config, params);
+  Plan chosen;
+  if (plan.empty()) {
+    auto solved = solve(build_model(p), SolveOptions{Domain::kInteger, {false, false, false}, false});
+    if (!solved) raise(solved.error());
+    if (solved->status != SolveStatus::kOptimal) {
+      raise(Error{ErrorCode::kInconsistent, "plan", "", "the instance is infeasible: no plan to simulate (give one with plan=...)"});
+    }
+    chosen = solved->plan;
+  } else if (plan.size() == 3) {
+    chosen = Plan{{plan[0], plan[1], plan[2]}};
+  } else {
+    raise(Error{ErrorCode::kBadOption, "plan", "", "plan: expected three whole numbers b1, b2, b3"});
+  }
+  if (batches < 1 || batches > 1000000) {
+    raise(Error{ErrorCode::kBadOption, "batches", std::to_string(batches),
+                "batches = '" + std::to_string(batches) + "': must be between 1 and 1000000"});
+  }
+  SimulateOptions o;
+  o.batches = batches;
+  o.overlap = overlap;
+  Result<Simulation> sim = Error{};
+  {
+    py::gil_scoped_release release;
+    sim = simulate(p, chosen, o);
+  }
+  if (!sim) raise(sim.error());
+  return render_simulation_json(sim.value(), -1);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_lorasplit, m) {
@@ -179,6 +213,8 @@ PYBIND11_MODULE(_lorasplit, m) {
   m.def("sweep_columns", &sweep_columns, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("vary"),
         py::arg("domain"), py::arg("shard"), py::arg("threads"), "Sweep rows as columns (lists).");
   m.def("presets_json", &presets_json, "Built-in presets (JSON text).");
+  m.def("simulate_json", &simulate_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),
+        py::arg("batches"), py::arg("overlap"), "Event-by-event simulation of a plan (JSON text).");
   m.def("param_table", &param_table, "(key, unit, description, seed default, dimension) per parameter.");
   m.def("breakeven_json", &breakeven_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("key"),
         py::arg("gain"), py::arg("domain"), "Break-even of one parameter (JSON text).");

@@ -23,6 +23,7 @@ int run_cli(int argc, const char* const* argv, const Io& io) {
   setup_export(app, exit_status, io);
   setup_check(app, exit_status, io);
   setup_compare(app, exit_status, io);
+  setup_simulate(app, exit_status, io);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -17,5 +17,6 @@ void setup_explain(CLI::App& app, int& exit_status, const Io& io);
 void setup_export(CLI::App& app, int& exit_status, const Io& io);
 void setup_check(CLI::App& app, int& exit_status, const Io& io);
 void setup_compare(CLI::App& app, int& exit_status, const Io& io);
+void setup_simulate(CLI::App& app, int& exit_status, const Io& io);
 
 }  // namespace lorasplit::cli

@@ -5,6 +5,7 @@
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
 #include <lorasplit/report.hpp>
+#include <lorasplit/simulate.hpp>
 #include <lorasplit/solve.hpp>
 #include <lorasplit/status.hpp>
 #include <lorasplit/study.hpp>

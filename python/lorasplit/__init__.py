@@ -21,11 +21,11 @@ import enum
 import json
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _lorasplit
 
-__all__ = ["Domain", "Model", "Result", "solve", "sweep", "presets", "params", "breakeven"]
+__all__ = ["Domain", "Model", "Result", "Timeline", "solve", "sweep", "simulate", "presets", "params", "breakeven"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
 
@@ -170,6 +170,42 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
         out[key] = np.array(out[key], dtype=float)
     out["status"] = np.array(out["status"])
     return out
+
+
+class Timeline:
+    """A simulated plan (``lorasplit simulate``): ``tasks`` (one dict per task: ``batch``,
+    ``stage``, ``task``, ``resource``, ``tokens``, ``start_s``, ``end_s``, ``done_s`` as
+    exact Fractions of a second), ``stages`` (simulated against the model's T_GPU and
+    T_CXL [s], with the model terms behind each difference), ``resources`` (busy time [s],
+    utilization), ``makespan_s``, ``simulated_tokens_per_s`` and ``analytic_tokens_per_s``."""
+
+    def __init__(self, fields: Dict[str, Any]):
+        self._fields = fields
+        self.tasks = [{k.replace("_exact", ""): v for k, v in t.items()} for t in fields["tasks"]]
+        self.stages = fields["stages"]
+        self.resources = fields["resources"]
+        self.plan = tuple(fields["plan"])
+        self.makespan_s = fields["makespan_s_exact"]
+        self.simulated_tokens_per_s = fields["simulated_tokens_per_s_exact"]
+        self.analytic_tokens_per_s = fields["analytic_tokens_per_s_exact"]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dict(self._fields)
+
+    def __repr__(self) -> str:
+        return (f"Timeline(plan={self.plan}, tasks={len(self.tasks)}, makespan_s={float(self.makespan_s):.6g})")
+
+
+def simulate(preset: str = "seed", model: Union[Model, str, None] = None,
+             params: Optional[Mapping[str, ParamValue]] = None, config: Optional[str] = None,
+             plan: Optional[Sequence[int]] = None, batches: int = 1, overlap: bool = False) -> Timeline:
+    """Plays ``plan`` (b1, b2, b3 tokens; default: the certified optimum) out event by event
+    on the GPU, the device and the link, ``batches`` times back to back (``overlap``: the
+    next batch's stage 1 may start during stage 2). Same numbers as ``lorasplit simulate``."""
+    text = _lorasplit.simulate_json(preset, config or "", _params(params) + _model(model),
+                                    [int(b) for b in plan] if plan is not None else [], int(batches),
+                                    bool(overlap))
+    return Timeline(_exact(json.loads(text)))
 
 
 def presets() -> Dict[str, Dict[str, Any]]:

@@ -86,9 +86,10 @@ Formulation build_pipeline_model(const Params& p) {
     if (dev1) {
       const bool fetch_a = weights == WeightsPlacement::kGpu;
       Rational c1 = per_transfer ? lat * (1 + s[1]) : lat;  // X in (and Y out) each pay L; else L once
-      if (fetch_a) c1 += lt + omega;
+      // Fetching A adds its bytes only: its latency runs while X follows it down the link.
+      if (fetch_a) c1 += omega;
       const std::string c1_text = fmt::format("{}{}", per_transfer ? (s[1] == 1 ? "2L" : "L") : "L",
-                                              fetch_a ? " + (L + omega)" : "");
+                                              fetch_a ? " + omega" : "");
       const Rational y = s[1] == 1 ? eta : Rational(0);
       if (!chunk) {
         st1.parts.push_back({"sum", fmt::format("{} + (xi+kappa)*(b2+b3){}", c1_text, s[1] == 1 ? " + eta*b2" : ""),

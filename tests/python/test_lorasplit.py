@@ -174,3 +174,26 @@ def test_example_runs(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "examples" / "bandwidth_gain.py"), str(out)], check=True, env=env)
     assert out.stat().st_size > 10_000
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_simulate_equals_cli():
+    config = str(ROOT / "tests" / "data" / "hand_pipeline.toml")
+    rc, j, _ = cli_json("simulate", "--config", config, "--set", "lora.weights=gpu", "--plan", "2,1,1",
+                        "--batches", "2", "--overlap")
+    assert rc == 0
+    t = lorasplit.simulate(config=config, params={"lora.weights": "gpu"}, plan=(2, 1, 1), batches=2, overlap=True)
+    assert t.to_dict() == as_python(j)
+    assert t.plan == (2, 1, 1)
+    assert len(t.tasks) == 18
+    first = t.tasks[0]
+    assert first["resource"] == "gpu" and first["start_s"] == 0 and first["end_s"] == Fraction(2)
+    assert t.stages[0]["sim_cxl_s_exact"] == Fraction(15, 2)
+
+
+def test_simulate_defaults_to_the_optimum_and_reports_the_seed_terms():
+    t = lorasplit.simulate()
+    assert t.plan == (8323128, 0, 17817)
+    terms = t.stages[1]["cxl_terms"]
+    assert [x["seconds_exact"] for x in terms] == [Fraction(1, 1000000)]
+    with pytest.raises(ValueError, match="the plan holds no token"):
+        lorasplit.simulate(plan=(0, 0, 0))

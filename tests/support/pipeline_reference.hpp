@@ -42,7 +42,7 @@ inline std::optional<Rational> pipeline_throughput(const Params& p, const Plan& 
   std::optional<Rational> c1;
   if (s2 || s3) {
     Rational fixed = per_transfer ? (s2 ? 2 * L : L) : L;
-    if (w == 1) fixed += lt + omega;
+    if (w == 1) fixed += omega;  // A's latency overlaps X's transfer
     const Rational y_rate = s2 ? eta : Rational(0);
     if (!p.has(ParamId::kPipelineChunkTokens)) {
       c1 = fixed + (xi + kappa) * n + eta * b2;
