@@ -7,7 +7,7 @@
 #include <vector>
 
 #ifdef LORASPLIT_BENCH_GLPK
-#include "support/glpk_dinkelbach.hpp"
+#include "support/milp_dinkelbach.hpp"
 #endif
 
 namespace {
@@ -95,6 +95,52 @@ BENCHMARK_CAPTURE(BM_GlpkDinkelbach, seed_scaled, "seed", true)->Unit(benchmark:
 BENCHMARK_CAPTURE(BM_GlpkDinkelbach, seed_raw, "seed", false)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_GlpkDinkelbach, a100_fp16_d8192_scaled, "a100-fp16-d8192", true)->Unit(benchmark::kMicrosecond);
 #endif
+
+#ifdef LORASPLIT_HAVE_CBC
+// The second peer: Dinkelbach over COIN-OR CBC (libCbc) on the same instance.
+void BM_CbcDinkelbach(benchmark::State& state, const char* name, bool scaled) {
+  const Model m = build_seed_model(preset(name).value());
+  for (auto _ : state) {
+    auto r = testing::milp_dinkelbach(m, scaled, testing::Peer::kCbc);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK_CAPTURE(BM_CbcDinkelbach, seed_scaled, "seed", true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_CbcDinkelbach, a100_fp16_d8192_scaled, "a100-fp16-d8192", true)->Unit(benchmark::kMillisecond);
+#endif
+
+// The pipeline model (docs/model.md §7): all cases, each proved; the seed numbers with the
+// default switches, with 64-token chunks, and the fp16 preset with chunks.
+void BM_SolvePipeline(benchmark::State& state, const char* name, const char* chunk) {
+  Params p = preset(name).value();
+  (void)set_param(p, "model.name", "pipeline");
+  if (chunk != nullptr) (void)set_param(p, "pipeline.chunk_tokens", chunk);
+  const Formulation f = build_model(p);
+  SolveOptions o;
+  o.relaxation_bound = false;
+  for (auto _ : state) {
+    auto r = solve(f, o);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["cases"] = static_cast<double>(f.cases.size());
+}
+BENCHMARK_CAPTURE(BM_SolvePipeline, seed_defaults, "seed", nullptr)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SolvePipeline, seed_chunk64, "seed", "64")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SolvePipeline, a100_fp16_d8192_chunk256, "a100-fp16-d8192", "256")->Unit(benchmark::kMillisecond);
+
+// The simulator: the seed optimum unchunked (6 tasks) and with 64-token chunks (~850 tasks).
+void BM_Simulate(benchmark::State& state, const char* chunk) {
+  Params p;
+  (void)set_param(p, "model.name", "pipeline");
+  if (chunk != nullptr) (void)set_param(p, "pipeline.chunk_tokens", chunk);
+  const Plan plan{{8323344, 0, 18206}};
+  for (auto _ : state) {
+    auto r = simulate(p, plan);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK_CAPTURE(BM_Simulate, seed_unchunked, nullptr)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Simulate, seed_chunk64, "64")->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -164,7 +164,7 @@ void solver(const std::uint8_t* data, std::size_t size) {
   // Small instances: exhaustive search must agree (optimum value and feasibility).
   const Rational fit = p.gpu_memory_bytes() / (p.element_bytes() * p.d());
   const Integer total = fit.get_num() / fit.get_den();
-  if (domain == Domain::kInteger && total <= 40) {
+  if (domain == Domain::kInteger && total <= (m.cases.size() > 1 ? 16 : 40)) {
     const std::int64_t t = total.get_si();
     bool any = false;
     Rational best;

@@ -31,10 +31,18 @@ Error internal(const std::string& what) {
 
 Plan binary_plan(int mask, std::int64_t k) { return Plan{{(mask & 1) * k, ((mask >> 1) & 1) * k, ((mask >> 2) & 1) * k}}; }
 
-Result<SolveResult> solve_binary(const Formulation& f, const std::array<bool, 3>& force_zero) {
+// The case of `cases` that holds `plan` (support and every row), or nullptr.
+const Model* holder(const std::vector<const Model*>& cases, const Plan& plan) {
+  for (const Model* m : cases) {
+    if (is_feasible(*m, plan)) return m;
+  }
+  return nullptr;
+}
+
+Result<SolveResult> solve_binary(const std::vector<const Model*>& cases, const std::array<bool, 3>& force_zero) {
   SolveResult res;
   res.certificate.method = "exhaustive check of the 7 non-empty points of {0,k}^3 (the whole binary domain)";
-  const std::int64_t k = f.cases.front().block_tokens;
+  const std::int64_t k = cases.front()->block_tokens;
   std::optional<Plan> best;
   Rational best_ratio;
   const auto allowed = [&force_zero](int mask) {
@@ -47,7 +55,7 @@ Result<SolveResult> solve_binary(const Formulation& f, const std::array<bool, 3>
     if (!allowed(mask)) continue;
     const Plan plan = binary_plan(mask, k);
     ++res.certificate.iterations;
-    const Model* m = case_of(f, plan);
+    const Model* m = holder(cases, plan);
     if (m == nullptr || m->batch_time.eval(plan) <= 0) continue;
     const Rational ratio = throughput_tokens_per_s(*m, plan);
     if (!best || ratio > best_ratio) {
@@ -71,7 +79,7 @@ Result<SolveResult> solve_binary(const Formulation& f, const std::array<bool, 3>
   for (int mask = 1; mask < 8; ++mask) {
     if (!allowed(mask)) continue;
     const Plan plan = binary_plan(mask, k);
-    const Model* m = case_of(f, plan);
+    const Model* m = holder(cases, plan);
     if (m == nullptr) continue;
     const Rational val = m->tokens.eval(plan) - best_ratio * m->batch_time.eval(plan);
     if (first || val > max_val) max_val = val;
@@ -131,7 +139,8 @@ struct CaseRun {
 
 const char* const kName[3] = {"b1", "b2", "b3"};
 
-Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_zero, const std::optional<Rational>& start) {
+Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_zero, const std::optional<Rational>& start,
+                         bool lp_bound, std::optional<Rational>& lp_out) {
   CaseRun run;
   Certificate& cert = run.cert;
   const std::int64_t k = model.block_tokens;
@@ -145,6 +154,11 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
     pb.fixed_zero[j] = true;
   }
   detail::presolve(pb, cert.presolve);
+  if (lp_bound) {
+    // The continuous relaxation over y >= 0 in block units: with blocks it is the relaxation
+    // of b = k (offset + y), still an upper bound on every integer split of this case.
+    if (const auto lp = detail::relaxation_optimum(pb)) lp_out = lp->tokens_per_s;
+  }
 
   std::vector<std::size_t> free_cols;
   for (std::size_t j = 0; j < 3; ++j) {
@@ -349,42 +363,46 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
   return run;
 }
 
-}  // namespace
 
-Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
-  if (f.cases.empty()) return internal("a model without cases");
-  if (options.domain == Domain::kBinary) return solve_binary(f, options.force_zero);
+Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const SolveOptions& options) {
+  if (cases.empty()) return internal("a model without cases");
+  if (options.domain == Domain::kBinary) return solve_binary(cases, options.force_zero);
   if (options.domain == Domain::kContinuous) {
     std::optional<SolveResult> best;
-    for (const auto& m : f.cases) {
+    for (const Model* mp : cases) {
+      const Model& m = *mp;
       auto r = solve_continuous(m, options.force_zero);
       if (!r) return r.error();
       if (r->status != SolveStatus::kOptimal) continue;
       if (!best || r->throughput_tokens_per_s > best->throughput_tokens_per_s) best = std::move(r.value());
     }
     if (!best) return SolveResult{};
-    if (f.cases.size() > 1) {
+    if (cases.size() > 1) {
       best->certificate.method = fmt::format(
-          "exact presolve + vertex enumeration of the continuous relaxation of each of the {} cases", f.cases.size());
+          "exact presolve + vertex enumeration of the continuous relaxation of each of the {} cases", cases.size());
     }
     return *best;
   }
 
   SolveResult res;
   Certificate& cert = res.certificate;
-  const bool several = f.cases.size() > 1;
+  const bool several = cases.size() > 1;
   cert.method = several ? fmt::format("exact presolve + Dinkelbach iterations over each of the {} linear cases, each "
                                       "started at the best ratio so far (a case that cannot beat it is proved so by "
                                       "one subproblem)",
-                                      f.cases.size())
+                                      cases.size())
                         : "exact presolve + Dinkelbach iterations over exact integer subproblems (lattice walks, or "
                           "lattice-hyperplane branching when three columns remain)";
   std::optional<Rational> best;
   const Model* best_case = nullptr;
   Plan best_plan;
   std::optional<CaseRun> best_run;
-  for (const auto& m : f.cases) {
-    auto run = run_case(m, options.force_zero, best);
+  std::optional<Rational> bound;
+  for (const Model* mp : cases) {
+    const Model& m = *mp;
+    std::optional<Rational> lp;
+    auto run = run_case(m, options.force_zero, best, options.relaxation_bound, lp);
+    if (lp && (!bound || *lp > *bound)) bound = lp;
     if (!run) return run.error();
     if (run->excluded) {
       if (several) cert.cases.push_back(fmt::format("{}: excluded (uses a path forced to 0)", m.case_name));
@@ -415,7 +433,6 @@ Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
     res.status = SolveStatus::kInfeasible;
     return res;
   }
-  (void)best_case;
   res.status = SolveStatus::kOptimal;
   res.plan = best_plan;
   res.point = to_point(best_plan);
@@ -426,37 +443,25 @@ Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
   cert.reduced_problem = best_run->cert.reduced_problem;
   if (!several) cert.iteration_bound = best_run->cert.iteration_bound;
   if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
-  if (!is_feasible(f, res.plan)) return internal("returned split fails an exact constraint check");
-  if (options.relaxation_bound) {
-    std::optional<Rational> bound;
-    for (const auto& m : f.cases) {
-      detail::IntProblem pb = detail::to_integer_form(m, 1);
-      bool skip = false;
-      for (std::size_t j = 0; j < 3; ++j) {
-        if (!options.force_zero[j]) continue;
-        if (pb.offset[j] != 0) skip = true;
-        pb.fixed_zero[j] = true;
-      }
-      if (skip) continue;
-      std::vector<std::string> log;
-      detail::presolve(pb, log);
-      if (const auto lp = detail::relaxation_optimum(pb)) {
-        if (!bound || lp->tokens_per_s > *bound) bound = lp->tokens_per_s;
-      }
-    }
-    cert.relaxation_bound_tokens_per_s = bound;
+  if (best_case == nullptr || !is_feasible(*best_case, res.plan)) {
+    return internal("returned split fails an exact constraint check");
   }
+  if (options.relaxation_bound) cert.relaxation_bound_tokens_per_s = bound;
   if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < *best) {
     return internal("integer optimum above the continuous bound");
   }
   return res;
 }
 
-Result<SolveResult> solve(const Model& model, const SolveOptions& options) {
-  Formulation f;
-  f.name = model.name;
-  f.cases.push_back(model);
-  return solve(f, options);
+}  // namespace
+
+Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
+  std::vector<const Model*> cases;
+  cases.reserve(f.cases.size());
+  for (const auto& m : f.cases) cases.push_back(&m);
+  return solve_cases(cases, options);
 }
+
+Result<SolveResult> solve(const Model& model, const SolveOptions& options) { return solve_cases({&model}, options); }
 
 }  // namespace lorasplit
