@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 namespace lorasplit::detail {
@@ -24,6 +26,12 @@ struct Vtx {
 struct Ctx {
   long nodes{0};
 };
+
+// LORASPLIT_ILP_TRACE=1 prints every branching node to stderr (a debugging aid).
+bool trace_enabled() {
+  static const bool on = std::getenv("LORASPLIT_ILP_TRACE") != nullptr;
+  return on;
+}
 
 Integer dot(const VecN& a, const VecN& b, std::size_t n) {
   Integer s = 0;
@@ -192,86 +200,143 @@ bool bounded(const Sys& s) {
   return true;
 }
 
-// A flat lattice direction of the vertex set: the shortest basis vector after LLL
-// reduction under the vertices' covariance (the square of the width in direction w is
-// about w^T S w), compared with the unit vectors by the width it gives. Floating point is
-// enough: any primitive w gives a correct branching.
-VecN flat_direction(const std::vector<Vtx>& vs, std::size_t n) {
-  std::vector<std::array<double, 3>> d;
-  d.reserve(vs.size());
-  std::array<Rational, 3> base;
-  for (std::size_t j = 0; j < n; ++j) base[j] = make_rational(vs[0].num[j], vs[0].den);
+// Exact lattice width of the vertex set in direction w: max w·v - min w·v.
+Rational width_of(const std::vector<Vtx>& vs, const VecN& w, std::size_t n) {
+  std::optional<Rational> lo, hi;
   for (const auto& v : vs) {
-    std::array<double, 3> x{0, 0, 0};
-    for (std::size_t j = 0; j < n; ++j) x[j] = to_double(Rational(make_rational(v.num[j], v.den) - base[j]));
-    d.push_back(x);
+    const Rational x = make_rational(dot(w, v.num, n), v.den);
+    if (!lo || x < *lo) lo = x;
+    if (!hi || x > *hi) hi = x;
   }
-  double s[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}};
-  for (const auto& x : d) {
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = 0; j < n; ++j) s[i][j] += x[i] * x[j];
+  return *hi - *lo;
+}
+
+VecN combine(const VecN& a, const VecN& b, const Integer& mu) {  // a - mu b
+  return VecN{a[0] - mu * b[0], a[1] - mu * b[1], a[2] - mu * b[2]};
+}
+
+// The integer mu minimising f(mu) = width(a - mu b), a convex function of mu (a norm of
+// an affine function). With g(m) = f(m + 1) - f(m) non-decreasing, bracket L < R with
+// g(L) < 0 <= g(R) by doubling, then bisect for the smallest m with g(m) >= 0.
+Integer best_multiplier(const std::vector<Vtx>& vs, const VecN& a, const VecN& b, std::size_t n, const Integer& start) {
+  const auto f = [&](const Integer& mu) { return width_of(vs, combine(a, b, mu), n); };
+  const auto g_nonneg = [&](const Integer& m) { return f(m + 1) >= f(m); };
+  Integer lo, hi;
+  if (g_nonneg(start)) {
+    hi = start;
+    Integer step = 1;
+    lo = start - step;
+    for (int guard = 0; g_nonneg(lo); ++guard) {
+      if (guard > 256) return start;  // flat to the left: start is a minimiser
+      hi = lo;
+      step *= 2;
+      lo = start - step;
+    }
+  } else {
+    lo = start;
+    Integer step = 1;
+    hi = start + step;
+    for (int guard = 0; !g_nonneg(hi); ++guard) {
+      if (guard > 256) return hi;
+      lo = hi;
+      step *= 2;
+      hi = start + step;
     }
   }
-  double trace = 0;
-  for (std::size_t i = 0; i < n; ++i) trace += s[i][i];
-  const auto width = [&](const std::array<long long, 3>& w) {
-    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-    for (const auto& x : d) {
-      double v = 0;
-      for (std::size_t j = 0; j < n; ++j) v += static_cast<double>(w[j]) * x[j];
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
+  // g(lo) < 0 <= g(hi): the smallest m in (lo, hi] with g(m) >= 0 minimises f.
+  while (hi - lo > 1) {
+    const Integer mid = lo + floor_div(Integer(hi - lo), Integer(2));
+    if (g_nonneg(mid)) {
+      hi = mid;
+    } else {
+      lo = mid;
     }
-    return hi - lo;
-  };
-  std::array<std::array<long long, 3>, 3> basis{};
-  for (std::size_t i = 0; i < n; ++i) basis[i][i] = 1;
-  if (std::isfinite(trace) && trace > 0) {
-    for (std::size_t i = 0; i < n; ++i) s[i][i] += 1e-12 * trace;
-    const auto inner = [&](const std::array<double, 3>& x, const std::array<double, 3>& y) {
-      double v = 0;
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t j = 0; j < n; ++j) v += x[i] * s[i][j] * y[j];
+  }
+  return hi;
+}
+
+// A flat lattice direction of the polytope with vertices `vs`: in two variables the
+// shortest vector for the width norm by generalised Gauss reduction (exact, optimal); in
+// three, LLL under the vertices' exact covariance, compared with the unit vectors by exact
+// width. Any primitive w gives a correct branching; a flat one keeps the slices few.
+VecN flat_direction(const std::vector<Vtx>& vs, std::size_t n) {
+  if (n == 2) {
+    VecN b1{1, 0, 0}, b2{0, 1, 0};
+    Rational f1 = width_of(vs, b1, n), f2 = width_of(vs, b2, n);
+    if (f2 < f1) {
+      std::swap(b1, b2);
+      std::swap(f1, f2);
+    }
+    for (int guard = 0; guard < 200; ++guard) {
+      const Integer mu = best_multiplier(vs, b2, b1, n, Integer(0));
+      b2 = combine(b2, b1, mu);
+      f2 = width_of(vs, b2, n);
+      if (f2 < f1) {
+        std::swap(b1, b2);
+        std::swap(f1, f2);
+        continue;
+      }
+      break;
+    }
+    return b1;
+  }
+  // Exact covariance S of the vertices about their centroid.
+  std::array<Rational, 3> c{0, 0, 0};
+  std::vector<std::array<Rational, 3>> pts;
+  for (const auto& v : vs) {
+    std::array<Rational, 3> x;
+    for (std::size_t j = 0; j < 3; ++j) x[j] = make_rational(v.num[j], v.den);
+    for (std::size_t j = 0; j < 3; ++j) c[j] += x[j];
+    pts.push_back(std::move(x));
+  }
+  for (auto& x : c) x /= static_cast<long>(vs.size());
+  std::array<std::array<Rational, 3>, 3> S;
+  for (auto& row : S) row = {0, 0, 0};
+  for (const auto& x : pts) {
+    for (std::size_t i = 0; i < 3; ++i) {
+      for (std::size_t j = 0; j < 3; ++j) S[i][j] += (x[i] - c[i]) * (x[j] - c[j]);
+    }
+  }
+  const Rational trace = S[0][0] + S[1][1] + S[2][2];
+  std::array<VecN, 3> basis{VecN{1, 0, 0}, VecN{0, 1, 0}, VecN{0, 0, 1}};
+  if (trace > 0) {
+    // A tiny ridge keeps the form definite for flat (lower-dimensional) polytopes.
+    const Rational ridge = trace / Rational(Integer("1000000000000000000000000000000"));
+    for (std::size_t i = 0; i < 3; ++i) S[i][i] += ridge;
+    const auto inner = [&S](const std::array<Rational, 3>& x, const std::array<Rational, 3>& y) {
+      Rational v = 0;
+      for (std::size_t i = 0; i < 3; ++i) {
+        for (std::size_t j = 0; j < 3; ++j) v += x[i] * S[i][j] * y[j];
       }
       return v;
     };
-    std::array<std::array<double, 3>, 3> star{};
-    std::array<std::array<double, 3>, 3> mu{};
+    std::array<std::array<Rational, 3>, 3> star;
+    std::array<std::array<Rational, 3>, 3> mu;
+    std::array<Rational, 3> norm;
     const auto gram_schmidt = [&]() {
-      for (std::size_t i = 0; i < n; ++i) {
-        std::array<double, 3> bi{0, 0, 0};
-        for (std::size_t j = 0; j < n; ++j) bi[j] = static_cast<double>(basis[i][j]);
-        star[i] = bi;
+      for (std::size_t i = 0; i < 3; ++i) {
+        for (std::size_t k = 0; k < 3; ++k) star[i][k] = Rational(basis[i][k]);
         for (std::size_t j = 0; j < i; ++j) {
-          const double nj = inner(star[j], star[j]);
-          mu[i][j] = nj > 0 ? inner(bi, star[j]) / nj : 0;
-          for (std::size_t k = 0; k < n; ++k) star[i][k] -= mu[i][j] * star[j][k];
+          std::array<Rational, 3> bi;
+          for (std::size_t k = 0; k < 3; ++k) bi[k] = Rational(basis[i][k]);
+          mu[i][j] = inner(bi, star[j]) / norm[j];
+          for (std::size_t k = 0; k < 3; ++k) star[i][k] -= mu[i][j] * star[j][k];
         }
+        norm[i] = inner(star[i], star[i]);
       }
     };
     std::size_t k = 1;
-    for (int guard = 0; k < n && guard < 200; ++guard) {
+    for (int guard = 0; k < 3 && guard < 300; ++guard) {
       gram_schmidt();
-      bool ok = true;
       for (std::size_t jj = k; jj-- > 0;) {
-        const double q = std::nearbyint(mu[k][jj]);
+        // nearest integer to mu[k][jj]
+        Rational half = mu[k][jj] + Rational(1, 2);
+        const Integer q = floor_of(half);
         if (q == 0) continue;
-        if (!(std::fabs(q) < 1e12)) {
-          ok = false;
-          break;
-        }
-        const auto qi = static_cast<long long>(q);
-        for (std::size_t c = 0; c < n; ++c) {
-          if (std::llabs(basis[jj][c]) > (1LL << 40) / (std::llabs(qi) + 1)) ok = false;
-        }
-        if (!ok) break;
-        for (std::size_t c = 0; c < n; ++c) basis[k][c] -= qi * basis[jj][c];
+        basis[k] = combine(basis[k], basis[jj], q);
         gram_schmidt();
       }
-      if (!ok) break;
-      const double lhs = inner(star[k], star[k]);
-      const double rhs = (0.75 - mu[k][k - 1] * mu[k][k - 1]) * inner(star[k - 1], star[k - 1]);
-      if (lhs >= rhs) {
+      if (norm[k] * 4 >= (3 - 4 * mu[k][k - 1] * mu[k][k - 1]) * norm[k - 1]) {
         ++k;
       } else {
         std::swap(basis[k], basis[k - 1]);
@@ -279,32 +344,21 @@ VecN flat_direction(const std::vector<Vtx>& vs, std::size_t n) {
       }
     }
   }
-  std::array<long long, 3> best{1, 0, 0};
-  double best_w = width(best);
-  const auto consider = [&](const std::array<long long, 3>& w) {
-    bool zero = true;
-    for (std::size_t j = 0; j < n; ++j) zero = zero && w[j] == 0;
-    if (zero) return;
-    const double wd = width(w);
+  VecN best{1, 0, 0};
+  Rational best_w = width_of(vs, best, n);
+  std::vector<VecN> cands{VecN{0, 1, 0}, VecN{0, 0, 1}, basis[0], basis[1], basis[2]};
+  for (const auto& w : cands) {
+    if (w[0] == 0 && w[1] == 0 && w[2] == 0) continue;
+    const Rational wd = width_of(vs, w, n);
     if (wd < best_w) {
       best_w = wd;
       best = w;
     }
-  };
-  for (std::size_t i = 0; i < n; ++i) {
-    std::array<long long, 3> e{0, 0, 0};
-    e[i] = 1;
-    consider(e);
   }
-  for (std::size_t i = 0; i < n; ++i) consider(basis[i]);
-  VecN w{0, 0, 0};
   Integer g = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    w[j] = Integer(static_cast<long>(best[j]));
-    mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), w[j].get_mpz_t());
-  }
-  for (std::size_t j = 0; j < n; ++j) mpz_divexact(w[j].get_mpz_t(), w[j].get_mpz_t(), g.get_mpz_t());
-  return w;
+  for (std::size_t j = 0; j < n; ++j) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), best[j].get_mpz_t());
+  for (std::size_t j = 0; j < n; ++j) mpz_divexact(best[j].get_mpz_t(), best[j].get_mpz_t(), g.get_mpz_t());
+  return best;
 }
 
 // A unimodular matrix M (z = M t) with w·(M e_0) = 1 and w·(M e_j) = 0 for j > 0, so
@@ -374,7 +428,151 @@ Found solve_1d(const Sys& s, const VecN& c, const Integer& c0, const std::option
   return std::make_pair(VecN{t, 0, 0}, std::move(value));
 }
 
+// Adds the row c·t + c0 >= theta; false when the system becomes empty outright.
+bool add_cut(Sys& s, const VecN& c, const Integer& c0, const Integer& theta) {
+  bool c_zero = true;
+  for (std::size_t j = 0; j < s.n; ++j) c_zero = c_zero && c[j] == 0;
+  if (c_zero) return c0 >= theta;
+  RowN r;
+  for (std::size_t j = 0; j < 3; ++j) r.a[j] = j < s.n ? Integer(-c[j]) : Integer(0);
+  r.h = c0 - theta;
+  s.rows.push_back(std::move(r));
+  return normalize(s);
+}
+
+// Some integer point with c·t + c0 >= theta, or none: the cut polytope's vertices give an
+// exact range of a flat direction w; slices w·t = k, from the middle of the range outwards
+// (the widest part of the body first), each a problem in one variable fewer. In one
+// variable, the point of largest value.
+Found find_point(Sys sys, const VecN& c, const Integer& c0, const Integer& theta, Ctx& ctx, bool& unbounded) {
+  ++ctx.nodes;
+  if (!add_cut(sys, c, c0, theta)) return std::nullopt;
+  if (sys.n == 1) return solve_1d(sys, c, c0, std::nullopt, unbounded);
+  const std::size_t n = sys.n;
+  const std::vector<Vtx> vs = vertices(sys);
+  if (vs.empty()) return std::nullopt;
+  const VecN w = flat_direction(vs, n);
+  std::optional<Rational> wmin, wmax;
+  for (const auto& v : vs) {
+    const Rational wv = make_rational(dot(w, v.num, n), v.den);
+    if (!wmin || wv < *wmin) wmin = wv;
+    if (!wmax || wv > *wmax) wmax = wv;
+  }
+  Integer lo;
+  mpz_cdiv_q(lo.get_mpz_t(), wmin->get_num_mpz_t(), wmin->get_den_mpz_t());
+  const Integer hi = floor_of(*wmax);
+  if (trace_enabled()) {
+    std::fprintf(stderr, "find n=%zu theta=%s verts=%zu w=(%s,%s,%s) range=%s..%s\n", n, theta.get_str().c_str(),
+                 vs.size(), w[0].get_str().c_str(), w[1].get_str().c_str(), w[2].get_str().c_str(),
+                 lo.get_str().c_str(), hi.get_str().c_str());
+  }
+  if (lo > hi) return std::nullopt;
+  const auto m = unimodular_for(w, n);
+  const auto times_m = [&](const VecN& a) {
+    VecN out{0, 0, 0};
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t i = 0; i < n; ++i) out[j] += a[i] * m[i][j];
+    }
+    return out;
+  };
+  std::vector<VecN> am;
+  am.reserve(sys.rows.size());
+  for (const auto& r : sys.rows) am.push_back(times_m(r.a));
+  const VecN cm = times_m(c);
+  const Integer mid = floor_div(Integer(lo + hi), Integer(2));
+  Integer up = mid, down = mid - 1;
+  while (up <= hi || down >= lo) {
+    Integer k;
+    if (up <= hi && (down < lo || up - mid <= mid - down)) {
+      k = up;
+      up += 1;
+    } else {
+      k = down;
+      down -= 1;
+    }
+    Sys child;
+    child.n = n - 1;
+    child.rows.reserve(sys.rows.size());
+    for (std::size_t i = 0; i < sys.rows.size(); ++i) {
+      RowN r;
+      for (std::size_t j = 0; j + 1 < n; ++j) r.a[j] = am[i][j + 1];
+      r.h = sys.rows[i].h - am[i][0] * k;
+      child.rows.push_back(std::move(r));
+    }
+    VecN cc{0, 0, 0};
+    for (std::size_t j = 0; j + 1 < n; ++j) cc[j] = cm[j + 1];
+    Found got = find_point(std::move(child), cc, c0 + cm[0] * k, theta, ctx, unbounded);
+    if (unbounded) return std::nullopt;
+    if (got) {
+      VecN t{k, 0, 0};
+      for (std::size_t j = 0; j + 1 < n; ++j) t[j + 1] = got->first[j];
+      VecN z{0, 0, 0};
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t j = 0; j < n; ++j) z[i] += m[i][j] * t[j];
+      }
+      return std::make_pair(std::move(z), std::move(got->second));
+    }
+  }
+  return std::nullopt;
+}
+
+// max c·t + c0 over the integer points, given a point `start` to beat: a search on the value between the bounds the
+// exact vertices give (Lenstra's reduction of optimisation to feasibility), each test a
+// find_point: thresholds gallop down from the continuous maximum until a point is found,
+// then bisect; every point found raises the lower end past its value. O(log range) tests.
+Found bisect_node(Sys sys, const VecN& c, const Integer& c0, const Found& start, Ctx& ctx, bool& unbounded) {
+  const std::size_t n = sys.n;
+  const std::vector<Vtx> vs = vertices(sys);
+  if (vs.empty()) return std::nullopt;
+  std::optional<Rational> vmin, vmax;
+  for (const auto& v : vs) {
+    const Rational x = make_rational(dot(c, v.num, n), v.den);
+    if (!vmin || x < *vmin) vmin = x;
+    if (!vmax || x > *vmax) vmax = x;
+  }
+  Integer lo;  // every point has value >= lo
+  mpz_cdiv_q(lo.get_mpz_t(), vmin->get_num_mpz_t(), vmin->get_den_mpz_t());
+  lo += c0;
+  Integer hi = floor_of(*vmax) + c0;  // and <= hi
+  Found best = start;
+  if (best) lo = best->second + 1;
+  // Gallop down from the top (the optimum is usually near the continuous bound), then bisect.
+  Integer gap = 1;
+  while (lo <= hi && !best) {
+    Integer theta = hi - gap + 1;
+    if (theta < lo) theta = lo;
+    Found got = find_point(sys, c, c0, theta, ctx, unbounded);
+    if (unbounded) return std::nullopt;
+    if (got) {
+      lo = got->second + 1;
+      best = std::move(got);
+    } else {
+      hi = theta - 1;
+      gap *= 2;
+    }
+  }
+  while (lo <= hi) {
+    const Integer theta = lo + floor_div(Integer(hi - lo + 1), Integer(2));
+    Found got = find_point(sys, c, c0, theta, ctx, unbounded);
+    if (unbounded) return std::nullopt;
+    if (got) {
+      lo = got->second + 1;
+      best = std::move(got);
+    } else {
+      hi = theta - 1;
+    }
+  }
+  return best;
+}
+
+Found bisect_node(Sys sys, const VecN& c, const Integer& c0, const Found& start, Ctx& ctx, bool& unbounded);
+
+// max c·t + c0 over the integer points with value > beat: slices of a flat direction,
+// outwards from the slice of the best vertex; when a slice improves the incumbent and
+// more than two slices remain, the node re-cuts (c·t >= incumbent + 1) and re-chooses the
+// direction. A node that has re-cut 8 times hands over to the bisection of bisect_node.
 Found solve_node(Sys sys, const VecN& c, const Integer& c0, std::optional<Integer> beat, Ctx& ctx, bool& unbounded) {
+  int restarts = 0;
   ++ctx.nodes;
   if (!normalize(sys)) return std::nullopt;
   if (sys.n == 1) return solve_1d(sys, c, c0, beat, unbounded);
@@ -383,6 +581,7 @@ Found solve_node(Sys sys, const VecN& c, const Integer& c0, std::optional<Intege
   for (std::size_t j = 0; j < n; ++j) c_zero = c_zero && c[j] == 0;
   Found best;
   for (;;) {
+    if (++restarts > 8 && best) return bisect_node(sys, c, c0, best, ctx, unbounded);
     Sys cut = sys;
     if (beat) {
       if (c_zero) {

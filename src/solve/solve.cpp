@@ -135,6 +135,7 @@ struct CaseRun {
   Rational lambda;        // its ratio, certified optimal for this case
   Rational final_max;     // max of tokens - λ·time over the case at the final λ [tokens]; <= 0
   Certificate cert;       // iterations, bound, steps, λ path, presolve, reduced problem
+  long nodes{0};          // lattice-hyperplane nodes (0 when the lattice walk decided)
 };
 
 const char* const kName[3] = {"b1", "b2", "b3"};
@@ -269,10 +270,11 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
       r.h = 0;
       rows.push_back(std::move(r));
     }
-    oracle = [&model, rows = std::move(rows), free_cols](const std::array<Integer, 3>& u) -> Result<OracleOut> {
+    oracle = [&model, &run, rows = std::move(rows), free_cols](const std::array<Integer, 3>& u) -> Result<OracleOut> {
       detail::VecN c{0, 0, 0};
       for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
       auto r = detail::max_linear_nd(rows, free_cols.size(), c);
+      run.nodes += r.nodes;
       if (r.unbounded) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
       OracleOut o;
       o.feasible = r.feasible;
@@ -413,9 +415,10 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
     for (auto& st : run->cert.steps) cert.steps.push_back(std::move(st));
     if (run->found) {
       if (several) {
-        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}, {}, {}) in {} subproblems", m.case_name,
+        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}, {}, {}) in {} subproblems{}", m.case_name,
                                          format_number(run->lambda), run->plan.b[0], run->plan.b[1], run->plan.b[2],
-                                         run->cert.iterations));
+                                         run->cert.iterations,
+                                         run->nodes > 0 ? fmt::format(" ({} branching nodes)", run->nodes) : ""));
       }
       best = run->lambda;
       best_case = &m;
@@ -424,8 +427,9 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
       best_run = std::move(run.value());
     } else if (several) {
       cert.cases.push_back(run->empty ? fmt::format("{}: holds no integer plan", m.case_name)
-                           : best ? fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0)",
-                                              m.case_name, format_number(*best), format_number(run->final_max))
+                           : best ? fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0{})",
+                                              m.case_name, format_number(*best), format_number(run->final_max),
+                                              run->nodes > 0 ? fmt::format("; {} branching nodes", run->nodes) : "")
                                 : fmt::format("{}: no integer point", m.case_name));
     }
   }
