@@ -200,7 +200,16 @@ Status validate(const Params& params) {
   if (params.model_name() == ModelName::kSeed) {
     for (const auto& s : kSpecs) {
       if (!s.pipeline_only) continue;
-      const bool is_default = s.optional ? !params.has(s.id) : params.get(s.id) == parse_value(s, s.seed_default).value();
+      static const auto defaults = [] {  // the seed defaults of the pipeline switches, parsed once
+        std::array<Rational, kParamCount> out;
+        for (const auto& spec_row : kSpecs) {
+          if (spec_row.pipeline_only && !spec_row.optional) out[static_cast<std::size_t>(spec_row.id)] =
+              parse_value(spec_row, spec_row.seed_default).value();
+        }
+        return out;
+      }();
+      const bool is_default =
+          s.optional ? !params.has(s.id) : params.get(s.id) == defaults[static_cast<std::size_t>(s.id)];
       if (is_default) continue;
       const std::string text = params.has(s.id) ? param_text(s, params.get(s.id)) : "none";
       return Error{ErrorCode::kInconsistent, std::string(s.key), text,

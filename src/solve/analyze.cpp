@@ -296,13 +296,14 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options, cons
   auto solved = solve(a.formulation, options);
   if (!solved) return solved.error();
   a.result = std::move(solved.value());
-  a.model = a.formulation.cases.front();
-  if (a.result.status == SolveStatus::kOptimal) {
-    const Model* holder = options.domain == Domain::kContinuous ? case_of(a.formulation, a.result.point)
-                                                                 : case_of(a.formulation, a.result.plan);
+  // The case that holds the optimum (the solver has re-checked the plan against it).
+  const Model* holder = &a.formulation.cases.front();
+  if (a.result.status == SolveStatus::kOptimal && a.formulation.cases.size() > 1) {
+    holder = options.domain == Domain::kContinuous ? case_of(a.formulation, a.result.point)
+                                                   : case_of(a.formulation, a.result.plan);
     if (holder == nullptr) return Error{ErrorCode::kInternal, "", "", "internal error: no case holds the optimum"};
-    a.model = *holder;
   }
+  a.model = *holder;
 
   {
     const Model& gm = gpu_only_case(a.formulation);
