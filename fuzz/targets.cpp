@@ -115,16 +115,7 @@ void solver(const std::uint8_t* data, std::size_t size) {
     if (s.id == ParamId::kLinkLatencyS && (mant & 2U) == 0) v = 0;
     p.set(s.id, v);
   }
-  if (p.model_name() == ModelName::kSeed) {  // the seed model rejects pipeline switches: keep their defaults
-    for (const auto& s : param_specs()) {
-      if (!s.pipeline_only) continue;
-      if (s.optional) {
-        p.clear(s.id);
-      } else {
-        (void)set_param(p, s.key, s.seed_default);
-      }
-    }
-  }
+  if (p.model_name() == ModelName::kSeed) reset_pipeline_switches(p);  // the seed model rejects them
   const Status valid = validate(p);
   if (!valid) {
     check_error(valid.error(), "validate");

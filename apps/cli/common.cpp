@@ -43,6 +43,24 @@ Result<Params> load_params(const ParamSources& sources, bool validate_params) {
   return params;
 }
 
+Result<Plan> parse_plan(const std::string& text) {
+  Plan plan;
+  std::size_t start = 0;
+  for (std::size_t j = 0; j < 3; ++j) {
+    const auto comma = text.find(',', start);
+    const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    auto v = parse_quantity(item, Dimension::kCount, "--plan");
+    const bool last_ok = (j == 2) == (comma == std::string::npos);
+    if (!v || v->get_den() != 1 || !v->get_num().fits_slong_p() || !last_ok) {
+      return Error{ErrorCode::kBadOption, "--plan", text,
+                   "--plan = '" + text + "': expected three whole numbers b1,b2,b3"};
+    }
+    plan.b[j] = v->get_num().get_si();
+    start = comma + 1;
+  }
+  return plan;
+}
+
 Domain domain_from(const std::string& name) {
   if (name == "binary") return Domain::kBinary;
   if (name == "continuous") return Domain::kContinuous;

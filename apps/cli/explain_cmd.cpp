@@ -87,22 +87,12 @@ void setup_check(CLI::App& app, int& exit_status, const Io& io) {
       exit_status = report_error(io, params.error(), json);
       return;
     }
-    Plan plan;
-    std::size_t start = 0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      const auto comma = plan_text->find(',', start);
-      const std::string item = plan_text->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      auto v = parse_quantity(item, Dimension::kCount, "--plan");
-      const bool last_ok = (j == 2) == (comma == std::string::npos);
-      if (!v || v->get_den() != 1 || !v->get_num().fits_slong_p() || !last_ok) {
-        exit_status = report_error(io, Error{ErrorCode::kBadOption, "--plan", *plan_text,
-                                             "--plan = '" + *plan_text + "': expected three whole numbers b1,b2,b3"},
-                                   json);
-        return;
-      }
-      plan.b[j] = v->get_num().get_si();
-      start = comma + 1;
+    auto parsed = parse_plan(*plan_text);
+    if (!parsed) {
+      exit_status = report_error(io, parsed.error(), json);
+      return;
     }
+    const Plan plan = parsed.value();
     // The case whose formulas describe this plan (the seed model itself for seed).
     const Formulation f = build_model(params.value());
     const Model* described = describing_case(f, plan);

@@ -135,6 +135,9 @@ Status check_value(const ParamSpec& spec, const Rational& value, std::string_vie
 /// Parses `text` for parameter `key`, checks it, stores it. "none" unsets an optional one.
 Status set_param(Params& params, std::string_view key, std::string_view text);
 
+/// Puts every pipeline-only parameter back to its default (what the seed model reads).
+void reset_pipeline_switches(Params& params);
+
 /// Applies "KEY=VALUE" (as given to --set).
 Status apply_assignment(Params& params, std::string_view assignment);
 

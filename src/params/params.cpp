@@ -174,6 +174,17 @@ Status set_param(Params& params, std::string_view key, std::string_view text) {
   return {};
 }
 
+void reset_pipeline_switches(Params& params) {
+  for (const auto& s : kSpecs) {
+    if (!s.pipeline_only) continue;
+    if (s.optional) {
+      params.clear(s.id);
+    } else {
+      params.set(s.id, parse_value(s, s.seed_default).value());
+    }
+  }
+}
+
 Status apply_assignment(Params& params, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {

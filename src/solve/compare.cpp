@@ -25,14 +25,7 @@ Params all_off(const Params& p) {
 Result<Comparison> compare_models(const Params& params, const SolveOptions& options) {
   Comparison out;
   Params seed = params;
-  for (const auto& s : param_specs()) {
-    if (!s.pipeline_only) continue;
-    if (s.optional) {
-      seed.clear(s.id);
-    } else {
-      (void)set_param(seed, s.key, s.seed_default);
-    }
-  }
+  reset_pipeline_switches(seed);
   (void)set_param(seed, "model.name", "seed");
   Params pipe = params;
   (void)set_param(pipe, "model.name", "pipeline");

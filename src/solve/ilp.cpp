@@ -390,6 +390,77 @@ std::array<VecN, 3> unimodular_for(const VecN& w, std::size_t n) {
   return m;
 }
 
+// The slices w·t = k of a system: the unimodular change of variables t = M (k, t'),
+// the child system in t', and the way back.
+struct Slicer {
+  std::size_t n;
+  std::array<VecN, 3> m;
+  std::vector<VecN> am;  // each row times M
+  VecN cm;               // the objective times M
+
+  Slicer(const Sys& sys, const VecN& c, const VecN& w) : n(sys.n), m(unimodular_for(w, sys.n)) {
+    am.reserve(sys.rows.size());
+    for (const auto& r : sys.rows) am.push_back(times_m(r.a));
+    cm = times_m(c);
+  }
+  [[nodiscard]] VecN times_m(const VecN& a) const {
+    VecN out{0, 0, 0};
+    for (std::size_t j = 0; j < n; ++j) {
+      for (std::size_t i = 0; i < n; ++i) out[j] += a[i] * m[i][j];
+    }
+    return out;
+  }
+  // The slice w·t = k as a system in the n - 1 remaining variables.
+  [[nodiscard]] Sys child(const Sys& sys, const Integer& k) const {
+    Sys out;
+    out.n = n - 1;
+    out.rows.reserve(sys.rows.size());
+    for (std::size_t i = 0; i < sys.rows.size(); ++i) {
+      RowN r;
+      for (std::size_t j = 0; j + 1 < n; ++j) r.a[j] = am[i][j + 1];
+      r.h = sys.rows[i].h - am[i][0] * k;
+      out.rows.push_back(std::move(r));
+    }
+    return out;
+  }
+  [[nodiscard]] VecN child_c() const {
+    VecN out{0, 0, 0};
+    for (std::size_t j = 0; j + 1 < n; ++j) out[j] = cm[j + 1];
+    return out;
+  }
+  [[nodiscard]] Integer child_c0(const Integer& c0, const Integer& k) const { return c0 + cm[0] * k; }
+  // The point of the slice k whose remaining coordinates are `rest`, in the original variables.
+  [[nodiscard]] VecN lift(const Integer& k, const VecN& rest) const {
+    VecN t{k, 0, 0};
+    for (std::size_t j = 0; j + 1 < n; ++j) t[j + 1] = rest[j];
+    VecN z{0, 0, 0};
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = 0; j < n; ++j) z[i] += m[i][j] * t[j];
+    }
+    return z;
+  }
+};
+
+// Integers of [lo, hi] outwards from `centre` (centre, centre + 1, centre - 1, ...).
+struct Outwards {
+  Integer lo, hi, centre, up, down;
+  Outwards(Integer l, Integer h, const Integer& c) : lo(std::move(l)), hi(std::move(h)), centre(c), up(c), down(c - 1) {}
+  bool next(Integer& k) {
+    if (up <= hi && (down < lo || up - centre <= centre - down)) {
+      k = up;
+      up += 1;
+      return true;
+    }
+    if (down >= lo) {
+      k = down;
+      down -= 1;
+      return true;
+    }
+    return false;
+  }
+  [[nodiscard]] Integer left() const { return (hi - up + 1) + (down - lo + 1); }
+};
+
 using Found = std::optional<std::pair<VecN, Integer>>;
 
 Found solve_1d(const Sys& s, const VecN& c, const Integer& c0, const std::optional<Integer>& beat, bool& unbounded) {
@@ -467,51 +538,12 @@ Found find_point(Sys sys, const VecN& c, const Integer& c0, const Integer& theta
                  lo.get_str().c_str(), hi.get_str().c_str());
   }
   if (lo > hi) return std::nullopt;
-  const auto m = unimodular_for(w, n);
-  const auto times_m = [&](const VecN& a) {
-    VecN out{0, 0, 0};
-    for (std::size_t j = 0; j < n; ++j) {
-      for (std::size_t i = 0; i < n; ++i) out[j] += a[i] * m[i][j];
-    }
-    return out;
-  };
-  std::vector<VecN> am;
-  am.reserve(sys.rows.size());
-  for (const auto& r : sys.rows) am.push_back(times_m(r.a));
-  const VecN cm = times_m(c);
-  const Integer mid = floor_div(Integer(lo + hi), Integer(2));
-  Integer up = mid, down = mid - 1;
-  while (up <= hi || down >= lo) {
-    Integer k;
-    if (up <= hi && (down < lo || up - mid <= mid - down)) {
-      k = up;
-      up += 1;
-    } else {
-      k = down;
-      down -= 1;
-    }
-    Sys child;
-    child.n = n - 1;
-    child.rows.reserve(sys.rows.size());
-    for (std::size_t i = 0; i < sys.rows.size(); ++i) {
-      RowN r;
-      for (std::size_t j = 0; j + 1 < n; ++j) r.a[j] = am[i][j + 1];
-      r.h = sys.rows[i].h - am[i][0] * k;
-      child.rows.push_back(std::move(r));
-    }
-    VecN cc{0, 0, 0};
-    for (std::size_t j = 0; j + 1 < n; ++j) cc[j] = cm[j + 1];
-    Found got = find_point(std::move(child), cc, c0 + cm[0] * k, theta, ctx, unbounded);
+  const Slicer slicer(sys, c, w);
+  Outwards order(lo, hi, floor_div(Integer(lo + hi), Integer(2)));
+  for (Integer k; order.next(k);) {
+    Found got = find_point(slicer.child(sys, k), slicer.child_c(), slicer.child_c0(c0, k), theta, ctx, unbounded);
     if (unbounded) return std::nullopt;
-    if (got) {
-      VecN t{k, 0, 0};
-      for (std::size_t j = 0; j + 1 < n; ++j) t[j + 1] = got->first[j];
-      VecN z{0, 0, 0};
-      for (std::size_t i = 0; i < n; ++i) {
-        for (std::size_t j = 0; j < n; ++j) z[i] += m[i][j] * t[j];
-      }
-      return std::make_pair(std::move(z), std::move(got->second));
-    }
+    if (got) return std::make_pair(slicer.lift(k, got->first), std::move(got->second));
   }
   return std::nullopt;
 }
@@ -620,58 +652,19 @@ Found solve_node(Sys sys, const VecN& c, const Integer& c0, std::optional<Intege
     if (k0 < lo) k0 = lo;
     if (k0 > hi) k0 = hi;
 
-    const auto m = unimodular_for(w, n);
-    // Row a·z <= h becomes (a M)·t <= h; t_0 = k is fixed in the child.
-    const auto times_m = [&](const VecN& a) {
-      VecN out{0, 0, 0};
-      for (std::size_t j = 0; j < n; ++j) {
-        for (std::size_t i = 0; i < n; ++i) out[j] += a[i] * m[i][j];
-      }
-      return out;
-    };
-    std::vector<VecN> am;
-    am.reserve(sys.rows.size());
-    for (const auto& r : sys.rows) am.push_back(times_m(r.a));
-    const VecN cm = times_m(c);
-
+    // Row a·z <= h becomes (a M)·t <= h; t_0 = k is fixed in the child. Slices are
+    // visited outwards from the slice of the best vertex.
+    const Slicer slicer(sys, c, w);
     bool restart = false;
-    Integer up = k0, down = k0 - 1;
-    while (up <= hi || down >= lo) {
-      // Alternate outwards from the slice of the best vertex.
-      Integer k;
-      if (up <= hi && (down < lo || up - k0 <= k0 - down)) {
-        k = up;
-        up += 1;
-      } else {
-        k = down;
-        down -= 1;
-      }
-      Sys child;
-      child.n = n - 1;
-      child.rows.reserve(sys.rows.size());
-      for (std::size_t i = 0; i < sys.rows.size(); ++i) {
-        RowN r;
-        for (std::size_t j = 0; j + 1 < n; ++j) r.a[j] = am[i][j + 1];
-        r.h = sys.rows[i].h - am[i][0] * k;
-        child.rows.push_back(std::move(r));
-      }
-      VecN cc{0, 0, 0};
-      for (std::size_t j = 0; j + 1 < n; ++j) cc[j] = cm[j + 1];
-      const Integer cc0 = c0 + cm[0] * k;
-      Found got = solve_node(std::move(child), cc, cc0, beat, ctx, unbounded);
+    Outwards order(lo, hi, k0);
+    for (Integer k; order.next(k);) {
+      Found got = solve_node(slicer.child(sys, k), slicer.child_c(), slicer.child_c0(c0, k), beat, ctx, unbounded);
       if (unbounded) return std::nullopt;
       if (got) {
-        VecN t{k, 0, 0};
-        for (std::size_t j = 0; j + 1 < n; ++j) t[j + 1] = got->first[j];
-        VecN z{0, 0, 0};
-        for (std::size_t i = 0; i < n; ++i) {
-          for (std::size_t j = 0; j < n; ++j) z[i] += m[i][j] * t[j];
-        }
         beat = got->second;
-        best = std::make_pair(std::move(z), std::move(got->second));
+        best = std::make_pair(slicer.lift(k, got->first), std::move(got->second));
         // Re-cut and re-choose the direction when many slices are left.
-        const Integer left = (hi - up + 1) + (down - lo + 1);
-        if (left > 2) {
+        if (order.left() > 2) {
           restart = true;
           break;
         }
