@@ -568,10 +568,11 @@ Found bisect_node(Sys sys, const VecN& c, const Integer& c0, const Found& start,
   Integer hi = floor_of(*vmax) + c0;  // and <= hi
   Found best = start;
   if (best) lo = best->second + 1;
-  // Gallop down from the top (the optimum is usually near the continuous bound), then bisect.
+  // Without a point yet, gallop down from the top (the optimum is usually near the
+  // continuous bound); with one, bisect between it and the bound.
   Integer gap = 1;
-  while (lo <= hi && !best) {
-    Integer theta = hi - gap + 1;
+  while (lo <= hi) {
+    Integer theta = best ? Integer(lo + floor_div(Integer(hi - lo + 1), Integer(2))) : Integer(hi - gap + 1);
     if (theta < lo) theta = lo;
     Found got = find_point(sys, c, c0, theta, ctx, unbounded);
     if (unbounded) return std::nullopt;
@@ -581,17 +582,6 @@ Found bisect_node(Sys sys, const VecN& c, const Integer& c0, const Found& start,
     } else {
       hi = theta - 1;
       gap *= 2;
-    }
-  }
-  while (lo <= hi) {
-    const Integer theta = lo + floor_div(Integer(hi - lo + 1), Integer(2));
-    Found got = find_point(sys, c, c0, theta, ctx, unbounded);
-    if (unbounded) return std::nullopt;
-    if (got) {
-      lo = got->second + 1;
-      best = std::move(got);
-    } else {
-      hi = theta - 1;
     }
   }
   return best;
