@@ -25,6 +25,7 @@ struct Vtx {
 
 struct Ctx {
   long nodes{0};
+  int greedy_restarts{8};
 };
 
 // LORASPLIT_ILP_TRACE=1 prints every branching node to stderr (a debugging aid).
@@ -603,7 +604,7 @@ Found solve_node(Sys sys, const VecN& c, const Integer& c0, std::optional<Intege
   for (std::size_t j = 0; j < n; ++j) c_zero = c_zero && c[j] == 0;
   Found best;
   for (;;) {
-    if (++restarts > 8 && best) return bisect_node(sys, c, c0, best, ctx, unbounded);
+    if (++restarts > ctx.greedy_restarts && best) return bisect_node(sys, c, c0, best, ctx, unbounded);
     Sys cut = sys;
     if (beat) {
       if (c_zero) {
@@ -666,7 +667,7 @@ Found solve_node(Sys sys, const VecN& c, const Integer& c0, std::optional<Intege
 
 }  // namespace
 
-IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN& c) {
+IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN& c, int greedy_restarts) {
   IlpResult out;
   Sys sys{n, rows};
   for (auto& r : sys.rows) {
@@ -678,6 +679,7 @@ IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN
     return out;
   }
   Ctx ctx;
+  ctx.greedy_restarts = greedy_restarts;
   bool unbounded = false;
   Found f = solve_node(std::move(sys), c, Integer(0), std::nullopt, ctx, unbounded);
   out.nodes = ctx.nodes;

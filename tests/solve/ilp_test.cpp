@@ -87,6 +87,9 @@ TEST(Ilp, MatchesBruteForce2D) {
     ++feasible;
     ASSERT_EQ(got.value, want.value) << "trial " << trial;
     check_point(rows, 2, c, got);
+    const IlpResult bisected = max_linear_nd(rows, 2, c, 0);  // bisection from the first point on
+    ASSERT_EQ(bisected.value, want.value) << "trial " << trial;
+    check_point(rows, 2, c, bisected);
   }
   EXPECT_GT(feasible, 1000);
 }
@@ -106,6 +109,9 @@ TEST(Ilp, MatchesBruteForce3D) {
     ++feasible;
     ASSERT_EQ(got.value, want.value) << "trial " << trial;
     check_point(rows, 3, c, got);
+    const IlpResult bisected = max_linear_nd(rows, 3, c, 0);
+    ASSERT_EQ(bisected.value, want.value) << "trial " << trial;
+    check_point(rows, 3, c, bisected);
   }
   EXPECT_GT(feasible, 200);
 }
@@ -150,6 +156,7 @@ TEST(Ilp, AgreesWithTheLatticeWalkOnLargeSeedShapedPolygons) {
     const IlpResult got = max_linear_nd(rows, 2, VecN{u, v, 0});
     ASSERT_TRUE(got.feasible);
     ASSERT_EQ(got.value, walk.best.value) << "trial " << trial;
+    ASSERT_EQ(max_linear_nd(rows, 2, VecN{u, v, 0}, 0).value, walk.best.value) << "trial " << trial;
   }
 }
 
