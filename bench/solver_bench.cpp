@@ -101,7 +101,7 @@ BENCHMARK_CAPTURE(BM_GlpkDinkelbach, a100_fp16_d8192_scaled, "a100-fp16-d8192", 
 void BM_CbcDinkelbach(benchmark::State& state, const char* name, bool scaled) {
   const Model m = build_seed_model(preset(name).value());
   for (auto _ : state) {
-    auto r = testing::milp_dinkelbach(m, scaled, testing::Peer::kCbc);
+    auto r = testing::milp_dinkelbach(m, scaled, testing::Peer::kCbc, 30, false);
     benchmark::DoNotOptimize(r);
   }
 }

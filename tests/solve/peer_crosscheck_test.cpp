@@ -22,7 +22,7 @@ namespace lorasplit {
 namespace {
 
 struct Tally {
-  int solved = 0, infeasible = 0, worse = 0, equal = 0;
+  int solved = 0, infeasible = 0, worse = 0, equal = 0, crashed = 0;
 };
 
 std::string describe(const Params& p) {
@@ -105,8 +105,12 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
       const auto t1 = Clock::now();
       const testing::PeerAnswer a = testing::milp_dinkelbach(f, scaled, peer);
       seconds[which + 1] += since(t1);
-      if (!a.solved) continue;
       Tally& t = tally[which];
+      if (a.crashes > 0) {
+        ++t.crashed;
+        if (failures.is_open()) failures << names[which] << " | aborted | " << describe(p) << "\n";
+      }
+      if (!a.solved) continue;
       ++t.solved;
       const Model* holder = case_of(f, a.plan);
       if (holder == nullptr || a.plan.tokens() == 0) {
@@ -137,8 +141,9 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
   EXPECT_GT(tally[1].solved, instances / 2);
   std::printf("instances=%d (pipeline model: %d; optimal: %d)\n", instances, pipeline, optimal);
   for (std::size_t i = 0; i < 4; ++i) {
-    std::printf("%-28s %5d answers, %4d infeasible in exact arithmetic, %4d worse, %5d optimal (%.1f s)\n", names[i],
-                tally[i].solved, tally[i].infeasible, tally[i].worse, tally[i].equal, seconds[i + 1]);
+    std::printf("%-28s %5d answers, %4d infeasible in exact arithmetic, %4d worse, %5d optimal, %d aborted (%.1f s)\n",
+                names[i], tally[i].solved, tally[i].infeasible, tally[i].worse, tally[i].equal, tally[i].crashed,
+                seconds[i + 1]);
   }
   std::printf("lorasplit: %d exact optima in %.2f s\n", optimal, seconds[0]);
 }

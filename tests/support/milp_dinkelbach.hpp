@@ -21,6 +21,8 @@
 #endif
 #ifdef LORASPLIT_HAVE_CBC
 #include <Cbc_C_Interface.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #endif
 
 #include "solve/problem.hpp"
@@ -35,6 +37,7 @@ struct PeerAnswer {
   bool solved{false};  ///< the peer returned a point it calls optimal
   Plan plan;
   int iterations{0};
+  int crashes{0};      ///< subproblems on which the peer aborted (CBC's Clp asserts on some raw rows)
 };
 
 /// One MILP: max obj·y over integer y >= 0 (y_j <= 0 where fixed), rows a·y <= h, and
@@ -47,7 +50,13 @@ struct Milp {
   double min_sum{1};
 };
 
-inline std::optional<std::pair<std::array<double, 3>, double>> solve_milp(const Milp& m, Peer peer) {
+/// The answer of one MILP, and whether the solver process died on it.
+struct MilpOutcome {
+  std::optional<std::pair<std::array<double, 3>, double>> answer;
+  bool crashed{false};
+};
+
+inline std::optional<std::pair<std::array<double, 3>, double>> solve_milp_here(const Milp& m, Peer peer) {
   const std::size_t rows = m.a.size();
   if (peer == Peer::kGlpk) {
 #ifdef LORASPLIT_HAVE_GLPK
@@ -136,8 +145,53 @@ inline std::optional<std::pair<std::array<double, 3>, double>> solve_milp(const 
   return std::nullopt;
 }
 
-/// Dinkelbach over one linear model (a case), the subproblems solved by `peer`.
-inline PeerAnswer milp_dinkelbach(const Model& model, bool scaled, Peer peer, int max_iterations = 30) {
+/// CBC runs in a forked child so that an assertion inside it (Clp aborts on some raw
+/// coefficient rows) is counted as the peer's failure instead of ending the test.
+inline MilpOutcome solve_milp(const Milp& m, Peer peer, bool isolate) {
+  MilpOutcome out;
+#ifdef LORASPLIT_HAVE_CBC
+  if (peer == Peer::kCbc && isolate) {
+    struct Wire {
+      int ok;
+      double x[3];
+      double obj;
+    };
+    int fds[2];
+    if (pipe(fds) != 0) return out;
+    const pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      Wire w{0, {0, 0, 0}, 0};
+      if (const auto r = solve_milp_here(m, peer)) {
+        w.ok = 1;
+        for (std::size_t j = 0; j < 3; ++j) w.x[j] = r->first[j];
+        w.obj = r->second;
+      }
+      const ssize_t wrote = write(fds[1], &w, sizeof w);
+      _exit(wrote == static_cast<ssize_t>(sizeof w) ? 0 : 1);
+    }
+    close(fds[1]);
+    Wire w{0, {0, 0, 0}, 0};
+    const ssize_t got = read(fds[0], &w, sizeof w);
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (pid < 0 || got != static_cast<ssize_t>(sizeof w) || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      out.crashed = true;
+      return out;
+    }
+    if (w.ok == 1) out.answer = std::make_pair(std::array<double, 3>{w.x[0], w.x[1], w.x[2]}, w.obj);
+    return out;
+  }
+#endif
+  out.answer = solve_milp_here(m, peer);
+  return out;
+}
+
+/// Dinkelbach over one linear model (a case), the subproblems solved by `peer` (CBC in a
+/// forked child unless `isolate` is false, as in the benchmark).
+inline PeerAnswer milp_dinkelbach(const Model& model, bool scaled, Peer peer, int max_iterations = 30,
+                                  bool isolate = true) {
   const std::int64_t k = model.block_tokens;
   const detail::IntProblem pb = detail::to_integer_form(model, k);  // rows in y: b = k (offset + y)
   Milp m;
@@ -174,8 +228,14 @@ inline PeerAnswer milp_dinkelbach(const Model& model, bool scaled, Peer peer, in
     for (std::size_t j = 0; j < 3; ++j) {
       m.obj[j] = (model.tokens.coef[j].get_d() - l * model.batch_time.coef[j].get_d()) * static_cast<double>(k);
     }
-    const auto got = solve_milp(m, peer);
+    const MilpOutcome outcome = solve_milp(m, peer, isolate);
     ++out.iterations;
+    if (outcome.crashed) {
+      ++out.crashes;
+      out.solved = false;
+      return out;
+    }
+    const auto& got = outcome.answer;
     if (!got) return out;
     const Plan p = to_plan(got->first);
     out.solved = true;
@@ -202,6 +262,7 @@ inline PeerAnswer milp_dinkelbach(const Formulation& f, bool scaled, Peer peer) 
   for (const auto& m : f.cases) {
     const PeerAnswer a = milp_dinkelbach(m, scaled, peer);
     best.iterations += a.iterations;
+    best.crashes += a.crashes;
     if (!a.solved || a.plan.tokens() == 0) continue;
     const double t = m.batch_time.eval(a.plan).get_d();
     const double ratio = t > 0 ? static_cast<double>(a.plan.tokens()) / t : -1;
