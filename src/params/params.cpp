@@ -70,6 +70,16 @@ Rational exact(std::string_view text) {
   return r.value();
 }
 
+// The range of every parameter, parsed once.
+const std::array<std::pair<Rational, Rational>, kParamCount>& ranges() {
+  static const auto table = [] {
+    std::array<std::pair<Rational, Rational>, kParamCount> out;
+    for (const auto& s : kSpecs) out[static_cast<std::size_t>(s.id)] = {exact(s.min_text), exact(s.max_text)};
+    return out;
+  }();
+  return table;
+}
+
 std::string_view trim(std::string_view t) {
   while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
   while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
@@ -140,8 +150,7 @@ Status check_value(const ParamSpec& s, const Rational& value, std::string_view t
   const auto fail = [&](ErrorCode code, const std::string& why) {
     return Error{code, std::string(s.key), std::string(text), fmt::format("{} = '{}': {}", s.key, text, why)};
   };
-  const Rational lo = exact(s.min_text);
-  const Rational hi = exact(s.max_text);
+  const auto& [lo, hi] = ranges()[static_cast<std::size_t>(s.id)];
   const std::string unit = s.unit.empty() ? std::string() : fmt::format(" {}", s.unit);
   if (value < 0) return fail(ErrorCode::kOutOfRange, "must not be negative");
   if (value == 0 && (lo > 0 || !s.min_inclusive)) return fail(ErrorCode::kOutOfRange, "must be greater than zero");
@@ -204,8 +213,11 @@ Status validate(const Params& params) {
       return Error{ErrorCode::kOutOfRange, std::string(s.key), "none",
                    fmt::format("{} = 'none': this parameter needs a value", s.key)};
     }
-    const std::string text = param_text(s, params.get(s.id));
-    if (auto st = check_value(s, params.get(s.id), text); !st) return st;
+    const Rational& v = params.get(s.id);
+    const auto& [lo, hi] = ranges()[static_cast<std::size_t>(s.id)];
+    const bool above_min = s.min_inclusive ? v >= lo : v > lo;
+    if (above_min && v <= hi && (!s.integer || v.get_den() == 1)) continue;  // the common case, without text
+    if (auto st = check_value(s, v, param_text(s, v)); !st) return st;
   }
   // The pipeline's switches mean nothing to the seed model: setting one there is a mistake.
   if (params.model_name() == ModelName::kSeed) {
