@@ -20,10 +20,18 @@ enum class AxisKind { kList, kLinear, kLog };
 /// One varied parameter and its values (exact; generated values are rounded to 12
 /// significant digits, whole-number parameters to integers, so that the printed value is
 /// exactly the value solved).
+/// A range axis generates its values on demand, so a sweep's memory does not grow with
+/// the number of points.
 struct SweepAxis {
   std::string key;
   AxisKind kind{AxisKind::kList};
-  std::vector<Rational> values;
+  std::vector<Rational> values;  ///< the list (kList only)
+  Rational first, last;          ///< the ends of a range (kLinear, kLog)
+  std::size_t count{0};          ///< points of a range
+  bool integer{false};           ///< round interior points to whole numbers (else 12 significant digits)
+  [[nodiscard]] std::size_t size() const { return kind == AxisKind::kList ? values.size() : count; }
+  /// The i-th value (0 <= i < size()), exact.
+  [[nodiscard]] Rational value(std::size_t i) const;
 };
 
 /// Parses "KEY=lin:A:B:N", "KEY=log:A:B:N" or "KEY=a,b,c" (values may carry units).

@@ -73,7 +73,7 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
   const auto dir = scratch_dir();
   // data.txt: one block per value of the second axis: x throughput gain (x2)
   std::map<std::size_t, std::vector<const SweepRow*>> blocks;
-  const std::size_t n2 = axes.size() == 2 ? axes[1].values.size() : 1;
+  const std::size_t n2 = axes.size() == 2 ? axes[1].size() : 1;
   for (const auto& r : rows) blocks[axes.size() == 2 ? r.index % n2 : 0].push_back(&r);
   {
     std::ofstream data(dir / "data.txt");
@@ -111,7 +111,7 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
       gp << "plot ";
       for (std::size_t i = 0; i < n2; ++i) {
         gp << (i != 0 ? ", " : "") << data << " index " << i << " using 1:" << column << " with linespoints title "
-           << quote(fmt::format("{} = {}", axes[1].key, format_exact(axes[1].values[i])));
+           << quote(fmt::format("{} = {}", axes[1].key, format_exact(axes[1].value(i))));
       }
       gp << "\n";
     } else {

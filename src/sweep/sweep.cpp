@@ -67,25 +67,10 @@ Result<SweepAxis> parse_sweep_axis(std::string_view spec) {
     if (axis.kind == AxisKind::kLog && (a.value() <= 0 || b.value() <= 0)) {
       return axis_error(spec, "a log range needs positive ends");
     }
-    const double la = std::log(to_double(a.value())), lb = std::log(to_double(b.value()));
-    for (std::size_t i = 0; i < count; ++i) {
-      Rational v;
-      if (count == 1 || i == 0) {
-        v = a.value();
-      } else if (i + 1 == count) {
-        v = b.value();
-      } else if (axis.kind == AxisKind::kLinear) {
-        v = a.value() + (b.value() - a.value()) * Rational(static_cast<long>(i), static_cast<long>(count - 1));
-      } else {
-        const double t = static_cast<double>(i) / static_cast<double>(count - 1);
-        v = Rational(std::exp(la + (lb - la) * t));
-      }
-      // Interior points are rounded (the ends are the user's exact values).
-      if (i != 0 && i + 1 != count) {
-        v = ps->integer ? detail::round_integer(v) : detail::round_significant(v, kSignificantDigits);
-      }
-      axis.values.push_back(v);
-    }
+    axis.first = a.value();
+    axis.last = b.value();
+    axis.count = count;
+    axis.integer = ps->integer;
   } else {
     for (const auto item : split(body, ',')) {
       auto v = value(item);
@@ -93,8 +78,24 @@ Result<SweepAxis> parse_sweep_axis(std::string_view spec) {
       axis.values.push_back(v.value());
     }
   }
-  if (axis.values.empty()) return axis_error(spec, "no values");
+  if (axis.size() == 0) return axis_error(spec, "no values");
   return axis;
+}
+
+Rational SweepAxis::value(std::size_t i) const {
+  if (kind == AxisKind::kList) return values[i];
+  if (count == 1 || i == 0) return first;
+  if (i + 1 == count) return last;
+  Rational v;
+  if (kind == AxisKind::kLinear) {
+    v = first + (last - first) * Rational(static_cast<long>(i), static_cast<long>(count - 1));
+  } else {
+    const double la = std::log(to_double(first)), lb = std::log(to_double(last));
+    const double t = static_cast<double>(i) / static_cast<double>(count - 1);
+    v = Rational(std::exp(la + (lb - la) * t));
+  }
+  // Interior points are rounded (the ends are the user's exact values).
+  return integer ? detail::round_integer(v) : detail::round_significant(v, kSignificantDigits);
 }
 
 Result<Shard> parse_shard(std::string_view text) {
@@ -115,7 +116,7 @@ Result<Shard> parse_shard(std::string_view text) {
 
 std::size_t sweep_size(const std::vector<SweepAxis>& axes) {
   std::size_t n = 1;
-  for (const auto& a : axes) n *= a.values.size();
+  for (const auto& a : axes) n *= a.size();
   return n;
 }
 
@@ -135,9 +136,9 @@ SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std
   std::size_t rest = index;
   row.values.resize(axes.size());
   for (std::size_t k = axes.size(); k-- > 0;) {
-    const auto& values = axes[k].values;
-    row.values[k] = values[rest % values.size()];
-    rest /= values.size();
+    const std::size_t size = axes[k].size();
+    row.values[k] = axes[k].value(rest % size);
+    rest /= size;
   }
   for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, row.values[k]);
   SolveOptions quick = options;

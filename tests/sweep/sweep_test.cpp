@@ -18,17 +18,18 @@ TEST(SweepSpec, ListsRangesAndUnits) {
   EXPECT_EQ(list.values, (std::vector<Rational>{4, 8, 16}));
   // lin: A + (B-A) i/(N-1), exact: 1, 1.25, 1.5, 1.75, 2 us
   const SweepAxis lin = axis("link.latency_s=lin:1us:2us:5");
-  ASSERT_EQ(lin.values.size(), 5U);
-  EXPECT_EQ(lin.values[1], make_rational(125, 100000000));
+  ASSERT_EQ(lin.size(), 5U);
+  EXPECT_EQ(lin.value(1), make_rational(125, 100000000));
   EXPECT_EQ(lin.kind, AxisKind::kLinear);
   // log: ends exact, interior rounded to 12 significant digits: 1, 10, 100 GiB/s-ish
   const SweepAxis lg = axis("link.bandwidth_bytes_per_s=log:1e9:1e11:3");
-  ASSERT_EQ(lg.values.size(), 3U);
-  EXPECT_EQ(lg.values[0], Rational(Integer("1000000000")));
-  EXPECT_EQ(lg.values[1], Rational(Integer("10000000000")));
-  EXPECT_EQ(lg.values[2], Rational(Integer("100000000000")));
+  ASSERT_EQ(lg.size(), 3U);
+  EXPECT_EQ(lg.value(0), Rational(Integer("1000000000")));
+  EXPECT_EQ(lg.value(1), Rational(Integer("10000000000")));
+  EXPECT_EQ(lg.value(2), Rational(Integer("100000000000")));
   // whole-number parameters are rounded to integers: 1, 2.5 -> 3 (halves up), 4
-  EXPECT_EQ(axis("lora.r=lin:1:4:3").values, (std::vector<Rational>{1, 3, 4}));
+  const auto r3 = axis("lora.r=lin:1:4:3");
+  EXPECT_EQ((std::vector<Rational>{r3.value(0), r3.value(1), r3.value(2)}), (std::vector<Rational>{1, 3, 4}));
   EXPECT_EQ(axis("gpu.memory_bytes=8 GiB,16 GiB").values[1], Rational(Integer(16) << 30));
 }
 
@@ -89,7 +90,7 @@ TEST(Sweep, EqualsPointByPointAndShardsConcatenate) {
   for (std::size_t i = 0; i < whole.size(); ++i) {
     // Independent of the sweep machinery: set the two parameters and solve.
     Params p;
-    p.set(ParamId::kLinkBandwidthBytesPerS, axes[0].values[i / 4]);
+    p.set(ParamId::kLinkBandwidthBytesPerS, axes[0].value(i / 4));
     p.set(ParamId::kLoraR, axes[1].values[i % 4]);
     auto a = analyze(p, {}, AnalyzeOptions{false, false});
     if (i % 4 == 3) {
