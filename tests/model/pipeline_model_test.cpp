@@ -39,7 +39,7 @@ void random_switches(std::mt19937_64& rng, Params& p) {
 TEST(PipelineModel, AgreesWithExhaustiveSearchUnderEverySwitch) {
   std::mt19937_64 rng(2026);
   int optimal = 0, infeasible = 0, three_columns = 0;
-  for (int trial = 0; trial < 800; ++trial) {
+  for (int trial = 0; trial < 800 / testing::kSanitizerDivisor; ++trial) {
     Params p = testing::random_small_instance(rng, 14);
     testing::add_random_variants(rng, p);
     random_switches(rng, p);
@@ -61,8 +61,8 @@ TEST(PipelineModel, AgreesWithExhaustiveSearchUnderEverySwitch) {
     EXPECT_EQ(res->certificate.final_subproblem_max, 0);
     if (res->certificate.reduced_problem.find("lattice-hyperplane") != std::string::npos) ++three_columns;
   }
-  EXPECT_GT(optimal, 500);
-  EXPECT_GT(three_columns, 30);  // the general 3-D oracle decided many of the optima
+  EXPECT_GT(optimal, 500 / testing::kSanitizerDivisor);
+  EXPECT_GT(three_columns, 30 / testing::kSanitizerDivisor);  // the general 3-D oracle decided many of the optima
   EXPECT_GT(infeasible, 0);
 }
 

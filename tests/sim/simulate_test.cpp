@@ -43,7 +43,7 @@ TEST(Simulate, EqualsThePipelineModelWhereItClaimsTheSchedule) {
   std::mt19937_64 rng(41);
   auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
   int checked = 0, chunked = 0;
-  for (int trial = 0; trial < 600; ++trial) {
+  for (int trial = 0; trial < 600 / testing::kSanitizerDivisor; ++trial) {
     Params p = testing::random_small_instance(rng, 16);
     testing::add_random_variants(rng, p);
     set(p, "model.name", "pipeline");
@@ -104,8 +104,8 @@ TEST(Simulate, EqualsThePipelineModelWhereItClaimsTheSchedule) {
     EXPECT_EQ(sim->simulated_tokens_per_s, Rational(plan.tokens()) / t);
     ++checked;
   }
-  EXPECT_EQ(checked, 600);
-  EXPECT_GT(chunked, 200);
+  EXPECT_EQ(checked, 600 / testing::kSanitizerDivisor);
+  EXPECT_GT(chunked, 200 / testing::kSanitizerDivisor);
 }
 
 // The seed model's differences are its own terms: the stage-2 credit e*b2*r/BW, the

@@ -5,6 +5,7 @@
 #include <random>
 
 #include "solve/ilp.hpp"
+#include "support/reference.hpp"
 #include "solve/problem.hpp"
 
 namespace lorasplit::detail {
@@ -76,7 +77,7 @@ std::vector<RowN> random_instance(std::mt19937_64& rng, std::size_t n, long box,
 TEST(Ilp, MatchesBruteForce2D) {
   std::mt19937_64 rng(7);
   int feasible = 0;
-  for (int trial = 0; trial < 3000; ++trial) {
+  for (int trial = 0; trial < 3000 / testing::kSanitizerDivisor; ++trial) {
     const auto rows = random_instance(rng, 2, 30, 1 + trial % 5, 1 + trial % 40);
     const VecN c{std::uniform_int_distribution<long>(-50, 50)(rng), std::uniform_int_distribution<long>(-50, 50)(rng), 0};
     const IlpResult got = max_linear_nd(rows, 2, c);
@@ -91,13 +92,13 @@ TEST(Ilp, MatchesBruteForce2D) {
     ASSERT_EQ(bisected.value, want.value) << "trial " << trial;
     check_point(rows, 2, c, bisected);
   }
-  EXPECT_GT(feasible, 1000);
+  EXPECT_GT(feasible, 1000 / testing::kSanitizerDivisor);
 }
 
 TEST(Ilp, MatchesBruteForce3D) {
   std::mt19937_64 rng(11);
   int feasible = 0;
-  for (int trial = 0; trial < 800; ++trial) {
+  for (int trial = 0; trial < 800 / testing::kSanitizerDivisor; ++trial) {
     const auto rows = random_instance(rng, 3, 10, 1 + trial % 6, 1 + trial % 25);
     const VecN c{std::uniform_int_distribution<long>(-30, 30)(rng), std::uniform_int_distribution<long>(-30, 30)(rng),
                  std::uniform_int_distribution<long>(-30, 30)(rng)};
@@ -113,7 +114,7 @@ TEST(Ilp, MatchesBruteForce3D) {
     ASSERT_EQ(bisected.value, want.value) << "trial " << trial;
     check_point(rows, 3, c, bisected);
   }
-  EXPECT_GT(feasible, 200);
+  EXPECT_GT(feasible, 200 / testing::kSanitizerDivisor);
 }
 
 // Thin polygons with no integer point in their middle: a strip 0 <= p x - q y <= s of
@@ -121,7 +122,7 @@ TEST(Ilp, MatchesBruteForce3D) {
 TEST(Ilp, ThinStripsMatchBruteForce) {
   std::mt19937_64 rng(3);
   auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
-  for (int trial = 0; trial < 600; ++trial) {
+  for (int trial = 0; trial < 600 / testing::kSanitizerDivisor; ++trial) {
     const long p = pick(1, 97), q = pick(1, 97), s = pick(0, 3);
     std::vector<RowN> rows = {
         {{p, -q, 0}, s}, {{-p, q, 0}, 0}, {{1, 0, 0}, 60}, {{-1, 0, 0}, 0}, {{0, 1, 0}, 60}, {{0, -1, 0}, 0}};

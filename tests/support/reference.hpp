@@ -13,6 +13,15 @@
 
 namespace lorasplit::testing {
 
+/// Trial counts of the heavy randomized tests are divided by this under AddressSanitizer
+/// (GCC defines __SANITIZE_ADDRESS__), where every GMP allocation costs ten times more:
+/// the sanitizer run is about memory errors, the plain run about coverage.
+#ifdef __SANITIZE_ADDRESS__
+inline constexpr int kSanitizerDivisor = 4;
+#else
+inline constexpr int kSanitizerDivisor = 1;
+#endif
+
 struct Reference {
   bool feasible{false};
   Rational best;             ///< best exact throughput over all feasible non-empty plans
