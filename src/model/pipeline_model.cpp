@@ -280,14 +280,14 @@ bool case_rows_hold(const Model& m, const B& b) {
 
 const Model* case_of(const Formulation& f, const Plan& plan) {
   for (const auto& m : f.cases) {
-    if (support_ok(m, plan.b, true) && is_feasible(m, plan)) return &m;
+    if (is_feasible(m, plan)) return &m;  // is_feasible checks the case's support too
   }
   return nullptr;
 }
 
 const Model* case_of(const Formulation& f, const Point& b) {
   for (const auto& m : f.cases) {
-    if (support_ok(m, b, false) && is_feasible(m, b)) return &m;
+    if (is_feasible(m, b)) return &m;
   }
   return nullptr;
 }
