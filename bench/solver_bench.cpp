@@ -28,6 +28,43 @@ BENCHMARK_CAPTURE(BM_SolvePreset, seed_256g_d1024, "seed-256g-d1024")->Unit(benc
 BENCHMARK_CAPTURE(BM_SolvePreset, a100_128g, "a100-128g")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_SolvePreset, a100_fp16_d8192, "a100-fp16-d8192")->Unit(benchmark::kMicrosecond);
 
+// The same solve straight from the parameters with the lean certificate (λ*, the final
+// subproblem's maximum, the iteration counts): the fixed-width fast path of
+// docs/model.md §3.10 (integer form built from the parameters in every iteration).
+SolveOptions lean() {
+  SolveOptions o;
+  o.explain = false;
+  o.relaxation_bound = false;
+  return o;
+}
+void BM_SolvePresetFast(benchmark::State& state, const char* name) {
+  const Params p = preset(name).value();
+  const SolveOptions o = lean();
+  bool fixed = false;
+  for (auto _ : state) {
+    auto r = solve(p, o);
+    fixed = r->certificate.fixed_width;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["fixed_width"] = fixed ? 1 : 0;
+}
+BENCHMARK_CAPTURE(BM_SolvePresetFast, seed, "seed")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolvePresetFast, seed_256g_d1024, "seed-256g-d1024")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolvePresetFast, a100_128g, "a100-128g")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_SolvePresetFast, a100_fp16_d8192, "a100-fp16-d8192")->Unit(benchmark::kMicrosecond);
+
+// The general (GMP) path with the same lean certificate, for the comparison.
+void BM_SolvePresetLeanGmp(benchmark::State& state, const char* name) {
+  const Params p = preset(name).value();
+  SolveOptions o = lean();
+  o.fast_path = false;
+  for (auto _ : state) {
+    auto r = solve(p, o);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK_CAPTURE(BM_SolvePresetLeanGmp, seed, "seed")->Unit(benchmark::kMicrosecond);
+
 // What `lorasplit solve` computes: the solve plus rows, baselines and the +-1 % sensitivity
 // (2 solves per parameter).
 void BM_AnalyzeSeedFullReport(benchmark::State& state) {
@@ -55,22 +92,40 @@ void BM_SolveSeedMemory(benchmark::State& state) {
 }
 BENCHMARK(BM_SolveSeedMemory)->DenseRange(30, 50, 4)->Unit(benchmark::kMicrosecond);
 
+// The same on the fast path (from the parameters, lean certificate); 1 EiB = 2^60 too.
+void BM_SolveSeedMemoryFast(benchmark::State& state) {
+  Params p;
+  p.set(ParamId::kGpuMemoryBytes, Rational(Integer(1) << static_cast<unsigned long>(state.range(0))));
+  const SolveOptions o = lean();
+  std::int64_t tokens = 0;
+  bool fixed = false;
+  for (auto _ : state) {
+    auto r = solve(p, o);
+    tokens = r->plan.tokens();
+    fixed = r->certificate.fixed_width;
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["batch_tokens"] = static_cast<double>(tokens);
+  state.counters["fixed_width"] = fixed ? 1 : 0;
+}
+BENCHMARK(BM_SolveSeedMemoryFast)->DenseRange(30, 50, 4)->Arg(60)->Unit(benchmark::kMicrosecond);
+
 // A sweep end to end (points solved on all cores, CSV rows formatted, written nowhere).
 void BM_SweepPoints(benchmark::State& state) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const std::vector<SweepAxis> axes = {
       parse_sweep_axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:" + std::to_string(n)).value()};
+  SweepOptions so;
+  so.format = [&axes](const SweepRow& row) { return sweep_csv_row(row, axes); };  // as `lorasplit sweep` does
   for (auto _ : state) {
     std::size_t bytes = 0;
-    const Status st = run_sweep(Params(), axes, SweepOptions{}, [&](const SweepRow& row) {
-      bytes += sweep_csv_row(row, axes).size();
-    });
+    const Status st = run_sweep(Params(), axes, so, [&](const SweepRow& row) { bytes += row.text.size() + 1; });
     benchmark::DoNotOptimize(bytes);
     benchmark::DoNotOptimize(st);
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
-BENCHMARK(BM_SweepPoints)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SweepPoints)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The exact decimal-and-unit parser.
 void BM_ParseQuantity(benchmark::State& state) {

@@ -61,11 +61,14 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
     drew = true;
     if (done == total) std::fputs("\n", io.err);
   };
+  so.format = [&axes, csv](const SweepRow& row) {
+    return csv ? sweep_csv_row(row, axes) : sweep_jsonl_row(row, axes);
+  };
   std::string buffer;
   const Status st = run_sweep(
       params.value(), axes, so,
       [&](const SweepRow& row) {
-        buffer += csv ? sweep_csv_row(row, axes) : sweep_jsonl_row(row, axes);
+        buffer += row.text;
         buffer += '\n';
         if (buffer.size() > (1U << 16)) {
           std::fputs(buffer.c_str(), io.out);

@@ -26,6 +26,13 @@ struct SolveOptions {
   /// Also compute the continuous-relaxation bound for the certificate. Internal solves
   /// whose certificate nobody reads (sweeps, baselines, sensitivity, studies) turn it off.
   bool relaxation_bound{true};
+  /// Record the solver's path in the certificate (its subproblems, λ path, presolve
+  /// reductions, reduced problem). Off, the certificate keeps λ*, the final subproblem's
+  /// maximum (still the proof of optimality) and the iteration counts, and a seed-model
+  /// integer solve from parameters may take the fixed-width fast path (docs/model.md §3.10).
+  bool explain{true};
+  /// Allow the fixed-width fast path (the tests turn it off to compare the two paths).
+  bool fast_path{true};
 };
 
 /// What the solve found (separate from whether the call worked, as in HiGHS).
@@ -57,6 +64,8 @@ struct Certificate {
   std::string reduced_problem;          ///< the problem the subproblems were solved on, in words
   /// Pipeline model: how each linear case was settled (its optimum, or why it cannot win).
   std::vector<std::string> cases;
+  /// True when the fixed-width (128-bit, overflow-checked) fast path produced this answer.
+  bool fixed_width{false};
 };
 
 struct SolveResult {
@@ -73,5 +82,10 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options = {});
 /// Solves a model given as a union of linear cases (the pipeline model): the best plan
 /// over all cases, each case proved by its own Dinkelbach run (docs/model.md §7.4).
 Result<SolveResult> solve(const Formulation& formulation, const SolveOptions& options = {});
+/// Solves the model that (validated) `params` select. With `options.explain` off, the seed
+/// model in the integer domain is solved in overflow-checked 128-bit integers straight
+/// from the parameters (no model is built), falling back to GMP on overflow: same answer,
+/// about 50 times faster (docs/PERFORMANCE.md).
+Result<SolveResult> solve(const Params& params, const SolveOptions& options = {});
 
 }  // namespace lorasplit

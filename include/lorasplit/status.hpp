@@ -56,6 +56,8 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(detail::one_line(std::move(error))) {}  // NOLINT(google-explicit-constructor)
+  /// A default-constructed value, to be filled in place (no move of a large T).
+  explicit Result(std::in_place_t) : v_(std::in_place_index<0>) {}
   [[nodiscard]] bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
   T& value() & { return std::get<0>(v_); }

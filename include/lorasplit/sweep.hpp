@@ -60,6 +60,7 @@ struct SweepRow {
   Rational throughput_tokens_per_s;
   std::optional<Rational> gain_percent;
   std::vector<std::string> binding;
+  std::string text;              ///< the row formatted by SweepOptions::format (when set)
 };
 
 /// Solves one point (what every sweep row is; also the reference for tests).
@@ -71,6 +72,9 @@ struct SweepOptions {
   Shard shard;
   unsigned threads{0};              ///< 0: all cores
   std::size_t block_points{1024};  ///< points solved per parallel block (memory is O(block))
+  /// When set, each row's `text` is format(row), computed by the worker threads (a CSV or
+  /// JSON line), so that formatting runs in parallel with the solves.
+  std::function<std::string(const SweepRow&)> format;
 };
 
 /// Runs the shard's points; `emit` receives rows in index order; `progress(done, total)`

@@ -45,7 +45,7 @@ std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
     if (row.removed) continue;
     Plane p;
     for (const auto j : cols) p.a.emplace_back(row.a[j]);
-    p.h = row.h_lp;
+    p.h = lp_rhs(row);
     planes.push_back(std::move(p));
   }
   for (std::size_t i = 0; i < n; ++i) {

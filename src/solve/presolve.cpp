@@ -11,50 +11,74 @@ namespace {
 
 const char* kColumn[3] = {"b1", "b2", "b3"};
 
+// n/d with d != 0, sign moved to the numerator.
+template <class I>
+Frac<I> frac(const I& n, const I& d) {
+  return d < 0 ? Frac<I>{-n, -d} : Frac<I>{n, d};
+}
+template <class I>
+bool less(const Frac<I>& x, const Frac<I>& y) {
+  return x.num * y.den < y.num * x.den;
+}
+template <class I>
+bool equal(const Frac<I>& x, const Frac<I>& y) {
+  return x.num * y.den == y.num * x.den;
+}
+
 // Is row i implied by row j for all b >= 0? True iff some mu > 0 has
 // a_i <= mu*a_j (componentwise over free columns) and h_i >= mu*h_j: then
-// a_i·b <= mu*a_j·b <= mu*h_j <= h_i.
-std::optional<Rational> implied_by(const IntProblem& pb, const IntRow& ri, const IntRow& rj) {
-  Rational lo = 0;                  // mu > lo (strict at 0)
-  std::optional<Rational> hi;       // mu <= hi
+// a_i·b <= mu*a_j·b <= mu*h_j <= h_i. Returns such a mu.
+template <class I>
+std::optional<Frac<I>> implied_by(const BasicIntProblem<I>& pb, const BasicIntRow<I>& ri, const BasicIntRow<I>& rj) {
+  Frac<I> lo{0, 1};            // mu > lo (strict at 0)
+  std::optional<Frac<I>> hi;   // mu <= hi
   bool lo_strict = true;
-  const auto need_ge = [&](const Rational& bound) {  // mu >= bound
-    if (bound > lo) {
+  const auto need_ge = [&](const Frac<I>& bound) {  // mu >= bound
+    if (less(lo, bound)) {
       lo = bound;
       lo_strict = false;
     }
   };
-  const auto need_le = [&](const Rational& bound) {
-    if (!hi || bound < *hi) hi = bound;
+  const auto need_le = [&](const Frac<I>& bound) {
+    if (!hi || less(bound, *hi)) hi = bound;
   };
+  // Sign tests first (they decide most pairs without a product): a positive a_i
+  // against a_j <= 0, or h_i < 0 against h_j >= 0, admits no mu > 0.
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (!pb.fixed_zero[k] && ri.a[k] > 0 && rj.a[k] <= 0) return std::nullopt;
+  }
+  if (ri.h_lp.num < 0 && rj.h_lp.num >= 0) return std::nullopt;
   for (std::size_t k = 0; k < 3; ++k) {
     if (pb.fixed_zero[k]) continue;
-    const Integer& ai = ri.a[k];
-    const Integer& aj = rj.a[k];
+    const I& ai = ri.a[k];
+    const I& aj = rj.a[k];
     if (aj > 0) {
-      need_ge(make_rational(ai, aj));
+      need_ge(frac(ai, aj));
     } else if (aj < 0) {
-      need_le(make_rational(ai, aj));
+      need_le(frac(ai, aj));
     } else if (ai > 0) {
       return std::nullopt;
     }
   }
-  if (rj.h_lp > 0) {
-    need_le(ri.h_lp / rj.h_lp);
-  } else if (rj.h_lp < 0) {
-    need_ge(ri.h_lp / rj.h_lp);
-  } else if (ri.h_lp < 0) {
+  // h_i / h_j as a fraction: (n_i/d_i) / (n_j/d_j) = (n_i d_j) / (d_i n_j).
+  const I& nj = rj.h_lp.num;
+  if (nj > 0) {
+    need_le(frac(I(ri.h_lp.num * rj.h_lp.den), I(ri.h_lp.den * nj)));
+  } else if (nj < 0) {
+    need_ge(frac(I(ri.h_lp.num * rj.h_lp.den), I(ri.h_lp.den * nj)));
+  } else if (ri.h_lp.num < 0) {
     return std::nullopt;
   }
-  if (hi && (*hi < lo || (*hi == lo && lo_strict))) return std::nullopt;
+  if (hi && (less(*hi, lo) || (equal(*hi, lo) && lo_strict))) return std::nullopt;
   if (!lo_strict) return lo;
   if (hi) return *hi;
-  return Rational(1);
+  return Frac<I>{1, 1};
 }
 
 }  // namespace
 
-void presolve(IntProblem& pb, std::vector<std::string>& log) {
+template <class I>
+void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
   bool changed = true;
   while (changed) {
     changed = false;
@@ -65,8 +89,10 @@ void presolve(IntProblem& pb, std::vector<std::string>& log) {
         if (auto mu = implied_by(pb, ri, rj)) {
           ri.removed = true;
           changed = true;
-          log.push_back(fmt::format("row {} is implied by row {} for all b >= 0 (multiplier {}): removed",
-                                    ri.name, rj.name, format_exact(*mu)));
+          if (log != nullptr) {
+            log->push_back(fmt::format("row {} is implied by row {} for all b >= 0 (multiplier {}): removed", ri.name,
+                                       rj.name, format_exact(to_rational(mu->num, mu->den))));
+          }
           break;
         }
       }
@@ -87,14 +113,20 @@ void presolve(IntProblem& pb, std::vector<std::string>& log) {
         if (dominated) {
           pb.fixed_zero[j] = true;
           changed = true;
-          log.push_back(fmt::format(
-              "column {} is dominated by column {}: moving a token from {} to {} raises no row and no batch time: {} = 0",
-              kColumn[j], kColumn[k], kColumn[j], kColumn[k], kColumn[j]));
+          if (log != nullptr) {
+            log->push_back(fmt::format(
+                "column {} is dominated by column {}: moving a token from {} to {} raises no row and no batch time: {} "
+                "= 0",
+                kColumn[j], kColumn[k], kColumn[j], kColumn[k], kColumn[j]));
+          }
           break;
         }
       }
     }
   }
 }
+
+template void presolve(BasicIntProblem<Integer>&, std::vector<std::string>*);
+template void presolve(BasicIntProblem<Int128>&, std::vector<std::string>*);
 
 }  // namespace lorasplit::detail

@@ -39,8 +39,10 @@ IntProblem to_integer_form(const Model& model, std::int64_t block) {
     for (const auto& a : row.a) mpz_gcd(g_all.get_mpz_t(), g_all.get_mpz_t(), a.get_mpz_t());
     if (g_all == 0) g_all = 1;
     for (auto& a : row.a) a /= g_all;
-    row.h_lp = make_rational(-constant, g_all);
-    row.h_int = floor_of(row.h_lp);
+    const Integer g_h = gcd(constant, g_all);  // h_lp in lowest terms (g_all > 0)
+    row.h_lp = Frac<Integer>{Integer(-constant / g_h), Integer(g_all / g_h)};
+    row.h_int = floor_div(row.h_lp.num, row.h_lp.den);
+    row.kind = c.kind;
     out.rows.push_back(std::move(row));
   }
   scale_affine(model.tokens, block, out.offset, out.p, out.p0, out.scale_n);

@@ -2,35 +2,58 @@
 // Internal integer form of a model: every row a·b <= h with integer a, every objective
 // coefficient integer. Rows are kept with the exact right-hand side h_lp (for the
 // continuous relaxation) and its floor h_int (valid for integer b since a is integer).
+//
+// The integer algorithms are templates over the integer type I: `Integer` (GMP, any
+// size) and `Int128` (fixed width, throws Overflow; the fast path of docs/model.md
+// §3.10). Both instantiations run the same code, so they return the same answers.
 
 #include <lorasplit/model.hpp>
 #include <lorasplit/rational.hpp>
 
 #include <array>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "solve/int128.hpp"
+
 namespace lorasplit::detail {
 
-struct IntRow {
-  std::string name;
-  std::array<Integer, 3> a;
-  Rational h_lp;
-  Integer h_int;
-  bool removed{false};
+/// num/den with den > 0, not necessarily in lowest terms.
+template <class I>
+struct Frac {
+  I num{0};
+  I den{1};
 };
 
-struct IntProblem {
-  std::vector<IntRow> rows;
-  std::array<Integer, 3> p;  ///< numerator (tokens) times scale_n
-  Integer p0;
-  std::array<Integer, 3> q;  ///< denominator (seconds) times scale_d
-  Integer q0;
-  Integer scale_n, scale_d;  ///< true ratio = (p·b+p0)/(q·b+q0) * scale_d / scale_n
+template <class I>
+struct BasicIntRow {
+  std::string name;
+  std::array<I, 3> a;
+  Frac<I> h_lp;
+  I h_int;
+  bool removed{false};
+  RowKind kind{RowKind::kMemory};
+};
+
+template <class I>
+struct BasicIntProblem {
+  std::vector<BasicIntRow<I>> rows;
+  std::array<I, 3> p;  ///< numerator (tokens) times scale_n
+  I p0;
+  std::array<I, 3> q;  ///< denominator (seconds) times scale_d
+  I q0;
+  I scale_n, scale_d;  ///< true ratio = (p·b+p0)/(q·b+q0) * scale_d / scale_n
   std::array<bool, 3> fixed_zero{false, false, false};
   /// b_j = block * (offset_j + y_j): 1 for a column the case requires to be used (b_j >= one block).
   std::array<int, 3> offset{0, 0, 0};
 };
+
+using IntRow = BasicIntRow<Integer>;
+using IntProblem = BasicIntProblem<Integer>;
+
+/// The exact right-hand side of a row as a rational.
+inline Rational lp_rhs(const IntRow& row) { return make_rational(row.h_lp.num, row.h_lp.den); }
 
 /// lcm of the denominators of `values`.
 Integer common_denominator(const std::vector<const Rational*>& values);
@@ -41,32 +64,117 @@ Integer common_denominator(const std::vector<const Rational*>& values);
 /// column the model's support fixes to 0 is fixed_zero; one it requires has offset 1.
 IntProblem to_integer_form(const Model& model, std::int64_t block);
 
-/// Applies exact reductions; appends one human-readable line per reduction to `log`.
-void presolve(IntProblem& problem, std::vector<std::string>& log);
+/// Applies exact reductions; appends one human-readable line per reduction to `log`
+/// when `log` is not null.
+template <class I>
+void presolve(BasicIntProblem<I>& problem, std::vector<std::string>* log);
+inline void presolve(IntProblem& problem, std::vector<std::string>& log) { presolve(problem, &log); }
 
 /// Result of the 2-D integer subproblem oracle.
-struct Point2 {
-  Integer x, y;
-  Integer value;  ///< u*x + v*y at the point
+template <class I>
+struct BasicPoint2 {
+  I x, y;
+  I value;  ///< u*x + v*y at the point
 };
+using Point2 = BasicPoint2<Integer>;
 
 /// Maximises u*x + v*floor((h - a*x)/c) over integers x in [s, t] (c > 0, s <= t).
 /// Returns the argmax (smallest i from the walk's start on ties) and the value.
-Point2 max_linear_under_line(const Integer& s, const Integer& t, const Integer& a, const Integer& h,
-                             const Integer& c, const Integer& u, const Integer& v);
+template <class I>
+BasicPoint2<I> max_linear_under_line(const I& s, const I& t, const I& a, const I& h, const I& c, const I& u,
+                                     const I& v);
+inline Point2 max_linear_under_line(const Integer& s, const Integer& t, const Integer& a, const Integer& h,
+                                    const Integer& c, const Integer& u, const Integer& v) {
+  return max_linear_under_line<Integer>(s, t, a, h, c, u, v);
+}
+
+namespace walk_detail {
+template <class I>
+struct Node {
+  I dx{0}, dy{0};
+  bool has{false};  // at least one point recorded
+  I best{0};        // best u*x + v*y over recorded points, relative to the node's start
+  I bx{0}, by{0};
+};
+}  // namespace walk_detail
+
+/// max_linear_under_line for one line and interval and any number of objectives: the
+/// lattice walk's recursion (which depends on the line only) is recorded once; eval()
+/// replays its products for one objective. Not thread-safe (eval reuses a buffer).
+template <class I>
+class LinePlan {
+ public:
+  LinePlan(const I& s, const I& t, const I& a, const I& h, const I& c) { assign(s, t, a, h, c); }
+  /// Records the walk for another line and interval, keeping the buffers' capacity.
+  void assign(const I& s, const I& t, const I& a, const I& h, const I& c);
+  [[nodiscard]] BasicPoint2<I> eval(const I& u, const I& v) const;
+
+  struct Op {
+    bool pow;  ///< nodes[a]^n, else nodes[a] * nodes[b]
+    int a, b;
+    I n;
+  };
+
+ private:
+  bool forward_{true};
+  I x0_, q0_;
+  std::vector<Op> ops_;
+  int root_{-1};
+  mutable std::vector<walk_detail::Node<I>> nodes_;
+};
 
 /// Rows restricted to two free columns: a_x*x + a_y*y <= h, a_y >= 0.
-struct Row2 {
-  Integer ax, ay, h;
+template <class I>
+struct BasicRow2 {
+  I ax, ay, h;
 };
+using Row2 = BasicRow2<Integer>;
 
 /// max u*x + v*y over integers 0 <= y, lo <= x <= hi, all rows (requires a_y >= 0 for every row,
-/// and lo <= hi). Returns nullopt-like empty value via the flag when no row bounds y and v > 0.
-struct Oracle2Result {
+/// and lo <= hi). `unbounded` when no row bounds y and v > 0.
+template <class I>
+struct BasicOracle2Result {
   bool unbounded{false};
-  Point2 best;
+  BasicPoint2<I> best;
 };
-Oracle2Result max_linear_2d(const std::vector<Row2>& rows, const Integer& lo, const Integer& hi, const Integer& u,
-                            const Integer& v);
+using Oracle2Result = BasicOracle2Result<Integer>;
+template <class I>
+BasicOracle2Result<I> max_linear_2d(const std::vector<BasicRow2<I>>& rows, const I& lo, const I& hi, const I& u,
+                                     const I& v);
+
+/// max_linear_2d for fixed rows and any number of objectives: the lower envelope's pieces
+/// and each piece's walk are computed once (they do not depend on u and v). Keeps
+/// pointers into `rows`, which must outlive it unchanged.
+template <class I>
+class Envelope2 {
+ public:
+  Envelope2() = default;
+  Envelope2(const std::vector<BasicRow2<I>>& rows, const I& lo, const I& hi) { assign(rows, lo, hi); }
+  /// Rebuilds for other rows, keeping the buffers' capacity.
+  void assign(const std::vector<BasicRow2<I>>& rows, const I& lo, const I& hi);
+  [[nodiscard]] BasicOracle2Result<I> eval(const I& u, const I& v) const;
+
+  /// The envelope's corners: the top lattice point (x, floor of the active line) at both
+  /// ends of every piece, in increasing x (the integer points nearest the vertices of
+  /// the relaxation's upper boundary).
+  template <class F>
+  void for_each_corner(F&& visit) const {
+    for (std::size_t i = 0; i < n_pieces_; ++i) {
+      const auto& c = corners_[i];
+      for (const I* x : {&c.s, &c.t}) visit(*x, floor_div(I(c.row->h - c.row->ax * *x), c.row->ay));
+    }
+  }
+
+ private:
+  struct Corner {
+    I s, t;
+    const BasicRow2<I>* row;
+  };
+  I lo_{0}, hi_{0};
+  bool has_lines_{false};
+  std::vector<Corner> corners_;  // one per piece in use
+  std::vector<LinePlan<I>> pieces_;  // in increasing x; the first n_pieces_ are in use
+  std::size_t n_pieces_{0};
+};
 
 }  // namespace lorasplit::detail

@@ -6,6 +6,8 @@
 #include <functional>
 #include <optional>
 
+#include "solve/dinkelbach.hpp"
+#include "solve/fast.hpp"
 #include "solve/ilp.hpp"
 #include "solve/lp.hpp"
 #include "solve/problem.hpp"
@@ -22,8 +24,6 @@ std::string_view to_string(SolveStatus status) {
 
 namespace {
 
-
-constexpr int kMaxIterations = 10000;  // Dinkelbach converges in a handful; this only guards bugs
 
 Error internal(const std::string& what) {
   return Error{ErrorCode::kInternal, "", "", "internal error: " + what + " (please report this instance)"};
@@ -169,86 +169,36 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
   for (const auto& row : pb.rows) {
     if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
   }
-  // The 2-D lattice walk when two free columns remain and one of them is bounded only
+  using Oracle = std::function<Result<detail::OracleOut<Integer>>(const std::array<Integer, 3>&)>;
+  Oracle oracle;
+  // The lattice walk when one free column remains, or two and one of them is bounded only
   // from above by every row; the general lattice-hyperplane oracle otherwise.
+  std::size_t xcol = 0;
   std::optional<std::size_t> ycol;
-  bool walk = free_cols.size() <= 1;
-  if (free_cols.size() == 2) {
-    for (auto it = free_cols.rbegin(); it != free_cols.rend() && !ycol; ++it) {
-      bool ok = true;
-      for (const auto& row : pb.rows) {
-        if (!row.removed && row.a[*it] < 0) ok = false;
-      }
-      if (ok) ycol = *it;
-    }
-    walk = ycol.has_value();
-  }
-  std::size_t xcol = free_cols.empty() ? 0 : free_cols.front();
-  if (ycol) xcol = free_cols[0] == *ycol ? free_cols[1] : free_cols[0];
-
-  // The oracle: max u·y over the case's integer points (y >= 0 in block units).
-  struct OracleOut {
-    bool feasible{false};
-    std::array<Integer, 3> y{0, 0, 0};
-    Integer value;
-  };
-  std::function<Result<OracleOut>(const std::array<Integer, 3>&)> oracle;
-  std::vector<detail::Row2> rows2;
-  Integer lo = 0;
-  std::optional<Integer> hi;
-  bool empty = false;
+  std::optional<detail::WalkOracle<Integer>> walk;
+  detail::WalkOracle<Integer>::Storage walk_storage;
   if (free_cols.empty()) {
     cert.reduced_problem = fmt::format("no free column: the single plan of this case, rows {}", rows_kept);
+    bool empty = false;
     for (const auto& row : pb.rows) {
       if (!row.removed && row.h_int < 0) empty = true;
     }
-    oracle = [empty](const std::array<Integer, 3>&) -> Result<OracleOut> {
-      OracleOut o;
+    oracle = [empty](const std::array<Integer, 3>&) -> Result<detail::OracleOut<Integer>> {
+      detail::OracleOut<Integer> o;
       o.feasible = !empty;
       o.value = 0;
       return o;
     };
-  } else if (walk) {
+  } else if (detail::WalkOracle<Integer>::applies(pb, xcol, ycol)) {
     cert.reduced_problem =
         ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}; lattice walk",
                            kName[xcol], kName[*ycol], rows_kept, k)
              : fmt::format("x = {} alone, rows {}, in blocks of {}", kName[xcol], rows_kept, k);
-    for (const auto& row : pb.rows) {
-      if (row.removed) continue;
-      detail::Row2 r{row.a[xcol], ycol ? row.a[*ycol] : Integer(0), row.h_int};
-      if (r.ax == 0 && r.ay == 0) {
-        if (r.h < 0) empty = true;  // a row no split can meet (e.g. the adapter alone exceeds memory)
-        continue;
-      }
-      // At y = 0 each row reads a_x x <= h; with a_y >= 0 this is necessary for every y.
-      if (r.ax > 0) {
-        const Integer q = floor_div(r.h, r.ax);
-        if (!hi || q < *hi) hi = q;
-      } else if (r.ax < 0) {
-        Integer q;
-        mpz_cdiv_q(q.get_mpz_t(), r.h.get_mpz_t(), r.ax.get_mpz_t());
-        if (q > lo) lo = q;
-      } else if (r.h < 0) {
-        empty = true;
-      }
-      rows2.push_back(std::move(r));
+    walk.emplace(pb, xcol, ycol, walk_storage);
+    if (walk->prep() == detail::WalkOracle<Integer>::Prep::kUnbounded) {
+      return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
     }
-    if (!empty && !hi) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
-    if (!empty && lo > *hi) empty = true;
-    oracle = [&](const std::array<Integer, 3>& u) -> Result<OracleOut> {
-      OracleOut o;
-      if (empty) return o;
-      auto r = detail::max_linear_2d(rows2, lo, *hi, u[xcol], ycol ? u[*ycol] : Integer(0));
-      if (r.unbounded) {
-        return unsupported(model, fmt::format("no row bounds {} (the throughput has no maximum)",
-                                              kName[ycol ? *ycol : xcol]));
-      }
-      o.feasible = true;
-      o.y[xcol] = r.best.x;
-      if (ycol) o.y[*ycol] = r.best.y;
-      o.value = r.best.value;
-      return o;
-    };
+    oracle = [&walk, &model](const std::array<Integer, 3>& u) { return (*walk)(u, model.name); };
   } else {
     std::string cols;
     for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", kName[j]);
@@ -270,13 +220,14 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
       r.h = 0;
       rows.push_back(std::move(r));
     }
-    oracle = [&model, &run, rows = std::move(rows), free_cols](const std::array<Integer, 3>& u) -> Result<OracleOut> {
+    oracle = [&model, &run, rows = std::move(rows),
+              free_cols](const std::array<Integer, 3>& u) -> Result<detail::OracleOut<Integer>> {
       detail::VecN c{0, 0, 0};
       for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
       auto r = detail::max_linear_nd(rows, free_cols.size(), c);
       run.nodes += r.nodes;
       if (r.unbounded) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
-      OracleOut o;
+      detail::OracleOut<Integer> o;
       o.feasible = r.feasible;
       if (r.feasible) {
         for (std::size_t i = 0; i < free_cols.size(); ++i) o.y[free_cols[i]] = r.t[i];
@@ -298,73 +249,45 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
     return true;
   };
 
-  Integer num = 0, den = 1;  // λ in the scaled units
+  std::optional<detail::Frac<Integer>> start_scaled;
   if (start) {
     const Rational scaled = *start * pb.scale_n / pb.scale_d;
-    num = scaled.get_num();
-    den = scaled.get_den();
+    start_scaled = detail::Frac<Integer>{scaled.get_num(), scaled.get_den()};
   }
-  std::optional<std::array<Integer, 3>> incumbent;
-  Integer total;
-  for (int it = 0;; ++it) {
-    if (it == kMaxIterations) return internal("Dinkelbach did not terminate");
-    std::array<Integer, 3> u;
-    for (std::size_t j = 0; j < 3; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
-    const Integer c0 = den * pb.p0 - num * pb.q0;
-    auto got = oracle(u);
-    if (!got) return got.error();
-    ++cert.iterations;
-    if (!got->feasible) {  // the case holds no integer point
-      run.empty = true;
-      return run;
-    }
-    total = got->value + c0;
-    {
-      Plan at;
-      (void)to_plan(got->y, at);
-      cert.steps.push_back({true_units(num, den), at, make_rational(total, den * pb.scale_n)});
-    }
-    if (!incumbent) {
-      if (total <= 0) {  // no plan beats start (or, at λ = 0, no plan serves tokens)
-        run.final_max = make_rational(total, den * pb.scale_n);
-        return run;
-      }
-    } else {
-      if (total < 0) return internal("Dinkelbach subproblem below its incumbent");
-      if (total == 0) break;
-    }
-    Integer n = pb.p0, d = pb.q0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      n += pb.p[j] * got->y[j];
-      d += pb.q[j] * got->y[j];
-    }
-    if (d <= 0) return unsupported(model, "a split with zero batch time serves tokens (unbounded throughput)");
-    Integer g;
-    mpz_gcd(g.get_mpz_t(), n.get_mpz_t(), d.get_mpz_t());
-    num = n / g;
-    den = d / g;
-    if (!incumbent) {
-      // Radzik: h_{k+1} g_{k+1} <= h_k g_k / 4 with h_k g_k >= 1/D(x1) while not optimal and
-      // h_0 g_0 <= N(x1) D(x1), so at most log4(N(x1) D(x1)^2) further improving steps, plus
-      // the first and the last subproblem.
-      const Integer prod = n * d * d;
-      cert.iteration_bound = 2 + static_cast<int>((mpz_sizeinbase(prod.get_mpz_t(), 2) - 1) / 2);
-    }
-    incumbent = got->y;
-    cert.lambda_path.push_back(true_units(num, den));
+  std::optional<std::array<Integer, 3>> start_point;
+  if (walk) start_point = walk->start_point(pb);
+  auto dk = detail::dinkelbach<Integer>(pb, oracle, start_scaled, true, model.name, start_point);
+  if (!dk) return dk.error();
+  if (dk->warm) {
+    Plan at;
+    (void)to_plan(*start_point, at);
+    cert.reduced_problem += fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({}, {}, {})",
+                                        at.b[0], at.b[1], at.b[2]);
   }
-  if (!to_plan(*incumbent, run.plan)) return internal("batch size beyond int64");
+  using Outcome = detail::DinkelbachRun<Integer>::Outcome;
+  cert.iterations = dk->iterations;
+  cert.iteration_bound = dk->iteration_bound;
+  for (const auto& st : dk->steps) {
+    Plan at;
+    (void)to_plan(st.y, at);
+    cert.steps.push_back({true_units(st.num, st.den), at, make_rational(st.total, st.den * pb.scale_n)});
+  }
+  for (const auto& [n, d] : dk->lambda_path) cert.lambda_path.push_back(true_units(n, d));
+  if (dk->outcome == Outcome::kEmpty) {
+    run.empty = true;
+    return run;
+  }
+  run.final_max = make_rational(dk->total, dk->den * pb.scale_n);
+  if (dk->outcome == Outcome::kNotBetter) return run;
+  if (!to_plan(dk->y, run.plan)) return internal("batch size beyond int64");
   if (!is_feasible(model, run.plan)) return internal("returned split fails an exact constraint check");
   run.found = true;
-  run.lambda = true_units(num, den);
+  run.lambda = true_units(dk->num, dk->den);
   if (run.lambda != throughput_tokens_per_s(model, run.plan)) {
     return internal("certified ratio differs from the plan's throughput");
   }
-  if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
-  run.final_max = make_rational(total, den * pb.scale_n);
   return run;
 }
-
 
 Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const SolveOptions& options) {
   if (cases.empty()) return internal("a model without cases");
@@ -451,6 +374,12 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
     return internal("returned split fails an exact constraint check");
   }
   if (options.relaxation_bound) cert.relaxation_bound_tokens_per_s = bound;
+  if (!options.explain) {  // the lean certificate (what the fast path returns)
+    cert.steps.clear();
+    cert.lambda_path.clear();
+    cert.presolve.clear();
+    cert.reduced_problem.clear();
+  }
   if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < *best) {
     return internal("integer optimum above the continuous bound");
   }
@@ -467,5 +396,18 @@ Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
 }
 
 Result<SolveResult> solve(const Model& model, const SolveOptions& options) { return solve_cases({&model}, options); }
+
+Result<SolveResult> solve(const Params& params, const SolveOptions& options) {
+  // Filled in place and returned by name on every path (a SolveResult holds six GMP
+  // rationals; each move of one allocates).
+  Result<SolveResult> out(std::in_place);
+  Error error;
+  switch (detail::fast_solve(params, options, out.value(), error)) {
+    case detail::FastStatus::kSolved: break;
+    case detail::FastStatus::kError: out = Result<SolveResult>(std::move(error)); break;
+    case detail::FastStatus::kNotApplicable: out = solve(build_model(params), options); break;
+  }
+  return out;
+}
 
 }  // namespace lorasplit

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "solve/fast.hpp"
 #include "sweep/rounding.hpp"
 
 namespace lorasplit {
@@ -128,11 +129,20 @@ std::pair<std::size_t, std::size_t> shard_range(std::size_t points, const Shard&
   return {at(shard.index - 1), at(shard.index)};
 }
 
-SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std::size_t index,
-                     const SolveOptions& options) {
-  SweepRow row;
+namespace {
+
+// One point into `row` (reusing its buffers), with `p` the worker's parameters: the base
+// with the axes' keys overwritten at every point, so no copy of the base per point.
+void fill_point(Params& p, const std::vector<SweepAxis>& axes, std::size_t index, const SolveOptions& options,
+                SweepRow& row) {
   row.index = index;
-  Params p = base;
+  row.valid = true;
+  row.error.clear();
+  row.status = SolveStatus::kInfeasible;
+  row.plan = Plan{};
+  row.gain_percent.reset();
+  row.binding.clear();
+  row.text.clear();
   std::size_t rest = index;
   row.values.resize(axes.size());
   for (std::size_t k = axes.size(); k-- > 0;) {
@@ -143,11 +153,43 @@ SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std
   for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, row.values[k]);
   SolveOptions quick = options;
   quick.relaxation_bound = false;  // a sweep row does not show the bound
+  quick.explain = false;           // nor the solver's path: the seed model takes the fast path
+  // The fast path: the solve, the GPU-only baseline and the binding rows from one integer
+  // form in 128-bit integers (docs/model.md §3.10); the same row as analyze() gives.
+  if (auto st = validate(p); !st) {
+    row.valid = false;
+    row.error = st.error().message;
+    return;
+  }
+  {
+    thread_local SolveResult res;
+    thread_local detail::FastExtras extras;
+    Error error;
+    switch (detail::fast_solve(p, quick, res, error, &extras)) {
+      case detail::FastStatus::kSolved:
+        row.status = res.status;
+        if (res.status != SolveStatus::kOptimal) return;
+        row.plan = res.plan;
+        for (std::size_t j = 0; j < 3; ++j) row.point[j] = res.point[j];
+        row.throughput_tokens_per_s = res.throughput_tokens_per_s;
+        if (extras.gpu_only_tokens_per_s) {
+          row.gain_percent = (res.throughput_tokens_per_s / *extras.gpu_only_tokens_per_s - 1) * 100;
+        }
+        row.binding.swap(extras.binding);
+        return;
+      case detail::FastStatus::kError:
+        row.valid = false;
+        row.error = error.message;
+        return;
+      case detail::FastStatus::kNotApplicable: break;
+    }
+  }
+  quick.explain = true;
   auto a = analyze(p, quick, AnalyzeOptions{false, false});
   if (!a) {
     row.valid = false;
     row.error = a.error().message;
-    return row;
+    return;
   }
   row.status = a->result.status;
   row.plan = a->result.plan;
@@ -155,6 +197,15 @@ SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std
   row.throughput_tokens_per_s = a->result.throughput_tokens_per_s;
   row.gain_percent = a->gain_percent;
   row.binding = a->binding;
+}
+
+}  // namespace
+
+SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std::size_t index,
+                     const SolveOptions& options) {
+  SweepRow row;
+  Params p = base;
+  fill_point(p, axes, index, options, row);
   return row;
 }
 
@@ -170,19 +221,23 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
   const unsigned threads =
       std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
   const std::size_t block = std::max<std::size_t>(1, options.block_points);
-  std::vector<SweepRow> rows;
+  std::vector<SweepRow> rows(std::min(block, end - begin));  // reused from block to block
+  std::vector<Params> worker_params(threads, base);          // one copy of the base per thread
   for (std::size_t start = begin; start < end; start += block) {
     const std::size_t stop = std::min(end, start + block);
-    rows.assign(stop - start, SweepRow{});
     std::atomic<std::size_t> next{start};
-    const auto work = [&] {
-      for (std::size_t i = next++; i < stop; i = next++) rows[i - start] = solve_point(base, axes, i, options.solve);
+    const auto work = [&](unsigned t) {
+      for (std::size_t i = next++; i < stop; i = next++) {
+        SweepRow& row = rows[i - start];
+        fill_point(worker_params[t], axes, i, options.solve, row);
+        if (options.format) row.text = options.format(row);  // formatted in parallel too
+      }
     };
     std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads && t < stop - start; ++t) pool.emplace_back(work);
-    work();
+    for (unsigned t = 1; t < threads && t < stop - start; ++t) pool.emplace_back(work, t);
+    work(0);
     for (auto& th : pool) th.join();
-    for (const auto& r : rows) emit(r);
+    for (std::size_t i = 0; i < stop - start; ++i) emit(rows[i]);
     if (progress) progress(stop - begin, end - begin);
   }
   return {};

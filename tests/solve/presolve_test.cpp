@@ -29,8 +29,8 @@ TEST(Presolve, IntegerFormIsExactAndPrimitive) {
     Integer g = 0;
     for (const auto& a : r.a) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), a.get_mpz_t());
     EXPECT_EQ(g, 1) << r.name;
-    EXPECT_LE(Rational(r.h_int), r.h_lp);
-    EXPECT_GT(Rational(r.h_int + 1), r.h_lp);
+    EXPECT_LE(Rational(r.h_int), lp_rhs(r));
+    EXPECT_GT(Rational(r.h_int + 1), lp_rhs(r));
   }
   // mem_x: 4*(b1+b2+b3)*512 <= 16 GiB  ->  b1+b2+b3 <= 8388608
   EXPECT_EQ(pb.rows[2].h_int, 8388608);
@@ -39,7 +39,7 @@ TEST(Presolve, IntegerFormIsExactAndPrimitive) {
 TEST(Presolve, NoDominanceWhenPathTwoIsCheaper) {
   // A hand-made problem where moving b2 to b3 raises a row: nothing may be fixed.
   IntProblem pb;
-  pb.rows.push_back(IntRow{"r", {Integer(1), Integer(1), Integer(5)}, Rational(10), Integer(10)});
+  pb.rows.push_back(IntRow{"r", {Integer(1), Integer(1), Integer(5)}, {Integer(10), Integer(1)}, Integer(10)});
   pb.p = {Integer(1), Integer(1), Integer(1)};
   pb.q = {Integer(2), Integer(1), Integer(0)};
   pb.scale_n = pb.scale_d = 1;

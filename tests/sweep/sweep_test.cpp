@@ -114,5 +114,48 @@ TEST(Sweep, EqualsPointByPointAndShardsConcatenate) {
   EXPECT_EQ(joined, whole);
 }
 
+// Every row the fast path writes (seed model, integer domain: the solve, the GPU-only
+// gain and the binding rows in 128-bit integers) equals the row of the general path
+// (analyze() over GMP), text for text, over sweeps of every parameter that varies a row.
+TEST(Sweep, FastPathRowsEqualTheGeneralRows) {
+  const std::vector<std::vector<std::string>> sweeps = {
+      {"link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:300"},
+      {"gpu.memory_bytes=log:1MiB:1PiB:200"},
+      {"cxl.flops=log:1e10:1e14:150", "link.latency_s=lin:0:5us:4"},
+      {"lora.r=1,2,4,8,16,64", "lora.d=log:64:16384:25"},
+      {"gpu.flops=log:1e12:1e15:100", "lora.max_batch_tokens=lin:1:100000:3"},
+      {"lora.block_tokens=1,32,4096", "gpu.efficiency=lin:0.1:1:10"},
+  };
+  SweepOptions general;
+  general.solve.fast_path = false;
+  int rows = 0;
+  for (const auto& specs : sweeps) {
+    std::vector<SweepAxis> axes;
+    for (const auto& s : specs) axes.push_back(axis(s));
+    std::vector<std::string> fast, slow;
+    ASSERT_TRUE(run_sweep(Params(), axes, SweepOptions{}, [&](const SweepRow& r) { fast.push_back(sweep_csv_row(r, axes)); }).ok());
+    ASSERT_TRUE(run_sweep(Params(), axes, general, [&](const SweepRow& r) { slow.push_back(sweep_csv_row(r, axes)); }).ok());
+    ASSERT_EQ(fast.size(), slow.size());
+    for (std::size_t i = 0; i < fast.size(); ++i) EXPECT_EQ(fast[i], slow[i]) << specs.front() << " point " << i;
+    rows += static_cast<int>(fast.size());
+  }
+  EXPECT_GT(rows, 1000);
+}
+
+// With SweepOptions::format the workers format each row; the text is the row's.
+TEST(Sweep, RowsFormattedByTheWorkersEqualTheRows) {
+  const std::vector<SweepAxis> axes = {axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:500")};
+  SweepOptions o;
+  o.threads = 2;
+  o.block_points = 64;
+  o.format = [&axes](const SweepRow& r) { return sweep_csv_row(r, axes); };
+  std::size_t n = 0;
+  ASSERT_TRUE(run_sweep(Params(), axes, o, [&](const SweepRow& r) {
+                EXPECT_EQ(r.index, n++);
+                EXPECT_EQ(r.text, sweep_csv_row(r, axes));
+              }).ok());
+  EXPECT_EQ(n, 500U);
+}
+
 }  // namespace
 }  // namespace lorasplit

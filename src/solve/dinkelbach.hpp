@@ -1,0 +1,282 @@
+#pragma once
+// Dinkelbach iterations over one linear case in integer form (docs/model.md §3.4), and
+// the lattice-walk oracle for two free columns (§3.3), as templates over the integer
+// type: the general solver instantiates them with GMP integers, the fast path (§3.10)
+// with checked 128-bit integers. Same code, same answers.
+#include <fmt/format.h>
+#include <lorasplit/status.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "solve/problem.hpp"
+
+namespace lorasplit::detail {
+
+constexpr int kMaxDinkelbachIterations = 10000;  // converges in a handful; this only guards bugs
+
+inline Error solver_internal(const std::string& what) {
+  return Error{ErrorCode::kInternal, "", "", "internal error: " + what + " (please report this instance)"};
+}
+inline Error solver_unsupported(std::string_view model_name, const std::string& why) {
+  return Error{ErrorCode::kUnsupported, "model", std::string(model_name),
+               fmt::format("model = '{}': {}", model_name, why)};
+}
+
+/// What an oracle returns: max u·y over the case's integer points y >= 0 (block units).
+template <class I>
+struct OracleOut {
+  bool feasible{false};
+  std::array<I, 3> y{0, 0, 0};
+  I value{0};
+};
+
+/// The lattice-walk oracle: one or two free columns, and with two, every row bounds
+/// the y column from above only (a_y >= 0).
+template <class I>
+class WalkOracle {
+ public:
+  enum class Prep { kOk, kEmpty, kUnbounded };
+
+  /// Which columns are x and y, if the walk applies to `pb` (presolved).
+  static bool applies(const BasicIntProblem<I>& pb, std::size_t& xcol, std::optional<std::size_t>& ycol) {
+    std::array<std::size_t, 3> free{};
+    std::size_t n = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      if (!pb.fixed_zero[j]) free[n++] = j;
+    }
+    ycol.reset();
+    xcol = n == 0 ? 0 : free[0];
+    if (n == 0 || n == 3) return false;
+    if (n == 1) return true;
+    for (std::size_t i = 2; i-- > 0 && !ycol;) {
+      bool ok = true;
+      for (const auto& row : pb.rows) {
+        if (!row.removed && row.a[free[i]] < 0) ok = false;
+      }
+      if (ok) ycol = free[i];
+    }
+    if (!ycol) return false;
+    xcol = free[0] == *ycol ? free[1] : free[0];
+    return true;
+  }
+
+  /// The oracle's buffers (a caller that solves many instances passes the same storage
+  /// to keep their capacity).
+  struct Storage {
+    std::vector<BasicRow2<I>> rows;
+    Envelope2<I> envelope;
+  };
+
+  WalkOracle(const BasicIntProblem<I>& pb, std::size_t xcol, std::optional<std::size_t> ycol, Storage& storage)
+      : xcol_(xcol), ycol_(ycol), rows_(storage.rows), envelope_(storage.envelope) {
+    rows_.clear();
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      BasicRow2<I> r{row.a[xcol], ycol ? row.a[*ycol] : I(0), row.h_int};
+      if (r.ax == 0 && r.ay == 0) {
+        if (r.h < 0) empty_ = true;  // a row no split can meet (e.g. the adapter alone exceeds memory)
+        continue;
+      }
+      // At y = 0 each row reads a_x x <= h; with a_y >= 0 this is necessary for every y.
+      if (r.ax > 0) {
+        const I q = floor_div(r.h, r.ax);
+        if (!hi_ || q < *hi_) hi_ = q;
+      } else if (r.ax < 0) {
+        const I q = ceil_div(r.h, r.ax);
+        if (q > lo_) lo_ = q;
+      } else if (r.h < 0) {
+        empty_ = true;
+      }
+      rows_.push_back(std::move(r));
+    }
+    if (!empty_ && hi_ && lo_ > *hi_) empty_ = true;
+  }
+
+  [[nodiscard]] Prep prep() const {
+    if (empty_) return Prep::kEmpty;
+    return hi_ ? Prep::kOk : Prep::kUnbounded;
+  }
+
+  /// The warm start (docs/model.md §3.4): the envelope corner with the best ratio
+  /// (p·y + p0)/(q·y + q0), first on ties; nullopt without two free columns, or when no
+  /// corner is a plan with positive batch time.
+  std::optional<std::array<I, 3>> start_point(const BasicIntProblem<I>& pb) const {
+    if (empty_ || !hi_ || !ycol_) return std::nullopt;
+    if (!built_) {
+      envelope_.assign(rows_, lo_, *hi_);
+      built_ = true;
+    }
+    std::optional<std::array<I, 3>> best;
+    I best_n = 0, best_d = 1;
+    envelope_.for_each_corner([&](const I& x, const I& y) {
+      if (y < 0) return;
+      std::array<I, 3> t{0, 0, 0};
+      t[xcol_] = x;
+      t[*ycol_] = y;
+      I n = pb.p0, d = pb.q0;
+      for (std::size_t j = 0; j < 3; ++j) {
+        n += pb.p[j] * t[j];
+        d += pb.q[j] * t[j];
+      }
+      if (d <= 0 || n <= 0) return;
+      if (!best || n * best_d > best_n * d) {
+        best = t;
+        best_n = n;
+        best_d = d;
+      }
+    });
+    return best;
+  }
+
+  /// max u·y; `unbounded_col` names the column no row bounds when that is the case.
+  Result<OracleOut<I>> operator()(const std::array<I, 3>& u, std::string_view model_name) const {
+    OracleOut<I> o;
+    if (empty_) return o;
+    const I& v = ycol_ ? u[*ycol_] : zero_;
+    if (v > 0 && !built_) {  // built once, on the first walk
+      envelope_.assign(rows_, lo_, *hi_);
+      built_ = true;
+    }
+    auto r = built_ ? envelope_.eval(u[xcol_], v) : max_linear_2d<I>(rows_, lo_, *hi_, u[xcol_], v);
+    if (r.unbounded) {
+      static const char* const kName[3] = {"b1", "b2", "b3"};
+      return solver_unsupported(model_name, fmt::format("no row bounds {} (the throughput has no maximum)",
+                                                        kName[ycol_ ? *ycol_ : xcol_]));
+    }
+    o.feasible = true;
+    o.y[xcol_] = r.best.x;
+    if (ycol_) o.y[*ycol_] = r.best.y;
+    o.value = r.best.value;
+    return o;
+  }
+
+ private:
+  std::size_t xcol_;
+  std::optional<std::size_t> ycol_;
+  std::vector<BasicRow2<I>>& rows_;
+  I lo_{0};
+  std::optional<I> hi_;
+  bool empty_{false};
+  I zero_{0};
+  Envelope2<I>& envelope_;
+  mutable bool built_{false};
+};
+
+/// One Dinkelbach run's outcome in the problem's scaled units: λ = num/den stands for
+/// the throughput num/den * scale_d/scale_n tokens/s.
+template <class I>
+struct DinkelbachRun {
+  enum class Outcome {
+    kFound,     ///< a plan with ratio > start (or, without start, the optimum)
+    kNotBetter, ///< no plan beats start (or, at λ = 0, no plan serves tokens)
+    kEmpty,     ///< the case holds no integer point
+  };
+  Outcome outcome{Outcome::kEmpty};
+  std::array<I, 3> y{0, 0, 0};  ///< the optimum (block units), when kFound
+  I num{0}, den{1};             ///< the final λ, in lowest terms
+  I total{0};                   ///< max of u·y + c0 at the final λ; the certificate's value is total/(den*scale_n)
+  int iterations{0};
+  int iteration_bound{0};
+  struct Step {
+    I num, den;             ///< λ the subproblem was solved at
+    std::array<I, 3> y;     ///< its maximiser
+    I total;                ///< its maximum (scaled: tokens * den * scale_n)
+  };
+  std::vector<Step> steps;                     ///< when recorded
+  std::vector<std::pair<I, I>> lambda_path;    ///< λ after each improving step
+  bool warm{false};                            ///< started at the caller's start point
+};
+
+/// Runs Dinkelbach from λ = start (scaled units; 0 when absent) with `oracle`
+/// (Result<OracleOut<I>>(const std::array<I,3>& u)). A `start_point` (a plan of the
+/// case) whose ratio beats `start` becomes the incumbent and its ratio the first λ.
+template <class I, class Oracle>
+Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& oracle,
+                                    const std::optional<Frac<I>>& start, bool record_steps,
+                                    std::string_view model_name,
+                                    const std::optional<std::array<I, 3>>& start_point = std::nullopt) {
+  using Run = DinkelbachRun<I>;
+  Run run;
+  I num = 0, den = 1;
+  if (start) {
+    num = start->num;
+    den = start->den;
+  }
+  bool have_incumbent = false;
+  bool bound_set = false;
+  if (start_point) {
+    I n = pb.p0, d = pb.q0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      n += pb.p[j] * (*start_point)[j];
+      d += pb.q[j] * (*start_point)[j];
+    }
+    if (d > 0 && n * den > num * d) {
+      const I g = gcd(n, d);
+      num = n / g;
+      den = d / g;
+      have_incumbent = true;
+      run.warm = true;
+      run.y = *start_point;
+      run.lambda_path.emplace_back(num, den);
+    }
+  }
+  for (int it = 0;; ++it) {
+    if (it == kMaxDinkelbachIterations) return solver_internal("Dinkelbach did not terminate");
+    std::array<I, 3> u;
+    for (std::size_t j = 0; j < 3; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
+    const I c0 = den * pb.p0 - num * pb.q0;
+    auto got = oracle(u);
+    if (!got) return got.error();
+    ++run.iterations;
+    if (!got->feasible) {  // the case holds no integer point
+      run.outcome = Run::Outcome::kEmpty;
+      return run;
+    }
+    run.total = got->value + c0;
+    if (record_steps) run.steps.push_back({num, den, got->y, run.total});
+    if (!have_incumbent) {
+      if (run.total <= 0) {  // no plan beats start (or, at λ = 0, no plan serves tokens)
+        run.outcome = Run::Outcome::kNotBetter;
+        run.num = num;
+        run.den = den;
+        return run;
+      }
+    } else {
+      if (run.total < 0) return solver_internal("Dinkelbach subproblem below its incumbent");
+      if (run.total == 0) break;
+    }
+    I n = pb.p0, d = pb.q0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      n += pb.p[j] * got->y[j];
+      d += pb.q[j] * got->y[j];
+    }
+    if (d <= 0) {
+      return solver_unsupported(model_name, "a split with zero batch time serves tokens (unbounded throughput)");
+    }
+    const I g = gcd(n, d);
+    num = n / g;
+    den = d / g;
+    if (!bound_set) {
+      // Radzik: h_{k+1} g_{k+1} <= h_k g_k / 4 with h_k g_k >= 1/D(x1) while not optimal and
+      // h_0 g_0 <= N(x1) D(x1), x1 the first subproblem's maximiser, so at most
+      // log4(N(x1) D(x1)^2) further improving steps, plus the first and the last subproblem.
+      run.iteration_bound = 2 + static_cast<int>((product_bit_length(n, d, d) - 1) / 2);
+      bound_set = true;
+    }
+    have_incumbent = true;
+    run.y = got->y;
+    run.lambda_path.emplace_back(num, den);
+  }
+  run.outcome = Run::Outcome::kFound;
+  run.num = num;
+  run.den = den;
+  if (!bound_set) run.iteration_bound = 1;  // the start point was optimal: one subproblem proved it
+  if (run.iterations > run.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
+  return run;
+}
+
+}  // namespace lorasplit::detail
