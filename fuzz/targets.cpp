@@ -130,6 +130,20 @@ void solver(const std::uint8_t* data, std::size_t size) {
   }
   const SolveResult& res = r.value();
   const std::int64_t k = m.cases.front().block_tokens;
+  if (domain == Domain::kInteger) {
+    // The fixed-width fast path (docs/model.md §3.10) must give the same answer, or fall back.
+    SolveOptions lean{domain};
+    lean.explain = false;
+    lean.relaxation_bound = false;
+    auto fast = solve(p, lean);
+    check(fast.ok(), "the fast path returned an error on a valid instance");
+    check(fast->status == res.status, "the fast path's status differs");
+    if (res.status == SolveStatus::kOptimal) {
+      check(fast->plan == res.plan, "the fast path's plan differs");
+      check(fast->throughput_tokens_per_s == res.throughput_tokens_per_s, "the fast path's throughput differs");
+      check(fast->certificate.final_subproblem_max == 0, "the fast path's certificate is not 0");
+    }
+  }
   if (res.status == SolveStatus::kOptimal) {
     const Model* holder = case_of(m, res.point);
     check(holder != nullptr, "returned point infeasible in exact arithmetic");
