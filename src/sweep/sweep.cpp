@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
+#include <barrier>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -222,24 +222,43 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
       std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
   const std::size_t block = std::max<std::size_t>(1, options.block_points);
   std::vector<SweepRow> rows(std::min(block, end - begin));  // reused from block to block
-  std::vector<Params> worker_params(threads, base);          // one copy of the base per thread
-  for (std::size_t start = begin; start < end; start += block) {
+  // One pool of threads for the whole sweep. Thread t always fills the same row slots
+  // (chunks t, t + threads, ...) and keeps its own copy of the parameters, so every
+  // allocation is freed by the thread that made it: with slots shared between threads,
+  // the two cores contended in malloc and scaled by 1.4x instead of nearly 2x.
+  constexpr std::size_t kChunk = 16;
+  const unsigned pool_size = static_cast<unsigned>(std::min<std::size_t>(threads, (rows.size() + kChunk - 1) / kChunk));
+  std::barrier sync(static_cast<std::ptrdiff_t>(std::max(1U, pool_size)));
+  const auto fill_block = [&](unsigned t, Params& p, std::size_t start) {
     const std::size_t stop = std::min(end, start + block);
-    std::atomic<std::size_t> next{start};
-    const auto work = [&](unsigned t) {
-      for (std::size_t i = next++; i < stop; i = next++) {
+    for (std::size_t first = start + t * kChunk; first < stop; first += static_cast<std::size_t>(pool_size) * kChunk) {
+      for (std::size_t i = first; i < std::min(stop, first + kChunk); ++i) {
         SweepRow& row = rows[i - start];
-        fill_point(worker_params[t], axes, i, options.solve, row);
+        fill_point(p, axes, i, options.solve, row);
         if (options.format) row.text = options.format(row);  // formatted in parallel too
       }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned t = 1; t < threads && t < stop - start; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
+    }
+  };
+  const auto worker = [&](unsigned t) {
+    Params p = base;  // allocated by this thread
+    for (std::size_t start = begin; start < end; start += block) {
+      fill_block(t, p, start);
+      sync.arrive_and_wait();  // the block is filled
+      sync.arrive_and_wait();  // the main thread has emitted it
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < pool_size; ++t) pool.emplace_back(worker, t);
+  Params p0 = base;
+  for (std::size_t start = begin; start < end; start += block) {
+    const std::size_t stop = std::min(end, start + block);
+    fill_block(0, p0, start);
+    sync.arrive_and_wait();
     for (std::size_t i = 0; i < stop - start; ++i) emit(rows[i]);
     if (progress) progress(stop - begin, end - begin);
+    sync.arrive_and_wait();
   }
+  for (auto& th : pool) th.join();
   return {};
 }
 
