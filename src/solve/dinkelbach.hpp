@@ -141,7 +141,13 @@ class WalkOracle {
       envelope_.assign(rows_, lo_, *hi_);
       built_ = true;
     }
-    auto r = built_ ? envelope_.eval(u[xcol_], v) : max_linear_2d<I>(rows_, lo_, *hi_, u[xcol_], v);
+    if (v <= 0) {  // y = 0 is best: an end of [lo, hi] (what Envelope2::eval does, without building it)
+      o.feasible = true;
+      o.y[xcol_] = u[xcol_] < 0 ? lo_ : *hi_;
+      o.value = u[xcol_] * o.y[xcol_];
+      return o;
+    }
+    auto r = envelope_.eval(u[xcol_], v);
     if (r.unbounded) {
       static const char* const kName[3] = {"b1", "b2", "b3"};
       return solver_unsupported(model_name, fmt::format("no row bounds {} (the throughput has no maximum)",
