@@ -217,7 +217,8 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
       return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("--vary: unknown parameter '{}'", a.key)};
     }
   }
-  const auto [begin, end] = shard_range(sweep_size(axes), options.shard);
+  const auto range = shard_range(sweep_size(axes), options.shard);
+  const std::size_t begin = range.first, end = range.second;  // plain variables: the lambdas below use them
   const unsigned threads =
       std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
   const std::size_t block = std::max<std::size_t>(1, options.block_points);
