@@ -81,11 +81,6 @@ class Int128 {
   Int128& operator-=(Int128 b) { return *this = *this - b; }
   Int128& operator*=(Int128 b) { return *this = *this * b; }
   Int128& operator/=(Int128 b) { return *this = *this / b; }
-  /// Arithmetic shift right (floor division by 2^s for non-negative values).
-  Int128& operator>>=(int s) {
-    v_ >>= s;
-    return *this;
-  }
   friend constexpr auto operator<=>(Int128 a, Int128 b) = default;
   friend constexpr bool operator==(Int128 a, Int128 b) = default;
 
@@ -97,9 +92,6 @@ class Int128 {
 };
 
 // ---- one vocabulary over Integer and Int128 ----
-
-inline bool is_odd(const Integer& x) { return mpz_odd_p(x.get_mpz_t()) != 0; }
-inline bool is_odd(Int128 x) { return (x.get() & 1) != 0; }
 
 /// floor(n / d) and n - d*floor(n / d), d != 0.
 inline void fdiv_qr(Integer& q, Integer& r, const Integer& n, const Integer& d) {
