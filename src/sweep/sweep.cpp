@@ -133,8 +133,15 @@ namespace {
 
 // One point into `row` (reusing its buffers), with `p` the worker's parameters: the base
 // with the axes' keys overwritten at every point, so no copy of the base per point.
-void fill_point(Params& p, const std::vector<SweepAxis>& axes, std::size_t index, const SolveOptions& options,
-                SweepRow& row) {
+// The parameter each axis varies (looked up once per sweep, not once per point).
+std::vector<ParamId> axis_ids(const std::vector<SweepAxis>& axes) {
+  std::vector<ParamId> ids;
+  for (const auto& a : axes) ids.push_back(find_param(a.key)->id);
+  return ids;
+}
+
+void fill_point(Params& p, const std::vector<SweepAxis>& axes, const std::vector<ParamId>& ids, std::size_t index,
+                const SolveOptions& options, SweepRow& row) {
   row.index = index;
   row.valid = true;
   row.error.clear();
@@ -150,7 +157,7 @@ void fill_point(Params& p, const std::vector<SweepAxis>& axes, std::size_t index
     row.values[k] = axes[k].value(rest % size);
     rest /= size;
   }
-  for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, row.values[k]);
+  for (std::size_t k = 0; k < axes.size(); ++k) p.set(ids[k], row.values[k]);
   SolveOptions quick = options;
   quick.relaxation_bound = false;  // a sweep row does not show the bound
   quick.explain = false;           // nor the solver's path: the seed model takes the fast path
@@ -205,7 +212,7 @@ SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std
                      const SolveOptions& options) {
   SweepRow row;
   Params p = base;
-  fill_point(p, axes, index, options, row);
+  fill_point(p, axes, axis_ids(axes), index, options, row);
   return row;
 }
 
@@ -217,6 +224,7 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
       return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("--vary: unknown parameter '{}'", a.key)};
     }
   }
+  const std::vector<ParamId> ids = axis_ids(axes);
   const auto range = shard_range(sweep_size(axes), options.shard);
   const std::size_t begin = range.first, end = range.second;  // plain variables: the lambdas below use them
   const unsigned threads =
@@ -235,7 +243,7 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
     for (std::size_t first = start + t * kChunk; first < stop; first += static_cast<std::size_t>(pool_size) * kChunk) {
       for (std::size_t i = first; i < std::min(stop, first + kChunk); ++i) {
         SweepRow& row = rows[i - start];
-        fill_point(p, axes, i, options.solve, row);
+        fill_point(p, axes, ids, i, options.solve, row);
         if (options.format) row.text = options.format(row);  // formatted in parallel too
       }
     }
