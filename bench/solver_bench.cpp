@@ -127,6 +127,25 @@ void BM_SweepPoints(benchmark::State& state) {
 }
 BENCHMARK(BM_SweepPoints)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// The same on one thread: the cost of one sweep row (the 2-core figure divided by the
+// scaling of the thread pool).
+void BM_SweepPointsOneThread(benchmark::State& state) {
+  const std::size_t n = static_cast<std::size_t>(state.range(0));
+  const std::vector<SweepAxis> axes = {
+      parse_sweep_axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:" + std::to_string(n)).value()};
+  SweepOptions so;
+  so.threads = 1;
+  so.format = [&axes](const SweepRow& row) { return sweep_csv_row(row, axes); };
+  for (auto _ : state) {
+    std::size_t bytes = 0;
+    const Status st = run_sweep(Params(), axes, so, [&](const SweepRow& row) { bytes += row.text.size() + 1; });
+    benchmark::DoNotOptimize(bytes);
+    benchmark::DoNotOptimize(st);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_SweepPointsOneThread)->Arg(100000)->Arg(200000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The exact decimal-and-unit parser.
 void BM_ParseQuantity(benchmark::State& state) {
   for (auto _ : state) {

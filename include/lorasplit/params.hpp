@@ -94,8 +94,12 @@ class Params {
   /// The value; 0 for an optional parameter that is unset (check has()).
   [[nodiscard]] const Rational& get(ParamId id) const { return v_[static_cast<std::size_t>(id)]; }
   [[nodiscard]] bool has(ParamId id) const { return set_[static_cast<std::size_t>(id)]; }
-  void set(ParamId id, Rational value) {
+  void set(ParamId id, Rational&& value) {
     v_[static_cast<std::size_t>(id)] = std::move(value);
+    set_[static_cast<std::size_t>(id)] = true;
+  }
+  void set(ParamId id, const Rational& value) {  // copied into the parameter's storage
+    v_[static_cast<std::size_t>(id)] = value;
     set_[static_cast<std::size_t>(id)] = true;
   }
   /// Unsets an optional parameter.

@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
+
+#include "params/checks.hpp"
 
 namespace lorasplit {
 namespace {
@@ -206,40 +209,94 @@ Status apply_assignment(Params& params, std::string_view assignment) {
   return set_param(params, key, assignment.substr(eq + 1));
 }
 
+namespace detail {
+
+bool value_ok(const Params& params, ParamId id) {
+  const ParamSpec& s = kSpecs[static_cast<std::size_t>(id)];
+  if (!params.has(id)) return s.optional;
+  const Rational& v = params.get(id);
+  const auto& [lo, hi] = ranges()[static_cast<std::size_t>(id)];
+  const bool above_min = s.min_inclusive ? v >= lo : v > lo;
+  return above_min && v <= hi && (!s.integer || v.get_den() == 1);
+}
+
+namespace {
+
+// The seed defaults of the pipeline switches, parsed once.
+const std::array<Rational, kParamCount>& pipeline_defaults() {
+  static const auto defaults = [] {
+    std::array<Rational, kParamCount> out;
+    for (const auto& s : kSpecs) {
+      if (s.pipeline_only && !s.optional) out[static_cast<std::size_t>(s.id)] = parse_value(s, s.seed_default).value();
+    }
+    return out;
+  }();
+  return defaults;
+}
+
+// With model.name = seed, a pipeline switch away from its default (nullptr: none).
+const ParamSpec* pipeline_switch_set(const Params& params) {
+  if (params.model_name() != ModelName::kSeed) return nullptr;
+  for (const auto& s : kSpecs) {
+    if (!s.pipeline_only) continue;
+    const bool is_default =
+        s.optional ? !params.has(s.id) : params.get(s.id) == pipeline_defaults()[static_cast<std::size_t>(s.id)];
+    if (!is_default) return &s;
+  }
+  return nullptr;
+}
+
+// e * k * d > M: one block on the GPU path exceeds the memory row mem_x (all positive).
+bool block_exceeds_memory(const Params& params) {
+  thread_local Rational lhs;  // the sweep's workers call this per point: no allocation
+  mpq_mul(lhs.get_mpq_t(), params.element_bytes().get_mpq_t(), params.d().get_mpq_t());
+  mpq_mul(lhs.get_mpq_t(), lhs.get_mpq_t(), params.block_tokens().get_mpq_t());
+  return lhs > params.gpu_memory_bytes();
+}
+
+bool block_exceeds_max_tokens(const Params& params) {
+  return params.has(ParamId::kLoraMaxBatchTokens) && params.block_tokens() > params.get(ParamId::kLoraMaxBatchTokens);
+}
+
+}  // namespace
+
+bool relations_ok(const Params& params) {
+  return pipeline_switch_set(params) == nullptr && params.r() <= params.d() && !block_exceeds_memory(params) &&
+         !block_exceeds_max_tokens(params);
+}
+
+bool relations_read(ParamId id) {
+  switch (id) {
+    case ParamId::kModelName:
+    case ParamId::kLoraR:
+    case ParamId::kLoraD:
+    case ParamId::kLoraElementBytes:
+    case ParamId::kLoraBlockTokens:
+    case ParamId::kGpuMemoryBytes:
+    case ParamId::kLoraMaxBatchTokens: return true;
+    default: return kSpecs[static_cast<std::size_t>(id)].pipeline_only;
+  }
+}
+
+}  // namespace detail
+
 Status validate(const Params& params) {
   for (const auto& s : kSpecs) {
+    if (detail::value_ok(params, s.id)) continue;  // the common case, without text
     if (!params.has(s.id)) {
-      if (s.optional) continue;
       return Error{ErrorCode::kOutOfRange, std::string(s.key), "none",
                    fmt::format("{} = 'none': this parameter needs a value", s.key)};
     }
     const Rational& v = params.get(s.id);
-    const auto& [lo, hi] = ranges()[static_cast<std::size_t>(s.id)];
-    const bool above_min = s.min_inclusive ? v >= lo : v > lo;
-    if (above_min && v <= hi && (!s.integer || v.get_den() == 1)) continue;  // the common case, without text
     if (auto st = check_value(s, v, param_text(s, v)); !st) return st;
   }
   // The pipeline's switches mean nothing to the seed model: setting one there is a mistake.
-  if (params.model_name() == ModelName::kSeed) {
-    for (const auto& s : kSpecs) {
-      if (!s.pipeline_only) continue;
-      static const auto defaults = [] {  // the seed defaults of the pipeline switches, parsed once
-        std::array<Rational, kParamCount> out;
-        for (const auto& spec_row : kSpecs) {
-          if (spec_row.pipeline_only && !spec_row.optional) out[static_cast<std::size_t>(spec_row.id)] =
-              parse_value(spec_row, spec_row.seed_default).value();
-        }
-        return out;
-      }();
-      const bool is_default =
-          s.optional ? !params.has(s.id) : params.get(s.id) == defaults[static_cast<std::size_t>(s.id)];
-      if (is_default) continue;
-      const std::string text = params.has(s.id) ? param_text(s, params.get(s.id)) : "none";
-      return Error{ErrorCode::kInconsistent, std::string(s.key), text,
-                   fmt::format("{} = '{}': a switch of the pipeline model; set model.name = pipeline (or --model "
-                               "pipeline), or use 'lorasplit compare'",
-                               s.key, text)};
-    }
+  if (const ParamSpec* s = detail::pipeline_switch_set(params); s != nullptr) {
+    const std::string text = params.has(s->id) ? param_text(*s, params.get(s->id)) : "none";
+    return Error{ErrorCode::kInconsistent, std::string(s->key), text,
+                 fmt::format("{} = '{}': a switch of the pipeline model; set model.name = pipeline (or --model "
+                             "pipeline), or use 'lorasplit compare'",
+                             s->key, text)};
   }
   if (params.r() > params.d()) {
     const std::string r = params.r().get_str();
@@ -249,15 +306,15 @@ Status validate(const Params& params) {
   }
   // One block on the GPU path must fit the memory row mem_x, e*k*d <= M, and the batch bound.
   const Rational& k = params.block_tokens();
-  const Rational fit = params.gpu_memory_bytes() / (params.element_bytes() * params.d());
-  if (k > fit) {
+  if (detail::block_exceeds_memory(params)) {
+    const Rational fit = params.gpu_memory_bytes() / (params.element_bytes() * params.d());
     const std::string text = k.get_str();
     return Error{ErrorCode::kInconsistent, "lora.block_tokens", text,
                  fmt::format("lora.block_tokens = '{}': one block is larger than any batch that fits the GPU memory "
                              "(at most {} tokens by e*b*d <= GPU_MEMORY)",
                              text, format_exact(Rational(fit.get_num() / fit.get_den())))};
   }
-  if (params.has(ParamId::kLoraMaxBatchTokens) && k > params.get(ParamId::kLoraMaxBatchTokens)) {
+  if (detail::block_exceeds_max_tokens(params)) {
     const std::string text = k.get_str();
     return Error{ErrorCode::kInconsistent, "lora.block_tokens", text,
                  fmt::format("lora.block_tokens = '{}': one block is larger than lora.max_batch_tokens = {}", text,

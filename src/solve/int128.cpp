@@ -39,15 +39,13 @@ Int128 gcd(Int128 a, Int128 b) {
     y >>= ctz128(y);
   }
   if (y != 0) {
+    // Both odd and below 2^64. Branch-free steps: |a - b| with its factors 2 removed
+    // replaces the larger, min(a, b) the smaller (Stein's algorithm without the swap).
     auto a64 = static_cast<std::uint64_t>(x), b64 = static_cast<std::uint64_t>(y);
-    while (b64 != 0) {
-      if (a64 > b64) {
-        const std::uint64_t t = a64;
-        a64 = b64;
-        b64 = t;
-      }
-      b64 -= a64;
-      if (b64 != 0) b64 >>= std::countr_zero(b64);
+    while (a64 != b64) {
+      const std::uint64_t diff = a64 > b64 ? a64 - b64 : b64 - a64;
+      b64 = a64 < b64 ? a64 : b64;
+      a64 = diff >> std::countr_zero(diff);
     }
     x = a64;
   }

@@ -11,8 +11,6 @@
 namespace lorasplit::detail {
 namespace {
 
-using walk_detail::Node;
-
 // The Euclid-like recursion depends only on the line and the interval, not on the
 // objective, so it is recorded once as a straight-line program of monoid products
 // (node 0 = "up", node 1 = "right", op i makes node i + 2) and evaluated for each
@@ -51,52 +49,11 @@ struct Recorder {
   }
 };
 
-template <class I>
-struct Walk {
-  I u, v;
-
-  // r = a * b (r is neither a nor b; written in place, no temporaries).
-  void mul(const Node<I>& a, const Node<I>& b, Node<I>& r) const {
-    r.dx = a.dx + b.dx;
-    r.dy = a.dy + b.dy;
-    r.has = a.has || b.has;
-    if (a.has) {
-      r.best = a.best;
-      r.bx = a.bx;
-      r.by = a.by;
-    }
-    if (b.has) {
-      I cand = u * a.dx + v * a.dy + b.best;
-      if (!a.has || cand > r.best) {  // ties keep the earlier point
-        r.best = std::move(cand);
-        r.bx = a.dx + b.bx;
-        r.by = a.dy + b.by;
-      }
-    }
-  }
-
-  // r = base^n in closed form (n >= 2): the copies' best values form an arithmetic
-  // progression with step u*dx + v*dy, so the earliest maximiser is the first copy
-  // (step <= 0) or the last (step > 0); the same node as n-1 products, by associativity.
-  void pow(const Node<I>& base, const I& n, Node<I>& r) const {
-    r.dx = base.dx * n;
-    r.dy = base.dy * n;
-    r.has = base.has;
-    if (!base.has) return;
-    r.best = base.best;
-    r.bx = base.bx;
-    r.by = base.by;
-    const I step = u * base.dx + v * base.dy;
-    if (step > 0) {
-      const I m = n - 1;
-      r.best += step * m;
-      r.bx += base.dx * m;
-      r.by += base.dy * m;
-    }
-  }
-};
-
 }  // namespace
+
+// Where a node's best point comes from: its left factor, its right factor (after the
+// left's displacement), or, for a power, its first or last copy.
+enum From : char { kLeft, kRight, kFirstCopy, kLastCopy };
 
 template <class I>
 void LinePlan<I>::assign(const I& s, const I& t, const I& a, const I& h, const I& c) {
@@ -111,37 +68,109 @@ void LinePlan<I>::assign(const I& s, const I& t, const I& a, const I& h, const I
   fdiv_qr(q0_, r0, r_full, c);
   Recorder<I> rec{ops_};
   root_ = rec.euclid(slope, c, r0, I(t - s), 0, 1);
+  // Each node's displacement and whether it visits a point: fixed by the line.
+  const std::size_t n = ops_.size() + 2;
+  dx_.resize(n);
+  dy_.resize(n);
+  has_.resize(n);
+  dx_[0] = 0;
+  dy_[0] = 1;
+  has_[0] = 0;
+  dx_[1] = 1;
+  dy_[1] = 0;
+  has_[1] = 1;
+  for (std::size_t i = 0; i < ops_.size(); ++i) {
+    const Op& op = ops_[i];
+    const auto l = static_cast<std::size_t>(op.a);
+    if (op.pow) {
+      dx_[i + 2] = dx_[l] * op.n;
+      dy_[i + 2] = dy_[l] * op.n;
+      has_[i + 2] = has_[l];
+    } else {
+      const auto r = static_cast<std::size_t>(op.b);
+      dx_[i + 2] = dx_[l] + dx_[r];
+      dy_[i + 2] = dy_[l] + dy_[r];
+      has_[i + 2] = static_cast<char>(has_[l] != 0 || has_[r] != 0);
+    }
+  }
 }
 
 template <class I>
 BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
-  const I du = forward_ ? u : I(-u);  // objective per step
-  const Walk<I> walk{du, v};
-  nodes_.resize(ops_.size() + 2);
-  nodes_[0] = Node<I>{};
-  nodes_[0].dy = 1;
-  nodes_[1] = Node<I>{};
-  nodes_[1].dx = 1;
-  nodes_[1].has = true;
-  nodes_[1].best = du;
-  nodes_[1].bx = 1;
+  const I du = forward_ ? u : I(-u);  // objective per step right
+  const std::size_t n = ops_.size() + 2;
+  val_.resize(n);
+  best_.resize(n);
+  from_.resize(n);
+  val_[0] = v;   // "up"
+  val_[1] = du;  // "right", whose one point (1, 0) is its best
+  best_[1] = du;
+  I cand;
+  // The monoid's products, values only: the best over a product is the left factor's best
+  // or the left's total plus the right's best (ties keep the earlier point); over a power
+  // the copies' bests form an arithmetic progression, so it is the first or the last copy.
   for (std::size_t i = 0; i < ops_.size(); ++i) {
     const Op& op = ops_[i];
-    const auto a = static_cast<std::size_t>(op.a);
+    const std::size_t r = i + 2;
+    const auto l = static_cast<std::size_t>(op.a);
     if (op.pow) {
-      walk.pow(nodes_[a], op.n, nodes_[i + 2]);
+      val_[r] = val_[l] * op.n;
+      if (has_[l] == 0) continue;
+      best_[r] = best_[l];
+      from_[r] = kFirstCopy;
+      if (val_[l] > 0) {
+        cand = op.n - 1;
+        cand *= val_[l];
+        best_[r] += cand;
+        from_[r] = kLastCopy;
+      }
     } else {
-      walk.mul(nodes_[a], nodes_[static_cast<std::size_t>(op.b)], nodes_[i + 2]);
+      const auto rt = static_cast<std::size_t>(op.b);
+      if (has_[l] != 0) {
+        best_[r] = best_[l];
+        from_[r] = kLeft;
+      }
+      if (has_[rt] != 0) {
+        cand = val_[l];
+        cand += best_[rt];
+        if (has_[l] == 0 || cand > best_[r]) {
+          std::swap(best_[r], cand);
+          from_[r] = kRight;
+        }
+      }
+      val_[r] = val_[l] + val_[rt];
     }
   }
   BasicPoint2<I> out{x0_, q0_, u * x0_ + v * q0_};
   if (root_ < 0) return out;
-  const Node<I>& seq = nodes_[static_cast<std::size_t>(root_)];
-  if (seq.has && seq.best > 0) {
-    out.x = forward_ ? I(x0_ + seq.bx) : I(x0_ - seq.bx);
-    out.y = q0_ + seq.by;
-    out.value += seq.best;
+  const auto root = static_cast<std::size_t>(root_);
+  if (has_[root] == 0 || !(best_[root] > 0)) return out;
+  // Trace the best point back to node 1, adding the displacements skipped on the way.
+  I bx = 0, by = 0;
+  std::size_t node = root;
+  while (node >= 2) {
+    const Op& op = ops_[node - 2];
+    const auto l = static_cast<std::size_t>(op.a);
+    switch (from_[node]) {
+      case kLastCopy:
+        cand = op.n - 1;
+        bx += dx_[l] * cand;
+        by += dy_[l] * cand;
+        node = l;
+        break;
+      case kFirstCopy:
+      case kLeft: node = l; break;
+      default:  // kRight
+        bx += dx_[l];
+        by += dy_[l];
+        node = static_cast<std::size_t>(op.b);
+        break;
+    }
   }
+  bx += 1;  // node 1's point
+  out.x = forward_ ? I(x0_ + bx) : I(x0_ - bx);
+  out.y = q0_ + by;
+  out.value += best_[root];
   return out;
 }
 

@@ -88,19 +88,11 @@ inline Point2 max_linear_under_line(const Integer& s, const Integer& t, const In
   return max_linear_under_line<Integer>(s, t, a, h, c, u, v);
 }
 
-namespace walk_detail {
-template <class I>
-struct Node {
-  I dx{0}, dy{0};
-  bool has{false};  // at least one point recorded
-  I best{0};        // best u*x + v*y over recorded points, relative to the node's start
-  I bx{0}, by{0};
-};
-}  // namespace walk_detail
-
 /// max_linear_under_line for one line and interval and any number of objectives: the
-/// lattice walk's recursion (which depends on the line only) is recorded once; eval()
-/// replays its products for one objective. Not thread-safe (eval reuses a buffer).
+/// lattice walk's recursion (which depends on the line only) is recorded once as a
+/// straight-line program of monoid products, with each node's displacement; eval()
+/// replays only the values for one objective and traces the maximiser back. Not
+/// thread-safe (eval reuses buffers).
 template <class I>
 class LinePlan {
  public:
@@ -120,7 +112,14 @@ class LinePlan {
   I x0_, q0_;
   std::vector<Op> ops_;
   int root_{-1};
-  mutable std::vector<walk_detail::Node<I>> nodes_;
+  // Per node (0 = "up", 1 = "right", op i makes node i + 2), fixed by the line: its
+  // displacement and whether it visits a point.
+  std::vector<I> dx_, dy_;
+  std::vector<char> has_;
+  // Per node, for one objective: u*dx + v*dy, the best value over its points (relative
+  // to its start) and where that best came from (for the trace back).
+  mutable std::vector<I> val_, best_;
+  mutable std::vector<char> from_;
 };
 
 /// Rows restricted to two free columns: a_x*x + a_y*y <= h, a_y >= 0.

@@ -33,4 +33,16 @@ inline Rational round_significant(const Rational& x, int digits) {
   return x < 0 ? Rational(-out) : out;
 }
 
+/// out = round_integer(Rational(x)) for a finite double x, in machine integers when
+/// |x| < 2^62 (the same value; `out` keeps its storage).
+void round_integer_to(double x, Rational& out);
+
+/// out = round_significant(Rational(x), digits) for a finite double x and 1 <= digits
+/// <= 18, in 128-bit integers when the scaled value fits them (every value a sweep
+/// generates), else in GMP. The same value either way; `out` keeps its storage.
+void round_significant_to(double x, int digits, Rational& out);
+/// The fixed-width part of round_significant_to: false (out untouched) when a value does
+/// not fit 128 bits.
+bool round_significant_fixed(double x, int digits, Rational& out);
+
 }  // namespace lorasplit::detail

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <barrier>
 #include <cmath>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "params/checks.hpp"
 #include "solve/fast.hpp"
 #include "sweep/rounding.hpp"
 
@@ -83,20 +85,60 @@ Result<SweepAxis> parse_sweep_axis(std::string_view spec) {
   return axis;
 }
 
-Rational SweepAxis::value(std::size_t i) const {
-  if (kind == AxisKind::kList) return values[i];
-  if (count == 1 || i == 0) return first;
-  if (i + 1 == count) return last;
-  Rational v;
-  if (kind == AxisKind::kLinear) {
-    v = first + (last - first) * Rational(static_cast<long>(i), static_cast<long>(count - 1));
-  } else {
-    const double la = std::log(to_double(first)), lb = std::log(to_double(last));
-    const double t = static_cast<double>(i) / static_cast<double>(count - 1);
-    v = Rational(std::exp(la + (lb - la) * t));
+namespace detail {
+
+// An axis's values, with what every point shares (the logarithms of a log range's
+// ends) computed once.
+class AxisValues {
+ public:
+  explicit AxisValues(const SweepAxis& axis) : axis_(axis) {
+    if (axis.kind == AxisKind::kLog) {
+      log_first_ = std::log(to_double(axis.first));
+      log_last_ = std::log(to_double(axis.last));
+    }
   }
-  // Interior points are rounded (the ends are the user's exact values).
-  return integer ? detail::round_integer(v) : detail::round_significant(v, kSignificantDigits);
+
+  /// out = the i-th value, exact (`out` keeps its storage).
+  void value(std::size_t i, Rational& out) const {
+    const SweepAxis& a = axis_;
+    if (a.kind == AxisKind::kList) {
+      out = a.values[i];
+      return;
+    }
+    if (a.count == 1 || i == 0) {
+      out = a.first;
+      return;
+    }
+    if (i + 1 == a.count) {
+      out = a.last;
+      return;
+    }
+    // Interior points are rounded (the ends are the user's exact values).
+    if (a.kind == AxisKind::kLinear) {
+      const Rational v = a.first + (a.last - a.first) * Rational(static_cast<long>(i), static_cast<long>(a.count - 1));
+      out = a.integer ? round_integer(v) : round_significant(v, kSignificantDigits);
+      return;
+    }
+    const double t = static_cast<double>(i) / static_cast<double>(a.count - 1);
+    const double v = std::exp(log_first_ + (log_last_ - log_first_) * t);
+    if (a.integer) {
+      round_integer_to(v, out);
+    } else {
+      round_significant_to(v, kSignificantDigits, out);
+    }
+  }
+
+ private:
+  const SweepAxis& axis_;
+  double log_first_{0}, log_last_{0};
+};
+
+}  // namespace detail
+
+Rational SweepAxis::value(std::size_t i) const {
+  Rational out;
+  detail::AxisValues(*this).value(i, out);
+  return out;
 }
 
 Result<Shard> parse_shard(std::string_view text) {
@@ -131,17 +173,42 @@ std::pair<std::size_t, std::size_t> shard_range(std::size_t points, const Shard&
 
 namespace {
 
+// What every point of a sweep shares: the axes, the parameter each varies and their value
+// generators (set up once per sweep, not once per point).
+struct Grid {
+  Grid(const Params& base, const std::vector<SweepAxis>& a) : axes(a) {
+    for (const auto& axis : axes) {
+      ids.push_back(find_param(axis.key)->id);
+      values.emplace_back(axis);
+    }
+    for (const auto& s : param_specs()) {
+      if (std::find(ids.begin(), ids.end(), s.id) == ids.end() && !detail::value_ok(base, s.id)) others_ok = false;
+    }
+    relations_vary = std::any_of(ids.begin(), ids.end(), detail::relations_read);
+    if (!relations_vary) relations_ok = detail::relations_ok(base);
+  }
+  // validate(p) passes for a point's parameters (the base with the axes' values):
+  // only the varied values and the relations between parameters need checking.
+  [[nodiscard]] bool valid(const Params& p) const {
+    if (!others_ok) return false;
+    for (const ParamId id : ids) {
+      if (!detail::value_ok(p, id)) return false;
+    }
+    return relations_vary ? detail::relations_ok(p) : relations_ok;
+  }
+  const std::vector<SweepAxis>& axes;
+  std::vector<ParamId> ids;
+  std::vector<detail::AxisValues> values;
+  bool others_ok{true};        ///< every parameter the axes do not vary is within its range
+  bool relations_vary{true};   ///< an axis varies a parameter the relations read
+  bool relations_ok{true};     ///< the relations' outcome when no axis varies them
+};
+
 // One point into `row` (reusing its buffers), with `p` the worker's parameters: the base
 // with the axes' keys overwritten at every point, so no copy of the base per point.
-// The parameter each axis varies (looked up once per sweep, not once per point).
-std::vector<ParamId> axis_ids(const std::vector<SweepAxis>& axes) {
-  std::vector<ParamId> ids;
-  for (const auto& a : axes) ids.push_back(find_param(a.key)->id);
-  return ids;
-}
-
-void fill_point(Params& p, const std::vector<SweepAxis>& axes, const std::vector<ParamId>& ids, std::size_t index,
-                const SolveOptions& options, SweepRow& row) {
+void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptions& options, SweepRow& row) {
+  const auto& axes = grid.axes;
+  const auto& ids = grid.ids;
   row.index = index;
   row.valid = true;
   row.error.clear();
@@ -154,7 +221,7 @@ void fill_point(Params& p, const std::vector<SweepAxis>& axes, const std::vector
   row.values.resize(axes.size());
   for (std::size_t k = axes.size(); k-- > 0;) {
     const std::size_t size = axes[k].size();
-    row.values[k] = axes[k].value(rest % size);
+    grid.values[k].value(rest % size, row.values[k]);
     rest /= size;
   }
   for (std::size_t k = 0; k < axes.size(); ++k) p.set(ids[k], row.values[k]);
@@ -163,10 +230,12 @@ void fill_point(Params& p, const std::vector<SweepAxis>& axes, const std::vector
   quick.explain = false;           // nor the solver's path: the seed model takes the fast path
   // The fast path: the solve, the GPU-only baseline and the binding rows from one integer
   // form in 128-bit integers (docs/model.md §3.10); the same row as analyze() gives.
-  if (auto st = validate(p); !st) {
-    row.valid = false;
-    row.error = st.error().message;
-    return;
+  if (!grid.valid(p)) {
+    if (auto st = validate(p); !st) {  // the message (the same checks, in validate's order)
+      row.valid = false;
+      row.error = st.error().message;
+      return;
+    }
   }
   {
     thread_local SolveResult res;
@@ -212,7 +281,7 @@ SweepRow solve_point(const Params& base, const std::vector<SweepAxis>& axes, std
                      const SolveOptions& options) {
   SweepRow row;
   Params p = base;
-  fill_point(p, axes, axis_ids(axes), index, options, row);
+  fill_point(p, Grid(base, axes), index, options, row);
   return row;
 }
 
@@ -224,7 +293,7 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
       return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("--vary: unknown parameter '{}'", a.key)};
     }
   }
-  const std::vector<ParamId> ids = axis_ids(axes);
+  const Grid grid(base, axes);
   const auto range = shard_range(sweep_size(axes), options.shard);
   const std::size_t begin = range.first, end = range.second;  // plain variables: the lambdas below use them
   const unsigned threads =
@@ -243,7 +312,7 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
     for (std::size_t first = start + t * kChunk; first < stop; first += static_cast<std::size_t>(pool_size) * kChunk) {
       for (std::size_t i = first; i < std::min(stop, first + kChunk); ++i) {
         SweepRow& row = rows[i - start];
-        fill_point(p, axes, ids, i, options.solve, row);
+        fill_point(p, grid, i, options.solve, row);
         if (options.format) row.text = options.format(row);  // formatted in parallel too
       }
     }
@@ -279,19 +348,35 @@ std::string sweep_csv_header(const std::vector<SweepAxis>& axes) {
 }
 
 std::string sweep_csv_row(const SweepRow& row, const std::vector<SweepAxis>& axes) {
-  std::string out;
-  for (std::size_t k = 0; k < axes.size(); ++k) out += format_number(row.values[k]) + ",";
-  if (!row.valid) return out + ",,,,,,invalid";
-  if (row.status != SolveStatus::kOptimal) return out + ",,,,,,infeasible";
-  std::string binding;
-  for (const auto& b : row.binding) binding += (binding.empty() ? "" : ";") + b;
+  // The parameter values exactly; floating-point columns as the shortest decimal that
+  // reads back as the same double.
+  fmt::memory_buffer out;
+  const auto put = [&out](std::string_view text) { out.append(text.data(), text.data() + text.size()); };
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    put(format_number(row.values[k]));
+    put(",");
+  }
+  if (!row.valid || row.status != SolveStatus::kOptimal) {
+    put(!row.valid ? ",,,,,,invalid" : ",,,,,,infeasible");
+    return fmt::to_string(out);
+  }
   const bool continuous = row.point[0].get_den() != 1 || row.point[1].get_den() != 1 || row.point[2].get_den() != 1;
-  const auto b = [&](std::size_t j) {
-    return continuous ? fmt::format("{:.17g}", to_double(row.point[j])) : std::to_string(row.plan.b[j]);
-  };
-  out += fmt::format("{},{},{},{:.17g},{},{},optimal", b(0), b(1), b(2), to_double(row.throughput_tokens_per_s),
-                     row.gain_percent ? fmt::format("{:.17g}", to_double(*row.gain_percent)) : std::string(), binding);
-  return out;
+  for (std::size_t j = 0; j < 3; ++j) {
+    if (continuous) {
+      fmt::format_to(std::back_inserter(out), "{},", to_double(row.point[j]));
+    } else {
+      fmt::format_to(std::back_inserter(out), "{},", row.plan.b[j]);
+    }
+  }
+  fmt::format_to(std::back_inserter(out), "{},", to_double(row.throughput_tokens_per_s));
+  if (row.gain_percent) fmt::format_to(std::back_inserter(out), "{}", to_double(*row.gain_percent));
+  put(",");
+  for (std::size_t i = 0; i < row.binding.size(); ++i) {
+    if (i > 0) put(";");
+    put(row.binding[i]);
+  }
+  put(",optimal");
+  return fmt::to_string(out);
 }
 
 std::string sweep_jsonl_row(const SweepRow& row, const std::vector<SweepAxis>& axes) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 #include <lorasplit/params.hpp>
 
+#include <random>
+
 namespace lorasplit {
 namespace {
 
@@ -106,6 +108,40 @@ TEST(Quantity, FormatExactRoundTrips) {
   EXPECT_EQ(format_exact(parse_ok("1e-6", Dimension::kCount)), "1e-6");
   EXPECT_EQ(format_exact(make_rational(1, 3)), "1/3");
   EXPECT_EQ(format_fraction(make_rational(6, 4)), "3/2");
+}
+
+// Both ways format_exact writes a decimal (machine integers when the numbers fit 64
+// bits, GMP otherwise) round-trip exactly, and the layouts are as documented.
+TEST(Quantity, FormatExactSameInBothWidths) {
+  // A value m * 10^k written with the 64-bit path, and the same digits followed by 30
+  // more (beyond 64 bits: the GMP path): the layouts agree up to those digits.
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 4000; ++i) {
+    const long m = std::uniform_int_distribution<long>(1, 999999999999L)(rng) * (i % 2 == 0 ? 1 : -1);
+    const int k = std::uniform_int_distribution<int>(-30, 12)(rng);
+    Integer p10;
+    mpz_ui_pow_ui(p10.get_mpz_t(), 10, static_cast<unsigned long>(k < 0 ? -k : k));
+    const Rational small = k < 0 ? make_rational(Integer(m), p10) : Rational(Integer(m) * p10);
+    const std::string text = format_exact(small);
+    ASSERT_EQ(parse_ok(text, Dimension::kCount), small) << text;
+    // The same value with 30 more digits (1 000...0001 appended to m): beyond 64 bits.
+    Integer big_m = Integer(m) * Integer("1000000000000000000000000000000") + (m < 0 ? -1 : 1);
+    const Rational big = make_rational(big_m, k < 0 ? Integer(p10 * Integer("1000000000000000000000000000000"))
+                                                    : Integer(Integer("1000000000000000000000000000000") / p10));
+    const std::string big_text = format_exact(big);
+    ASSERT_EQ(parse_ok(big_text, Dimension::kCount), big) << big_text;
+  }
+  EXPECT_EQ(format_exact(make_rational(-1, 8)), "-0.125");
+  EXPECT_EQ(format_exact(make_rational(123456789, 1000)), "123456.789");
+  EXPECT_EQ(format_exact(make_rational(3, 10000000)), "3e-7");
+  EXPECT_EQ(format_exact(Rational(1200)), "1200");
+  EXPECT_EQ(format_exact(Rational(12000)), "12000");
+  EXPECT_EQ(format_exact(Rational(120000)), "1.2e5");
+  EXPECT_EQ(format_exact(Rational(0)), "0");
+  EXPECT_EQ(format_exact(make_rational(1, 1024)), "9.765625e-4");
+  EXPECT_EQ(format_exact(make_rational(1, 128)), "0.0078125");
+  EXPECT_EQ(parse_ok(format_exact(make_rational(Integer(1), Integer(1) << 70)), Dimension::kCount),
+            make_rational(Integer(1), Integer(1) << 70));
 }
 
 }  // namespace

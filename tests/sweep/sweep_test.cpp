@@ -142,6 +142,49 @@ TEST(Sweep, FastPathRowsEqualTheGeneralRows) {
   EXPECT_GT(rows, 1000);
 }
 
+// A sweep re-checks only what its axes vary (and the relations between parameters when an
+// axis varies one they read): every row is valid exactly when validate() passes for the
+// base with the row's values, with validate()'s message.
+TEST(Sweep, RowValidityEqualsValidate) {
+  Params big_block;  // a base that is invalid until an axis mends it
+  big_block.set(ParamId::kLoraBlockTokens, Rational(1000000000));  // one block exceeds the memory
+  Params rank_600;
+  rank_600.set(ParamId::kLoraR, Rational(600));
+  Params slow_link;
+  slow_link.set(ParamId::kLinkBandwidthBytesPerS, Rational(0));  // out of range, mended by its axis
+  const std::vector<std::pair<Params, std::vector<std::string>>> cases = {
+      {Params(), {"lora.r=4,600,512,513"}},
+      {Params(), {"lora.d=256,1024", "lora.r=lin:1:2000:9"}},
+      {Params(), {"lora.block_tokens=1,1e6,1e9", "gpu.memory_bytes=log:1MiB:1TiB:7"}},
+      {Params(), {"lora.max_batch_tokens=16,64", "lora.block_tokens=8,32,128"}},
+      {big_block, {"link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:5"}},
+      {big_block, {"lora.block_tokens=32,1e9"}},
+      {rank_600, {"lora.r=4,8"}},
+      {rank_600, {"cxl.flops=1e12,1e13"}},
+      {slow_link, {"link.bandwidth_bytes_per_s=16 GiB/s,32 GiB/s"}},
+      {slow_link, {"lora.r=4"}},
+  };
+  int invalid = 0, valid = 0;
+  for (const auto& [base, specs] : cases) {
+    std::vector<SweepAxis> axes;
+    for (const auto& s : specs) axes.push_back(axis(s));
+    ASSERT_TRUE(run_sweep(base, axes, SweepOptions{}, [&](const SweepRow& r) {
+                  Params p = base;
+                  for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, r.values[k]);
+                  const Status st = validate(p);
+                  EXPECT_EQ(r.valid, st.ok()) << specs.front() << " point " << r.index;
+                  if (!st.ok()) {
+                    EXPECT_EQ(r.error, st.error().message);
+                    ++invalid;
+                  } else {
+                    ++valid;
+                  }
+                }).ok());
+  }
+  EXPECT_GT(invalid, 10);
+  EXPECT_GT(valid, 10);
+}
+
 // With SweepOptions::format the workers format each row; the text is the row's.
 TEST(Sweep, RowsFormattedByTheWorkersEqualTheRows) {
   const std::vector<SweepAxis> axes = {axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:500")};

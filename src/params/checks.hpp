@@ -1,0 +1,19 @@
+#pragma once
+// The predicates validate() is made of, without messages: a caller that changes a few
+// parameters of a validated set (a sweep point) re-checks only those and the relations,
+// and calls validate() for the message when a check fails.
+#include <lorasplit/params.hpp>
+
+namespace lorasplit::detail {
+
+/// The value of `id` is set (or the parameter is optional) and within its spec's range.
+bool value_ok(const Params& params, ParamId id);
+
+/// The checks between parameters: no pipeline switch set under the seed model, r <= d,
+/// one block fits the GPU memory and the batch bound.
+bool relations_ok(const Params& params);
+/// Whether relations_ok reads parameter `id` (when none of a sweep's axes is one of these,
+/// relations_ok is the same at every point).
+bool relations_read(ParamId id);
+
+}  // namespace lorasplit::detail
