@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace lorasplit {
 
@@ -62,23 +63,33 @@ namespace {
 
 // m * 10^k written out (m > 0 its decimal digits): plainly when short, else in
 // scientific notation.
-std::string layout_decimal(const std::string& digits, long k, bool negative) {
+std::string layout_decimal(std::string_view digits, long k, bool negative) {
   const long len = static_cast<long>(digits.size());
   std::string out;
+  out.reserve(digits.size() + 8);
+  if (negative) out += '-';
   if (k >= 0 && k <= 3) {
-    out = digits + std::string(static_cast<std::size_t>(k), '0');
+    out += digits;
+    out.append(static_cast<std::size_t>(k), '0');
   } else if (k < 0 && len + k > 0) {  // decimal point inside the digits
-    out = fmt::format("{}.{}", digits.substr(0, static_cast<std::size_t>(len + k)),
-                      digits.substr(static_cast<std::size_t>(len + k)));
+    const auto point = static_cast<std::size_t>(len + k);
+    out += digits.substr(0, point);
+    out += '.';
+    out += digits.substr(point);
   } else if (k < 0 && len + k > -3) {  // a few leading zeros: 0.00123
-    out = fmt::format("0.{}{}", std::string(static_cast<std::size_t>(-(len + k)), '0'), digits);
+    out += "0.";
+    out.append(static_cast<std::size_t>(-(len + k)), '0');
+    out += digits;
   } else {
-    const long exp10 = k + len - 1;
-    out = digits.substr(0, 1);
-    if (len > 1) out += fmt::format(".{}", digits.substr(1));
-    out += fmt::format("e{}", exp10);
+    out += digits.substr(0, 1);
+    if (len > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
+    out += 'e';
+    out += std::to_string(k + len - 1);
   }
-  return negative ? fmt::format("-{}", out) : out;
+  return out;
 }
 
 // format_exact in machine integers when the numerator and denominator fit 64 bits and
@@ -115,7 +126,8 @@ bool format_exact_fixed(const Rational& x, std::string& out) {
     m /= 10;
     ++k;
   }
-  out = layout_decimal(fmt::format("{}", m), k, num < 0);
+  const std::string digits = std::to_string(m);
+  out = layout_decimal(digits, k, num < 0);
   return true;
 }
 

@@ -58,9 +58,8 @@ BasicIntRow<Int128> finish_row(const char* name, RowKind kind, const std::array<
   return row;
 }
 
-// lcm of the denominators.
-Int128 common_multiple(std::initializer_list<const Q*> values) {
-  Int128 scale = 1;
+// lcm of `scale` and the denominators.
+Int128 common_multiple(std::initializer_list<const Q*> values, Int128 scale = 1) {
   for (const Q* x : values) {
     if (x->d != 1 && x->d != scale) scale = scale / gcd(scale, x->d) * x->d;
   }
@@ -72,40 +71,102 @@ Int128 times(const Q& x, const Int128& scale) { return x.n * (scale / x.d); }
 
 }  // namespace
 
-bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& pb) {
-  std::array<std::optional<Q>, 11> v = {
-      param(p.element_bytes()), param(p.d()),          param(p.r()),
-      param(p.gpu_memory_bytes()), param(p.gpu_flops()), param(p.cxl_flops()),
-      param(p.link_bandwidth_bytes_per_s()), param(p.link_latency_s()), param(p.gpu_efficiency()),
-      param(p.cxl_efficiency()), param(p.block_tokens())};
-  for (const auto& x : v) {
-    if (!x) return false;
+namespace {
+
+bool operator==(const Q& a, const Q& b) { return a.n == b.n && a.d == b.d; }
+
+// The parameters the integer form reads, in this order.
+enum In : std::size_t { kE, kD, kR, kMem, kFg, kFc, kBw, kLat, kEg, kEc, kK, kInputs };
+
+// The rows of the last integer form this thread built, with the inputs they came from: in
+// a sweep most points change one parameter, and the row groups that do not read it are
+// copied instead of computed again (the same rows: each group is a function of its
+// inputs only). A group is marked stale before it is rebuilt, so an Overflow midway
+// leaves no group that claims inputs it was not built from.
+struct Group {
+  bool valid{false};
+  std::array<Q, kInputs> in;
+
+  // Whether the group was built from the same values of `keys`; if not, it is marked
+  // stale and the caller rebuilds it, then calls done().
+  bool reuse(const std::array<Q, kInputs>& now, std::initializer_list<In> keys) {
+    if (valid) {
+      bool same = true;
+      for (const In k : keys) same = same && in[k] == now[k];
+      if (same) return true;
+    }
+    valid = false;
+    return false;
   }
-  const Q e = *v[0], d = *v[1], r = *v[2], mem = *v[3], fg = *v[4], fc = *v[5], bw = *v[6], lat = *v[7],
-          eg = *v[8], ec = *v[9], k = *v[10];
-  const Q two_dr = Q{2, 1} * d * r;
-  // Per token and stage (docs/model.md §1.2), times the block: b = k y.
-  const Q gamma = two_dr * inverse(fg * eg) * k;   // GPU
-  const Q kappa = two_dr * inverse(fc * ec) * k;   // device
-  const Q xi = e * d * inverse(bw) * k;            // one row of X (or Z) over the link
-  const Q eta = e * r * inverse(bw) * k;           // one row of Y
+  void done(const std::array<Q, kInputs>& now) {
+    in = now;
+    valid = true;
+  }
+};
+
+struct FormCache {
+  Group rates, sync, memory;
+  Q gamma, kappa;                               // rates: GPU and device time per block
+  Int128 rates_lcm;                             // rates: lcm of their denominators
+  std::array<BasicIntRow<Int128>, 2> sync_rows;
+  std::array<BasicIntRow<Int128>, 4> memory_rows;
+};
+
+}  // namespace
+
+bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& pb) {
+  std::array<Q, kInputs> in;
+  {
+    const std::array<const Rational*, kInputs> v = {
+        &p.element_bytes(), &p.d(), &p.r(), &p.gpu_memory_bytes(), &p.gpu_flops(), &p.cxl_flops(),
+        &p.link_bandwidth_bytes_per_s(), &p.link_latency_s(), &p.gpu_efficiency(), &p.cxl_efficiency(),
+        &p.block_tokens()};
+    for (std::size_t i = 0; i < kInputs; ++i) {
+      const auto q = param(*v[i]);
+      if (!q) return false;
+      in[i] = *q;
+    }
+  }
+  const Q &e = in[kE], &d = in[kD], &r = in[kR], &mem = in[kMem], &bw = in[kBw], &lat = in[kLat], &k = in[kK];
   for (const Q* w : {&e, &d, &r, &mem, &k}) {
     if (w->d != 1) return false;  // validated whole numbers; anything else is the general solver's
   }
-  const Int128 ed = (e * d * k).n, er = (e * r * k).n, erd = (e * r * d).n, m = mem.n;  // whole numbers
+  thread_local FormCache cache;
+  // Per token and stage (docs/model.md §1.2), times the block: b = k y.
+  if (!cache.rates.reuse(in, {kD, kR, kFg, kEg, kFc, kEc, kK})) {
+    const Q two_dr = Q{2, 1} * d * r;
+    cache.gamma = two_dr * inverse(in[kFg] * in[kEg]) * k;  // GPU
+    cache.kappa = two_dr * inverse(in[kFc] * in[kEc]) * k;  // device
+    cache.rates_lcm = common_multiple({&cache.gamma, &cache.kappa});
+    cache.rates.done(in);
+  }
+  const Q &gamma = cache.gamma, &kappa = cache.kappa;
 
   pb.rows.clear();
   pb.fixed_zero = {false, false, false};
   pb.offset = {0, 0, 0};
   // The two sync rows over one common multiple of their terms' denominators.
-  const Int128 s = common_multiple({&gamma, &kappa, &xi, &eta, &lat});
-  const Int128 g = times(gamma, s), kx = times(kappa, s) + times(xi, s), y = times(eta, s);
-  pb.rows.push_back(finish_row("sync_s1", RowKind::kSync, {-g, kx + y, kx}, times(lat, s)));
-  pb.rows.push_back(finish_row("sync_s2", RowKind::kSync, {-g, -(y + g), kx}, 0));
-  pb.rows.push_back(finish_row("mem_x", RowKind::kMemory, {ed, ed, ed}, -m));
-  pb.rows.push_back(finish_row("mem_s1", RowKind::kMemory, {ed + er, 0, 0}, erd - m));
-  pb.rows.push_back(finish_row("mem_y", RowKind::kMemory, {er, er, 0}, -m));
-  pb.rows.push_back(finish_row("mem_s2", RowKind::kMemory, {er + ed, er + ed, 0}, erd - m));
+  if (!cache.sync.reuse(in, {kD, kR, kFg, kEg, kFc, kEc, kK, kE, kBw, kLat})) {
+    if (bw.n <= 0) throw Overflow{};  // not a valid parameter set: the general solver words it
+    const Q xi = canon(e.n * d.n * k.n * bw.d, bw.n);   // e d k / BW: one row of X (or Z) over the link
+    const Q eta = canon(e.n * r.n * k.n * bw.d, bw.n);  // e r k / BW: one row of Y
+    const Int128 s = common_multiple({&xi, &eta, &lat}, cache.rates_lcm);
+    const Int128 g = times(gamma, s), kx = times(kappa, s) + times(xi, s), y = times(eta, s);
+    cache.sync_rows[0] = finish_row("sync_s1", RowKind::kSync, {-g, kx + y, kx}, times(lat, s));
+    cache.sync_rows[1] = finish_row("sync_s2", RowKind::kSync, {-g, -(y + g), kx}, 0);
+    cache.sync.done(in);
+  }
+  pb.rows.push_back(cache.sync_rows[0]);
+  pb.rows.push_back(cache.sync_rows[1]);
+  if (!cache.memory.reuse(in, {kE, kD, kR, kMem, kK})) {
+    const Int128 ed = (e * d * k).n, er = (e * r * k).n, erd = (e * r * d).n, m = mem.n;  // whole numbers
+    cache.memory_rows[0] = finish_row("mem_x", RowKind::kMemory, {ed, ed, ed}, -m);
+    cache.memory_rows[1] = finish_row("mem_s1", RowKind::kMemory, {ed + er, 0, 0}, erd - m);
+    cache.memory_rows[2] = finish_row("mem_y", RowKind::kMemory, {er, er, 0}, -m);
+    cache.memory_rows[3] = finish_row("mem_s2", RowKind::kMemory, {er + ed, er + ed, 0}, erd - m);
+    cache.memory.done(in);
+  }
+  for (const auto& row : cache.memory_rows) pb.rows.push_back(row);
   if (p.has(ParamId::kLoraMaxBatchTokens)) {
     const auto bmax = param(p.get(ParamId::kLoraMaxBatchTokens));
     if (!bmax) return false;
@@ -122,9 +183,8 @@ bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& pb) {
   pb.p = {k.n, k.n, k.n};
   pb.p0 = 0;
   pb.scale_n = 1;
-  const Q two_gamma = Q{2, 1} * gamma;
-  pb.scale_d = gamma.d;  // lcm(den(2γk), den(γk)) = den(γk)
-  pb.q = {two_gamma.n * (gamma.d / two_gamma.d), gamma.n, 0};
+  pb.scale_d = gamma.d;  // lcm(den(2γk), den(γk)) = den(γk); γk in lowest terms, so 2γk scales to 2 num(γk)
+  pb.q = {2 * gamma.n, gamma.n, 0};
   pb.q0 = 0;
   return true;
 }
@@ -211,7 +271,6 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
     const std::int64_t k = p.block_tokens().get_num().get_si();
     if (extras != nullptr) {
       // GPU only (b2 = b3 = 0, no sync rows): the largest b1 the memory and limit rows allow.
-      extras->gpu_only_tokens_per_s.reset();
       extras->gpu_only_b1.reset();
       extras->binding.clear();
       std::optional<Int128> cap;
@@ -223,8 +282,17 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
       std::int64_t b1 = 0;
       if (cap && *cap >= 1 && get_int64(*cap * Int128(k), b1)) {
         extras->gpu_only_b1 = b1;
-        extras->gpu_only_tokens_per_s.emplace();
-        set_rational(*extras->gpu_only_tokens_per_s, pb.p[0] * *cap * pb.scale_d, pb.q[0] * *cap * pb.scale_n);
+        // Reduced to lowest terms only when it differs from the last one (in a sweep that
+        // does not vary the memory rows, it never does).
+        const Int128 n = pb.p[0] * *cap * pb.scale_d, d = pb.q[0] * *cap * pb.scale_n;
+        if (!extras->gpu_only_tokens_per_s || n != extras->gpu_only_n || d != extras->gpu_only_d) {
+          if (!extras->gpu_only_tokens_per_s) extras->gpu_only_tokens_per_s.emplace();
+          set_rational(*extras->gpu_only_tokens_per_s, n, d);
+          extras->gpu_only_n = n;
+          extras->gpu_only_d = d;
+        }
+      } else {
+        extras->gpu_only_tokens_per_s.reset();
       }
     }
     res.certificate.method = kMethod;

@@ -24,6 +24,7 @@ struct FastExtras {
   std::optional<Rational> gpu_only_tokens_per_s;
   std::optional<std::int64_t> gpu_only_b1;
   std::vector<std::string> binding;
+  Int128 gpu_only_n{0}, gpu_only_d{0};  ///< gpu_only_tokens_per_s before reduction (to skip an equal one)
 };
 
 enum class FastStatus {

@@ -15,20 +15,32 @@ namespace {
 // objective, so it is recorded once as a straight-line program of monoid products
 // (node 0 = "up", node 1 = "right", op i makes node i + 2) and evaluated for each
 // objective of the Dinkelbach iterations.
+// Each node's displacement (dx, dy) and whether it visits a point are recorded with it.
 template <class I>
 struct Recorder {
   std::vector<typename LinePlan<I>::Op>& ops;
+  std::vector<I>& dx;
+  std::vector<I>& dy;
+  std::vector<char>& has;
 
   int mul(int a, int b) {
     if (a < 0) return b;  // -1 is the identity
     if (b < 0) return a;
     ops.push_back({false, a, b, I(0)});
+    const auto l = static_cast<std::size_t>(a), r = static_cast<std::size_t>(b);
+    dx.push_back(dx[l] + dx[r]);
+    dy.push_back(dy[l] + dy[r]);
+    has.push_back(static_cast<char>(has[l] != 0 || has[r] != 0));
     return static_cast<int>(ops.size()) + 1;
   }
   int pow(int a, const I& n) {
     if (a < 0 || n == 0) return -1;
     if (n == 1) return a;
     ops.push_back({true, a, -1, n});
+    const auto l = static_cast<std::size_t>(a);
+    dx.push_back(dx[l] * n);
+    dy.push_back(dy[l] * n);
+    has.push_back(has[l]);
     return static_cast<int>(ops.size()) + 1;
   }
   // Product over i = 1..L of up^(f(i)-f(i-1)) right, f(i) = floor((P i + R)/Q), 0 <= R < Q.
@@ -66,33 +78,12 @@ void LinePlan<I>::assign(const I& s, const I& t, const I& a, const I& h, const I
   const I r_full = h - a * x0_;
   I r0;
   fdiv_qr(q0_, r0, r_full, c);
-  Recorder<I> rec{ops_};
+  // Node 0 is "up" (displacement (0, 1), no point), node 1 "right" ((1, 0), its point).
+  dx_.assign({I(0), I(1)});
+  dy_.assign({I(1), I(0)});
+  has_.assign({0, 1});
+  Recorder<I> rec{ops_, dx_, dy_, has_};
   root_ = rec.euclid(slope, c, r0, I(t - s), 0, 1);
-  // Each node's displacement and whether it visits a point: fixed by the line.
-  const std::size_t n = ops_.size() + 2;
-  dx_.resize(n);
-  dy_.resize(n);
-  has_.resize(n);
-  dx_[0] = 0;
-  dy_[0] = 1;
-  has_[0] = 0;
-  dx_[1] = 1;
-  dy_[1] = 0;
-  has_[1] = 1;
-  for (std::size_t i = 0; i < ops_.size(); ++i) {
-    const Op& op = ops_[i];
-    const auto l = static_cast<std::size_t>(op.a);
-    if (op.pow) {
-      dx_[i + 2] = dx_[l] * op.n;
-      dy_[i + 2] = dy_[l] * op.n;
-      has_[i + 2] = has_[l];
-    } else {
-      const auto r = static_cast<std::size_t>(op.b);
-      dx_[i + 2] = dx_[l] + dx_[r];
-      dy_[i + 2] = dy_[l] + dy_[r];
-      has_[i + 2] = static_cast<char>(has_[l] != 0 || has_[r] != 0);
-    }
-  }
 }
 
 template <class I>

@@ -79,6 +79,9 @@ std::optional<Frac<I>> implied_by(const BasicIntProblem<I>& pb, const BasicIntRo
 
 template <class I>
 void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
+  // Rounds of row removals, then at most one column fixing. A round that fixes no column
+  // ends the presolve: the removals of a round leave no new implied row (implied_by reads
+  // the two rows and the fixed columns only), so only a fixed column calls for another.
   bool changed = true;
   while (changed) {
     changed = false;
@@ -88,7 +91,6 @@ void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
         if (&ri == &rj || rj.removed) continue;
         if (auto mu = implied_by(pb, ri, rj)) {
           ri.removed = true;
-          changed = true;
           if (log != nullptr) {
             log->push_back(fmt::format("row {} is implied by row {} for all b >= 0 (multiplier {}): removed", ri.name,
                                        rj.name, format_exact(to_rational(mu->num, mu->den))));
@@ -101,7 +103,7 @@ void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
     // never raises a row's left side, never lowers the tokens and never raises the
     // batch time: then some optimum has b_j = 0 (the move keeps feasibility and does not
     // lower tokens/time).
-    for (std::size_t j = 0; j < 3 && !changed; ++j) {
+    for (std::size_t j = 0; j < 3 && !changed; ++j) {  // changed: a column was fixed
       if (pb.fixed_zero[j]) continue;
       for (std::size_t k = 0; k < 3; ++k) {
         if (k == j || pb.fixed_zero[k]) continue;

@@ -1,8 +1,10 @@
 #include <lorasplit/sweep.hpp>
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <barrier>
 #include <cmath>
 #include <iterator>
@@ -214,7 +216,7 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
   row.error.clear();
   row.status = SolveStatus::kInfeasible;
   row.plan = Plan{};
-  row.gain_percent.reset();
+  // row.gain_percent is set or reset below, on every path (its storage kept when set).
   row.binding.clear();
   row.text.clear();
   std::size_t rest = index;
@@ -232,6 +234,7 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
   // form in 128-bit integers (docs/model.md §3.10); the same row as analyze() gives.
   if (!grid.valid(p)) {
     if (auto st = validate(p); !st) {  // the message (the same checks, in validate's order)
+      row.gain_percent.reset();
       row.valid = false;
       row.error = st.error().message;
       return;
@@ -244,16 +247,24 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
     switch (detail::fast_solve(p, quick, res, error, &extras)) {
       case detail::FastStatus::kSolved:
         row.status = res.status;
+        if (res.status != SolveStatus::kOptimal || !extras.gpu_only_tokens_per_s) row.gain_percent.reset();
         if (res.status != SolveStatus::kOptimal) return;
         row.plan = res.plan;
         for (std::size_t j = 0; j < 3; ++j) row.point[j] = res.point[j];
         row.throughput_tokens_per_s = res.throughput_tokens_per_s;
         if (extras.gpu_only_tokens_per_s) {
-          row.gain_percent = (res.throughput_tokens_per_s / *extras.gpu_only_tokens_per_s - 1) * 100;
+          // (throughput / GPU-only - 1) * 100, in the row's storage
+          static const Rational kOne(1), kHundred(100);
+          if (!row.gain_percent) row.gain_percent.emplace();
+          mpq_ptr gain = row.gain_percent->get_mpq_t();
+          mpq_div(gain, res.throughput_tokens_per_s.get_mpq_t(), extras.gpu_only_tokens_per_s->get_mpq_t());
+          mpq_sub(gain, gain, kOne.get_mpq_t());
+          mpq_mul(gain, gain, kHundred.get_mpq_t());
         }
         row.binding.swap(extras.binding);
         return;
       case detail::FastStatus::kError:
+        row.gain_percent.reset();
         row.valid = false;
         row.error = error.message;
         return;
@@ -263,6 +274,7 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
   quick.explain = true;
   auto a = analyze(p, quick, AnalyzeOptions{false, false});
   if (!a) {
+    row.gain_percent.reset();
     row.valid = false;
     row.error = a.error().message;
     return;
@@ -299,42 +311,49 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
   const unsigned threads =
       std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
   const std::size_t block = std::max<std::size_t>(1, options.block_points);
-  std::vector<SweepRow> rows(std::min(block, end - begin));  // reused from block to block
+  // Two buffers of rows, reused from block to block: the workers fill block n + 1 into one
+  // while the main thread emits block n from the other.
+  std::array<std::vector<SweepRow>, 2> rows;
+  for (auto& buffer : rows) buffer.resize(std::min(block, end - begin));
   // One pool of threads for the whole sweep. Thread t always fills the same row slots
   // (chunks t, t + threads, ...) and keeps its own copy of the parameters, so every
   // allocation is freed by the thread that made it: with slots shared between threads,
   // the two cores contended in malloc and scaled by 1.4x instead of nearly 2x.
   constexpr std::size_t kChunk = 16;
-  const unsigned pool_size = static_cast<unsigned>(std::min<std::size_t>(threads, (rows.size() + kChunk - 1) / kChunk));
+  const unsigned pool_size =
+      static_cast<unsigned>(std::min<std::size_t>(threads, (rows[0].size() + kChunk - 1) / kChunk));
   std::barrier sync(static_cast<std::ptrdiff_t>(std::max(1U, pool_size)));
-  const auto fill_block = [&](unsigned t, Params& p, std::size_t start) {
+  const auto fill_block = [&](unsigned t, Params& p, std::size_t start, std::vector<SweepRow>& buffer) {
     const std::size_t stop = std::min(end, start + block);
     for (std::size_t first = start + t * kChunk; first < stop; first += static_cast<std::size_t>(pool_size) * kChunk) {
       for (std::size_t i = first; i < std::min(stop, first + kChunk); ++i) {
-        SweepRow& row = rows[i - start];
+        SweepRow& row = buffer[i - start];
         fill_point(p, grid, i, options.solve, row);
         if (options.format) row.text = options.format(row);  // formatted in parallel too
       }
     }
   };
+  // One barrier per block: after it, block n is complete; the main thread emits it before
+  // it fills its share of block n + 1 and reaches the next barrier, so no thread writes
+  // into block n's buffer (again, with block n + 2) before it has been emitted.
   const auto worker = [&](unsigned t) {
     Params p = base;  // allocated by this thread
-    for (std::size_t start = begin; start < end; start += block) {
-      fill_block(t, p, start);
-      sync.arrive_and_wait();  // the block is filled
-      sync.arrive_and_wait();  // the main thread has emitted it
+    std::size_t n = 0;
+    for (std::size_t start = begin; start < end; start += block, ++n) {
+      fill_block(t, p, start, rows[n % 2]);
+      sync.arrive_and_wait();
     }
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < pool_size; ++t) pool.emplace_back(worker, t);
   Params p0 = base;
-  for (std::size_t start = begin; start < end; start += block) {
+  std::size_t n = 0;
+  for (std::size_t start = begin; start < end; start += block, ++n) {
     const std::size_t stop = std::min(end, start + block);
-    fill_block(0, p0, start);
+    fill_block(0, p0, start, rows[n % 2]);
     sync.arrive_and_wait();
-    for (std::size_t i = 0; i < stop - start; ++i) emit(rows[i]);
+    for (std::size_t i = 0; i < stop - start; ++i) emit(rows[n % 2][i]);
     if (progress) progress(stop - begin, end - begin);
-    sync.arrive_and_wait();
   }
   for (auto& th : pool) th.join();
   return {};
@@ -361,15 +380,18 @@ std::string sweep_csv_row(const SweepRow& row, const std::vector<SweepAxis>& axe
     return fmt::to_string(out);
   }
   const bool continuous = row.point[0].get_den() != 1 || row.point[1].get_den() != 1 || row.point[2].get_den() != 1;
+  const auto put_double = [&out](double x) { fmt::format_to(std::back_inserter(out), FMT_COMPILE("{}"), x); };
   for (std::size_t j = 0; j < 3; ++j) {
     if (continuous) {
-      fmt::format_to(std::back_inserter(out), "{},", to_double(row.point[j]));
+      put_double(to_double(row.point[j]));
     } else {
-      fmt::format_to(std::back_inserter(out), "{},", row.plan.b[j]);
+      put(fmt::format_int(row.plan.b[j]).c_str());
     }
+    put(",");
   }
-  fmt::format_to(std::back_inserter(out), "{},", to_double(row.throughput_tokens_per_s));
-  if (row.gain_percent) fmt::format_to(std::back_inserter(out), "{}", to_double(*row.gain_percent));
+  put_double(to_double(row.throughput_tokens_per_s));
+  put(",");
+  if (row.gain_percent) put_double(to_double(*row.gain_percent));
   put(",");
   for (std::size_t i = 0; i < row.binding.size(); ++i) {
     if (i > 0) put(";");

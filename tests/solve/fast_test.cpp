@@ -57,6 +57,30 @@ Params random_seed_instance(std::mt19937_64& rng, int trial) {
   return p;
 }
 
+// The fast integer form of p equals to_integer_form's, row for row.
+void expect_general_integer_form(const Params& p, const BasicIntProblem<Int128>& fast) {
+  const IntProblem general = to_integer_form(build_seed_model(p), p.block_tokens().get_num().get_si());
+  ASSERT_EQ(fast.rows.size(), general.rows.size());
+  for (std::size_t i = 0; i < fast.rows.size(); ++i) {
+    const auto& f = fast.rows[i];
+    const auto& g = general.rows[i];
+    EXPECT_EQ(f.name, g.name);
+    EXPECT_EQ(f.kind, g.kind) << f.name;
+    for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(to_integer(f.a[j]), g.a[j]) << f.name;
+    EXPECT_EQ(to_integer(f.h_lp.num), g.h_lp.num) << f.name;
+    EXPECT_EQ(to_integer(f.h_lp.den), g.h_lp.den) << f.name;
+    EXPECT_EQ(to_integer(f.h_int), g.h_int) << f.name;
+  }
+  for (std::size_t j = 0; j < 3; ++j) {
+    EXPECT_EQ(to_integer(fast.p[j]), general.p[j]);
+    EXPECT_EQ(to_integer(fast.q[j]), general.q[j]);
+  }
+  EXPECT_EQ(to_integer(fast.p0), general.p0);
+  EXPECT_EQ(to_integer(fast.q0), general.q0);
+  EXPECT_EQ(to_integer(fast.scale_n), general.scale_n);
+  EXPECT_EQ(to_integer(fast.scale_d), general.scale_d);
+}
+
 TEST(FastPath, IntegerFormEqualsTheGeneralOne) {
   std::mt19937_64 rng(31);
   int compared = 0;
@@ -70,27 +94,41 @@ TEST(FastPath, IntegerFormEqualsTheGeneralOne) {
       continue;
     }
     ++compared;
-    const IntProblem general = to_integer_form(build_seed_model(p), p.block_tokens().get_num().get_si());
-    ASSERT_EQ(fast.rows.size(), general.rows.size());
-    for (std::size_t i = 0; i < fast.rows.size(); ++i) {
-      const auto& f = fast.rows[i];
-      const auto& g = general.rows[i];
-      EXPECT_EQ(f.name, g.name);
-      EXPECT_EQ(f.kind, g.kind) << f.name;
-      for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(to_integer(f.a[j]), g.a[j]) << f.name;
-      EXPECT_EQ(to_integer(f.h_lp.num), g.h_lp.num) << f.name;
-      EXPECT_EQ(to_integer(f.h_lp.den), g.h_lp.den) << f.name;
-      EXPECT_EQ(to_integer(f.h_int), g.h_int) << f.name;
-    }
-    for (std::size_t j = 0; j < 3; ++j) {
-      EXPECT_EQ(to_integer(fast.p[j]), general.p[j]);
-      EXPECT_EQ(to_integer(fast.q[j]), general.q[j]);
-    }
-    EXPECT_EQ(to_integer(fast.p0), general.p0);
-    EXPECT_EQ(to_integer(fast.q0), general.q0);
-    EXPECT_EQ(to_integer(fast.scale_n), general.scale_n);
-    EXPECT_EQ(to_integer(fast.scale_d), general.scale_d);
+    expect_general_integer_form(p, fast);
   }
+}
+
+// As a sweep builds them: one parameter changes from one instance to the next, so the
+// row groups that do not read it come from the thread's cache (after an Overflow too).
+TEST(FastPath, IntegerFormOfOneChangeAtATimeEqualsTheGeneralOne) {
+  std::mt19937_64 rng(47);
+  Params p;
+  int compared = 0, overflowed = 0;
+  for (int step = 0; compared < 3000 / testing::kSanitizerDivisor; ++step) {
+    // The new value of one parameter, drawn from another random instance.
+    const Params donor = random_seed_instance(rng, step);
+    const auto specs = param_specs();
+    const ParamSpec& s = specs[std::uniform_int_distribution<std::size_t>(0, specs.size() - 1)(rng)];
+    if (s.pipeline_only || s.id == ParamId::kModelName) continue;
+    Params next = p;
+    if (donor.has(s.id)) {
+      next.set(s.id, donor.get(s.id));
+    } else {
+      next.clear(s.id);
+    }
+    if (!validate(next).ok()) continue;
+    p = next;
+    BasicIntProblem<Int128> fast;
+    try {
+      if (!seed_integer_form_128(p, fast)) continue;
+    } catch (const Overflow&) {
+      ++overflowed;
+      continue;
+    }
+    ++compared;
+    expect_general_integer_form(p, fast);
+  }
+  EXPECT_GT(overflowed, 0);  // the extreme instances interrupt a build now and then
 }
 
 TEST(FastPath, SameAnswerAndCertificateAsTheGeneralSolver) {
@@ -171,21 +209,30 @@ TEST(FastPath, NotTakenWhenTheCertificateIsExplainedOrTheModelDiffers) {
 TEST(FastPath, ExtrasEqualTheAnalysis) {
   std::mt19937_64 rng(33);
   int compared = 0;
+  // One result and one extras object for every call, as a sweep's thread keeps them; each
+  // instance is followed by the same with another link bandwidth (the memory rows and the
+  // GPU-only baseline are then the previous ones).
+  SolveResult res;
+  FastExtras extras;
   for (int trial = 0; compared < 600 / testing::kSanitizerDivisor; ++trial) {
-    const Params p = random_seed_instance(rng, trial);
-    if (!validate(p).ok()) continue;
-    SolveResult res;
-    Error err;
-    FastExtras extras;
-    if (fast_solve(p, lean(true), res, err, &extras) != FastStatus::kSolved) continue;
-    ++compared;
-    auto a = analyze(p, lean(false), AnalyzeOptions{false, false});
-    ASSERT_TRUE(a.ok());
-    ASSERT_EQ(res.status, a->result.status);
-    EXPECT_EQ(extras.gpu_only_tokens_per_s, a->gpu_only_tokens_per_s) << trial;
-    EXPECT_EQ(extras.gpu_only_b1, a->gpu_only_b1) << trial;
-    if (res.status == SolveStatus::kOptimal) {
-      EXPECT_EQ(extras.binding, a->binding) << trial;
+    Params p = random_seed_instance(rng, trial);
+    for (int variant = 0; variant < 2; ++variant) {
+      if (variant == 1) {
+        p.set(ParamId::kLinkBandwidthBytesPerS,
+              Rational(std::uniform_int_distribution<long>(1, 1L << 40)(rng)) / Rational(1000));
+      }
+      if (!validate(p).ok()) continue;
+      Error err;
+      if (fast_solve(p, lean(true), res, err, &extras) != FastStatus::kSolved) continue;
+      ++compared;
+      auto a = analyze(p, lean(false), AnalyzeOptions{false, false});
+      ASSERT_TRUE(a.ok());
+      ASSERT_EQ(res.status, a->result.status);
+      EXPECT_EQ(extras.gpu_only_tokens_per_s, a->gpu_only_tokens_per_s) << trial;
+      EXPECT_EQ(extras.gpu_only_b1, a->gpu_only_b1) << trial;
+      if (res.status == SolveStatus::kOptimal) {
+        EXPECT_EQ(extras.binding, a->binding) << trial;
+      }
     }
   }
 }

@@ -168,13 +168,17 @@ TEST(Sweep, RowValidityEqualsValidate) {
   for (const auto& [base, specs] : cases) {
     std::vector<SweepAxis> axes;
     for (const auto& s : specs) axes.push_back(axis(s));
-    ASSERT_TRUE(run_sweep(base, axes, SweepOptions{}, [&](const SweepRow& r) {
+    SweepOptions one_slot;  // every row reuses the previous row's buffers
+    one_slot.threads = 1;
+    one_slot.block_points = 1;
+    ASSERT_TRUE(run_sweep(base, axes, one_slot, [&](const SweepRow& r) {
                   Params p = base;
                   for (std::size_t k = 0; k < axes.size(); ++k) p.set(find_param(axes[k].key)->id, r.values[k]);
                   const Status st = validate(p);
                   EXPECT_EQ(r.valid, st.ok()) << specs.front() << " point " << r.index;
                   if (!st.ok()) {
                     EXPECT_EQ(r.error, st.error().message);
+                    EXPECT_FALSE(r.gain_percent.has_value());  // nothing left from the slot's previous row
                     ++invalid;
                   } else {
                     ++valid;
