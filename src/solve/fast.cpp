@@ -195,20 +195,17 @@ constexpr const char* kMethod =
     "exact presolve + Dinkelbach iterations over exact integer subproblems (lattice walks), in overflow-checked "
     "128-bit integers (docs/model.md §3.10)";
 
-// n/d (d > 0) as a canonical GMP rational, without GMP arithmetic when both fit 64 bits.
-void set_rational(Rational& out, Int128 n, Int128 d) {
-  const Int128 g = gcd(n, d);
-  if (g != 1 && g != 0) {
-    n = n / g;
-    d = d / g;
-  }
+// q (in lowest terms, q.d > 0) as a GMP rational, without GMP arithmetic when both fit 64 bits.
+void set_rational(Rational& out, const Q& q) {
   std::int64_t n64 = 0, d64 = 0;
-  if (get_int64(n, n64) && get_int64(d, d64) && d64 > 0) {
+  if (get_int64(q.n, n64) && get_int64(q.d, d64) && d64 > 0) {
     mpq_set_si(out.get_mpq_t(), n64, static_cast<unsigned long>(d64));
     return;
   }
-  out = to_rational(n, d);
+  out = to_rational(q.n, q.d);
 }
+// n/d (d > 0) as a canonical GMP rational.
+void set_rational(Rational& out, Int128 n, Int128 d) { set_rational(out, canon(n, d)); }
 
 // The presolve in 128 bits; when its cross-multiplied comparisons overflow, the same
 // presolve in GMP integers on an exact copy, whose decisions (rows removed, columns
@@ -287,9 +284,12 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
         const Int128 n = pb.p[0] * *cap * pb.scale_d, d = pb.q[0] * *cap * pb.scale_n;
         if (!extras->gpu_only_tokens_per_s || n != extras->gpu_only_n || d != extras->gpu_only_d) {
           if (!extras->gpu_only_tokens_per_s) extras->gpu_only_tokens_per_s.emplace();
-          set_rational(*extras->gpu_only_tokens_per_s, n, d);
+          const Q reduced = canon(n, d);
+          set_rational(*extras->gpu_only_tokens_per_s, reduced);
           extras->gpu_only_n = n;
           extras->gpu_only_d = d;
+          extras->gpu_only_reduced_n = reduced.n;
+          extras->gpu_only_reduced_d = reduced.d;
         }
       } else {
         extras->gpu_only_tokens_per_s.reset();
@@ -335,8 +335,24 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
     }
     res.status = SolveStatus::kOptimal;
     for (std::size_t j = 0; j < 3; ++j) res.point[j] = res.plan.b[j];
-    set_rational(res.throughput_tokens_per_s, dk->num * pb.scale_d, dk->den * pb.scale_n);
+    const Q throughput = canon(dk->num * pb.scale_d, dk->den * pb.scale_n);
+    set_rational(res.throughput_tokens_per_s, throughput);
     res.certificate.lambda_tokens_per_s = res.throughput_tokens_per_s;
+    if (extras != nullptr) {
+      if (!extras->gpu_only_tokens_per_s) {
+        extras->gain_percent.reset();
+      } else {
+        // (t/g - 1) * 100 = 100 (t_n g_d - t_d g_n) / (t_d g_n), in GMP when 128 bits do not hold it
+        if (!extras->gain_percent) extras->gain_percent.emplace();
+        const Int128 gn = extras->gpu_only_reduced_n, gd = extras->gpu_only_reduced_d;
+        try {
+          set_rational(*extras->gain_percent,
+                       canon(100 * (throughput.n * gd - throughput.d * gn), throughput.d * gn));
+        } catch (const Overflow&) {
+          *extras->gain_percent = (res.throughput_tokens_per_s / *extras->gpu_only_tokens_per_s - 1) * 100;
+        }
+      }
+    }
     set_rational(res.certificate.final_subproblem_max, dk->total, dk->den * pb.scale_n);
     return FastStatus::kSolved;
   } catch (const Overflow&) {

@@ -18,13 +18,16 @@ namespace lorasplit::detail {
 /// denominator does not fit 64 bits; throws Overflow when an intermediate does not fit 128.
 bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& out);
 
-/// What the sweep needs from one seed point besides the solve: the GPU-only baseline and
-/// the rows that bind at the optimum, from the same integer form.
+/// What the sweep needs from one seed point besides the solve: the GPU-only baseline, the
+/// gain over it and the rows that bind at the optimum, from the same integer form.
 struct FastExtras {
   std::optional<Rational> gpu_only_tokens_per_s;
   std::optional<std::int64_t> gpu_only_b1;
   std::vector<std::string> binding;
+  /// The gain over the GPU-only baseline, (throughput / gpu_only - 1) * 100, when both exist.
+  std::optional<Rational> gain_percent;
   Int128 gpu_only_n{0}, gpu_only_d{0};  ///< gpu_only_tokens_per_s before reduction (to skip an equal one)
+  Int128 gpu_only_reduced_n{0}, gpu_only_reduced_d{1};  ///< and in lowest terms
 };
 
 enum class FastStatus {

@@ -13,35 +13,30 @@ namespace {
 
 // The Euclid-like recursion depends only on the line and the interval, not on the
 // objective, so it is recorded once as a straight-line program of monoid products
-// (node 0 = "up", node 1 = "right", op i makes node i + 2) and evaluated for each
-// objective of the Dinkelbach iterations.
-// Each node's displacement (dx, dy) and whether it visits a point are recorded with it.
+// (node 0 = "up", node 1 = "right", each later node a product or a power of earlier
+// ones) and evaluated for each objective of the Dinkelbach iterations.
+// Each node is recorded with its displacement (dx, dy) and whether it visits a point.
 template <class I>
 struct Recorder {
-  std::vector<typename LinePlan<I>::Op>& ops;
-  std::vector<I>& dx;
-  std::vector<I>& dy;
-  std::vector<char>& has;
+  std::vector<typename LinePlan<I>::Node>& nodes;
 
   int mul(int a, int b) {
     if (a < 0) return b;  // -1 is the identity
     if (b < 0) return a;
-    ops.push_back({false, a, b, I(0)});
-    const auto l = static_cast<std::size_t>(a), r = static_cast<std::size_t>(b);
-    dx.push_back(dx[l] + dx[r]);
-    dy.push_back(dy[l] + dy[r]);
-    has.push_back(static_cast<char>(has[l] != 0 || has[r] != 0));
-    return static_cast<int>(ops.size()) + 1;
+    const auto& l = nodes[static_cast<std::size_t>(a)];
+    const auto& r = nodes[static_cast<std::size_t>(b)];
+    typename LinePlan<I>::Node node{false, static_cast<char>(l.has != 0 || r.has != 0), a, b, I(0), l.dx + r.dx,
+                                    l.dy + r.dy};
+    nodes.push_back(std::move(node));
+    return static_cast<int>(nodes.size()) - 1;
   }
   int pow(int a, const I& n) {
     if (a < 0 || n == 0) return -1;
     if (n == 1) return a;
-    ops.push_back({true, a, -1, n});
-    const auto l = static_cast<std::size_t>(a);
-    dx.push_back(dx[l] * n);
-    dy.push_back(dy[l] * n);
-    has.push_back(has[l]);
-    return static_cast<int>(ops.size()) + 1;
+    const auto& l = nodes[static_cast<std::size_t>(a)];
+    typename LinePlan<I>::Node node{true, l.has, a, -1, n, l.dx * n, l.dy * n};
+    nodes.push_back(std::move(node));
+    return static_cast<int>(nodes.size()) - 1;
   }
   // Product over i = 1..L of up^(f(i)-f(i-1)) right, f(i) = floor((P i + R)/Q), 0 <= R < Q.
   int euclid(const I& P, const I& Q, const I& R, const I& L, int up, int right) {
@@ -70,7 +65,6 @@ enum From : char { kLeft, kRight, kFirstCopy, kLastCopy };
 template <class I>
 void LinePlan<I>::assign(const I& s, const I& t, const I& a, const I& h, const I& c) {
   if (c <= 0 || s > t) throw std::logic_error("max_linear_under_line: needs c > 0 and s <= t");
-  ops_.clear();
   // Walk in the direction in which the line does not decrease.
   forward_ = a <= 0;
   x0_ = forward_ ? s : t;
@@ -79,89 +73,88 @@ void LinePlan<I>::assign(const I& s, const I& t, const I& a, const I& h, const I
   I r0;
   fdiv_qr(q0_, r0, r_full, c);
   // Node 0 is "up" (displacement (0, 1), no point), node 1 "right" ((1, 0), its point).
-  dx_.assign({I(0), I(1)});
-  dy_.assign({I(1), I(0)});
-  has_.assign({0, 1});
-  Recorder<I> rec{ops_, dx_, dy_, has_};
+  nodes_.resize(2);
+  nodes_[0] = Node{false, 0, -1, -1, I(0), I(0), I(1)};
+  nodes_[1] = Node{false, 1, -1, -1, I(0), I(1), I(0)};
+  Recorder<I> rec{nodes_};
   root_ = rec.euclid(slope, c, r0, I(t - s), 0, 1);
 }
 
 template <class I>
 BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
   const I du = forward_ ? u : I(-u);  // objective per step right
-  const std::size_t n = ops_.size() + 2;
-  val_.resize(n);
-  best_.resize(n);
-  from_.resize(n);
-  val_[0] = v;   // "up"
-  val_[1] = du;  // "right", whose one point (1, 0) is its best
-  best_[1] = du;
+  const std::size_t n = nodes_.size();
+  state_.resize(n);
+  state_[0].val = v;   // "up"
+  state_[1].val = du;  // "right", whose one point (1, 0) is its best
+  state_[1].best = du;
   I cand;
   // The monoid's products, values only: the best over a product is the left factor's best
   // or the left's total plus the right's best (ties keep the earlier point); over a power
   // the copies' bests form an arithmetic progression, so it is the first or the last copy.
-  for (std::size_t i = 0; i < ops_.size(); ++i) {
-    const Op& op = ops_[i];
-    const std::size_t r = i + 2;
-    const auto l = static_cast<std::size_t>(op.a);
-    if (op.pow) {
-      val_[r] = val_[l] * op.n;
-      if (has_[l] == 0) continue;
-      best_[r] = best_[l];
-      from_[r] = kFirstCopy;
-      if (val_[l] > 0) {
-        cand = op.n - 1;
-        cand *= val_[l];
-        best_[r] += cand;
-        from_[r] = kLastCopy;
+  for (std::size_t i = 2; i < n; ++i) {
+    const Node& node = nodes_[i];
+    State& r = state_[i];
+    const Node& ln = nodes_[static_cast<std::size_t>(node.a)];
+    const State& l = state_[static_cast<std::size_t>(node.a)];
+    if (node.pow) {
+      r.val = l.val * node.n;
+      if (ln.has == 0) continue;
+      r.best = l.best;
+      r.from = kFirstCopy;
+      if (l.val > 0) {
+        cand = node.n - 1;
+        cand *= l.val;
+        r.best += cand;
+        r.from = kLastCopy;
       }
     } else {
-      const auto rt = static_cast<std::size_t>(op.b);
-      if (has_[l] != 0) {
-        best_[r] = best_[l];
-        from_[r] = kLeft;
+      const auto rt = static_cast<std::size_t>(node.b);
+      if (ln.has != 0) {
+        r.best = l.best;
+        r.from = kLeft;
       }
-      if (has_[rt] != 0) {
-        cand = val_[l];
-        cand += best_[rt];
-        if (has_[l] == 0 || cand > best_[r]) {
-          std::swap(best_[r], cand);
-          from_[r] = kRight;
+      if (nodes_[rt].has != 0) {
+        cand = l.val;
+        cand += state_[rt].best;
+        if (ln.has == 0 || cand > r.best) {
+          std::swap(r.best, cand);
+          r.from = kRight;
         }
       }
-      val_[r] = val_[l] + val_[rt];
+      r.val = l.val + state_[rt].val;
     }
   }
   BasicPoint2<I> out{x0_, q0_, u * x0_ + v * q0_};
   if (root_ < 0) return out;
   const auto root = static_cast<std::size_t>(root_);
-  if (has_[root] == 0 || !(best_[root] > 0)) return out;
+  if (nodes_[root].has == 0 || !(state_[root].best > 0)) return out;
   // Trace the best point back to node 1, adding the displacements skipped on the way.
   I bx = 0, by = 0;
-  std::size_t node = root;
-  while (node >= 2) {
-    const Op& op = ops_[node - 2];
-    const auto l = static_cast<std::size_t>(op.a);
-    switch (from_[node]) {
+  std::size_t at = root;
+  while (at >= 2) {
+    const Node& node = nodes_[at];
+    const Node& ln = nodes_[static_cast<std::size_t>(node.a)];
+    switch (state_[at].from) {
       case kLastCopy:
-        cand = op.n - 1;
-        bx += dx_[l] * cand;
-        by += dy_[l] * cand;
-        node = l;
+        cand = node.n - 1;
+        bx += ln.dx * cand;
+        by += ln.dy * cand;
+        at = static_cast<std::size_t>(node.a);
         break;
       case kFirstCopy:
-      case kLeft: node = l; break;
+      case kLeft: at = static_cast<std::size_t>(node.a); break;
       default:  // kRight
-        bx += dx_[l];
-        by += dy_[l];
-        node = static_cast<std::size_t>(op.b);
+        bx += ln.dx;
+        by += ln.dy;
+        at = static_cast<std::size_t>(node.b);
         break;
     }
   }
   bx += 1;  // node 1's point
   out.x = forward_ ? I(x0_ + bx) : I(x0_ - bx);
   out.y = q0_ + by;
-  out.value += best_[root];
+  out.value += state_[root].best;
   return out;
 }
 

@@ -101,25 +101,29 @@ class LinePlan {
   void assign(const I& s, const I& t, const I& a, const I& h, const I& c);
   [[nodiscard]] BasicPoint2<I> eval(const I& u, const I& v) const;
 
-  struct Op {
-    bool pow;  ///< nodes[a]^n, else nodes[a] * nodes[b]
-    int a, b;
-    I n;
+  /// One node of the program: node 0 is "up", node 1 "right", every later node the
+  /// product nodes[a] * nodes[b] or the power nodes[a]^n. Its displacement (dx, dy) and
+  /// whether it visits a point are fixed by the line.
+  struct Node {
+    bool pow{false};
+    char has{0};
+    int a{-1}, b{-1};
+    I n{0};
+    I dx{0}, dy{0};
   };
 
  private:
   bool forward_{true};
   I x0_, q0_;
-  std::vector<Op> ops_;
+  std::vector<Node> nodes_;
   int root_{-1};
-  // Per node (0 = "up", 1 = "right", op i makes node i + 2), fixed by the line: its
-  // displacement and whether it visits a point.
-  std::vector<I> dx_, dy_;
-  std::vector<char> has_;
   // Per node, for one objective: u*dx + v*dy, the best value over its points (relative
   // to its start) and where that best came from (for the trace back).
-  mutable std::vector<I> val_, best_;
-  mutable std::vector<char> from_;
+  struct State {
+    I val, best;
+    char from;
+  };
+  mutable std::vector<State> state_;
 };
 
 /// Rows restricted to two free columns: a_x*x + a_y*y <= h, a_y >= 0.

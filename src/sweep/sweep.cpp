@@ -247,20 +247,14 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
     switch (detail::fast_solve(p, quick, res, error, &extras)) {
       case detail::FastStatus::kSolved:
         row.status = res.status;
-        if (res.status != SolveStatus::kOptimal || !extras.gpu_only_tokens_per_s) row.gain_percent.reset();
-        if (res.status != SolveStatus::kOptimal) return;
+        if (res.status != SolveStatus::kOptimal) {
+          row.gain_percent.reset();
+          return;
+        }
         row.plan = res.plan;
         for (std::size_t j = 0; j < 3; ++j) row.point[j] = res.point[j];
         row.throughput_tokens_per_s = res.throughput_tokens_per_s;
-        if (extras.gpu_only_tokens_per_s) {
-          // (throughput / GPU-only - 1) * 100, in the row's storage
-          static const Rational kOne(1), kHundred(100);
-          if (!row.gain_percent) row.gain_percent.emplace();
-          mpq_ptr gain = row.gain_percent->get_mpq_t();
-          mpq_div(gain, res.throughput_tokens_per_s.get_mpq_t(), extras.gpu_only_tokens_per_s->get_mpq_t());
-          mpq_sub(gain, gain, kOne.get_mpq_t());
-          mpq_mul(gain, gain, kHundred.get_mpq_t());
-        }
+        row.gain_percent.swap(extras.gain_percent);  // both keep their storage
         row.binding.swap(extras.binding);
         return;
       case detail::FastStatus::kError:

@@ -214,6 +214,7 @@ TEST(FastPath, ExtrasEqualTheAnalysis) {
   // GPU-only baseline are then the previous ones).
   SolveResult res;
   FastExtras extras;
+  int gains = 0;
   for (int trial = 0; compared < 600 / testing::kSanitizerDivisor; ++trial) {
     Params p = random_seed_instance(rng, trial);
     for (int variant = 0; variant < 2; ++variant) {
@@ -232,9 +233,12 @@ TEST(FastPath, ExtrasEqualTheAnalysis) {
       EXPECT_EQ(extras.gpu_only_b1, a->gpu_only_b1) << trial;
       if (res.status == SolveStatus::kOptimal) {
         EXPECT_EQ(extras.binding, a->binding) << trial;
+        EXPECT_EQ(extras.gain_percent, a->gain_percent) << trial;
+        if (extras.gain_percent) ++gains;
       }
     }
   }
+  EXPECT_GT(gains, 100);
 }
 
 // ---- the checked 128-bit integers ----
