@@ -193,12 +193,13 @@ struct DinkelbachRun {
     I total;                ///< its maximum (scaled: tokens * den * scale_n)
   };
   std::vector<Step> steps;                     ///< when recorded
-  std::vector<std::pair<I, I>> lambda_path;    ///< λ after each improving step
+  std::vector<std::pair<I, I>> lambda_path;    ///< λ after each improving step, when recorded
   bool warm{false};                            ///< started at the caller's start point
 };
 
 /// Runs Dinkelbach from λ = start (scaled units; 0 when absent) with `oracle`
-/// (Result<OracleOut<I>>(const std::array<I,3>& u)). A `start_point` (a plan of the
+/// (Result<OracleOut<I>>(const std::array<I,3>& u)); `record_steps` keeps the steps and
+/// the λ path (the certificate's; a caller that needs only the answer skips them). A `start_point` (a plan of the
 /// case) whose ratio beats `start` becomes the incumbent and its ratio the first λ.
 template <class I, class Oracle>
 Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& oracle,
@@ -227,7 +228,7 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
       have_incumbent = true;
       run.warm = true;
       run.y = *start_point;
-      run.lambda_path.emplace_back(num, den);
+      if (record_steps) run.lambda_path.emplace_back(num, den);
     }
   }
   for (int it = 0;; ++it) {
@@ -275,7 +276,7 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
     }
     have_incumbent = true;
     run.y = got->y;
-    run.lambda_path.emplace_back(num, den);
+    if (record_steps) run.lambda_path.emplace_back(num, den);
   }
   run.outcome = Run::Outcome::kFound;
   run.num = num;

@@ -45,17 +45,21 @@ std::optional<Q> param(const Rational& x) {
 // The row a·y + constant <= 0, a and constant integers (any common multiple of the
 // coefficients' denominators), made primitive as to_integer_form does: its result does
 // not depend on which common multiple was used, only on the division by gcd(a).
-BasicIntRow<Int128> finish_row(const char* name, RowKind kind, const std::array<Int128, 3>& a, const Int128& constant) {
+// `g_all` is gcd(a) (0 when every a is 0).
+BasicIntRow<Int128> finish_row(const char* name, RowKind kind, const std::array<Int128, 3>& a, const Int128& constant,
+                               Int128 g_all) {
   BasicIntRow<Int128> row;
   row.name = name;
   row.kind = kind;
-  Int128 g_all = gcd(gcd(a[0], a[1]), a[2]);
   if (g_all == 0) g_all = 1;
   for (std::size_t j = 0; j < 3; ++j) row.a[j] = a[j] / g_all;
   const Q h = canon(-constant, g_all);
   row.h_lp = Frac<Int128>{h.n, h.d};
   row.h_int = floor_div(h.n, h.d);
   return row;
+}
+BasicIntRow<Int128> finish_row(const char* name, RowKind kind, const std::array<Int128, 3>& a, const Int128& constant) {
+  return finish_row(name, kind, a, constant, gcd(gcd(a[0], a[1]), a[2]));
 }
 
 // lcm of `scale` and the denominators.
@@ -145,15 +149,20 @@ bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& pb) {
   pb.rows.clear();
   pb.fixed_zero = {false, false, false};
   pb.offset = {0, 0, 0};
-  // The two sync rows over one common multiple of their terms' denominators.
+  // The two sync rows over one common multiple s = s0 * num(BW) of their terms'
+  // denominators, s0 = lcm(den(γk), den(κk), den(latency)); the transfer terms
+  // e d k / BW and e r k / BW (one block of X or Z, and of Y, over the link) then scale to
+  // e d k den(BW) s0 and e r k den(BW) s0 without reducing them first. Both rows have the
+  // same gcd, gcd(g, k_x, y), so it is taken once.
   if (!cache.sync.reuse(in, {kD, kR, kFg, kEg, kFc, kEc, kK, kE, kBw, kLat})) {
     if (bw.n <= 0) throw Overflow{};  // not a valid parameter set: the general solver words it
-    const Q xi = canon(e.n * d.n * k.n * bw.d, bw.n);   // e d k / BW: one row of X (or Z) over the link
-    const Q eta = canon(e.n * r.n * k.n * bw.d, bw.n);  // e r k / BW: one row of Y
-    const Int128 s = common_multiple({&xi, &eta, &lat}, cache.rates_lcm);
-    const Int128 g = times(gamma, s), kx = times(kappa, s) + times(xi, s), y = times(eta, s);
-    cache.sync_rows[0] = finish_row("sync_s1", RowKind::kSync, {-g, kx + y, kx}, times(lat, s));
-    cache.sync_rows[1] = finish_row("sync_s2", RowKind::kSync, {-g, -(y + g), kx}, 0);
+    const Int128 s0 = common_multiple({&lat}, cache.rates_lcm);
+    const Int128 g = times(gamma, s0) * bw.n;
+    const Int128 xs = e.n * d.n * k.n * bw.d * s0, y = e.n * r.n * k.n * bw.d * s0;
+    const Int128 kx = times(kappa, s0) * bw.n + xs;
+    const Int128 g_all = gcd(gcd(g, kx), y);
+    cache.sync_rows[0] = finish_row("sync_s1", RowKind::kSync, {-g, kx + y, kx}, times(lat, s0) * bw.n, g_all);
+    cache.sync_rows[1] = finish_row("sync_s2", RowKind::kSync, {-g, -(y + g), kx}, 0, g_all);
     cache.sync.done(in);
   }
   pb.rows.push_back(cache.sync_rows[0]);
@@ -346,8 +355,11 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
         if (!extras->gain_percent) extras->gain_percent.emplace();
         const Int128 gn = extras->gpu_only_reduced_n, gd = extras->gpu_only_reduced_d;
         try {
-          set_rational(*extras->gain_percent,
-                       canon(100 * (throughput.n * gd - throughput.d * gn), throughput.d * gn));
+          // t/g = N/D in lowest terms (cross-reduced); then (N - D)/D is too, and only
+          // gcd(100, D) remains to divide out.
+          const Q ratio = throughput * inverse(Q{gn, gd});
+          const Int128 c = gcd(Int128(100), ratio.d % 100);
+          set_rational(*extras->gain_percent, Q{(100 / c) * (ratio.n - ratio.d), ratio.d / c});
         } catch (const Overflow&) {
           *extras->gain_percent = (res.throughput_tokens_per_s / *extras->gpu_only_tokens_per_s - 1) * 100;
         }

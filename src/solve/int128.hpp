@@ -32,17 +32,17 @@ class Int128 {
   }
   [[nodiscard]] constexpr i128 get() const { return v_; }
 
-  friend Int128 operator+(Int128 a, Int128 b) {
+  friend Int128 operator+(const Int128& a, const Int128& b) {
     i128 r;
     if (__builtin_add_overflow(a.v_, b.v_, &r)) throw Overflow{};
     return raw(r);
   }
-  friend Int128 operator-(Int128 a, Int128 b) {
+  friend Int128 operator-(const Int128& a, const Int128& b) {
     i128 r;
     if (__builtin_sub_overflow(a.v_, b.v_, &r)) throw Overflow{};
     return raw(r);
   }
-  friend Int128 operator*(Int128 a, Int128 b) {
+  friend Int128 operator*(const Int128& a, const Int128& b) {
     // Two factors of 64 bits cannot overflow; otherwise the magnitudes are checked
     // against the limit (no __builtin_mul_overflow: Clang lowers the 128-bit form to
     // __muloti4, which libgcc lacks).
@@ -56,7 +56,7 @@ class Int128 {
     return raw(negative ? static_cast<i128>(0 - p) : static_cast<i128>(p));
   }
   /// Truncating division, as C++ (and as mpz_class's operator/).
-  friend Int128 operator/(Int128 a, Int128 b) {
+  friend Int128 operator/(const Int128& a, const Int128& b) {
     if (b.v_ == 0 || (b.v_ == -1 && a.v_ == kMin)) throw Overflow{};
     // 64-bit operands divide in hardware; __divti3 is several times slower.
     if (fits64(a.v_) && fits64(b.v_) && b.v_ != -1) {
@@ -65,7 +65,7 @@ class Int128 {
     return raw(a.v_ / b.v_);
   }
   /// Remainder with the sign of the dividend, as C++ (and as mpz_class's operator%).
-  friend Int128 operator%(Int128 a, Int128 b) {
+  friend Int128 operator%(const Int128& a, const Int128& b) {
     if (b.v_ == 0) throw Overflow{};
     if (b.v_ == -1) return raw(0);
     if (fits64(a.v_) && fits64(b.v_)) {
@@ -77,10 +77,10 @@ class Int128 {
     if (v_ == kMin) throw Overflow{};
     return raw(-v_);
   }
-  Int128& operator+=(Int128 b) { return *this = *this + b; }
-  Int128& operator-=(Int128 b) { return *this = *this - b; }
-  Int128& operator*=(Int128 b) { return *this = *this * b; }
-  Int128& operator/=(Int128 b) { return *this = *this / b; }
+  Int128& operator+=(const Int128& b) { return *this = *this + b; }
+  Int128& operator-=(const Int128& b) { return *this = *this - b; }
+  Int128& operator*=(const Int128& b) { return *this = *this * b; }
+  Int128& operator/=(const Int128& b) { return *this = *this / b; }
   friend constexpr auto operator<=>(Int128 a, Int128 b) = default;
   friend constexpr bool operator==(Int128 a, Int128 b) = default;
 

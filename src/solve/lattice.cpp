@@ -4,6 +4,7 @@
 // linear function over {(x, floor((P x + R)/Q))} costs O(log max(P, Q, L)) products
 // instead of L evaluations.
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "solve/problem.hpp"
@@ -88,10 +89,14 @@ BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
   state_[0].val = v;   // "up"
   state_[1].val = du;  // "right", whose one point (1, 0) is its best
   state_[1].best = du;
+  state_[1].ref = 1;
+  const auto best_of = [this](const State& st) -> const I& { return state_[static_cast<std::size_t>(st.ref)].best; };
   I cand;
   // The monoid's products, values only: the best over a product is the left factor's best
   // or the left's total plus the right's best (ties keep the earlier point); over a power
   // the copies' bests form an arithmetic progression, so it is the first or the last copy.
+  // A best that equals a factor's is not copied: `ref` names the node that holds it (a
+  // copy just after the factor was written would stall on store forwarding).
   for (std::size_t i = 2; i < n; ++i) {
     const Node& node = nodes_[i];
     State& r = state_[i];
@@ -100,35 +105,42 @@ BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
     if (node.pow) {
       r.val = l.val * node.n;
       if (ln.has == 0) continue;
-      r.best = l.best;
-      r.from = kFirstCopy;
       if (l.val > 0) {
         cand = node.n - 1;
         cand *= l.val;
-        r.best += cand;
+        r.best = best_of(l) + cand;
+        r.ref = static_cast<int>(i);
         r.from = kLastCopy;
+      } else {
+        r.ref = l.ref;
+        r.from = kFirstCopy;
       }
     } else {
       const auto rt = static_cast<std::size_t>(node.b);
-      if (ln.has != 0) {
-        r.best = l.best;
-        r.from = kLeft;
-      }
+      const State& rs = state_[rt];
       if (nodes_[rt].has != 0) {
         cand = l.val;
-        cand += state_[rt].best;
-        if (ln.has == 0 || cand > r.best) {
+        cand += best_of(rs);
+        if (ln.has == 0 || cand > best_of(l)) {
           std::swap(r.best, cand);
+          r.ref = static_cast<int>(i);
           r.from = kRight;
+        } else {
+          r.ref = l.ref;
+          r.from = kLeft;
         }
+      } else if (ln.has != 0) {
+        r.ref = l.ref;
+        r.from = kLeft;
       }
-      r.val = l.val + state_[rt].val;
+      r.val = l.val + rs.val;
     }
   }
   BasicPoint2<I> out{x0_, q0_, u * x0_ + v * q0_};
   if (root_ < 0) return out;
   const auto root = static_cast<std::size_t>(root_);
-  if (nodes_[root].has == 0 || !(state_[root].best > 0)) return out;
+  const I& root_best = best_of(state_[root]);
+  if (nodes_[root].has == 0 || !(root_best > 0)) return out;
   // Trace the best point back to node 1, adding the displacements skipped on the way.
   I bx = 0, by = 0;
   std::size_t at = root;
@@ -154,7 +166,7 @@ BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
   bx += 1;  // node 1's point
   out.x = forward_ ? I(x0_ + bx) : I(x0_ - bx);
   out.y = q0_ + by;
-  out.value += state_[root].best;
+  out.value += root_best;
   return out;
 }
 

@@ -118,9 +118,11 @@ class LinePlan {
   std::vector<Node> nodes_;
   int root_{-1};
   // Per node, for one objective: u*dx + v*dy, the best value over its points (relative
-  // to its start) and where that best came from (for the trace back).
+  // to its start, held by node `ref`: itself, or the factor it came from unchanged) and
+  // where that best came from (for the trace back).
   struct State {
     I val, best;
+    int ref;
     char from;
   };
   mutable std::vector<State> state_;
