@@ -65,8 +65,7 @@ namespace {
 // scientific notation.
 std::string layout_decimal(std::string_view digits, long k, bool negative) {
   const long len = static_cast<long>(digits.size());
-  std::string out;
-  out.reserve(digits.size() + 8);
+  std::string out;  // no reserve: most values fit the string's inline buffer
   if (negative) out += '-';
   if (k >= 0 && k <= 3) {
     out += digits;

@@ -44,15 +44,16 @@ struct Recorder {
     if (L == 0) return -1;
     if (P >= Q) {
       const I quot = P / Q;
-      const I rem = P % Q;
+      const I rem = P - quot * Q;  // P % Q without a second division
       return euclid(rem, Q, R, L, up, mul(pow(up, quot), right));
     }
     const I m = (P * L + R) / Q;
     if (m == 0) return pow(right, L);
     const I cnt = L - (Q * m - R - 1) / P;
-    const I first = (Q - R - 1) / P;
+    const I gap = Q - R - 1;
+    const I first = gap / P;
     const int head = mul(pow(right, first), up);
-    const int mid = euclid(Q, P, (Q - R - 1) % P, m - 1, right, up);
+    const int mid = euclid(Q, P, gap - first * P, m - 1, right, up);
     return mul(mul(head, mid), pow(right, cnt));
   }
 };

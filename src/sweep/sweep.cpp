@@ -252,8 +252,9 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
           return;
         }
         row.plan = res.plan;
-        for (std::size_t j = 0; j < 3; ++j) row.point[j] = res.point[j];
-        row.throughput_tokens_per_s = res.throughput_tokens_per_s;
+        // Swapped, not copied: `res` is this thread's scratch, set afresh by every solve.
+        for (std::size_t j = 0; j < 3; ++j) row.point[j].swap(res.point[j]);
+        row.throughput_tokens_per_s.swap(res.throughput_tokens_per_s);
         row.gain_percent.swap(extras.gain_percent);  // both keep their storage
         row.binding.swap(extras.binding);
         return;
