@@ -110,31 +110,15 @@ void BM_SolveSeedMemoryFast(benchmark::State& state) {
 }
 BENCHMARK(BM_SolveSeedMemoryFast)->DenseRange(30, 50, 4)->Arg(60)->Unit(benchmark::kMicrosecond);
 
-// A sweep end to end (points solved on all cores, CSV rows formatted, written nowhere).
-void BM_SweepPoints(benchmark::State& state) {
+// A sweep of the link bandwidth over `state.range(0)` log-spaced points, end to end
+// (points solved on `threads` threads, 0: all cores; CSV rows formatted as `lorasplit
+// sweep` does, written nowhere).
+void run_bandwidth_sweep(benchmark::State& state, unsigned threads) {
   const std::size_t n = static_cast<std::size_t>(state.range(0));
   const std::vector<SweepAxis> axes = {
       parse_sweep_axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:" + std::to_string(n)).value()};
   SweepOptions so;
-  so.format = [&axes](const SweepRow& row) { return sweep_csv_row(row, axes); };  // as `lorasplit sweep` does
-  for (auto _ : state) {
-    std::size_t bytes = 0;
-    const Status st = run_sweep(Params(), axes, so, [&](const SweepRow& row) { bytes += row.text.size() + 1; });
-    benchmark::DoNotOptimize(bytes);
-    benchmark::DoNotOptimize(st);
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
-}
-BENCHMARK(BM_SweepPoints)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
-
-// The same on one thread: the cost of one sweep row (the 2-core figure divided by the
-// scaling of the thread pool).
-void BM_SweepPointsOneThread(benchmark::State& state) {
-  const std::size_t n = static_cast<std::size_t>(state.range(0));
-  const std::vector<SweepAxis> axes = {
-      parse_sweep_axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:" + std::to_string(n)).value()};
-  SweepOptions so;
-  so.threads = 1;
+  so.threads = threads;
   so.format = [&axes](const SweepRow& row) { return sweep_csv_row(row, axes); };
   for (auto _ : state) {
     std::size_t bytes = 0;
@@ -144,6 +128,11 @@ void BM_SweepPointsOneThread(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
 }
+void BM_SweepPoints(benchmark::State& state) { run_bandwidth_sweep(state, 0); }
+BENCHMARK(BM_SweepPoints)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond)->UseRealTime();
+// The same on one thread: the cost of one sweep row (the 2-core figure divided by the
+// scaling of the thread pool).
+void BM_SweepPointsOneThread(benchmark::State& state) { run_bandwidth_sweep(state, 1); }
 BENCHMARK(BM_SweepPointsOneThread)->Arg(100000)->Arg(200000)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The exact decimal-and-unit parser.
