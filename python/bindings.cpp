@@ -53,7 +53,7 @@ std::string solve_json(const std::string& preset_name, const std::string& config
   Result<Analysis> a = Error{};
   {
     py::gil_scoped_release release;
-    a = analyze(p, SolveOptions{domain_of(domain), {false, false, false}});
+    a = analyze(p, SolveOptions{domain_of(domain), {}});
   }
   if (!a) raise(a.error());
   return render_json(a.value(), -1);
@@ -145,7 +145,7 @@ std::string breakeven_json(const std::string& preset_name, const std::string& co
   Result<Breakeven> b = Error{};
   {
     py::gil_scoped_release release;
-    b = breakeven(p, key, g.value(), SolveOptions{domain_of(domain), {false, false, false}});
+    b = breakeven(p, key, g.value(), SolveOptions{domain_of(domain), {}});
   }
   if (!b) raise(b.error());
   const char* kind = b->kind == Breakeven::Kind::kThreshold ? "threshold"
@@ -177,7 +177,7 @@ std::string simulate_json(const std::string& preset_name, const std::string& con
   const Params p = load(preset_name, config, params);
   Plan chosen;
   if (plan.empty()) {
-    auto solved = solve(build_model(p), SolveOptions{Domain::kInteger, {false, false, false}, false});
+    auto solved = solve(build_model(p), SolveOptions{Domain::kInteger, {}, false});
     if (!solved) raise(solved.error());
     if (solved->status != SolveStatus::kOptimal) {
       raise(Error{ErrorCode::kInconsistent, "plan", "", "the instance is infeasible: no plan to simulate (give one with plan=...)"});

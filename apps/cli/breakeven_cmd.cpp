@@ -36,7 +36,7 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   // --gain is in percent: "5" and "5 %" both mean 5 %.
   Rational gain = target.value();
   if (opts.gain.find('%') != std::string::npos) gain *= 100;
-  auto r = breakeven(params.value(), opts.key, gain, SolveOptions{domain_from(opts.domain), {false, false, false}});
+  auto r = breakeven(params.value(), opts.key, gain, SolveOptions{domain_from(opts.domain), {}});
   if (!r) return report_error(io, r.error(), json);
   const Breakeven& b = r.value();
   const ParamSpec& s = *find_param(b.key);

@@ -43,18 +43,24 @@ Result<Params> load_params(const ParamSources& sources, bool validate_params) {
   return params;
 }
 
-Result<Plan> parse_plan(const std::string& text) {
+Result<Plan> parse_plan(const std::string& text, const std::vector<Column>& columns) {
+  std::string names;
+  for (const auto& c : columns) names += fmt::format("{}{}", names.empty() ? "" : ",", c.name);
+  const std::size_t n = columns.size();
+  const std::string count = n == 3 ? "three" : std::to_string(n);
+  const auto bad = [&] {
+    return Error{ErrorCode::kBadOption, "--plan", text,
+                 fmt::format("--plan = '{}': expected {} whole numbers {}", text, count, names)};
+  };
   Plan plan;
+  plan.b.resize(n);
   std::size_t start = 0;
-  for (std::size_t j = 0; j < 3; ++j) {
+  for (std::size_t j = 0; j < n; ++j) {
     const auto comma = text.find(',', start);
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto v = parse_quantity(item, Dimension::kCount, "--plan");
-    const bool last_ok = (j == 2) == (comma == std::string::npos);
-    if (!v || v->get_den() != 1 || !v->get_num().fits_slong_p() || !last_ok) {
-      return Error{ErrorCode::kBadOption, "--plan", text,
-                   "--plan = '" + text + "': expected three whole numbers b1,b2,b3"};
-    }
+    const bool last_ok = (j + 1 == n) == (comma == std::string::npos);
+    if (!v || v->get_den() != 1 || !v->get_num().fits_slong_p() || !last_ok) return bad();
     plan.b[j] = v->get_num().get_si();
     start = comma + 1;
   }

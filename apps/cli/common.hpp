@@ -34,8 +34,8 @@ void add_param_options(CLI::App* app, ParamSources& sources);
 /// Preset, config, --set, --model, --max-batch-latency; validated unless `validate_params` is false.
 Result<Params> load_params(const ParamSources& sources, bool validate_params = true);
 
-/// "b1,b2,b3" (whole numbers, tokens) as given to --plan.
-Result<Plan> parse_plan(const std::string& text);
+/// "b1,b2,b3" (whole numbers, tokens, one per column of the model) as given to --plan.
+Result<Plan> parse_plan(const std::string& text, const std::vector<Column>& columns);
 
 /// "integer" | "binary" | "continuous" (already checked by CLI11) as a Domain.
 Domain domain_from(const std::string& name);

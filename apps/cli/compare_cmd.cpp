@@ -20,7 +20,7 @@ int run_compare(const CompareOpts& opts, const Io& io) {
   if (!params) return report_error(io, params.error(), json);
   if (auto st = set_param(params.value(), "model.name", "pipeline"); !st) return report_error(io, st.error(), json);
   if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);
-  auto c = compare_models(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}});
+  auto c = compare_models(params.value(), SolveOptions{domain_from(opts.domain), {}});
   if (!c) return report_error(io, c.error(), json);
   const std::string out = json ? render_compare_json(c.value()) : render_compare_text(c.value());
   std::fputs(out.c_str(), io.out);

@@ -18,7 +18,7 @@ struct ExplainOpts {
 Result<Analysis> solved(const ExplainOpts& opts) {
   auto params = load_params(opts.sources);
   if (!params) return params.error();
-  return analyze(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}},
+  return analyze(params.value(), SolveOptions{domain_from(opts.domain), {}},
                  AnalyzeOptions{false, false});
 }
 
@@ -87,14 +87,14 @@ void setup_check(CLI::App& app, int& exit_status, const Io& io) {
       exit_status = report_error(io, params.error(), json);
       return;
     }
-    auto parsed = parse_plan(*plan_text);
+    // The case whose formulas describe the plan (the seed model itself for seed).
+    const Formulation f = build_model(params.value());
+    auto parsed = parse_plan(*plan_text, f.cases.front().columns);
     if (!parsed) {
       exit_status = report_error(io, parsed.error(), json);
       return;
     }
     const Plan plan = parsed.value();
-    // The case whose formulas describe this plan (the seed model itself for seed).
-    const Formulation f = build_model(params.value());
     const Model* described = describing_case(f, plan);
     const Model& m = described != nullptr ? *described : f.cases.front();
     const PlanCheck c = check_plan(m, plan);

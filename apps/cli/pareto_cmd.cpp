@@ -22,7 +22,7 @@ struct ParetoOpts {
 int run_pareto(const ParetoOpts& opts, const Io& io) {
   auto params = load_params(opts.sources);
   if (!params) return report_error(io, params.error(), false);
-  auto frontier = latency_frontier(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}},
+  auto frontier = latency_frontier(params.value(), SolveOptions{domain_from(opts.domain), {}},
                                    opts.points);
   if (!frontier) return report_error(io, frontier.error(), false);
   if (frontier->empty()) {

@@ -31,11 +31,11 @@ int run_simulate(const SimulateOpts& opts, const Io& io) {
   if (!params) return report_error(io, params.error(), json);
   Plan plan;
   if (!opts.plan.empty()) {
-    auto p = parse_plan(opts.plan);
+    auto p = parse_plan(opts.plan, three_path_columns());
     if (!p) return report_error(io, p.error(), json);
     plan = p.value();
   } else {
-    auto solved = solve(build_model(params.value()), SolveOptions{Domain::kInteger, {false, false, false}, false});
+    auto solved = solve(build_model(params.value()), SolveOptions{Domain::kInteger, {}, false});
     if (!solved) return report_error(io, solved.error(), json);
     if (solved->status != SolveStatus::kOptimal) {
       std::fputs("lorasplit: the instance is infeasible: no plan to simulate (give one with --plan)\n", io.err);

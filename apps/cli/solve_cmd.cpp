@@ -17,7 +17,7 @@ int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   auto params = load_params(opts.sources);
   if (!params) return report_error(io, params.error(), json);
-  auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {false, false, false}});
+  auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {}});
   if (!analysis) return report_error(io, analysis.error(), json);
   const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());
   std::fputs(out.c_str(), io.out);

@@ -58,7 +58,12 @@ struct Analysis {
   Model model;              ///< the case that holds the optimum (the seed model itself for seed)
   SolveResult result;
   // Everything below is filled when result.status == kOptimal.
-  Rational gpu_s1_s, cxl_s1_s, gpu_s2_s, cxl_s2_s, batch_time_s;
+  struct StageTime {
+    std::string name;  ///< "s1", "s2"
+    Rational gpu_s, device_s;  ///< T_GPU and T_CXL of the stage at the plan
+  };
+  std::vector<StageTime> stage_times;  ///< one per stage of the model, in order
+  Rational batch_time_s;
   std::vector<RowReport> rows;
   /// GPU-only baseline: b2 = b3 = 0, no CXL rows (the device is idle), memory and limit rows kept.
   std::optional<Rational> gpu_only_tokens_per_s;

@@ -7,31 +7,50 @@
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace lorasplit {
 
-/// A split of the batch: tokens on each path.
+/// A split of the batch: tokens on each column of the model, in the order of
+/// Model::columns. The seed and pipeline models have three columns:
 ///  b[0] = b1: both stages on the GPU;
 ///  b[1] = b2: stage 1 (X·A) on the CXL device, Y sent back, stage 2 (Y·B) on the GPU;
 ///  b[2] = b3: both stages on the CXL device.
 struct Plan {
-  std::array<std::int64_t, 3> b{0, 0, 0};
-  [[nodiscard]] std::int64_t tokens() const { return b[0] + b[1] + b[2]; }
+  std::vector<std::int64_t> b;
+  [[nodiscard]] std::size_t size() const { return b.size(); }
+  [[nodiscard]] std::int64_t tokens() const {
+    std::int64_t sum = 0;
+    for (const auto x : b) sum += x;
+    return sum;
+  }
   friend bool operator==(const Plan&, const Plan&) = default;
 };
 
-/// coef[0]*b1 + coef[1]*b2 + coef[2]*b3 + constant, in the unit of the quantity.
+/// A point with exact rational coordinates (a continuous-domain split, or an integer one).
+using Point = std::vector<Rational>;
+Point to_point(const Plan& plan);
+
+/// sum_j coef[j]*b[j] + constant, in the unit of the quantity; coef has one entry per column.
 struct Affine {
-  std::array<Rational, 3> coef;
+  std::vector<Rational> coef;
   Rational constant;
+  Affine() = default;
+  /// The zero form over `columns` columns.
+  explicit Affine(std::size_t columns) : coef(columns) {}
+  Affine(std::vector<Rational> c, Rational k) : coef(std::move(c)), constant(std::move(k)) {}
   [[nodiscard]] Rational eval(const Plan& plan) const;
-  [[nodiscard]] Rational eval(const std::array<Rational, 3>& b) const;
+  [[nodiscard]] Rational eval(const Point& b) const;
   friend Affine operator+(const Affine& x, const Affine& y);
   friend Affine operator-(const Affine& x, const Affine& y);
+};
+
+/// One column of a model: the tokens that take one path (of one adapter, later).
+struct Column {
+  std::string name;         ///< e.g. "b1"
+  std::string description;  ///< e.g. "both stages on the GPU"
 };
 
 enum class RowKind {
@@ -60,17 +79,27 @@ enum class Domain {
 
 std::string_view to_string(Domain domain);
 
+/// The time of one stage on each side [s], affine in the plan.
+struct StageTimes {
+  std::string name;  ///< "s1", "s2", ...
+  Affine gpu;        ///< T_GPU of the stage
+  Affine device;     ///< T_CXL of the stage (pipeline: the device's largest term in this case)
+};
+
 /// One linear model: the seed model, or one case of the pipeline model.
 struct Model {
   std::string name;                  ///< "seed" or "pipeline"
+  std::vector<Column> columns;       ///< the plan's entries, in order
   Affine tokens;                     ///< b1 + b2 + b3 [tokens]
-  Affine gpu_s1, cxl_s1, gpu_s2, cxl_s2;  ///< stage times [s] (pipeline: the largest device term of each stage)
+  std::vector<StageTimes> stages;    ///< in order (seed and pipeline: s1, s2)
   Affine batch_time;                 ///< the objective's denominator [s] (seed: T_GPU_S1 + T_GPU_S2)
   std::vector<Constraint> constraints;
   std::int64_t block_tokens{1};      ///< every b_i is a multiple of this (integer and binary domains)
-  /// Which paths this case uses: -1 any b_i >= 0 (seed), 0 b_i = 0, 1 b_i >= one block.
-  std::array<int, 3> support{-1, -1, -1};
+  /// Which columns this case uses, one entry per column: -1 any b_i >= 0 (seed), 0 b_i = 0,
+  /// 1 b_i >= one block.
+  std::vector<int> support;
   std::string case_name;             ///< pipeline: e.g. "b1 b3 | s1 gpu | s2 cxl.compute"; empty for seed
+  [[nodiscard]] std::size_t size() const { return columns.size(); }
 };
 
 /// A model as the solver sees it: the union of linear cases (one for the seed model).
@@ -80,10 +109,8 @@ struct Formulation {
   std::vector<Model> cases;
 };
 
-/// A point with exact rational coordinates (a continuous-domain split, or an integer one).
-using Point = std::array<Rational, 3>;
-Point to_point(const Plan& plan);
-
+/// The columns b1, b2, b3 of the seed and pipeline models.
+std::vector<Column> three_path_columns();
 /// Builds the seed model from (validated) parameters.
 Model build_seed_model(const Params& params);
 /// Builds the pipeline model's cases (docs/model.md §7) from (validated) parameters.

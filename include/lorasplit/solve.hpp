@@ -12,7 +12,6 @@
 #include <lorasplit/rational.hpp>
 #include <lorasplit/status.hpp>
 
-#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,8 +20,9 @@ namespace lorasplit {
 
 struct SolveOptions {
   Domain domain{Domain::kInteger};
-  /// Forces b_j = 0 for the paths marked true (baselines: "best with b3 = 0", "CXL only").
-  std::array<bool, 3> force_zero{false, false, false};
+  /// Forces b_j = 0 for the columns marked true (baselines: "best with b3 = 0", "CXL only");
+  /// empty, or one entry per column of the model.
+  std::vector<bool> force_zero{};
   /// Also compute the continuous-relaxation bound for the certificate. Internal solves
   /// whose certificate nobody reads (sweeps, baselines, sensitivity, studies) turn it off.
   bool relaxation_bound{true};
@@ -39,6 +39,21 @@ struct SolveOptions {
 enum class SolveStatus { kOptimal, kInfeasible };
 std::string_view to_string(SolveStatus status);
 
+/// One exact reduction of the presolve (docs/model.md §3.2), with its proof.
+struct PresolveReduction {
+  enum class Kind {
+    kImpliedRow,       ///< row `row` is implied by row `by_row` (row <= multiplier * by_row): removed
+    kDominatedColumn,  ///< column `column` is dominated by `by_column`: fixed to 0
+  };
+  Kind kind{Kind::kImpliedRow};
+  std::string row, by_row;  ///< kImpliedRow
+  Rational multiplier;      ///< kImpliedRow: the mu > 0 of the proof
+  std::size_t column{0}, by_column{0};  ///< kDominatedColumn: indices into the model's columns
+};
+/// The reduction in words, e.g. "row sync_s2 is implied by row sync_s1 for all b >= 0
+/// (multiplier 1): removed"; `columns` names the columns.
+std::string to_string(const PresolveReduction& reduction, const std::vector<Column>& columns);
+
 /// Why the returned plan is optimal.
 struct Certificate {
   std::string method;                   ///< e.g. "presolve + Dinkelbach over exact 2-D integer subproblems"
@@ -51,7 +66,7 @@ struct Certificate {
   Rational final_subproblem_max;
   /// Optimum of the continuous relaxation: no split of any kind beats it.
   std::optional<Rational> relaxation_bound_tokens_per_s;
-  std::vector<std::string> presolve;    ///< reductions applied, each with its proof
+  std::vector<PresolveReduction> presolve;  ///< reductions applied, each with its proof
   std::vector<Rational> lambda_path;    ///< throughput after each Dinkelbach iteration
   /// The solver's path: for each subproblem, the λ it was solved at (tokens/s), its
   /// maximiser and its maximum of tokens - λ·batch_time (tokens).
@@ -71,7 +86,7 @@ struct Certificate {
 struct SolveResult {
   SolveStatus status{SolveStatus::kInfeasible};
   Plan plan;                            ///< valid when status == kOptimal (zeros for the continuous domain)
-  Point point{0, 0, 0};                 ///< the optimum, exact: equals plan, or the LP vertex when continuous
+  Point point;                          ///< the optimum, exact: equals plan, or the LP vertex when continuous
   Rational throughput_tokens_per_s;     ///< exact, valid when kOptimal
   Certificate certificate;
 };

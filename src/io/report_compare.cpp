@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "io/format.hpp"
@@ -49,10 +51,14 @@ std::string render_compare_text(const Comparison& c) {
       p.gpu_only_tokens_per_s ? tokens_per_s(*p.gpu_only_tokens_per_s) : "-");
   row("gain vs GPU-only", so ? gain(s) : "-", po ? gain(p) : "-");
   row("batch time", so ? detail::human_seconds(s.batch_time_s) : "-", po ? detail::human_seconds(p.batch_time_s) : "-");
-  row("stage 1 GPU / device", so ? detail::human_seconds(s.gpu_s1_s) + " / " + detail::human_seconds(s.cxl_s1_s) : "-",
-      po ? detail::human_seconds(p.gpu_s1_s) + " / " + detail::human_seconds(p.cxl_s1_s) : "-");
-  row("stage 2 GPU / device", so ? detail::human_seconds(s.gpu_s2_s) + " / " + detail::human_seconds(s.cxl_s2_s) : "-",
-      po ? detail::human_seconds(p.gpu_s2_s) + " / " + detail::human_seconds(p.cxl_s2_s) : "-");
+  const auto stage = [](const Analysis& a, bool ok, std::size_t i) -> std::string {
+    if (!ok || i >= a.stage_times.size()) return "-";
+    return detail::human_seconds(a.stage_times[i].gpu_s) + " / " + detail::human_seconds(a.stage_times[i].device_s);
+  };
+  const std::size_t stages = std::max(s.model.stages.size(), p.model.stages.size());
+  for (std::size_t i = 0; i < stages; ++i) {
+    row(fmt::format("stage {} GPU / device", i + 1), stage(s, so, i), stage(p, po, i));
+  }
   if (so && po) {
     const Rational d = (p.result.throughput_tokens_per_s / s.result.throughput_tokens_per_s - 1) * 100;
     line(fmt::format("  the pipeline model's throughput is {:+.6f} % against the seed's (exact ratio {})", to_double(d),

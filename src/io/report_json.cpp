@@ -25,6 +25,12 @@ ordered_json params_json(const Params& params) {
   return out;
 }
 
+std::vector<std::string> presolve_lines(const Certificate& c, const std::vector<Column>& columns) {
+  std::vector<std::string> out;
+  for (const auto& r : c.presolve) out.push_back(to_string(r, columns));
+  return out;
+}
+
 // Integers that fit an int64 as JSON integers, anything else as the exact string.
 ordered_json exact_number(const Rational& v) {
   if (v.get_den() == 1 && v.get_num().fits_slong_p()) return v.get_num().get_si();
@@ -85,17 +91,19 @@ std::string render_json(const Analysis& a, int indent) {
     } else {
       j["gain_percent"] = nullptr;
     }
-    j["times_s"] = {{"gpu_s1", to_double(a.gpu_s1_s)},
-                    {"cxl_s1", to_double(a.cxl_s1_s)},
-                    {"gpu_s2", to_double(a.gpu_s2_s)},
-                    {"cxl_s2", to_double(a.cxl_s2_s)},
-                    {"batch", to_double(a.batch_time_s)}};
-    j["times_s_exact"] = {{"gpu_s1", format_fraction(a.gpu_s1_s)},
-                          {"cxl_s1", format_fraction(a.cxl_s1_s)},
-                          {"gpu_s2", format_fraction(a.gpu_s2_s)},
-                          {"cxl_s2", format_fraction(a.cxl_s2_s)},
-                          {"batch", format_fraction(a.batch_time_s)}};
-    j["slack_s"] = {{"s1", to_double(a.gpu_s1_s - a.cxl_s1_s)}, {"s2", to_double(a.gpu_s2_s - a.cxl_s2_s)}};
+    ordered_json times = ordered_json::object(), exact = ordered_json::object(), slack = ordered_json::object();
+    for (const auto& st : a.stage_times) {
+      times["gpu_" + st.name] = to_double(st.gpu_s);
+      times["cxl_" + st.name] = to_double(st.device_s);
+      exact["gpu_" + st.name] = format_fraction(st.gpu_s);
+      exact["cxl_" + st.name] = format_fraction(st.device_s);
+      slack[st.name] = to_double(st.gpu_s - st.device_s);
+    }
+    times["batch"] = to_double(a.batch_time_s);
+    exact["batch"] = format_fraction(a.batch_time_s);
+    j["times_s"] = times;
+    j["times_s_exact"] = exact;
+    j["slack_s"] = slack;
     ordered_json mem = ordered_json::array();
     ordered_json rows = ordered_json::array();
     for (const auto& r : a.rows) {
@@ -130,7 +138,7 @@ std::string render_json(const Analysis& a, int indent) {
                          {"iteration_bound", c.iteration_bound},
                          {"lambda_tokens_per_s_exact", format_fraction(c.lambda_tokens_per_s)},
                          {"final_subproblem_max_tokens_exact", format_fraction(c.final_subproblem_max)},
-                         {"presolve", c.presolve},
+                         {"presolve", presolve_lines(c, a.model.columns)},
                          {"cases", c.cases}};
     if (c.relaxation_bound_tokens_per_s) {
       cert["relaxation_bound_tokens_per_s"] = to_double(*c.relaxation_bound_tokens_per_s);

@@ -95,17 +95,20 @@ std::string render_text(const Analysis& a) {
   line(continuous ? "Optimal continuous split (LP relaxation: an upper bound on every integer split)"
                   : "Optimal split (certified exact)");
   if (a.model.block_tokens > 1) line(fmt::format("  (in blocks of {} tokens)", a.model.block_tokens));
-  line(fmt::format("  b1 = {:>14}  tokens, both stages on the GPU", tok(p[0])));
-  line(fmt::format("  b2 = {:>14}  tokens, stage 1 (X·A) on the CXL device, stage 2 (Y·B) on the GPU", tok(p[1])));
-  line(fmt::format("  b3 = {:>14}  tokens, both stages on the CXL device", tok(p[2])));
-  line(fmt::format("  batch {:>12}  tokens", tok(p[0] + p[1] + p[2])));
+  Rational total = 0;
+  for (std::size_t j = 0; j < p.size(); ++j) {
+    line(fmt::format("  {} = {:>14}  tokens, {}", a.model.columns[j].name, tok(p[j]), a.model.columns[j].description));
+    total += p[j];
+  }
+  line(fmt::format("  batch {:>12}  tokens", tok(total)));
   line("");
   line("Stage times");
   line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "stage", "T_GPU", "T_CXL", "slack GPU-CXL"));
-  line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "1", detail::human_seconds(a.gpu_s1_s),
-                   detail::human_seconds(a.cxl_s1_s), detail::human_seconds(a.gpu_s1_s - a.cxl_s1_s)));
-  line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", "2", detail::human_seconds(a.gpu_s2_s),
-                   detail::human_seconds(a.cxl_s2_s), detail::human_seconds(a.gpu_s2_s - a.cxl_s2_s)));
+  for (std::size_t i = 0; i < a.stage_times.size(); ++i) {
+    const auto& st = a.stage_times[i];
+    line(fmt::format("  {:<8} {:>14} {:>14} {:>16}", i + 1, detail::human_seconds(st.gpu_s),
+                     detail::human_seconds(st.device_s), detail::human_seconds(st.gpu_s - st.device_s)));
+  }
   if (a.model.name == "seed") {
     line(fmt::format("  batch time T_GPU_S1 + T_GPU_S2 = {}", detail::human_seconds(a.batch_time_s)));
   } else {
@@ -226,7 +229,7 @@ std::string render_text(const Analysis& a) {
     line(fmt::format("  continuous relaxation bound: {}tokens/s (integer optimum {:.3g} % below it)",
                      detail::human_si(*c.relaxation_bound_tokens_per_s), to_double(gap)));
   }
-  for (const auto& s : c.presolve) line("  presolve: " + s);
+  for (const auto& r : c.presolve) line("  presolve: " + to_string(r, a.model.columns));
   if (!c.cases.empty()) {
     int beaten = 0, empty = 0, best = 0;
     for (const auto& s : c.cases) {

@@ -31,9 +31,9 @@ struct Stage {
   std::vector<Part> parts;  // empty: the device has nothing to do in this stage
 };
 
-std::string pattern_name(const std::array<int, 3>& s) {
+std::string pattern_name(const std::vector<int>& s) {
   std::string out;
-  for (std::size_t j = 0; j < 3; ++j) {
+  for (std::size_t j = 0; j < s.size(); ++j) {
     if (s[j] == 1) out += fmt::format("{}b{}", out.empty() ? "" : "+", j + 1);
   }
   return out;
@@ -66,7 +66,7 @@ Formulation build_pipeline_model(const Params& p) {
   Formulation f;
   f.name = "pipeline";
   for (int mask = 1; mask < 8; ++mask) {
-    const std::array<int, 3> s{mask & 1, (mask >> 1) & 1, (mask >> 2) & 1};
+    const std::vector<int> s{mask & 1, (mask >> 1) & 1, (mask >> 2) & 1};
     const bool dev1 = s[1] == 1 || s[2] == 1;  // the device works in stage 1
     const bool gpu_a = weights != WeightsPlacement::kCxl || s[0] == 1;        // A needed or kept on the GPU
     const bool gpu_b = weights != WeightsPlacement::kCxl || s[0] == 1 || s[1] == 1;
@@ -185,12 +185,11 @@ Formulation build_pipeline_model(const Params& p) {
       for (const Choice& ch2 : choices(st2)) {
         Model m;
         m.name = "pipeline";
+        m.columns = three_path_columns();
         m.support = s;
         m.tokens = affine(1, 1, 1);
-        m.gpu_s1 = st1.gpu;
-        m.gpu_s2 = st2.gpu;
-        m.cxl_s1 = ch1.part ? st1.parts[*ch1.part].time : affine(0, 0, 0);
-        m.cxl_s2 = ch2.part ? st2.parts[*ch2.part].time : affine(0, 0, 0);
+        m.stages = {{"s1", st1.gpu, ch1.part ? st1.parts[*ch1.part].time : affine(0, 0, 0)},
+                    {"s2", st2.gpu, ch2.part ? st2.parts[*ch2.part].time : affine(0, 0, 0)}};
         m.constraints = rows;
         std::string regime;
         const auto add_stage = [&](const Stage& st, const Choice& ch, int stage, Affine& time_out) {
@@ -263,7 +262,8 @@ Formulation build_model(const Params& params) {
 namespace {
 template <class B>
 bool support_ok(const Model& m, const B& b, bool integer) {
-  for (std::size_t j = 0; j < 3; ++j) {
+  if (b.size() != m.size()) return false;
+  for (std::size_t j = 0; j < b.size(); ++j) {
     if (m.support[j] == 0 && b[j] != 0) return false;
     if (m.support[j] == 1 && (integer ? b[j] < m.block_tokens : b[j] < 0)) return false;
   }

@@ -4,28 +4,33 @@ namespace lorasplit {
 
 Rational Affine::eval(const Plan& plan) const {
   Rational sum = constant;
-  for (std::size_t j = 0; j < 3; ++j) sum += coef[j] * plan.b[j];
+  for (std::size_t j = 0; j < coef.size(); ++j) sum += coef[j] * plan.b[j];
   return sum;
 }
 
-Rational Affine::eval(const std::array<Rational, 3>& b) const {
+Rational Affine::eval(const Point& b) const {
   Rational sum = constant;
-  for (std::size_t j = 0; j < 3; ++j) sum += coef[j] * b[j];
+  for (std::size_t j = 0; j < coef.size(); ++j) sum += coef[j] * b[j];
   return sum;
 }
 
-Point to_point(const Plan& plan) { return Point{plan.b[0], plan.b[1], plan.b[2]}; }
+Point to_point(const Plan& plan) {
+  Point out;
+  out.reserve(plan.b.size());
+  for (const auto x : plan.b) out.emplace_back(x);
+  return out;
+}
 
 Affine operator+(const Affine& x, const Affine& y) {
-  Affine out;
-  for (std::size_t j = 0; j < 3; ++j) out.coef[j] = x.coef[j] + y.coef[j];
+  Affine out(x.coef.size());
+  for (std::size_t j = 0; j < x.coef.size(); ++j) out.coef[j] = x.coef[j] + y.coef[j];
   out.constant = x.constant + y.constant;
   return out;
 }
 
 Affine operator-(const Affine& x, const Affine& y) {
-  Affine out;
-  for (std::size_t j = 0; j < 3; ++j) out.coef[j] = x.coef[j] - y.coef[j];
+  Affine out(x.coef.size());
+  for (std::size_t j = 0; j < x.coef.size(); ++j) out.coef[j] = x.coef[j] - y.coef[j];
   out.constant = x.constant - y.constant;
   return out;
 }
@@ -43,6 +48,16 @@ namespace {
 Affine affine(Rational c1, Rational c2, Rational c3, Rational constant = 0) {
   return Affine{{std::move(c1), std::move(c2), std::move(c3)}, std::move(constant)};
 }
+
+}  // namespace
+
+std::vector<Column> three_path_columns() {
+  return {{"b1", "both stages on the GPU"},
+          {"b2", "stage 1 (X·A) on the CXL device, stage 2 (Y·B) on the GPU"},
+          {"b3", "both stages on the CXL device"}};
+}
+
+namespace {
 }  // namespace
 
 // Every formula below is the formulation's, term for term (docs/model.md §1), with the
@@ -60,22 +75,23 @@ Model build_seed_model(const Params& p) {
 
   Model m;
   m.name = "seed";
+  m.columns = three_path_columns();
+  m.support = {-1, -1, -1};
   m.tokens = affine(1, 1, 1);
-  m.gpu_s1 = affine(gpu_flop_s, 0, 0);
-  m.cxl_s1 = affine(0, x_link_s + cxl_flop_s + y_link_s, x_link_s + cxl_flop_s, p.link_latency_s());
-  m.gpu_s2 = affine(gpu_flop_s, gpu_flop_s, 0);
-  m.cxl_s2 = affine(0, -y_link_s, cxl_flop_s + x_link_s);
-  m.batch_time = m.gpu_s1 + m.gpu_s2;
+  m.stages = {{"s1", affine(gpu_flop_s, 0, 0),
+               affine(0, x_link_s + cxl_flop_s + y_link_s, x_link_s + cxl_flop_s, p.link_latency_s())},
+              {"s2", affine(gpu_flop_s, gpu_flop_s, 0), affine(0, -y_link_s, cxl_flop_s + x_link_s)}};
+  m.batch_time = m.stages[0].gpu + m.stages[1].gpu;
 
   const Affine limit = affine(0, 0, 0, mem);
   m.constraints = {
       {"sync_s1", RowKind::kSync, "T_CXL_S1 <= T_GPU_S1",
        "stage 1: the device's latency, X transfer, X·A and Y transfer fit within the GPU's X·A for b1", "s",
-       m.cxl_s1, m.gpu_s1},
+       m.stages[0].device, m.stages[0].gpu},
       {"sync_s2", RowKind::kSync, "T_CXL_S2 <= T_GPU_S2",
        "stage 2: the device's Y·B and Z transfer for b3 (less the formulation's Y-transfer credit) fit within "
        "the GPU's Y·B for b1+b2",
-       "s", m.cxl_s2, m.gpu_s2},
+       "s", m.stages[1].device, m.stages[1].gpu},
       {"mem_x", RowKind::kMemory, "e*(b1+b2+b3)*d <= GPU_MEMORY", "the whole batch X resident on the GPU", "B",
        affine(e * d, e * d, e * d), limit},
       {"mem_s1", RowKind::kMemory, "e*b1*d + e*d*r + e*b1*r <= GPU_MEMORY",
@@ -101,7 +117,8 @@ Model build_seed_model(const Params& p) {
 }
 
 bool is_feasible(const Model& model, const Plan& plan) {
-  for (std::size_t j = 0; j < 3; ++j) {
+  if (plan.b.size() != model.size()) return false;
+  for (std::size_t j = 0; j < plan.b.size(); ++j) {
     const auto b = plan.b[j];
     if (b < 0 || b % model.block_tokens != 0) return false;
     if (model.support[j] == 0 && b != 0) return false;
@@ -114,7 +131,8 @@ bool is_feasible(const Model& model, const Plan& plan) {
 }
 
 bool is_feasible(const Model& model, const Point& b) {
-  for (std::size_t j = 0; j < 3; ++j) {
+  if (b.size() != model.size()) return false;
+  for (std::size_t j = 0; j < b.size(); ++j) {
     if (b[j] < 0) return false;
     if (model.support[j] == 0 && b[j] != 0) return false;
   }

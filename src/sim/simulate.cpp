@@ -74,6 +74,7 @@ std::string chunk_label(const std::string& what, std::size_t i, std::size_t n) {
 
 Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOptions& options) {
   const auto bad = [](const std::string& what) { return Error{ErrorCode::kBadOption, "--plan", "", what}; };
+  if (plan.b.size() != 3) return bad(fmt::format("--plan: expected 3 batch sizes b1,b2,b3 (got {})", plan.b.size()));
   for (const auto b : plan.b) {
     if (b < 0) return bad(fmt::format("--plan: batch sizes must not be negative (got {})", b));
   }
@@ -306,8 +307,8 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
     c.sim_gpu_s = gpu - start;
     c.sim_cxl_s = cxl - start;
     c.sim_stage_s = (stage == 1 ? s1_end : sim.first_batch_s) - start;
-    c.model_gpu_s = (stage == 1 ? m->gpu_s1 : m->gpu_s2).eval(plan);
-    c.model_cxl_s = (stage == 1 ? m->cxl_s1 : m->cxl_s2).eval(plan);
+    c.model_gpu_s = m->stages[static_cast<std::size_t>(stage - 1)].gpu.eval(plan);
+    c.model_cxl_s = m->stages[static_cast<std::size_t>(stage - 1)].device.eval(plan);
     // Named terms: what the model leaves out (or adds) against the physical schedule.
     if (stage == 1) {
       if (seed && b2 + b3 == 0) c.cxl_terms.push_back({"the seed charges LATENCY to T_CXL_S1 with the device idle", -lat});

@@ -36,7 +36,7 @@ std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) 
     if (cap && *cap >= m.block_tokens) return "no split satisfies all constraints";
     return fmt::format("not even one block of {} tokens fits the memory and limit rows on any path", m.block_tokens);
   }
-  const Rational per_token = m.gpu_s1.coef[0];  // s of GPU stage 1 per b1 token
+  const Rational per_token = m.stages[0].gpu.coef[0];  // s of GPU stage 1 per b1 token
   Rational need_r = p.link_latency_s() / per_token;
   Integer need;
   mpz_cdiv_q(need.get_mpz_t(), need_r.get_num_mpz_t(), need_r.get_den_mpz_t());
@@ -67,7 +67,7 @@ std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) 
 bool binds(const Constraint& c, const Point& b, std::int64_t block, Domain domain) {
   const Affine g = c.lhs - c.rhs;
   if (domain == Domain::kContinuous) return g.eval(b) == 0;
-  for (std::size_t j = 0; j < 3; ++j) {
+  for (std::size_t j = 0; j < b.size(); ++j) {
     if (g.coef[j] <= 0) continue;
     Point next = b;
     next[j] += block;
@@ -90,8 +90,9 @@ std::string explain_pipeline(const Analysis& a) {
                                   to_double(cxl), to_double(gpu)));
     }
   };
-  stage(1, a.gpu_s1_s, a.cxl_s1_s);
-  stage(2, a.gpu_s2_s, a.cxl_s2_s);
+  for (std::size_t i = 0; i < a.stage_times.size(); ++i) {
+    stage(static_cast<int>(i + 1), a.stage_times[i].gpu_s, a.stage_times[i].device_s);
+  }
   if (b[1] > 0 && b[2] > 0) {
     parts.push_back("Both device paths are used: b2 loads the device in stage 1 only and the GPU in stage 2, b3 loads "
                     "the device in both stages, so mixing them balances the two stages.");
@@ -120,8 +121,8 @@ std::string explain(const Analysis& a) {
     return std::find(a.binding.begin(), a.binding.end(), name) != a.binding.end();
   };
   std::vector<std::string> parts;
-  const Rational& gpu_tok = a.model.gpu_s1.coef[0];
-  const Rational& cxl_tok = a.model.cxl_s1.coef[2];
+  const Rational& gpu_tok = a.model.stages[0].gpu.coef[0];
+  const Rational& cxl_tok = a.model.stages[0].device.coef[2];
   if (b[2] > 0) {
     parts.push_back(fmt::format(
         "b3 = {} tokens run both stages on the CXL device: each costs the device {} of stage-1 time (X over the link "
@@ -136,7 +137,9 @@ std::string explain(const Analysis& a) {
         seconds(cxl_tok), seconds(a.params.link_latency_s())));
   }
   const bool b2_fixed = std::any_of(a.result.certificate.presolve.begin(), a.result.certificate.presolve.end(),
-                                    [](const std::string& s) { return s.rfind("column b2 is dominated", 0) == 0; });
+                                    [](const PresolveReduction& r) {
+                                      return r.kind == PresolveReduction::Kind::kDominatedColumn && r.column == 1;
+                                    });
   if (b[1] == 0 && b2_fixed) {
     parts.push_back(
         "b2 = 0: in this model a b2 token costs the device the same stage-1 time as a b3 token plus its Y transfer, "
@@ -176,6 +179,7 @@ std::optional<Plan> gpu_only_plan(const Model& m, Domain domain) {
   const auto cap = gpu_only_cap(m);
   if (!cap || *cap < 1 || !cap->fits_slong_p()) return std::nullopt;
   Plan gpu;
+  gpu.b.assign(m.size(), 0);
   gpu.b[0] = domain == Domain::kBinary ? m.block_tokens : cap->get_si();
   return gpu;
 }
@@ -190,6 +194,7 @@ std::vector<Baseline> baselines(const Analysis& a) {
     Baseline b{"gpu_only", "b2 = b3 = 0, the device idle (no sync rows)", SolveStatus::kInfeasible, {}, 0, {}};
     if (a.gpu_only_tokens_per_s) {
       b.status = SolveStatus::kOptimal;
+      b.plan.b.assign(a.model.size(), 0);
       b.plan.b[0] = *a.gpu_only_b1;
       b.throughput_tokens_per_s = *a.gpu_only_tokens_per_s;
       b.gain_percent = 0;
@@ -199,7 +204,7 @@ std::vector<Baseline> baselines(const Analysis& a) {
   struct Restricted {
     const char* name;
     const char* description;
-    std::array<bool, 3> zero;
+    std::vector<bool> zero;
   };
   for (const Restricted& r : {Restricted{"cxl_only", "b1 = b2 = 0: every token on the device", {true, true, false}},
                               Restricted{"no_b2", "best split with b2 = 0 (paths 1 and 3)", {false, true, false}},
@@ -283,7 +288,9 @@ namespace {
 // pipeline's case with support (1, 0, 0).
 const Model& gpu_only_case(const Formulation& f) {
   for (const auto& m : f.cases) {
-    if (m.support[0] != 0 && m.support[1] != 1 && m.support[2] != 1) return m;
+    bool gpu_only = m.support[0] != 0;
+    for (std::size_t j = 1; j < m.size(); ++j) gpu_only = gpu_only && m.support[j] != 1;
+    if (gpu_only) return m;
   }
   return f.cases.front();
 }
@@ -322,13 +329,10 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options, cons
     return a;
   }
   const Point& b = a.result.point;
-  a.gpu_s1_s = a.model.gpu_s1.eval(b);
-  a.cxl_s1_s = a.model.cxl_s1.eval(b);
-  a.gpu_s2_s = a.model.gpu_s2.eval(b);
-  a.cxl_s2_s = a.model.cxl_s2.eval(b);
+  for (const auto& st : a.model.stages) a.stage_times.push_back({st.name, st.gpu.eval(b), st.device.eval(b)});
   a.batch_time_s = a.model.batch_time.eval(b);
   if (options.domain == Domain::kContinuous) {
-    auto integer = solve(a.formulation, SolveOptions{Domain::kInteger});
+    auto integer = solve(a.formulation, SolveOptions{Domain::kInteger, {}});
     if (!integer) return integer.error();
     if (integer->status == SolveStatus::kOptimal) a.integer_tokens_per_s = integer->throughput_tokens_per_s;
   }

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 #include <lorasplit/status.hpp>
 
-#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,9 +29,15 @@ inline Error solver_unsupported(std::string_view model_name, const std::string& 
 template <class I>
 struct OracleOut {
   bool feasible{false};
-  std::array<I, 3> y{0, 0, 0};
+  std::vector<I> y;  ///< one entry per column
   I value{0};
 };
+
+/// "b3" for column 2 when `columns` names it, else "column 3".
+inline std::string column_name(const std::vector<Column>* columns, std::size_t j) {
+  if (columns != nullptr && j < columns->size()) return (*columns)[j].name;
+  return fmt::format("column {}", j + 1);
+}
 
 /// The lattice-walk oracle: one or two free columns, and with two, every row bounds
 /// the y column from above only (a_y >= 0).
@@ -43,14 +48,16 @@ class WalkOracle {
 
   /// Which columns are x and y, if the walk applies to `pb` (presolved).
   static bool applies(const BasicIntProblem<I>& pb, std::size_t& xcol, std::optional<std::size_t>& ycol) {
-    std::array<std::size_t, 3> free{};
+    std::size_t free[2] = {0, 0};
     std::size_t n = 0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      if (!pb.fixed_zero[j]) free[n++] = j;
+    for (std::size_t j = 0; j < pb.cols(); ++j) {
+      if (pb.fixed_zero[j]) continue;
+      if (n == 2) return false;  // three or more free columns
+      free[n++] = j;
     }
     ycol.reset();
     xcol = n == 0 ? 0 : free[0];
-    if (n == 0 || n == 3) return false;
+    if (n == 0) return false;
     if (n == 1) return true;
     for (std::size_t i = 2; i-- > 0 && !ycol;) {
       bool ok = true;
@@ -71,8 +78,10 @@ class WalkOracle {
     Envelope2<I> envelope;
   };
 
-  WalkOracle(const BasicIntProblem<I>& pb, std::size_t xcol, std::optional<std::size_t> ycol, Storage& storage)
-      : xcol_(xcol), ycol_(ycol), rows_(storage.rows), envelope_(storage.envelope) {
+  WalkOracle(const BasicIntProblem<I>& pb, std::size_t xcol, std::optional<std::size_t> ycol, Storage& storage,
+             const std::vector<Column>* columns = nullptr)
+      : xcol_(xcol), ycol_(ycol), cols_(pb.cols()), columns_(columns), rows_(storage.rows),
+        envelope_(storage.envelope) {
     rows_.clear();
     for (const auto& row : pb.rows) {
       if (row.removed) continue;
@@ -104,38 +113,41 @@ class WalkOracle {
   /// The warm start (docs/model.md §3.4): the envelope corner with the best ratio
   /// (p·y + p0)/(q·y + q0), first on ties; nullopt without two free columns, or when no
   /// corner is a plan with positive batch time.
-  std::optional<std::array<I, 3>> start_point(const BasicIntProblem<I>& pb) const {
+  std::optional<std::vector<I>> start_point(const BasicIntProblem<I>& pb) const {
     if (empty_ || !hi_ || !ycol_) return std::nullopt;
     if (!built_) {
       envelope_.assign(rows_, lo_, *hi_);
       built_ = true;
     }
-    std::optional<std::array<I, 3>> best;
+    bool found = false;
+    I best_x = 0, best_y = 0;
     I best_n = 0, best_d = 1;
+    const std::size_t xc = xcol_, yc = *ycol_;
     envelope_.for_each_corner([&](const I& x, const I& y) {
       if (y < 0) return;
-      std::array<I, 3> t{0, 0, 0};
-      t[xcol_] = x;
-      t[*ycol_] = y;
-      I n = pb.p0, d = pb.q0;
-      for (std::size_t j = 0; j < 3; ++j) {
-        n += pb.p[j] * t[j];
-        d += pb.q[j] * t[j];
-      }
+      const I n = pb.p0 + pb.p[xc] * x + pb.p[yc] * y;
+      const I d = pb.q0 + pb.q[xc] * x + pb.q[yc] * y;
       if (d <= 0 || n <= 0) return;
-      if (!best || n * best_d > best_n * d) {
-        best = t;
+      if (!found || n * best_d > best_n * d) {
+        found = true;
+        best_x = x;
+        best_y = y;
         best_n = n;
         best_d = d;
       }
     });
-    return best;
+    if (!found) return std::nullopt;
+    std::vector<I> t(pb.cols(), I(0));
+    t[xc] = best_x;
+    t[yc] = best_y;
+    return t;
   }
 
   /// max u·y; `unbounded_col` names the column no row bounds when that is the case.
-  Result<OracleOut<I>> operator()(const std::array<I, 3>& u, std::string_view model_name) const {
+  Result<OracleOut<I>> operator()(const std::vector<I>& u, std::string_view model_name) const {
     OracleOut<I> o;
     if (empty_) return o;
+    o.y.assign(cols_, I(0));
     const I& v = ycol_ ? u[*ycol_] : zero_;
     if (v > 0 && !built_) {  // built once, on the first walk
       envelope_.assign(rows_, lo_, *hi_);
@@ -149,9 +161,8 @@ class WalkOracle {
     }
     auto r = envelope_.eval(u[xcol_], v);
     if (r.unbounded) {
-      static const char* const kName[3] = {"b1", "b2", "b3"};
       return solver_unsupported(model_name, fmt::format("no row bounds {} (the throughput has no maximum)",
-                                                        kName[ycol_ ? *ycol_ : xcol_]));
+                                                        column_name(columns_, ycol_ ? *ycol_ : xcol_)));
     }
     o.feasible = true;
     o.y[xcol_] = r.best.x;
@@ -163,6 +174,8 @@ class WalkOracle {
  private:
   std::size_t xcol_;
   std::optional<std::size_t> ycol_;
+  std::size_t cols_;
+  const std::vector<Column>* columns_;
   std::vector<BasicRow2<I>>& rows_;
   I lo_{0};
   std::optional<I> hi_;
@@ -182,14 +195,14 @@ struct DinkelbachRun {
     kEmpty,     ///< the case holds no integer point
   };
   Outcome outcome{Outcome::kEmpty};
-  std::array<I, 3> y{0, 0, 0};  ///< the optimum (block units), when kFound
+  std::vector<I> y;             ///< the optimum (block units), when kFound
   I num{0}, den{1};             ///< the final λ, in lowest terms
   I total{0};                   ///< max of u·y + c0 at the final λ; the certificate's value is total/(den*scale_n)
   int iterations{0};
   int iteration_bound{0};
   struct Step {
     I num, den;             ///< λ the subproblem was solved at
-    std::array<I, 3> y;     ///< its maximiser
+    std::vector<I> y;       ///< its maximiser
     I total;                ///< its maximum (scaled: tokens * den * scale_n)
   };
   std::vector<Step> steps;                     ///< when recorded
@@ -198,16 +211,27 @@ struct DinkelbachRun {
 };
 
 /// Runs Dinkelbach from λ = start (scaled units; 0 when absent) with `oracle`
-/// (Result<OracleOut<I>>(const std::array<I,3>& u)); `record_steps` keeps the steps and
+/// (Result<OracleOut<I>>(const std::vector<I>& u)); `record_steps` keeps the steps and
 /// the λ path (the certificate's; a caller that needs only the answer skips them). A `start_point` (a plan of the
 /// case) whose ratio beats `start` becomes the incumbent and its ratio the first λ.
 template <class I, class Oracle>
 Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& oracle,
                                     const std::optional<Frac<I>>& start, bool record_steps,
                                     std::string_view model_name,
-                                    const std::optional<std::array<I, 3>>& start_point = std::nullopt) {
+                                    const std::optional<std::vector<I>>& start_point = std::nullopt) {
   using Run = DinkelbachRun<I>;
   Run run;
+  const std::size_t ncols = pb.cols();
+  // The plan's numerator and denominator, p·y + p0 and q·y + q0.
+  const auto ratio_of = [&pb, ncols](const std::vector<I>& y, I& n, I& d) {
+    n = pb.p0;
+    d = pb.q0;
+    for (std::size_t j = 0; j < ncols; ++j) {
+      if (y[j] == 0) continue;
+      n += pb.p[j] * y[j];
+      d += pb.q[j] * y[j];
+    }
+  };
   I num = 0, den = 1;
   if (start) {
     num = start->num;
@@ -216,11 +240,8 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
   bool have_incumbent = false;
   bool bound_set = false;
   if (start_point) {
-    I n = pb.p0, d = pb.q0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      n += pb.p[j] * (*start_point)[j];
-      d += pb.q[j] * (*start_point)[j];
-    }
+    I n, d;
+    ratio_of(*start_point, n, d);
     if (d > 0 && n * den > num * d) {
       const I g = gcd(n, d);
       num = n / g;
@@ -231,10 +252,10 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
       if (record_steps) run.lambda_path.emplace_back(num, den);
     }
   }
+  std::vector<I> u(ncols, I(0));
   for (int it = 0;; ++it) {
     if (it == kMaxDinkelbachIterations) return solver_internal("Dinkelbach did not terminate");
-    std::array<I, 3> u;
-    for (std::size_t j = 0; j < 3; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
+    for (std::size_t j = 0; j < ncols; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
     const I c0 = den * pb.p0 - num * pb.q0;
     auto got = oracle(u);
     if (!got) return got.error();
@@ -256,11 +277,8 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
       if (run.total < 0) return solver_internal("Dinkelbach subproblem below its incumbent");
       if (run.total == 0) break;
     }
-    I n = pb.p0, d = pb.q0;
-    for (std::size_t j = 0; j < 3; ++j) {
-      n += pb.p[j] * got->y[j];
-      d += pb.q[j] * got->y[j];
-    }
+    I n, d;
+    ratio_of(got->y, n, d);
     if (d <= 0) {
       return solver_unsupported(model_name, "a split with zero batch time serves tokens (unbounded throughput)");
     }
@@ -275,7 +293,7 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
       bound_set = true;
     }
     have_incumbent = true;
-    run.y = got->y;
+    run.y = std::move(got->y);
     if (record_steps) run.lambda_path.emplace_back(num, den);
   }
   run.outcome = Run::Outcome::kFound;

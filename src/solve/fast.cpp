@@ -52,6 +52,7 @@ BasicIntRow<Int128> finish_row(const char* name, RowKind kind, const std::array<
   row.name = name;
   row.kind = kind;
   if (g_all == 0) g_all = 1;
+  row.a.resize(3);
   for (std::size_t j = 0; j < 3; ++j) row.a[j] = a[j] / g_all;
   const Q h = canon(-constant, g_all);
   row.h_lp = Frac<Int128>{h.n, h.d};
@@ -147,8 +148,8 @@ bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& pb) {
   const Q &gamma = cache.gamma, &kappa = cache.kappa;
 
   pb.rows.clear();
-  pb.fixed_zero = {false, false, false};
-  pb.offset = {0, 0, 0};
+  pb.fixed_zero.assign(3, 0);
+  pb.offset.assign(3, 0);
   // The two sync rows over one common multiple s = s0 * num(BW) of their terms'
   // denominators, s0 = lcm(den(γk), den(κk), den(latency)); the transfer terms
   // e d k / BW and e r k / BW (one block of X or Z, and of Y, over the link) then scale to
@@ -189,11 +190,11 @@ bool seed_integer_form_128(const Params& p, BasicIntProblem<Int128>& pb) {
     pb.rows.push_back(finish_row("max_latency", RowKind::kLimit, {2 * gt, gt, 0}, -times(*tmax, st)));
   }
   // Objective: tokens k(y1+y2+y3) (scale_n = 1), time γk(2 y1 + y2) times den(γk).
-  pb.p = {k.n, k.n, k.n};
+  pb.p.assign({k.n, k.n, k.n});
   pb.p0 = 0;
   pb.scale_n = 1;
   pb.scale_d = gamma.d;  // lcm(den(2γk), den(γk)) = den(γk); γk in lowest terms, so 2γk scales to 2 num(γk)
-  pb.q = {2 * gamma.n, gamma.n, 0};
+  pb.q.assign({2 * gamma.n, gamma.n, Int128(0)});
   pb.q0 = 0;
   return true;
 }
@@ -220,7 +221,7 @@ void set_rational(Rational& out, Int128 n, Int128 d) { set_rational(out, canon(n
 // presolve in GMP integers on an exact copy, whose decisions (rows removed, columns
 // fixed) are all the fast path needs.
 void presolve_128(BasicIntProblem<Int128>& pb) {
-  const std::array<bool, 3> fixed = pb.fixed_zero;  // the rows all start kept
+  const std::vector<char> fixed = pb.fixed_zero;  // the rows all start kept
   try {
     presolve(pb, nullptr);
     return;
@@ -231,12 +232,14 @@ void presolve_128(BasicIntProblem<Int128>& pb) {
   IntProblem wide;
   for (const auto& row : pb.rows) {
     IntRow r;
+    r.a.resize(3);
     for (std::size_t j = 0; j < 3; ++j) r.a[j] = to_integer(row.a[j]);
     r.h_lp = Frac<Integer>{to_integer(row.h_lp.num), to_integer(row.h_lp.den)};
     r.h_int = to_integer(row.h_int);
     r.removed = row.removed;
     wide.rows.push_back(std::move(r));
   }
+  wide.resize(3);
   for (std::size_t j = 0; j < 3; ++j) {
     wide.p[j] = to_integer(pb.p[j]);
     wide.q[j] = to_integer(pb.q[j]);
@@ -264,7 +267,7 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
   BasicIntProblem<Int128>& pb = scratch.pb;
   try {
     if (!seed_integer_form_128(p, pb)) return FastStatus::kNotApplicable;
-    for (std::size_t j = 0; j < 3; ++j) pb.fixed_zero[j] = options.force_zero[j];
+    for (std::size_t j = 0; j < 3; ++j) pb.fixed_zero[j] = j < options.force_zero.size() && options.force_zero[j];
     presolve_128(pb);
     std::size_t xcol = 0;
     std::optional<std::size_t> ycol;
@@ -307,8 +310,9 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
     res.certificate.method = kMethod;
     res.certificate.fixed_width = true;
     res.status = SolveStatus::kInfeasible;
+    res.plan.b.assign(3, 0);
     if (walk.prep() == WalkOracle<Int128>::Prep::kEmpty) return FastStatus::kSolved;
-    const auto oracle = [&walk](const std::array<Int128, 3>& u) { return walk(u, "seed"); };
+    const auto oracle = [&walk](const std::vector<Int128>& u) { return walk(u, "seed"); };
     auto dk = dinkelbach<Int128>(pb, oracle, std::nullopt, false, "seed", walk.start_point(pb));
     if (!dk) {
       error = dk.error();
@@ -340,9 +344,11 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
         error = solver_internal("returned split fails an exact constraint check");
         return FastStatus::kError;
       }
+      res.plan.b.resize(3);
       if (!get_int64(dk->y[j] * Int128(k), res.plan.b[j])) return FastStatus::kNotApplicable;
     }
     res.status = SolveStatus::kOptimal;
+    res.point.resize(3);
     for (std::size_t j = 0; j < 3; ++j) res.point[j] = res.plan.b[j];
     const Q throughput = canon(dk->num * pb.scale_d, dk->den * pb.scale_n);
     set_rational(res.throughput_tokens_per_s, throughput);

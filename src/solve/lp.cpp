@@ -30,7 +30,7 @@ bool solve_exact(std::vector<std::vector<Rational>> m, std::vector<Rational> rhs
 
 std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
   std::vector<std::size_t> cols;
-  for (std::size_t j = 0; j < 3; ++j) {
+  for (std::size_t j = 0; j < pb.cols(); ++j) {
     if (!pb.fixed_zero[j]) cols.push_back(j);
   }
   const std::size_t n = cols.size();
@@ -56,7 +56,7 @@ std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
     planes.push_back(std::move(p));
   }
   std::optional<Rational> best;
-  std::array<Rational, 3> best_y{0, 0, 0};
+  std::vector<Rational> best_y(pb.cols());
   std::vector<std::size_t> pick(n);
   // Enumerate n-subsets of planes.
   const auto visit = [&](const auto& self, std::size_t start, std::size_t depth) -> void {
@@ -83,7 +83,7 @@ std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
       const Rational ratio = num / den;
       if (!best || ratio > *best) {
         best = ratio;
-        best_y = {0, 0, 0};
+        best_y.assign(pb.cols(), Rational(0));
         for (std::size_t k = 0; k < n; ++k) best_y[cols[k]] = z[k];
       }
       return;

@@ -7,7 +7,7 @@ namespace lorasplit::detail {
 
 struct LpOptimum {
   Rational tokens_per_s;          ///< the optimum in true units
-  std::array<Rational, 3> y;      ///< a vertex that attains it (fixed columns 0)
+  std::vector<Rational> y;        ///< a vertex that attains it (fixed columns 0)
 };
 
 /// Optimum of the continuous relaxation (y real, >= 0, rows with h_lp) of the presolved

@@ -1,15 +1,11 @@
 // Exact presolve: implied rows and dominated columns (HiGHS presolve's "dominated
 // column" idea, with every test an exact rational comparison).
-#include <fmt/format.h>
-
 #include <optional>
 
 #include "solve/problem.hpp"
 
 namespace lorasplit::detail {
 namespace {
-
-const char* kColumn[3] = {"b1", "b2", "b3"};
 
 // n/d with d != 0, sign moved to the numerator.
 template <class I>
@@ -44,11 +40,12 @@ std::optional<Frac<I>> implied_by(const BasicIntProblem<I>& pb, const BasicIntRo
   };
   // Sign tests first (they decide most pairs without a product): a positive a_i
   // against a_j <= 0, or h_i < 0 against h_j >= 0, admits no mu > 0.
-  for (std::size_t k = 0; k < 3; ++k) {
+  const std::size_t n = pb.cols();
+  for (std::size_t k = 0; k < n; ++k) {
     if (!pb.fixed_zero[k] && ri.a[k] > 0 && rj.a[k] <= 0) return std::nullopt;
   }
   if (ri.h_lp.num < 0 && rj.h_lp.num >= 0) return std::nullopt;
-  for (std::size_t k = 0; k < 3; ++k) {
+  for (std::size_t k = 0; k < n; ++k) {
     if (pb.fixed_zero[k]) continue;
     const I& ai = ri.a[k];
     const I& aj = rj.a[k];
@@ -78,7 +75,8 @@ std::optional<Frac<I>> implied_by(const BasicIntProblem<I>& pb, const BasicIntRo
 }  // namespace
 
 template <class I>
-void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
+void presolve(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log) {
+  const std::size_t n = pb.cols();
   // Rounds of row removals, then at most one column fixing. A round that fixes no column
   // ends the presolve: the removals of a round leave no new implied row (implied_by reads
   // the two rows and the fixed columns only), so only a fixed column calls for another.
@@ -92,8 +90,12 @@ void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
         if (auto mu = implied_by(pb, ri, rj)) {
           ri.removed = true;
           if (log != nullptr) {
-            log->push_back(fmt::format("row {} is implied by row {} for all b >= 0 (multiplier {}): removed", ri.name,
-                                       rj.name, format_exact(to_rational(mu->num, mu->den))));
+            PresolveReduction r;
+            r.kind = PresolveReduction::Kind::kImpliedRow;
+            r.row = ri.name;
+            r.by_row = rj.name;
+            r.multiplier = to_rational(mu->num, mu->den);
+            log->push_back(std::move(r));
           }
           break;
         }
@@ -103,9 +105,9 @@ void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
     // never raises a row's left side, never lowers the tokens and never raises the
     // batch time: then some optimum has b_j = 0 (the move keeps feasibility and does not
     // lower tokens/time).
-    for (std::size_t j = 0; j < 3 && !changed; ++j) {  // changed: a column was fixed
+    for (std::size_t j = 0; j < n && !changed; ++j) {  // changed: a column was fixed
       if (pb.fixed_zero[j]) continue;
-      for (std::size_t k = 0; k < 3; ++k) {
+      for (std::size_t k = 0; k < n; ++k) {
         if (k == j || pb.fixed_zero[k]) continue;
         bool dominated = pb.p[k] >= pb.p[j] && pb.q[k] <= pb.q[j];
         for (const auto& row : pb.rows) {
@@ -113,13 +115,14 @@ void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
           if (!row.removed && row.a[k] > row.a[j]) dominated = false;
         }
         if (dominated) {
-          pb.fixed_zero[j] = true;
+          pb.fixed_zero[j] = 1;
           changed = true;
           if (log != nullptr) {
-            log->push_back(fmt::format(
-                "column {} is dominated by column {}: moving a token from {} to {} raises no row and no batch time: {} "
-                "= 0",
-                kColumn[j], kColumn[k], kColumn[j], kColumn[k], kColumn[j]));
+            PresolveReduction r;
+            r.kind = PresolveReduction::Kind::kDominatedColumn;
+            r.column = j;
+            r.by_column = k;
+            log->push_back(std::move(r));
           }
           break;
         }
@@ -128,7 +131,7 @@ void presolve(BasicIntProblem<I>& pb, std::vector<std::string>* log) {
   }
 }
 
-template void presolve(BasicIntProblem<Integer>&, std::vector<std::string>*);
-template void presolve(BasicIntProblem<Int128>&, std::vector<std::string>*);
+template void presolve(BasicIntProblem<Integer>&, std::vector<PresolveReduction>*);
+template void presolve(BasicIntProblem<Int128>&, std::vector<PresolveReduction>*);
 
 }  // namespace lorasplit::detail

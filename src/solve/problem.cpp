@@ -10,23 +10,30 @@ Integer common_denominator(const std::vector<const Rational*>& values) {
 
 namespace {
 // Integer coefficients of s*f(block*y) for the smallest positive integer s that makes them integral.
-void scale_affine(const Affine& f_b, std::int64_t block, const std::array<int, 3>& offset,
-                  std::array<Integer, 3>& coef, Integer& constant, Integer& scale) {
+void scale_affine(const Affine& f_b, std::int64_t block, const std::vector<int>& offset, std::vector<Integer>& coef,
+                  Integer& constant, Integer& scale) {
   Affine f = f_b;
-  for (std::size_t j = 0; j < 3; ++j) {
+  const std::size_t n = f.coef.size();
+  std::vector<const Rational*> all;
+  for (std::size_t j = 0; j < n; ++j) {
     f.coef[j] *= block;
     if (offset[j] != 0) f.constant += f.coef[j] * offset[j];
+    all.push_back(&f.coef[j]);
   }
-  scale = common_denominator({&f.coef[0], &f.coef[1], &f.coef[2], &f.constant});
-  for (std::size_t j = 0; j < 3; ++j) coef[j] = Rational(f.coef[j] * scale).get_num();
+  all.push_back(&f.constant);
+  scale = common_denominator(all);
+  coef.resize(n);
+  for (std::size_t j = 0; j < n; ++j) coef[j] = Rational(f.coef[j] * scale).get_num();
   constant = Rational(f.constant * scale).get_num();
 }
 }  // namespace
 
 IntProblem to_integer_form(const Model& model, std::int64_t block) {
   IntProblem out;
-  for (std::size_t j = 0; j < 3; ++j) {
-    out.fixed_zero[j] = model.support[j] == 0;
+  const std::size_t n = model.size();
+  out.resize(n);
+  for (std::size_t j = 0; j < n; ++j) {
+    out.fixed_zero[j] = model.support[j] == 0 ? 1 : 0;
     out.offset[j] = model.support[j] == 1 ? 1 : 0;
   }
   for (const auto& c : model.constraints) {

@@ -9,8 +9,8 @@
 
 #include <lorasplit/model.hpp>
 #include <lorasplit/rational.hpp>
+#include <lorasplit/solve.hpp>
 
-#include <array>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -29,7 +29,7 @@ struct Frac {
 template <class I>
 struct BasicIntRow {
   std::string name;
-  std::array<I, 3> a;
+  std::vector<I> a;  ///< one coefficient per column
   Frac<I> h_lp;
   I h_int;
   bool removed{false};
@@ -39,14 +39,22 @@ struct BasicIntRow {
 template <class I>
 struct BasicIntProblem {
   std::vector<BasicIntRow<I>> rows;
-  std::array<I, 3> p;  ///< numerator (tokens) times scale_n
+  std::vector<I> p;  ///< numerator (tokens) times scale_n, one coefficient per column
   I p0;
-  std::array<I, 3> q;  ///< denominator (seconds) times scale_d
+  std::vector<I> q;  ///< denominator (seconds) times scale_d
   I q0;
   I scale_n, scale_d;  ///< true ratio = (p·b+p0)/(q·b+q0) * scale_d / scale_n
-  std::array<bool, 3> fixed_zero{false, false, false};
+  std::vector<char> fixed_zero;  ///< per column: fixed to 0 (by the case, the caller or presolve)
   /// b_j = block * (offset_j + y_j): 1 for a column the case requires to be used (b_j >= one block).
-  std::array<int, 3> offset{0, 0, 0};
+  std::vector<int> offset;
+  [[nodiscard]] std::size_t cols() const { return p.size(); }
+  /// Sizes every per-column vector for `n` columns (rows are the caller's).
+  void resize(std::size_t n) {
+    p.assign(n, I(0));
+    q.assign(n, I(0));
+    fixed_zero.assign(n, 0);
+    offset.assign(n, 0);
+  }
 };
 
 using IntRow = BasicIntRow<Integer>;
@@ -64,11 +72,11 @@ Integer common_denominator(const std::vector<const Rational*>& values);
 /// column the model's support fixes to 0 is fixed_zero; one it requires has offset 1.
 IntProblem to_integer_form(const Model& model, std::int64_t block);
 
-/// Applies exact reductions; appends one human-readable line per reduction to `log`
-/// when `log` is not null.
+/// Applies exact reductions; appends each reduction with its proof to `log` when `log`
+/// is not null.
 template <class I>
-void presolve(BasicIntProblem<I>& problem, std::vector<std::string>* log);
-inline void presolve(IntProblem& problem, std::vector<std::string>& log) { presolve(problem, &log); }
+void presolve(BasicIntProblem<I>& problem, std::vector<PresolveReduction>* log);
+inline void presolve(IntProblem& problem, std::vector<PresolveReduction>& log) { presolve(problem, &log); }
 
 /// Result of the 2-D integer subproblem oracle.
 template <class I>

@@ -1,6 +1,7 @@
 #include <lorasplit/solve.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <functional>
@@ -22,14 +23,40 @@ std::string_view to_string(SolveStatus status) {
   return "?";
 }
 
-namespace {
+std::string to_string(const PresolveReduction& r, const std::vector<Column>& columns) {
+  if (r.kind == PresolveReduction::Kind::kImpliedRow) {
+    return fmt::format("row {} is implied by row {} for all b >= 0 (multiplier {}): removed", r.row, r.by_row,
+                       format_exact(r.multiplier));
+  }
+  const auto name = [&columns](std::size_t j) {
+    return j < columns.size() ? columns[j].name : fmt::format("column {}", j + 1);
+  };
+  const std::string a = name(r.column), b = name(r.by_column);
+  return fmt::format(
+      "column {} is dominated by column {}: moving a token from {} to {} raises no row and no batch time: {} = 0", a, b,
+      a, b, a);
+}
 
+namespace {
 
 Error internal(const std::string& what) {
   return Error{ErrorCode::kInternal, "", "", "internal error: " + what + " (please report this instance)"};
 }
 
-Plan binary_plan(int mask, std::int64_t k) { return Plan{{(mask & 1) * k, ((mask >> 1) & 1) * k, ((mask >> 2) & 1) * k}}; }
+Error unsupported(const Model& model, const std::string& why) {
+  return Error{ErrorCode::kUnsupported, "model", model.name, fmt::format("model = '{}': {}", model.name, why)};
+}
+
+Plan binary_plan(std::uint64_t mask, std::size_t n, std::int64_t k) {
+  Plan plan;
+  plan.b.resize(n);
+  for (std::size_t j = 0; j < n; ++j) plan.b[j] = ((mask >> j) & 1U) != 0 ? k : 0;
+  return plan;
+}
+
+bool forced(const std::vector<bool>& force_zero, std::size_t j) { return j < force_zero.size() && force_zero[j]; }
+
+constexpr std::size_t kMaxBinaryColumns = 20;
 
 // The case of `cases` that holds `plan` (support and every row), or nullptr.
 const Model* holder(const std::vector<const Model*>& cases, const Plan& plan) {
@@ -39,21 +66,30 @@ const Model* holder(const std::vector<const Model*>& cases, const Plan& plan) {
   return nullptr;
 }
 
-Result<SolveResult> solve_binary(const std::vector<const Model*>& cases, const std::array<bool, 3>& force_zero) {
+Result<SolveResult> solve_binary(const std::vector<const Model*>& cases, const std::vector<bool>& force_zero) {
   SolveResult res;
-  res.certificate.method = "exhaustive check of the 7 non-empty points of {0,k}^3 (the whole binary domain)";
+  const std::size_t n = cases.front()->size();
+  res.plan.b.assign(n, 0);
+  res.point.assign(n, Rational(0));
+  if (n > kMaxBinaryColumns) {
+    return unsupported(*cases.front(), fmt::format("the binary domain is checked exhaustively, up to {} columns ({} here)",
+                                                   kMaxBinaryColumns, n));
+  }
+  const std::uint64_t points = std::uint64_t{1} << n;
+  res.certificate.method = fmt::format("exhaustive check of the {} non-empty points of {{0,k}}^{} (the whole binary domain)",
+                                       points - 1, n);
   const std::int64_t k = cases.front()->block_tokens;
   std::optional<Plan> best;
   Rational best_ratio;
-  const auto allowed = [&force_zero](int mask) {
-    for (std::size_t j = 0; j < 3; ++j) {
-      if (force_zero[j] && ((mask >> j) & 1) != 0) return false;
+  const auto allowed = [&force_zero, n](std::uint64_t mask) {
+    for (std::size_t j = 0; j < n; ++j) {
+      if (forced(force_zero, j) && ((mask >> j) & 1U) != 0) return false;
     }
     return true;
   };
-  for (int mask = 1; mask < 8; ++mask) {
+  for (std::uint64_t mask = 1; mask < points; ++mask) {
     if (!allowed(mask)) continue;
-    const Plan plan = binary_plan(mask, k);
+    const Plan plan = binary_plan(mask, n, k);
     ++res.certificate.iterations;
     const Model* m = holder(cases, plan);
     if (m == nullptr || m->batch_time.eval(plan) <= 0) continue;
@@ -76,9 +112,9 @@ Result<SolveResult> solve_binary(const std::vector<const Model*>& cases, const s
   // max over the feasible binary points of tokens - λ*·time: 0 iff λ* is the best ratio.
   Rational max_val;
   bool first = true;
-  for (int mask = 1; mask < 8; ++mask) {
+  for (std::uint64_t mask = 1; mask < points; ++mask) {
     if (!allowed(mask)) continue;
-    const Plan plan = binary_plan(mask, k);
+    const Plan plan = binary_plan(mask, n, k);
     const Model* m = holder(cases, plan);
     if (m == nullptr) continue;
     const Rational val = m->tokens.eval(plan) - best_ratio * m->batch_time.eval(plan);
@@ -90,13 +126,16 @@ Result<SolveResult> solve_binary(const std::vector<const Model*>& cases, const s
 }
 
 // The LP relaxation itself: b real, blocks ignored (docs/model.md §3.8).
-Result<SolveResult> solve_continuous(const Model& model, const std::array<bool, 3>& force_zero) {
+Result<SolveResult> solve_continuous(const Model& model, const std::vector<bool>& force_zero) {
   SolveResult res;
+  const std::size_t n = model.size();
+  res.plan.b.assign(n, 0);
+  res.point.assign(n, Rational(0));
   Certificate& cert = res.certificate;
   cert.method = "exact presolve + vertex enumeration of the continuous relaxation";
   detail::IntProblem pb = detail::to_integer_form(model, 1);
-  for (std::size_t j = 0; j < 3; ++j) {
-    if (!force_zero[j]) continue;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!forced(force_zero, j)) continue;
     if (pb.offset[j] != 0) return res;  // the case needs the path the caller forbids
     pb.fixed_zero[j] = true;
   }
@@ -104,11 +143,10 @@ Result<SolveResult> solve_continuous(const Model& model, const std::array<bool, 
   const auto lp = detail::relaxation_optimum(pb);
   if (!lp) return res;  // infeasible: no vertex serves tokens in positive time
   Point at = lp->y;
-  for (std::size_t j = 0; j < 3; ++j) at[j] += pb.offset[j];
+  for (std::size_t j = 0; j < n; ++j) at[j] += pb.offset[j];
   if (!is_feasible(model, at)) return internal("continuous optimum fails an exact constraint check");
   res.status = SolveStatus::kOptimal;
-  res.point = lp->y;
-  for (std::size_t j = 0; j < 3; ++j) res.point[j] += pb.offset[j];
+  res.point = at;
   res.throughput_tokens_per_s = throughput_tokens_per_s(model, res.point);
   if (res.throughput_tokens_per_s != lp->tokens_per_s) return internal("continuous optimum differs from its vertex");
   cert.lambda_tokens_per_s = res.throughput_tokens_per_s;
@@ -120,10 +158,6 @@ Result<SolveResult> solve_continuous(const Model& model, const std::array<bool, 
 }  // namespace
 
 namespace {
-
-Error unsupported(const Model& model, const std::string& why) {
-  return Error{ErrorCode::kUnsupported, "model", model.name, fmt::format("model = '{}': {}", model.name, why)};
-}
 
 // One Dinkelbach run over one linear case (docs/model.md §3.4), from λ = `start` (true
 // units) when given: then it only looks for plans strictly better than `start`.
@@ -138,21 +172,21 @@ struct CaseRun {
   long nodes{0};          // lattice-hyperplane nodes (0 when the lattice walk decided)
 };
 
-const char* const kName[3] = {"b1", "b2", "b3"};
-
-Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_zero, const std::optional<Rational>& start,
+Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero, const std::optional<Rational>& start,
                          bool lp_bound, std::optional<Rational>& lp_out) {
   CaseRun run;
   Certificate& cert = run.cert;
   const std::int64_t k = model.block_tokens;
+  const std::size_t ncols = model.size();
+  const auto name = [&model](std::size_t j) { return model.columns[j].name; };
   detail::IntProblem pb = detail::to_integer_form(model, k);
-  for (std::size_t j = 0; j < 3; ++j) {
-    if (!force_zero[j]) continue;
+  for (std::size_t j = 0; j < ncols; ++j) {
+    if (!forced(force_zero, j)) continue;
     if (pb.offset[j] != 0) {
       run.excluded = true;
       return run;
     }
-    pb.fixed_zero[j] = true;
+    pb.fixed_zero[j] = 1;
   }
   detail::presolve(pb, cert.presolve);
   if (lp_bound) {
@@ -162,14 +196,14 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
   }
 
   std::vector<std::size_t> free_cols;
-  for (std::size_t j = 0; j < 3; ++j) {
+  for (std::size_t j = 0; j < ncols; ++j) {
     if (!pb.fixed_zero[j]) free_cols.push_back(j);
   }
   std::string rows_kept;
   for (const auto& row : pb.rows) {
     if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
   }
-  using Oracle = std::function<Result<detail::OracleOut<Integer>>(const std::array<Integer, 3>&)>;
+  using Oracle = std::function<Result<detail::OracleOut<Integer>>(const std::vector<Integer>&)>;
   Oracle oracle;
   // The lattice walk when one free column remains, or two and one of them is bounded only
   // from above by every row; the general lattice-hyperplane oracle otherwise.
@@ -183,25 +217,29 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
     for (const auto& row : pb.rows) {
       if (!row.removed && row.h_int < 0) empty = true;
     }
-    oracle = [empty](const std::array<Integer, 3>&) -> Result<detail::OracleOut<Integer>> {
+    oracle = [empty, ncols](const std::vector<Integer>&) -> Result<detail::OracleOut<Integer>> {
       detail::OracleOut<Integer> o;
       o.feasible = !empty;
+      o.y.assign(ncols, Integer(0));
       o.value = 0;
       return o;
     };
   } else if (detail::WalkOracle<Integer>::applies(pb, xcol, ycol)) {
     cert.reduced_problem =
         ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}; lattice walk",
-                           kName[xcol], kName[*ycol], rows_kept, k)
-             : fmt::format("x = {} alone, rows {}, in blocks of {}", kName[xcol], rows_kept, k);
-    walk.emplace(pb, xcol, ycol, walk_storage);
+                           name(xcol), name(*ycol), rows_kept, k)
+             : fmt::format("x = {} alone, rows {}, in blocks of {}", name(xcol), rows_kept, k);
+    walk.emplace(pb, xcol, ycol, walk_storage, &model.columns);
     if (walk->prep() == detail::WalkOracle<Integer>::Prep::kUnbounded) {
       return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
     }
-    oracle = [&walk, &model](const std::array<Integer, 3>& u) { return (*walk)(u, model.name); };
+    oracle = [&walk, &model](const std::vector<Integer>& u) { return (*walk)(u, model.name); };
+  } else if (free_cols.size() > 3) {
+    return unsupported(model, fmt::format("{} free columns after presolve (the exact oracles handle at most 3)",
+                                          free_cols.size()));
   } else {
     std::string cols;
-    for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", kName[j]);
+    for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", name(j));
     cert.reduced_problem = fmt::format(
         "free columns {}, rows {}, in blocks of {}; exact lattice-hyperplane branching (docs/model.md §3.9)", cols,
         rows_kept, k);
@@ -220,8 +258,8 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
       r.h = 0;
       rows.push_back(std::move(r));
     }
-    oracle = [&model, &run, rows = std::move(rows),
-              free_cols](const std::array<Integer, 3>& u) -> Result<detail::OracleOut<Integer>> {
+    oracle = [&model, &run, rows = std::move(rows), free_cols,
+              ncols](const std::vector<Integer>& u) -> Result<detail::OracleOut<Integer>> {
       detail::VecN c{0, 0, 0};
       for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
       auto r = detail::max_linear_nd(rows, free_cols.size(), c);
@@ -229,6 +267,7 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
       if (r.unbounded) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
       detail::OracleOut<Integer> o;
       o.feasible = r.feasible;
+      o.y.assign(ncols, Integer(0));
       if (r.feasible) {
         for (std::size_t i = 0; i < free_cols.size(); ++i) o.y[free_cols[i]] = r.t[i];
         o.value = r.value;
@@ -240,8 +279,9 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
   const auto true_units = [&pb](const Integer& n, const Integer& d) {
     return Rational(make_rational(n, d) * pb.scale_d / pb.scale_n);
   };
-  const auto to_plan = [&](const std::array<Integer, 3>& y, Plan& plan) {
-    for (std::size_t j = 0; j < 3; ++j) {
+  const auto to_plan = [&](const std::vector<Integer>& y, Plan& plan) {
+    plan.b.resize(ncols);
+    for (std::size_t j = 0; j < ncols; ++j) {
       const Integer b = (y[j] + pb.offset[j]) * k;
       if (!b.fits_slong_p()) return false;
       plan.b[j] = b.get_si();
@@ -254,15 +294,15 @@ Result<CaseRun> run_case(const Model& model, const std::array<bool, 3>& force_ze
     const Rational scaled = *start * pb.scale_n / pb.scale_d;
     start_scaled = detail::Frac<Integer>{scaled.get_num(), scaled.get_den()};
   }
-  std::optional<std::array<Integer, 3>> start_point;
+  std::optional<std::vector<Integer>> start_point;
   if (walk) start_point = walk->start_point(pb);
   auto dk = detail::dinkelbach<Integer>(pb, oracle, start_scaled, true, model.name, start_point);
   if (!dk) return dk.error();
   if (dk->warm) {
     Plan at;
     (void)to_plan(*start_point, at);
-    cert.reduced_problem += fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({}, {}, {})",
-                                        at.b[0], at.b[1], at.b[2]);
+    cert.reduced_problem += fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({})",
+                                        fmt::join(at.b, ", "));
   }
   using Outcome = detail::DinkelbachRun<Integer>::Outcome;
   cert.iterations = dk->iterations;
@@ -310,6 +350,8 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
   }
 
   SolveResult res;
+  res.plan.b.assign(cases.front()->size(), 0);
+  res.point.assign(cases.front()->size(), Rational(0));
   Certificate& cert = res.certificate;
   const bool several = cases.size() > 1;
   cert.method = several ? fmt::format("exact presolve + Dinkelbach iterations over each of the {} linear cases, each "
@@ -338,8 +380,8 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
     for (auto& st : run->cert.steps) cert.steps.push_back(std::move(st));
     if (run->found) {
       if (several) {
-        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}, {}, {}) in {} subproblems{}", m.case_name,
-                                         format_number(run->lambda), run->plan.b[0], run->plan.b[1], run->plan.b[2],
+        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}) in {} subproblems{}", m.case_name,
+                                         format_number(run->lambda), fmt::join(run->plan.b, ", "),
                                          run->cert.iterations,
                                          run->nodes > 0 ? fmt::format(" ({} branching nodes)", run->nodes) : ""));
       }

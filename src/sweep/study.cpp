@@ -145,7 +145,7 @@ Result<std::vector<FrontierPoint>> latency_frontier(const Params& base, const So
   if (top->result.status != SolveStatus::kOptimal) return std::vector<FrontierPoint>{};
   // Smallest batch time of any feasible split: b1 >= ceil(L/gamma) in whole blocks, b2 = b3 = 0.
   const Model& m = top->model;
-  const Rational gamma = m.gpu_s1.coef[0];
+  const Rational gamma = m.stages[0].gpu.coef[0];
   Rational need = free.link_latency_s() / gamma;
   Integer b1;
   mpz_cdiv_q(b1.get_mpz_t(), need.get_num_mpz_t(), need.get_den_mpz_t());

@@ -30,14 +30,14 @@ TEST(SeedModel, EveryTermAsTheFormulationWritesIt) {
   const Model m = build_seed_model(hand_params());
   const Plan plan{{3, 2, 5}};  // b1 = 3, b2 = 2, b3 = 5
   // T_GPU_S1 = 2*b1*d*r/F_g = 2*3*4*2/64 = 3/4 s
-  EXPECT_EQ(m.gpu_s1.eval(plan), make_rational(3, 4));
+  EXPECT_EQ(m.stages[0].gpu.eval(plan), make_rational(3, 4));
   // T_CXL_S1 = L + 4(b2+b3)d/BW + 2(b2+b3)dr/F_c + 4*b2*r/BW
   //          = 1/2 + 4*7*4/8 + 2*7*4*2/16 + 4*2*2/8 = 1/2 + 14 + 7 + 2 = 47/2 s
-  EXPECT_EQ(m.cxl_s1.eval(plan), make_rational(47, 2));
+  EXPECT_EQ(m.stages[0].device.eval(plan), make_rational(47, 2));
   // T_GPU_S2 = 2(b1+b2)rd/F_g = 2*5*2*4/64 = 5/4 s
-  EXPECT_EQ(m.gpu_s2.eval(plan), make_rational(5, 4));
+  EXPECT_EQ(m.stages[1].gpu.eval(plan), make_rational(5, 4));
   // T_CXL_S2 = 2*b3*r*d/F_c + 4*b3*d/BW - 4*b2*r/BW = 2*5*2*4/16 + 4*5*4/8 - 4*2*2/8 = 5 + 10 - 2 = 13 s
-  EXPECT_EQ(m.cxl_s2.eval(plan), Rational(13));
+  EXPECT_EQ(m.stages[1].device.eval(plan), Rational(13));
   EXPECT_EQ(m.batch_time.eval(plan), Rational(2));
   EXPECT_EQ(m.tokens.eval(plan), Rational(10));
   // Memory rows (bytes): 4(b1+b2+b3)d = 160; 4*b1*d + 4dr + 4*b1*r = 48+32+24 = 104;
@@ -60,7 +60,7 @@ TEST(SeedModel, StageTwoCreditCanMakeCxlTimeNegative) {
   // The formulation subtracts 4*b2*r/BW in stage 2; kept as written (not "fixed").
   const Model m = build_seed_model(hand_params());
   const Plan plan{{0, 4, 0}};
-  EXPECT_EQ(m.cxl_s2.eval(plan), Rational(-4));  // -4*4*2/8
+  EXPECT_EQ(m.stages[1].device.eval(plan), Rational(-4));  // -4*4*2/8
 }
 
 TEST(SeedModel, FeasibilityIsExact) {

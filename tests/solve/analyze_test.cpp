@@ -26,7 +26,7 @@ TEST(Analyze, SeedReport) {
   EXPECT_EQ(a->rows.size(), 6U);
   EXPECT_NE(a->explanation.find("b3 = 17817"), std::string::npos);
   EXPECT_NE(a->explanation.find("b2 = 0"), std::string::npos);
-  EXPECT_EQ(a->batch_time_s, a->gpu_s1_s + a->gpu_s2_s);
+  EXPECT_EQ(a->batch_time_s, a->stage_times[0].gpu_s + a->stage_times[1].gpu_s);
 }
 
 // A hand instance where memory binds: L = 0; per token and stage the GPU takes gamma = 1 s
@@ -53,7 +53,7 @@ TEST(Analyze, MemoryBindingHandInstance) {
   EXPECT_TRUE(contains(a->binding, "sync_s1"));
   // Stage 2 is tight too: T_CXL_S2 = (kappa+xi)*b3 = 5 s = T_GPU_S2 = gamma*(b1+b2).
   EXPECT_TRUE(contains(a->binding, "sync_s2"));
-  EXPECT_EQ(a->cxl_s2_s, a->gpu_s2_s);
+  EXPECT_EQ(a->stage_times[1].device_s, a->stage_times[1].gpu_s);
   // mem_s2: 4*(5)*1 + 4*1*4 + 4*5*4 = 116 B of 160: not binding.
   EXPECT_FALSE(contains(a->binding, "mem_s2"));
 }

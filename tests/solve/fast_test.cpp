@@ -135,8 +135,8 @@ TEST(FastPath, SameAnswerAndCertificateAsTheGeneralSolver) {
   std::mt19937_64 rng(32);
   int instances = 0, fixed = 0, fell_back = 0;
   std::array<std::array<int, 2>, 3> by_kind{};  // small, realistic, extreme: general, fixed width
-  const std::array<std::array<bool, 3>, 4> zeros{{{false, false, false}, {false, true, false}, {false, false, true},
-                                                 {true, true, false}}};
+  const std::vector<std::vector<bool>> zeros{
+      {false, false, false}, {false, true, false}, {false, false, true}, {true, true, false}};
   for (int trial = 0; instances < 3000 / testing::kSanitizerDivisor; ++trial) {
     const Params p = random_seed_instance(rng, trial);
     if (!validate(p).ok()) continue;

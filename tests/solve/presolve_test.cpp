@@ -8,7 +8,7 @@ namespace {
 
 TEST(Presolve, SeedReductionsAreTheProvedOnes) {
   IntProblem pb = to_integer_form(build_seed_model(Params()), 1);
-  std::vector<std::string> log;
+  std::vector<PresolveReduction> log;
   presolve(pb, log);
   // sync_s2 follows from sync_s1 (L >= 0, every coefficient of sync_s2 <= sync_s1's);
   // mem_s1 and mem_y follow from mem_s2 and mem_x; then b2 is dominated by b3.
@@ -43,7 +43,9 @@ TEST(Presolve, NoDominanceWhenPathTwoIsCheaper) {
   pb.p = {Integer(1), Integer(1), Integer(1)};
   pb.q = {Integer(2), Integer(1), Integer(0)};
   pb.scale_n = pb.scale_d = 1;
-  std::vector<std::string> log;
+  pb.fixed_zero.assign(3, 0);
+  pb.offset.assign(3, 0);
+  std::vector<PresolveReduction> log;
   presolve(pb, log);
   EXPECT_FALSE(pb.fixed_zero[1]);
   EXPECT_FALSE(pb.fixed_zero[2]);

@@ -218,6 +218,7 @@ inline PeerAnswer milp_dinkelbach(const Model& model, bool scaled, Peer peer, in
   }
   const auto to_plan = [&](const std::array<double, 3>& y) {
     Plan p;
+    p.b.resize(3);
     for (std::size_t j = 0; j < 3; ++j) p.b[j] = k * (pb.offset[j] + std::llround(y[j]));
     return p;
   };

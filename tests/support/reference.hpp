@@ -118,7 +118,7 @@ inline std::optional<Rational> lp_reference(const Model& model) {
   std::vector<Plane> planes;
   for (const auto& c : model.constraints) {
     const Affine g = c.lhs - c.rhs;
-    planes.push_back({g.coef, -g.constant});
+    planes.push_back({{g.coef[0], g.coef[1], g.coef[2]}, -g.constant});
   }
   for (std::size_t j = 0; j < 3; ++j) {
     Plane p{{0, 0, 0}, 0};
@@ -137,7 +137,7 @@ inline std::optional<Rational> lp_reference(const Model& model) {
         const std::array<std::array<Rational, 3>, 3> m = {planes[i].a, planes[j].a, planes[k].a};
         const Rational det = det3(m);
         if (det == 0) continue;
-        Point x;
+        Point x(3);
         for (std::size_t col = 0; col < 3; ++col) {
           auto mc = m;
           mc[0][col] = planes[i].h;
