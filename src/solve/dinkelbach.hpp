@@ -211,7 +211,8 @@ struct DinkelbachRun {
 };
 
 /// Runs Dinkelbach from λ = start (scaled units; 0 when absent) with `oracle`
-/// (Result<OracleOut<I>>(const std::vector<I>& u)); `record_steps` keeps the steps and
+/// (Result<OracleOut<I>>(const std::vector<I>& u, const std::vector<I>* incumbent), the
+/// incumbent a point of value -c0 or null); `record_steps` keeps the steps and
 /// the λ path (the certificate's; a caller that needs only the answer skips them). A `start_point` (a plan of the
 /// case) whose ratio beats `start` becomes the incumbent and its ratio the first λ.
 template <class I, class Oracle>
@@ -257,7 +258,9 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
     if (it == kMaxDinkelbachIterations) return solver_internal("Dinkelbach did not terminate");
     for (std::size_t j = 0; j < ncols; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
     const I c0 = den * pb.p0 - num * pb.q0;
-    auto got = oracle(u);
+    // The incumbent's value u·y is -c0 exactly (λ is its ratio); an oracle may use it as a
+    // point to beat.
+    auto got = oracle(u, have_incumbent ? &run.y : nullptr);
     if (!got) return got.error();
     ++run.iterations;
     if (!got->feasible) {  // the case holds no integer point

@@ -312,7 +312,7 @@ FastStatus fast_solve(const Params& p, const SolveOptions& options, SolveResult&
     res.status = SolveStatus::kInfeasible;
     res.plan.b.assign(3, 0);
     if (walk.prep() == WalkOracle<Int128>::Prep::kEmpty) return FastStatus::kSolved;
-    const auto oracle = [&walk](const std::vector<Int128>& u) { return walk(u, "seed"); };
+    const auto oracle = [&walk](const std::vector<Int128>& u, const std::vector<Int128>*) { return walk(u, "seed"); };
     auto dk = dinkelbach<Int128>(pb, oracle, std::nullopt, false, "seed", walk.start_point(pb));
     if (!dk) {
       error = dk.error();

@@ -1,5 +1,7 @@
 #include "solve/lp.hpp"
 
+#include "solve/bnb.hpp"
+
 #include <vector>
 
 namespace lorasplit::detail {
@@ -28,6 +30,58 @@ bool solve_exact(std::vector<std::vector<Rational>> m, std::vector<Rational> rhs
 
 }  // namespace
 
+namespace {
+
+// More than three free columns: Dinkelbach over exact LPs (BoxLp), from the maximiser of
+// the tokens. Each LP's optimum is a vertex of the polytope (the box holds it), the ratio
+// rises strictly until max (p - λq)·y + (p0 - λ q0) = 0, and there are finitely many
+// vertices, so it ends at the relaxation's optimum.
+std::optional<LpOptimum> relaxation_by_lp(const IntProblem& pb, const std::vector<std::size_t>& cols) {
+  const std::size_t n = cols.size();
+  std::vector<std::vector<Integer>> a;
+  std::vector<Integer> h;
+  for (const auto& row : pb.rows) {
+    if (row.removed) continue;
+    std::vector<Integer> r;
+    for (const auto j : cols) r.push_back(row.a[j] * row.h_lp.den);  // a·y <= num/den, times den > 0
+    a.push_back(std::move(r));
+    h.push_back(row.h_lp.num);
+  }
+  const PolytopeBox box = polytope_box(a, h, n, false);
+  if (box.empty || box.unbounded) return std::nullopt;
+  std::vector<Rational> lo(n, Rational(0)), up(n);
+  for (std::size_t j = 0; j < n; ++j) up[j] = box.upper[j];
+  BoxLp lp(a, h, lo, up);
+  Rational lambda = 0;
+  std::optional<std::vector<Rational>> at;
+  for (int guard = 0; guard < 100000; ++guard) {
+    // max (p - λ q)·y over the LP; the objective scaled to integers by den(λ).
+    const Integer ln = lambda.get_num(), ld = lambda.get_den();
+    std::vector<Integer> c(n);
+    for (std::size_t i = 0; i < n; ++i) c[i] = ld * pb.p[cols[i]] - ln * pb.q[cols[i]];
+    lp.set_objective(c);
+    if (lp.solve() != BoxLp::Status::kOptimal) return std::nullopt;
+    const Rational v = lp.value() + Rational(ld * pb.p0 - ln * pb.q0);
+    if (at && v <= 0) break;  // no point beats λ
+    std::vector<Rational> y(n);
+    Rational num = pb.p0, den = pb.q0;
+    for (std::size_t i = 0; i < n; ++i) {
+      y[i] = lp.x(i);
+      num += pb.p[cols[i]] * y[i];
+      den += pb.q[cols[i]] * y[i];
+    }
+    if (den <= 0 || num <= 0) return std::nullopt;  // nothing served in positive time
+    lambda = num / den;
+    at = std::move(y);
+  }
+  if (!at) return std::nullopt;
+  std::vector<Rational> full(pb.cols(), Rational(0));
+  for (std::size_t i = 0; i < n; ++i) full[cols[i]] = (*at)[i];
+  return LpOptimum{Rational(lambda * pb.scale_d / pb.scale_n), std::move(full)};
+}
+
+}  // namespace
+
 std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
   std::vector<std::size_t> cols;
   for (std::size_t j = 0; j < pb.cols(); ++j) {
@@ -35,6 +89,7 @@ std::optional<LpOptimum> relaxation_optimum(const IntProblem& pb) {
   }
   const std::size_t n = cols.size();
   if (n == 0) return std::nullopt;
+  if (n > 3) return relaxation_by_lp(pb, cols);
   // Hyperplanes: active rows, then z_j = 0 for each free column.
   struct Plane {
     std::vector<Rational> a;

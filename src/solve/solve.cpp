@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 
+#include "solve/bnb.hpp"
 #include "solve/dinkelbach.hpp"
 #include "solve/fast.hpp"
 #include "solve/ilp.hpp"
@@ -203,7 +204,8 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
   for (const auto& row : pb.rows) {
     if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
   }
-  using Oracle = std::function<Result<detail::OracleOut<Integer>>(const std::vector<Integer>&)>;
+  using Oracle =
+      std::function<Result<detail::OracleOut<Integer>>(const std::vector<Integer>&, const std::vector<Integer>*)>;
   Oracle oracle;
   // The lattice walk when one free column remains, or two and one of them is bounded only
   // from above by every row; the general lattice-hyperplane oracle otherwise.
@@ -211,13 +213,15 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
   std::optional<std::size_t> ycol;
   std::optional<detail::WalkOracle<Integer>> walk;
   detail::WalkOracle<Integer>::Storage walk_storage;
+  std::optional<detail::BranchAndBound> bnb;
   if (free_cols.empty()) {
     cert.reduced_problem = fmt::format("no free column: the single plan of this case, rows {}", rows_kept);
     bool empty = false;
     for (const auto& row : pb.rows) {
       if (!row.removed && row.h_int < 0) empty = true;
     }
-    oracle = [empty, ncols](const std::vector<Integer>&) -> Result<detail::OracleOut<Integer>> {
+    oracle = [empty, ncols](const std::vector<Integer>&,
+                            const std::vector<Integer>*) -> Result<detail::OracleOut<Integer>> {
       detail::OracleOut<Integer> o;
       o.feasible = !empty;
       o.y.assign(ncols, Integer(0));
@@ -233,10 +237,51 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
     if (walk->prep() == detail::WalkOracle<Integer>::Prep::kUnbounded) {
       return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
     }
-    oracle = [&walk, &model](const std::vector<Integer>& u) { return (*walk)(u, model.name); };
+    oracle = [&walk, &model](const std::vector<Integer>& u, const std::vector<Integer>*) {
+      return (*walk)(u, model.name);
+    };
   } else if (free_cols.size() > 3) {
-    return unsupported(model, fmt::format("{} free columns after presolve (the exact oracles handle at most 3)",
-                                          free_cols.size()));
+    std::string cols;
+    for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", name(j));
+    cert.reduced_problem = fmt::format(
+        "free columns {}, rows {}, in blocks of {}; exact branch and bound over exact rational LP relaxations "
+        "(docs/model.md §3.11)",
+        cols, rows_kept, k);
+    std::vector<std::vector<Integer>> a;
+    std::vector<Integer> h;
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      std::vector<Integer> r;
+      for (const auto j : free_cols) r.push_back(row.a[j]);
+      a.push_back(std::move(r));
+      h.push_back(row.h_int);
+    }
+    bnb.emplace(std::move(a), std::move(h), free_cols.size());
+    if (bnb->unbounded()) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
+    oracle = [&bnb, &run, free_cols, ncols](const std::vector<Integer>& u,
+                                            const std::vector<Integer>* incumbent) -> Result<detail::OracleOut<Integer>> {
+      std::vector<Integer> c;
+      for (const auto j : free_cols) c.push_back(u[j]);
+      std::optional<std::pair<std::vector<Integer>, Integer>> beat;
+      if (incumbent != nullptr) {
+        std::pair<std::vector<Integer>, Integer> s{{}, 0};
+        for (const auto j : free_cols) {
+          s.first.push_back((*incumbent)[j]);
+          s.second += u[j] * (*incumbent)[j];
+        }
+        beat = std::move(s);
+      }
+      const auto r = bnb->maximize(c, beat);
+      run.nodes += r.nodes;
+      detail::OracleOut<Integer> o;
+      o.feasible = r.feasible;
+      o.y.assign(ncols, Integer(0));
+      if (r.feasible) {
+        for (std::size_t i = 0; i < free_cols.size(); ++i) o.y[free_cols[i]] = r.t[i];
+        o.value = r.value;
+      }
+      return o;
+    };
   } else {
     std::string cols;
     for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", name(j));
@@ -258,8 +303,8 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
       r.h = 0;
       rows.push_back(std::move(r));
     }
-    oracle = [&model, &run, rows = std::move(rows), free_cols,
-              ncols](const std::vector<Integer>& u) -> Result<detail::OracleOut<Integer>> {
+    oracle = [&model, &run, rows = std::move(rows), free_cols, ncols](
+                 const std::vector<Integer>& u, const std::vector<Integer>*) -> Result<detail::OracleOut<Integer>> {
       detail::VecN c{0, 0, 0};
       for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
       auto r = detail::max_linear_nd(rows, free_cols.size(), c);

@@ -1,0 +1,163 @@
+#include "solve/bnb.hpp"
+
+#include "solve/int128.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace lorasplit::detail {
+namespace {
+
+Integer abs_of(const Integer& x) { return x < 0 ? Integer(-x) : x; }
+
+}  // namespace
+
+PolytopeBox polytope_box(const std::vector<std::vector<Integer>>& a, const std::vector<Integer>& h, std::size_t n,
+                         bool integer) {
+  PolytopeBox out;
+  out.upper.assign(n, Integer(0));
+  // A row with no negative coefficient bounds each column it charges: t_j <= h / a_j.
+  std::vector<char> bounded(n, 0);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    bool nonneg = true;
+    for (std::size_t j = 0; j < n; ++j) nonneg = nonneg && a[i][j] >= 0;
+    if (!nonneg) continue;
+    if (h[i] < 0) {
+      out.empty = true;  // a·t >= 0 > h for every t >= 0
+      return out;
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      if (a[i][j] <= 0) continue;
+      const Integer q = integer ? floor_div(h[i], a[i][j]) : ceil_div(h[i], a[i][j]);
+      if (bounded[j] == 0 || q < out.upper[j]) out.upper[j] = q;
+      bounded[j] = 1;
+    }
+  }
+  std::vector<std::size_t> open;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (bounded[j] == 0) open.push_back(j);
+  }
+  if (open.empty()) return out;
+  // The polytope is bounded iff its recession cone {d >= 0 : a·d <= 0} is {0}: the LP max
+  // sum_open d_j over that cone within [0, 1]^n is 0 (a bounded column has d_j = 0 there).
+  {
+    std::vector<Rational> lo(n, Rational(0)), up(n, Rational(1));
+    for (std::size_t j = 0; j < n; ++j) {
+      if (bounded[j] != 0) up[j] = 0;
+    }
+    BoxLp cone(a, std::vector<Integer>(a.size(), 0), lo, up);
+    std::vector<Integer> c(n, 0);
+    for (const auto j : open) c[j] = 1;
+    cone.set_objective(c);
+    if (cone.solve() != BoxLp::Status::kOptimal || cone.value() > 0) {
+      out.unbounded = true;
+      return out;
+    }
+  }
+  // Bounded: every vertex solves an n x n subsystem of the rows (with t >= 0), so by
+  // Cramer's rule and Hadamard's inequality each coordinate is at most
+  // n^(n/2) K^n <= (n K^2)^ceil(n/2), K the largest magnitude among a and h (and 1).
+  Integer k = 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    k = std::max(k, abs_of(h[i]));
+    for (const auto& x : a[i]) k = std::max(k, abs_of(x));
+  }
+  Integer hadamard;
+  const Integer base = Integer(static_cast<unsigned long>(n)) * k * k;
+  mpz_pow_ui(hadamard.get_mpz_t(), base.get_mpz_t(), (n + 1) / 2);
+  for (const auto j : open) out.upper[j] = hadamard;
+  // Tighten each open column to its LP maximum (also finds an empty polytope).
+  std::vector<Rational> lo(n, Rational(0)), up(n);
+  for (std::size_t j = 0; j < n; ++j) up[j] = out.upper[j];
+  BoxLp lp(a, h, lo, up);
+  for (const auto j : open) {
+    std::vector<Integer> c(n, 0);
+    c[j] = 1;
+    lp.set_objective(c);
+    if (lp.solve() != BoxLp::Status::kOptimal) {
+      out.empty = true;
+      return out;
+    }
+    const Rational v = lp.value();
+    out.upper[j] = integer ? floor_of(v) : Integer(-floor_of(Rational(-v)));
+  }
+  return out;
+}
+
+BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n)
+    : a_(std::move(a)), h_(std::move(h)), n_(n) {
+  PolytopeBox box = polytope_box(a_, h_, n_, true);
+  unbounded_ = box.unbounded;
+  empty_ = box.empty;
+  upper_ = std::move(box.upper);
+}
+
+BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
+                                   const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const {
+  BnbResult out;
+  if (incumbent) {
+    out.feasible = true;
+    out.t = incumbent->first;
+    out.value = incumbent->second;
+  }
+  if (empty_ || unbounded_) return out;
+  std::vector<Rational> lo(n_, Rational(0)), up(n_);
+  for (std::size_t j = 0; j < n_; ++j) up[j] = upper_[j];
+  BoxLp root(a_, h_, lo, up);
+  root.set_objective(c);
+  // Depth first; each node is an LP whose basis is its parent's (dual feasible), so the
+  // dual simplex resumes from it after the one bound that differs.
+  std::vector<BoxLp> stack;
+  stack.push_back(std::move(root));
+  while (!stack.empty()) {
+    BoxLp lp = std::move(stack.back());
+    stack.pop_back();
+    ++out.nodes;
+    const long before = lp.pivots();
+    const auto status = lp.solve();
+    out.pivots += lp.pivots() - before;
+    if (status != BoxLp::Status::kOptimal) continue;
+    const Rational z = lp.value();
+    if (out.feasible && floor_of(z) <= out.value) continue;  // c·t is an integer: nothing here beats it
+    // Branch on the most fractional variable (the first on ties).
+    std::size_t pick = n_;
+    Rational best_gap;
+    Rational v_pick;
+    for (std::size_t j = 0; j < n_; ++j) {
+      Rational v = lp.x(j);
+      if (v.get_den() == 1) continue;
+      const Rational frac = v - Rational(floor_of(v));
+      Rational gap = frac - Rational(1, 2);
+      if (gap < 0) gap = -gap;
+      if (pick == n_ || gap < best_gap) {
+        pick = j;
+        best_gap = gap;
+        v_pick = std::move(v);
+      }
+    }
+    if (pick == n_) {  // integral: a new incumbent (z > incumbent here)
+      out.feasible = true;
+      out.t.resize(n_);
+      for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j).get_num();
+      out.value = z.get_num();
+      continue;
+    }
+    const Integer f = floor_of(v_pick);
+    const bool up_first = v_pick - Rational(f) >= Rational(1, 2);
+    BoxLp other = lp;
+    const Rational lo_j = lp.lower(pick), up_j = lp.upper(pick);
+    // Pushed last = explored first.
+    if (up_first) {
+      other.set_bounds(pick, lo_j, Rational(f));
+      lp.set_bounds(pick, Rational(f + 1), up_j);
+    } else {
+      other.set_bounds(pick, Rational(f + 1), up_j);
+      lp.set_bounds(pick, lo_j, Rational(f));
+    }
+    stack.push_back(std::move(other));
+    stack.push_back(std::move(lp));
+  }
+  return out;
+}
+
+}  // namespace lorasplit::detail

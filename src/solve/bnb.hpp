@@ -1,0 +1,65 @@
+#pragma once
+// Exact integer programming in any dimension (docs/model.md §3.11): maximise c·t over the
+// integer points t >= 0 of {a·t <= h}, by branch and bound over exact rational LP
+// relaxations (BoxLp). Every bound is an exact rational; a node is closed when its LP is
+// empty, when its LP optimum is integral, or when floor(LP optimum) cannot beat the
+// incumbent (c·t is an integer at every integer point). The search is complete, so the
+// point returned is a maximiser, and "no better point" is proved by the closed tree.
+#include <lorasplit/rational.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+#include "solve/simplex.hpp"
+
+namespace lorasplit::detail {
+
+/// A box [0, upper] that holds every point t >= 0 of {a·t <= h} (integer rows over n
+/// variables), from the rows that bound a column alone and, for the others, Hadamard's
+/// bound tightened by exact LPs. `integer`: only integer points need to lie in it (bounds
+/// rounded down); else every real point (rounded up).
+struct PolytopeBox {
+  bool unbounded{false};  ///< a direction no row bounds
+  bool empty{false};      ///< no point t >= 0 at all (real points when !integer)
+  std::vector<Integer> upper;
+};
+PolytopeBox polytope_box(const std::vector<std::vector<Integer>>& a, const std::vector<Integer>& h, std::size_t n,
+                         bool integer);
+
+struct BnbResult {
+  bool feasible{false};
+  std::vector<Integer> t;  ///< a maximiser (when feasible)
+  Integer value{0};        ///< c·t at it
+  long nodes{0};           ///< LPs solved
+  long pivots{0};          ///< dual simplex pivots over all nodes
+};
+
+/// The rows of one linear case over its free columns, and the box every integer point
+/// lies in; built once, then maximise() for each objective (each Dinkelbach subproblem).
+class BranchAndBound {
+ public:
+  /// Rows a[i]·t <= h[i] over n variables, t >= 0.
+  BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n);
+  /// No row bounds some direction: the maximum may not exist.
+  [[nodiscard]] bool unbounded() const { return unbounded_; }
+  /// Proved to hold no point (a row that no t >= 0 meets, or an empty relaxation).
+  [[nodiscard]] bool empty() const { return empty_; }
+  /// The box [0, upper] that holds every point of the polytope (exact upper bounds).
+  [[nodiscard]] const std::vector<Integer>& upper() const { return upper_; }
+
+  /// max c·t over the integer points; `incumbent` (a point and its value c·t) is kept when
+  /// nothing beats it, so only strictly better points are searched for.
+  BnbResult maximize(const std::vector<Integer>& c,
+                     const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const;
+
+ private:
+  std::vector<std::vector<Integer>> a_;
+  std::vector<Integer> h_;
+  std::size_t n_;
+  std::vector<Integer> upper_;
+  bool unbounded_{false};
+  bool empty_{false};
+};
+
+}  // namespace lorasplit::detail
