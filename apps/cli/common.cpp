@@ -85,7 +85,28 @@ void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous
   }
 }
 
-int report_error(const Io& io, const Error& error, bool json) {
+Error for_cli(Error e) {
+  // The library names its arguments as its callers (and the Python API) do; here they are flags.
+  static constexpr std::pair<std::string_view, std::string_view> kFlags[] = {
+      {"preset", "--preset"}, {"config", "--config"}, {"assignment", "--set"}, {"vary", "--vary"},
+      {"shard", "--shard"},   {"param", "--param"},   {"points", "--points"},  {"plan", "--plan"},
+      {"batches", "--batches"}, {"plot", "--plot"}};
+  for (const auto& [arg, flag] : kFlags) {
+    if (e.key == arg) e.key = std::string(flag);
+    const std::string_view m = e.message;
+    if (m.substr(0, arg.size()) == arg && m.size() > arg.size() &&
+        std::string_view(" :'=").find(m[arg.size()]) != std::string_view::npos) {
+      e.message = std::string(flag) + std::string(m.substr(arg.size()));
+    }
+  }
+  if (e.code == ErrorCode::kUnknownKey && e.message.find("unknown parameter") != std::string::npos) {
+    e.message += " (see 'lorasplit params')";
+  }
+  return e;
+}
+
+int report_error(const Io& io, const Error& library_error, bool json) {
+  const Error error = for_cli(library_error);
   if (json) std::fputs(fmt::format("{}\n", render_error_json(error)).c_str(), io.out);
   std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), io.err);
   return error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnsupported ? kExitInternal

@@ -43,6 +43,10 @@ Domain domain_from(const std::string& name);
 /// Adds --domain to a subcommand (integer by default; `continuous` unless excluded).
 void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous = true);
 
+/// The library's error with its argument names written as the CLI's flags (plan -> --plan),
+/// and the hint to 'lorasplit params' for an unknown key.
+Error for_cli(Error error);
+
 /// Prints "lorasplit: error: <message>" on io.err (and the JSON error object on io.out
 /// when `json`), returns the exit status for the error's class.
 int report_error(const Io& io, const Error& error, bool json);

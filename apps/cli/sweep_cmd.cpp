@@ -81,7 +81,7 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   if (!st) return report_error(io, st.error(), false);
   if (!opts.plot.empty()) {
     if (const Status ps = plot_sweep(axes, kept, opts.plot); !ps) {
-      std::fputs(fmt::format("lorasplit: note: no plot written: {}\n", ps.error().message).c_str(), io.err);
+      std::fputs(fmt::format("lorasplit: note: no plot written: {}\n", for_cli(ps.error()).message).c_str(), io.err);
     }
   }
   return kExitOptimal;

@@ -14,7 +14,7 @@ namespace lorasplit {
 namespace {
 
 Error plot_error(const std::string& path, const std::string& why) {
-  return Error{ErrorCode::kUnsupported, "--plot", path, fmt::format("--plot = '{}': {}", path, why)};
+  return Error{ErrorCode::kUnsupported, "plot", path, fmt::format("plot = '{}': {}", path, why)};
 }
 
 std::string terminal_for(const std::string& path) {

@@ -105,12 +105,12 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
       } else {
         return config_error(s == nullptr ? ErrorCode::kUnknownKey : ErrorCode::kConfigSyntax, source_name,
                             node.source(), key, literal_at(lines, node.source().begin),
-                            s == nullptr ? "unknown parameter (see 'lorasplit params')"
+                            s == nullptr ? "unknown parameter"
                                          : "must be a number or a string with a unit");
       }
       if (s == nullptr) {
         return config_error(ErrorCode::kUnknownKey, source_name, node.source(), key, text,
-                            "unknown parameter (see 'lorasplit params')");
+                            "unknown parameter");
       }
       if (auto st = set_param(params, key, text); !st) {
         const Error& e = st.error();
@@ -127,21 +127,21 @@ Status load_config_file(Params& params, const std::string& path) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    return Error{ErrorCode::kFileUnreadable, "--config", path,
-                 fmt::format("--config = '{}': not a regular file", path)};
+    return Error{ErrorCode::kFileUnreadable, "config", path,
+                 fmt::format("config = '{}': not a regular file", path)};
   }
   if (!ec && std::filesystem::exists(status) && std::filesystem::file_size(path, ec) > kMaxConfigBytes) {
-    return Error{ErrorCode::kFileUnreadable, "--config", path,
-                 fmt::format("--config = '{}': larger than 1 MiB; not a lorasplit config", path)};
+    return Error{ErrorCode::kFileUnreadable, "config", path,
+                 fmt::format("config = '{}': larger than 1 MiB; not a lorasplit config", path)};
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error{ErrorCode::kFileUnreadable, "--config", path, fmt::format("--config = '{}': cannot open the file", path)};
+    return Error{ErrorCode::kFileUnreadable, "config", path, fmt::format("config = '{}': cannot open the file", path)};
   }
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) {
-    return Error{ErrorCode::kFileUnreadable, "--config", path, fmt::format("--config = '{}': cannot read the file", path)};
+    return Error{ErrorCode::kFileUnreadable, "config", path, fmt::format("config = '{}': cannot read the file", path)};
   }
   return load_config_string(params, buffer.str(), path);
 }

@@ -39,7 +39,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
     {ParamId::kLoraMaxBatchTokens, "lora.max_batch_tokens", "tokens", Dimension::kCount, "B_max",
      "optional bound b1+b2+b3 <= B_max", "1", true, "1152921504606846976", true, "none", true, "", false},
     {ParamId::kLoraMaxBatchLatencyS, "lora.max_batch_latency_s", "s", Dimension::kSeconds, "T_max",
-     "optional bound on the batch time T_GPU_S1 + T_GPU_S2 <= T_max (--max-batch-latency)", "0", false, "1e30",
+     "optional bound on the batch time T_GPU_S1 + T_GPU_S2 <= T_max", "0", false, "1e30",
      false, "none", true, "", false},
     {ParamId::kModelName, "model.name", "", Dimension::kChoice, "(none)",
      "the model: seed (the formulation, term for term) or pipeline (its physics made consistent)", "0", true, "1",
@@ -171,7 +171,7 @@ Status set_param(Params& params, std::string_view key, std::string_view text) {
   const ParamSpec* s = find_param(key);
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), std::string(text),
-                 fmt::format("unknown parameter '{}' (see 'lorasplit params')", key)};
+                 fmt::format("unknown parameter '{}'", key)};
   }
   if (s->optional) {
     if (trim(text) == "none") {
@@ -200,8 +200,8 @@ void reset_pipeline_switches(Params& params) {
 Status apply_assignment(Params& params, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {
-    return Error{ErrorCode::kBadOption, "--set", std::string(assignment),
-                 fmt::format("--set '{}': expected KEY=VALUE", assignment)};
+    return Error{ErrorCode::kBadOption, "assignment", std::string(assignment),
+                 fmt::format("assignment '{}': expected KEY=VALUE", assignment)};
   }
   std::string_view key = assignment.substr(0, eq);
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
@@ -294,8 +294,8 @@ Status validate(const Params& params) {
   if (const ParamSpec* s = detail::pipeline_switch_set(params); s != nullptr) {
     const std::string text = params.has(s->id) ? param_text(*s, params.get(s->id)) : "none";
     return Error{ErrorCode::kInconsistent, std::string(s->key), text,
-                 fmt::format("{} = '{}': a switch of the pipeline model; set model.name = pipeline (or --model "
-                             "pipeline), or use 'lorasplit compare'",
+                 fmt::format("{} = '{}': a switch of the pipeline model; set model.name = pipeline, or compare "
+                             "the two models",
                              s->key, text)};
   }
   if (params.r() > params.d()) {

@@ -49,8 +49,8 @@ Result<Params> preset(std::string_view name) {
   if (it == all.end()) {
     std::string names;
     for (const auto& p : all) names += fmt::format("{}{}", names.empty() ? "" : ", ", std::string(p.name));
-    return Error{ErrorCode::kUnknownPreset, "--preset", std::string(name),
-                 fmt::format("--preset = '{}': unknown preset (known: {})", name, names)};
+    return Error{ErrorCode::kUnknownPreset, "preset", std::string(name),
+                 fmt::format("preset = '{}': unknown preset (known: {})", name, names)};
   }
   Params params;
   for (const auto& [key, text] : it->values) {

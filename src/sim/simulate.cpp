@@ -2,10 +2,12 @@
 // (batch, stage, then the order below); a resource that is free starts its ready task of
 // highest priority; every time is an exact rational, so equal times tie exactly and the
 // order is deterministic (events at one time are all applied before anything starts).
+#include <lorasplit/describe.hpp>
 #include <lorasplit/simulate.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -13,11 +15,8 @@
 namespace lorasplit {
 namespace {
 
-enum Res : int { kGpu = 0, kCxl = 1, kToDevice = 2, kToGpu = 3, kShared = 4, kNone = 5 };
-const char* const kResName[] = {"gpu", "cxl", "link.to_device", "link.to_gpu", "link", "none"};
-
 struct Node {
-  int res{kNone};
+  int res{0};
   Rational dur, delay;
   std::vector<int> out;
   int remaining{0};
@@ -70,138 +69,166 @@ std::string chunk_label(const std::string& what, std::size_t i, std::size_t n) {
   return n == 1 ? what : fmt::format("{}, chunk {}/{}", what, i + 1, n);
 }
 
+bool is_fetch(const WorkItem& w) {
+  return std::all_of(w.columns.begin(), w.columns.end(), [](char c) { return c == 0; });
+}
+
+// "b2+b3": the columns an item carries.
+std::string columns_label(const Description& d, const WorkItem& w) {
+  std::string out;
+  for (std::size_t j = 0; j < d.columns.size(); ++j) {
+    if (w.columns[j] != 0) out += fmt::format("{}{}", out.empty() ? "" : "+", d.columns[j].name);
+  }
+  return out;
+}
+
+}  // namespace
+
+namespace {
+
+std::size_t count_tasks(const Description& d, const Plan& plan, std::int64_t chunk) {
+  std::size_t n = d.stages.size();  // barriers
+  for (const auto& w : d.items) {
+    std::int64_t tokens = 0;
+    bool runs = false;
+    std::size_t per_chunk = 0;
+    for (std::size_t j = 0; j < plan.b.size(); ++j) {
+      if (w.columns[j] != 0) {
+        tokens += plan.b[j];
+        if (chunk > 0 && plan.b[j] > 0) per_chunk += static_cast<std::size_t>((plan.b[j] + chunk - 1) / chunk);
+      }
+      if (!w.runs_for.empty() && w.runs_for[j] != 0 && plan.b[j] > 0) runs = true;
+    }
+    if (is_fetch(w)) {
+      n += runs ? 1 : 0;
+    } else if (tokens > 0) {
+      n += w.chunked && chunk > 0 ? per_chunk : 1;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOptions& options) {
-  const auto bad = [](const std::string& what) { return Error{ErrorCode::kBadOption, "--plan", "", what}; };
-  if (plan.b.size() != 3) return bad(fmt::format("--plan: expected 3 batch sizes b1,b2,b3 (got {})", plan.b.size()));
-  for (const auto b : plan.b) {
-    if (b < 0) return bad(fmt::format("--plan: batch sizes must not be negative (got {})", b));
+  const Description d = describe(p);
+  const auto bad = [](const std::string& what) { return Error{ErrorCode::kBadOption, "plan", "", what}; };
+  const std::size_t ncols = d.columns.size();
+  if (plan.b.size() != ncols) {
+    return bad(fmt::format("plan: expected {} batch sizes, one per column (got {})", ncols, plan.b.size()));
   }
-  if (plan.tokens() <= 0) return bad("--plan: the plan holds no token");
+  for (const auto b : plan.b) {
+    if (b < 0) return bad(fmt::format("plan: batch sizes must not be negative (got {})", b));
+  }
+  if (plan.tokens() <= 0) return bad("plan: the plan holds no token");
   const std::int64_t k = p.block_tokens().get_num().get_si();
   for (const auto b : plan.b) {
-    if (b % k != 0) return bad(fmt::format("--plan: {} is not a whole number of blocks of {} tokens", b, k));
+    if (b % k != 0) return bad(fmt::format("plan: {} is not a whole number of blocks of {} tokens", b, k));
   }
   if (options.batches < 1 || options.batches > 1000000) {
-    return Error{ErrorCode::kBadOption, "--batches", std::to_string(options.batches),
-                 fmt::format("--batches = '{}': must be between 1 and 1000000", options.batches)};
+    return Error{ErrorCode::kBadOption, "batches", std::to_string(options.batches),
+                 fmt::format("batches = '{}': must be between 1 and 1000000", options.batches)};
   }
-
-  const Rational &e = p.element_bytes(), &d = p.d(), &r = p.r(), &bw = p.link_bandwidth_bytes_per_s();
-  const Rational& lat = p.link_latency_s();
-  const Rational gamma = 2 * d * r / (p.gpu_flops() * p.gpu_efficiency());
-  const Rational kappa = 2 * d * r / (p.cxl_flops() * p.cxl_efficiency());
-  const Rational xi = e * d / bw, eta = e * r / bw, omega = e * d * r / bw;
-  const bool shared = p.choice(ParamId::kLinkDuplex) == static_cast<int>(LinkDuplex::kShared);
-  const auto weights = static_cast<WeightsPlacement>(p.choice(ParamId::kLoraWeights));
-  const std::int64_t chunk =
-      p.has(ParamId::kPipelineChunkTokens) ? p.get(ParamId::kPipelineChunkTokens).get_num().get_si() : 0;
-  const int to_dev = shared ? kShared : kToDevice;
-  const int to_gpu = shared ? kShared : kToGpu;
-  const std::int64_t b1 = plan.b[0], b2 = plan.b[1], b3 = plan.b[2];
-
-  // Tasks per batch, an upper bound to refuse runaway sizes before building anything.
-  const auto count = [&](std::int64_t t) -> std::size_t {
-    return t <= 0 ? 0 : chunk <= 0 ? 1 : static_cast<std::size_t>((t + chunk - 1) / chunk);
-  };
-  const std::size_t per_batch = 3 * (count(b2) + count(b3)) + 2 * count(b3) + 10;
+  const Rational lat = d.latency_s.eval(p);
+  const std::int64_t chunk = d.chunk_tokens ? d.chunk_tokens->eval(p).get_num().get_si() : 0;
+  const std::size_t per_batch = count_tasks(d, plan, chunk);
   if (per_batch * static_cast<std::size_t>(options.batches) > options.max_tasks) {
-    return Error{ErrorCode::kBadOption, "--batches", std::to_string(options.batches),
+    return Error{ErrorCode::kBadOption, "batches", std::to_string(options.batches),
                  fmt::format("the simulation would have more than {} tasks ({} per batch); use fewer batches or "
                              "larger pipeline.chunk_tokens",
                              options.max_tasks, per_batch)};
   }
+  // Every item's times, evaluated once.
+  std::vector<Rational> per_token, fixed;
+  std::vector<bool> runs;
+  for (const auto& w : d.items) {
+    per_token.push_back(w.seconds_per_token.eval(p));
+    fixed.push_back(w.fixed_seconds.eval(p));
+    bool r = false;
+    for (std::size_t j = 0; j < ncols; ++j) {
+      r = r || ((is_fetch(w) ? (!w.runs_for.empty() && w.runs_for[j] != 0) : w.columns[j] != 0) && plan.b[j] > 0);
+    }
+    runs.push_back(r);
+  }
+  const int none = static_cast<int>(d.resources.size());  // barriers occupy no resource
 
   Builder g;
   int prev_s1 = -1, prev_end = -1;
-  std::vector<std::pair<int, int>> barriers;  // (end of stage 1, end of stage 2) per batch
+  std::vector<std::pair<int, int>> barriers;       // (end of stage 1, end of the last stage) per batch
+  std::vector<int> first_batch_stage_ends;          // the first batch's barrier of each stage
   for (int batch = 1; batch <= options.batches; ++batch) {
-    const int gate = options.overlap ? prev_s1 : prev_end;  // what batch `batch` waits for
-    std::vector<int> stage1;
-    // GPU side of stage 1: fetch A if it lives on the device, then X·A for b1.
-    if (b1 > 0) {
-      int fetch = -1;
-      if (weights == WeightsPlacement::kCxl) {
-        fetch = g.add(to_gpu, omega, lat, {gate}, true, false, batch, 1, "fetch A to the GPU", 0);
-        stage1.push_back(fetch);
-      }
-      stage1.push_back(g.add(kGpu, gamma * b1, 0, {gate, fetch}, true, false, batch, 1, "X·A (b1)", b1));
-    }
-    // Device side of stage 1: fetch A if it lives on the GPU, X in, X·A, Y back for b2.
-    // Unchunked, the three steps run one after the other for all b2+b3 tokens; chunked,
-    // b2's chunks go first, then b3's.
-    if (b2 + b3 > 0) {
-      int fetch = -1;
-      if (weights == WeightsPlacement::kGpu) {
-        fetch = g.add(to_dev, omega, lat, {gate}, true, true, batch, 1, "fetch A to the device", 0);
-        stage1.push_back(fetch);
-      }
-      if (chunk <= 0) {
-        const std::int64_t n = b2 + b3;
-        const int x = g.add(to_dev, xi * n, lat, {gate}, true, true, batch, 1, "X in (b2+b3)", n);
-        const int c = g.add(kCxl, kappa * n, 0, {x, fetch}, true, true, batch, 1, "X·A (b2+b3)", n);
-        stage1.push_back(x);
-        stage1.push_back(c);
-        if (b2 > 0) stage1.push_back(g.add(to_gpu, eta * b2, lat, {c}, true, true, batch, 1, "Y back (b2)", b2));
-      } else {
-        for (const auto& [path, tokens] : {std::pair<int, std::int64_t>{2, b2}, {3, b3}}) {
-          const auto sizes = chunks(tokens, chunk);
-          for (std::size_t i = 0; i < sizes.size(); ++i) {
-            const std::int64_t t = sizes[i];
-            const std::string tag = fmt::format("b{}", path);
-            const int x = g.add(to_dev, xi * t, lat, {gate}, true, true, batch, 1,
-                                chunk_label("X in (" + tag, i, sizes.size()) + ")", t);
-            const int c = g.add(kCxl, kappa * t, 0, {x, fetch}, true, true, batch, 1,
-                                chunk_label("X·A (" + tag, i, sizes.size()) + ")", t);
-            stage1.push_back(x);
-            stage1.push_back(c);
-            if (path == 2) {
-              stage1.push_back(g.add(to_gpu, eta * t, lat, {c}, true, true, batch, 1,
-                                     chunk_label("Y back (b2", i, sizes.size()) + ")", t));
+    int base = options.overlap ? prev_s1 : prev_end;  // what this batch's first stage waits for
+    int s1_end = -1;
+    for (std::size_t si = 0; si < d.stages.size(); ++si) {
+      const Stage& st = d.stages[si];
+      const int stage_no = static_cast<int>(si + 1);
+      std::vector<int> in_stage;
+      std::vector<int> task_of(d.items.size(), -1);  // unchunked tasks by item
+      std::vector<bool> done_chunked(d.items.size(), false);
+      for (const auto i : st.items) {
+        const WorkItem& w = d.items[i];
+        if (!runs[i] || done_chunked[i]) continue;
+        const bool device = w.side == Side::kDevice;
+        const Rational delay = w.transfer ? lat : Rational(0);
+        if (!(w.chunked && chunk > 0)) {
+          std::vector<int> deps{base};
+          for (const auto a : w.after) deps.push_back(task_of[a]);
+          std::int64_t tokens = 0;
+          for (std::size_t j = 0; j < ncols; ++j) {
+            if (w.columns[j] != 0) tokens += plan.b[j];
+          }
+          const std::string name = is_fetch(w) ? w.name : fmt::format("{} ({})", w.name, columns_label(d, w));
+          task_of[i] = g.add(static_cast<int>(w.resource), per_token[i] * tokens + fixed[i], delay, deps, true, device,
+                             batch, stage_no, name, tokens);
+          in_stage.push_back(task_of[i]);
+          continue;
+        }
+        // The chunked items of this side: each column's chunks in turn, each chunk through
+        // the chunked items that carry the column, in order.
+        std::vector<std::size_t> group;
+        for (const auto o : st.items) {
+          if (d.items[o].chunked && d.items[o].side == w.side && runs[o]) group.push_back(o);
+        }
+        for (const auto o : group) done_chunked[o] = true;
+        for (std::size_t j = 0; j < ncols; ++j) {
+          bool carried = false;
+          for (const auto o : group) carried = carried || d.items[o].columns[j] != 0;
+          if (!carried) continue;
+          const auto sizes = chunks(plan.b[j], chunk);
+          for (std::size_t c = 0; c < sizes.size(); ++c) {
+            const std::int64_t t = sizes[c];
+            std::vector<int> chunk_task(d.items.size(), -1);
+            for (const auto o : group) {
+              const WorkItem& x = d.items[o];
+              if (x.columns[j] == 0) continue;
+              std::vector<int> deps{base};
+              for (const auto a : x.after) deps.push_back(d.items[a].chunked ? chunk_task[a] : task_of[a]);
+              chunk_task[o] = g.add(static_cast<int>(x.resource), per_token[o] * t, x.transfer ? lat : Rational(0),
+                                    deps, true, x.side == Side::kDevice, batch, stage_no,
+                                    chunk_label(fmt::format("{} ({}", x.name, d.columns[j].name), c, sizes.size()) +
+                                        ")",
+                                    t);
+              in_stage.push_back(chunk_task[o]);
             }
           }
         }
       }
+      const int end = g.add(none, 0, 0, in_stage.empty() ? std::vector<int>{base} : in_stage, false, false, batch,
+                            stage_no, fmt::format("end of stage {}", stage_no), 0);
+      if (batch == 1) first_batch_stage_ends.push_back(end);
+      if (si == 0) s1_end = end;
+      base = end;
     }
-    const int s1 = g.add(kNone, 0, 0, stage1.empty() ? std::vector<int>{gate} : stage1, false, false, batch, 1,
-                         "end of stage 1", 0);
-    std::vector<int> stage2;
-    if (b1 + b2 > 0) {
-      int fetch = -1;
-      if (weights == WeightsPlacement::kCxl) {
-        fetch = g.add(to_gpu, omega, lat, {s1}, true, false, batch, 2, "fetch B to the GPU", 0);
-        stage2.push_back(fetch);
-      }
-      stage2.push_back(g.add(kGpu, gamma * (b1 + b2), 0, {s1, fetch}, true, false, batch, 2, "Y·B (b1+b2)", b1 + b2));
-    }
-    if (b3 > 0) {
-      int fetch = -1;
-      if (weights == WeightsPlacement::kGpu) {
-        fetch = g.add(to_dev, omega, lat, {s1}, true, true, batch, 2, "fetch B to the device", 0);
-        stage2.push_back(fetch);
-      }
-      const auto sizes = chunks(b3, chunk);
-      for (std::size_t i = 0; i < sizes.size(); ++i) {
-        const std::int64_t t = sizes[i];
-        const int c = g.add(kCxl, kappa * t, 0, {s1, fetch}, true, true, batch, 2,
-                            chunk_label("Y·B (b3", i, sizes.size()) + ")", t);
-        stage2.push_back(c);
-        stage2.push_back(g.add(to_gpu, xi * t, lat, {c}, true, true, batch, 2,
-                               chunk_label("Z back (b3", i, sizes.size()) + ")", t));
-      }
-    }
-    const int s2 = g.add(kNone, 0, 0, stage2.empty() ? std::vector<int>{s1} : stage2, false, false, batch, 2,
-                         "end of stage 2", 0);
-    barriers.emplace_back(s1, s2);
-    prev_s1 = s1;
-    prev_end = s2;
+    barriers.emplace_back(s1_end, base);
+    prev_s1 = s1_end;
+    prev_end = base;
   }
 
   // Event loop.
   std::vector<Node>& nodes = g.nodes;
-  std::array<std::set<int>, 6> ready;
-  std::array<bool, 6> busy{};
+  const std::size_t nres = d.resources.size() + 1;
+  std::vector<std::set<int>> ready(nres);
+  std::vector<char> busy(nres, 0);
   std::map<Rational, std::vector<std::pair<int, int>>> events;  // time -> (kind, id): 0 free resource, 1 done
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (nodes[i].remaining == 0) ready[static_cast<std::size_t>(nodes[i].res)].insert(static_cast<int>(i));
@@ -210,9 +237,9 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
   std::vector<int> order;
   order.reserve(nodes.size());
   for (;;) {
-    for (int res = 0; res < 6; ++res) {
+    for (int res = 0; res <= none; ++res) {
       auto& q = ready[static_cast<std::size_t>(res)];
-      while (!q.empty() && (res == kNone || !busy[static_cast<std::size_t>(res)])) {
+      while (!q.empty() && (res == none || busy[static_cast<std::size_t>(res)] == 0)) {
         const int id = *q.begin();
         q.erase(q.begin());
         Node& n = nodes[static_cast<std::size_t>(id)];
@@ -221,8 +248,8 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
         n.end = now + n.dur;
         n.done = n.end + n.delay;
         order.push_back(id);
-        if (res != kNone) {
-          busy[static_cast<std::size_t>(res)] = true;
+        if (res != none) {
+          busy[static_cast<std::size_t>(res)] = 1;
           events[n.end].emplace_back(0, id);
         }
         events[n.done].emplace_back(1, id);
@@ -236,7 +263,7 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
     for (const auto& [kind, id] : batch) {
       Node& n = nodes[static_cast<std::size_t>(id)];
       if (kind == 0) {
-        busy[static_cast<std::size_t>(n.res)] = false;
+        busy[static_cast<std::size_t>(n.res)] = 0;
         continue;
       }
       for (const int o : n.out) {
@@ -251,27 +278,23 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
 
   Simulation sim;
   sim.plan = plan;
-  sim.model = p.model_name() == ModelName::kPipeline ? "pipeline" : "seed";
+  sim.model = d.name;
   sim.batches = options.batches;
   sim.overlap = options.overlap;
   sim.makespan_s = nodes[static_cast<std::size_t>(barriers.back().second)].done;
   sim.first_batch_s = nodes[static_cast<std::size_t>(barriers.front().second)].done;
-  std::array<Rational, 5> busy_s{};
-  std::array<bool, 5> used{};
+  std::vector<Rational> busy_s(nres);
   for (const int id : order) {
     const Node& n = nodes[static_cast<std::size_t>(id)];
     if (!n.visible) continue;
-    sim.tasks.push_back({id, n.batch, n.stage, n.name, kResName[n.res], n.tokens, n.start, n.end, n.done});
+    sim.tasks.push_back(
+        {id, n.batch, n.stage, n.name, d.resources[static_cast<std::size_t>(n.res)].name, n.tokens, n.start, n.end, n.done});
     busy_s[static_cast<std::size_t>(n.res)] += n.dur;
-    used[static_cast<std::size_t>(n.res)] = true;
   }
-  const std::vector<int> lanes = shared ? std::vector<int>{kGpu, kCxl, kShared}
-                                        : std::vector<int>{kGpu, kCxl, kToDevice, kToGpu};
-  for (const int res : lanes) {
-    const Rational& b = busy_s[static_cast<std::size_t>(res)];
-    sim.resources.push_back({kResName[res], b, sim.makespan_s > 0 ? Rational(b / sim.makespan_s) : Rational(0)});
+  for (std::size_t res = 0; res < d.resources.size(); ++res) {
+    const Rational& b = busy_s[res];
+    sim.resources.push_back({d.resources[res].name, b, sim.makespan_s > 0 ? Rational(b / sim.makespan_s) : Rational(0)});
   }
-  (void)used;
 
   // Throughput: one batch, or the mean period between the ends of the first and last batches.
   const Rational tokens = plan.tokens();
@@ -282,22 +305,21 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
     sim.simulated_tokens_per_s = period > 0 ? Rational(tokens / period) : Rational(0);
   }
 
-  // Stage times of the first batch against the analytic model.
-  const Formulation f = build_model(p);
+  // Stage times of the first batch against the model built from the same description.
+  const Formulation f = build_model(d, p);
   const Model* m = describing_case(f, plan);
   if (m == nullptr) return Error{ErrorCode::kInternal, "", "", "internal error: no model case describes the plan"};
   sim.analytic_tokens_per_s = throughput_tokens_per_s(*m, plan);
-  const bool seed = sim.model == "seed";
-  const bool one_latency = seed || !p.on(ParamId::kPipelineTransferLatency);
-  const bool credit = seed || !p.on(ParamId::kPipelineNoCredit);
-  const Rational s1_end = nodes[static_cast<std::size_t>(barriers.front().first)].done;
-  for (int stage = 1; stage <= 2; ++stage) {
+  const bool per_transfer = d.latency == LatencyRule::kPerTransfer;
+  for (std::size_t si = 0; si < d.stages.size(); ++si) {
+    const int stage_no = static_cast<int>(si + 1);
     StageComparison c;
-    c.stage = stage;
-    const Rational start = stage == 1 ? Rational(0) : s1_end;
+    c.stage = stage_no;
+    const Rational start = si == 0 ? Rational(0) : nodes[static_cast<std::size_t>(first_batch_stage_ends[si - 1])].done;
+    const Rational end = nodes[static_cast<std::size_t>(first_batch_stage_ends[si])].done;
     Rational gpu = start, cxl = start;
     for (const auto& n : nodes) {
-      if (!n.visible || n.batch != 1 || n.stage != stage) continue;
+      if (!n.visible || n.batch != 1 || n.stage != stage_no) continue;
       if (n.device_side) {
         if (n.done > cxl) cxl = n.done;
       } else if (n.done > gpu) {
@@ -306,26 +328,36 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
     }
     c.sim_gpu_s = gpu - start;
     c.sim_cxl_s = cxl - start;
-    c.sim_stage_s = (stage == 1 ? s1_end : sim.first_batch_s) - start;
-    c.model_gpu_s = m->stages[static_cast<std::size_t>(stage - 1)].gpu.eval(plan);
-    c.model_cxl_s = m->stages[static_cast<std::size_t>(stage - 1)].device.eval(plan);
-    // Named terms: what the model leaves out (or adds) against the physical schedule.
-    if (stage == 1) {
-      if (seed && b2 + b3 == 0) c.cxl_terms.push_back({"the seed charges LATENCY to T_CXL_S1 with the device idle", -lat});
-      if (one_latency && b2 > 0) {
-        c.cxl_terms.push_back({"latency of Y back to the GPU (the model charges one latency per stage 1)", lat});
-      }
-      if (one_latency && b1 > 0 && weights == WeightsPlacement::kCxl) {
-        c.gpu_terms.push_back({"latency of the GPU's fetch of A (transfer_latency off)", lat});
-      }
-    } else {
-      if (credit && b2 > 0) c.cxl_terms.push_back({"the stage-2 credit -e*b2*r/BW, which no schedule gives back", eta * b2});
-      if (one_latency && b3 > 0) c.cxl_terms.push_back({"latency of Z back to the GPU (missing from stage 2)", lat});
-      if (one_latency && b3 > 0 && weights == WeightsPlacement::kGpu) {
-        c.cxl_terms.push_back({"latency of the device's fetch of B (transfer_latency off)", lat});
-      }
-      if (one_latency && b1 + b2 > 0 && weights == WeightsPlacement::kCxl) {
-        c.gpu_terms.push_back({"latency of the GPU's fetch of B (transfer_latency off)", lat});
+    c.sim_stage_s = end - start;
+    c.model_gpu_s = m->stages[si].gpu.eval(plan);
+    c.model_cxl_s = m->stages[si].device.eval(plan);
+    // Named terms: what the model's rules leave out of (or add to) the physical schedule.
+    const Stage& st = d.stages[si];
+    bool device_works = false;
+    for (const auto i : st.items) device_works = device_works || (d.items[i].side == Side::kDevice && runs[i]);
+    if (d.latency == LatencyRule::kOnceInStage1Always && si == 0 && !device_works) {
+      c.cxl_terms.push_back({d.idle_latency_note, -lat});
+    }
+    for (const auto& term : d.terms) {
+      if (term.stage != si) continue;
+      Rational v = 0;
+      for (std::size_t j = 0; j < ncols; ++j) v += term.coef[j].eval(p) * plan.b[j];
+      if (v != 0) (term.side == Side::kDevice ? c.cxl_terms : c.gpu_terms).push_back({term.note, -v});
+    }
+    if (!per_transfer) {
+      // One latency is charged in stage 1 (to the device's first transfer, X in); every
+      // other transfer's latency on a critical path is not: token transfers first, then fetches.
+      bool charged_one = si != 0;
+      for (const bool fetches : {false, true}) {
+        for (const auto i : st.items) {
+          const WorkItem& w = d.items[i];
+          if (!runs[i] || !w.transfer || w.latency_hidden || is_fetch(w) != fetches) continue;
+          if (!charged_one && w.side == Side::kDevice) {
+            charged_one = true;
+            continue;
+          }
+          (w.side == Side::kDevice ? c.cxl_terms : c.gpu_terms).push_back({w.latency_note, lat});
+        }
       }
     }
     Rational named_gpu = 0, named_cxl = 0;

@@ -45,7 +45,7 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
   const ParamSpec* s = find_param(key);
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), "",
-                 fmt::format("--param = '{}': unknown parameter (see 'lorasplit params')", key)};
+                 fmt::format("param = '{}': unknown parameter", key)};
   }
   if (auto st = validate(base); !st) return st.error();
   Breakeven out;
@@ -135,8 +135,8 @@ Result<std::vector<FrontierPoint>> latency_frontier(const Params& base, const So
                                                     std::size_t points) {
   if (auto st = validate(base); !st) return st.error();
   if (points < 2 || points > 100000) {
-    return Error{ErrorCode::kBadOption, "--points", std::to_string(points),
-                 fmt::format("--points = '{}': between 2 and 100000", points)};
+    return Error{ErrorCode::kBadOption, "points", std::to_string(points),
+                 fmt::format("points = '{}': between 2 and 100000", points)};
   }
   Params free = base;
   free.clear(ParamId::kLoraMaxBatchLatencyS);

@@ -22,7 +22,7 @@ constexpr int kSignificantDigits = 12;
 constexpr std::size_t kMaxPoints = std::size_t{1} << 40;
 
 Error axis_error(std::string_view spec, const std::string& why) {
-  return Error{ErrorCode::kBadOption, "--vary", std::string(spec), fmt::format("--vary '{}': {}", spec, why)};
+  return Error{ErrorCode::kBadOption, "vary", std::string(spec), fmt::format("vary '{}': {}", spec, why)};
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -47,7 +47,7 @@ Result<SweepAxis> parse_sweep_axis(std::string_view spec) {
   const ParamSpec* ps = find_param(axis.key);
   if (ps == nullptr) {
     return Error{ErrorCode::kUnknownKey, axis.key, std::string(spec),
-                 fmt::format("--vary '{}': unknown parameter '{}' (see 'lorasplit params')", spec, axis.key)};
+                 fmt::format("vary '{}': unknown parameter '{}'", spec, axis.key)};
   }
   const std::string_view body = spec.substr(eq + 1);
   const auto value = [&](std::string_view text) -> Result<Rational> {
@@ -146,12 +146,12 @@ Rational SweepAxis::value(std::size_t i) const {
 Result<Shard> parse_shard(std::string_view text) {
   const auto slash = text.find('/');
   const auto bad = [&] {
-    return Error{ErrorCode::kBadOption, "--shard", std::string(text),
-                 fmt::format("--shard '{}': expected i/n with 1 <= i <= n <= 2^31", text)};
+    return Error{ErrorCode::kBadOption, "shard", std::string(text),
+                 fmt::format("shard '{}': expected i/n with 1 <= i <= n <= 2^31", text)};
   };
   if (slash == std::string_view::npos) return bad();
-  auto i = parse_quantity(text.substr(0, slash), Dimension::kCount, "--shard");
-  auto n = parse_quantity(text.substr(slash + 1), Dimension::kCount, "--shard");
+  auto i = parse_quantity(text.substr(0, slash), Dimension::kCount, "shard");
+  auto n = parse_quantity(text.substr(slash + 1), Dimension::kCount, "shard");
   if (!i || !n || i->get_den() != 1 || n->get_den() != 1 || *i < 1 || *n < 1 || *i > *n ||
       *n > Rational(Integer(std::size_t{1} << 31))) {
     return bad();
@@ -297,7 +297,7 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
                  const std::function<void(std::size_t, std::size_t)>& progress) {
   for (const auto& a : axes) {
     if (find_param(a.key) == nullptr) {
-      return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("--vary: unknown parameter '{}'", a.key)};
+      return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("vary: unknown parameter '{}'", a.key)};
     }
   }
   const Grid grid(base, axes);

@@ -17,12 +17,27 @@ import concurrent.futures
 import hashlib
 import json
 import random
+import re
 import subprocess
 import sys
 
 # (command, JSON path prefix, why it may change). A path is a tuple of keys; "*" matches
 # any list index or key.
 IGNORED = [
+]
+
+# (instance, command, why): outputs that changed as a whole, on purpose.
+CHANGED = [
+    ("random-231-pipeline", "simulate",
+     "refused before (its task count was overestimated as 608,320, over the limit of 500,000); it has 486,654 tasks "
+     "and is simulated now"),
+]
+
+# (command, regex, replacement, why): rewritten in every string of both outputs before they
+# are compared (and digested), for messages whose text improved.
+NORMALIZE = [
+    ("simulate*", r"more than (\d+) tasks \(\d+ per batch\)", r"more than \1 tasks (N per batch)",
+     "the simulator counts the tasks of a batch exactly (the message gave an upper bound before the general core)"),
 ]
 
 
@@ -143,6 +158,18 @@ def ignored(command, path):
     return False
 
 
+def normalize(command, value):
+    if isinstance(value, dict):
+        return {k: normalize(command, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalize(command, v) for v in value]
+    if isinstance(value, str):
+        for cmd, pattern, repl, _why in NORMALIZE:
+            if cmd == command or (cmd.endswith("*") and command.startswith(cmd[:-1])):
+                value = re.sub(pattern, repl, value)
+    return value
+
+
 def diff(command, a, b, path, out):
     if ignored(command, path):
         return
@@ -178,7 +205,9 @@ def strip(command, value, path=()):
 def digest(rec):
     lines = []
     for label, out in rec["outputs"].items():
-        body = json.dumps(strip(label, out), sort_keys=False, separators=(",", ":"))
+        if (rec["name"], label) in [(n, c) for n, c, _ in CHANGED]:
+            continue
+        body = json.dumps(strip(label, normalize(label, out)), sort_keys=False, separators=(",", ":"))
         lines.append(f"{rec['name']} {label} {hashlib.sha256(body.encode()).hexdigest()}")
     return lines
 
@@ -220,10 +249,12 @@ def main():
                 continue
             new = run_instance(cli, data, name, args)
             for label in set(old[name]["outputs"]) | set(new["outputs"]):
+                if (name, label) in [(n, c) for n, c, _ in CHANGED]:
+                    continue
                 a = old[name]["outputs"].get(label)
                 b = new["outputs"].get(label)
                 out = []
-                diff(label, a, b, (), out)
+                diff(label, normalize(label, a), normalize(label, b), (), out)
                 if out:
                     bad += 1
                     print(f"{name} {label}: {len(out)} difference(s)")

@@ -59,7 +59,7 @@ TEST(Params, BadAssignmentsNameKeyAndValue) {
       {"gpu.memory_bytes=2 EiB", ErrorCode::kOutOfRange, "gpu.memory_bytes"},
       {"gpu.flops=1e31", ErrorCode::kOutOfRange, "gpu.flops"},
       {"gpu.flops=1e-31", ErrorCode::kOutOfRange, "gpu.flops"},
-      {"gpu.flops", ErrorCode::kBadOption, "--set"},
+      {"gpu.flops", ErrorCode::kBadOption, "assignment"},  // the CLI says --set (cli.error.set_without_equals)
   };
   for (const auto& c : cases) {
     Params p;

@@ -84,7 +84,9 @@ def test_bad_input_raises_value_error_with_the_cli_message(params, needle):
     rc, _, stderr = cli_json(*args)
     assert rc == 2
     assert needle in str(err.value)
-    assert stderr.strip() == f"lorasplit: error: {err.value}"
+    # The same message; the CLI adds where to look up the parameter keys.
+    hint = " (see 'lorasplit params')" if "unknown parameter" in needle else ""
+    assert stderr.strip() == f"lorasplit: error: {err.value}{hint}"
 
 
 def test_bad_domain_and_preset():
