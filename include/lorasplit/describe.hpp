@@ -36,6 +36,14 @@ struct WorkItem {
   /// 1 for each column whose tokens pass through it; all 0 for a fetch (no tokens).
   std::vector<char> columns;
   Expr seconds_per_token;  ///< occupancy of its resource per token [s/token]
+  /// Per column, when its columns' tokens cost different times (a kernel batched over
+  /// adapters of different ranks); empty: seconds_per_token for every column. A chunked
+  /// term's fill (one chunk through the other parts) uses seconds_per_token.
+  std::vector<Expr> column_seconds;
+  /// The occupancy per token of column j [s/token].
+  [[nodiscard]] const Expr& seconds_for(std::size_t j) const {
+    return column_seconds.empty() ? seconds_per_token : column_seconds[j];
+  }
   Expr fixed_seconds;      ///< occupancy when it runs at all [s] (a weight fetch)
   bool transfer{false};    ///< a link transfer: its data is usable link.latency_s after its last byte
   /// Its latency runs while the next transfer on its lane is sent, so it is on no critical
@@ -93,10 +101,12 @@ struct MemoryRow {
   std::vector<MemoryTerm> terms;
 };
 
-/// A user bound on the batch: tokens <= max_tokens, batch time <= max_latency.
+/// A bound on the batch: the tokens of some columns <= bound [tokens] (lora.max_batch_tokens
+/// over all columns; an adapter's demand over its own), or the batch time <= bound [s].
 struct LimitRow {
   std::string name, formula, description;
   Expr bound;
+  std::vector<char> columns;  ///< token limits: the columns counted (empty: all)
 };
 
 struct Description {
@@ -112,7 +122,8 @@ struct Description {
   std::string idle_latency_note;
   std::vector<ModelTerm> terms;
   std::vector<MemoryRow> memory;
-  std::optional<LimitRow> max_tokens, max_latency;
+  std::vector<LimitRow> token_limits;   ///< after the memory rows, in order
+  std::optional<LimitRow> max_latency;  ///< the batch time, after the case rows
   /// Chunked stages: the device's items overlap in chunks of this many tokens [tokens].
   std::optional<Expr> chunk_tokens;
   bool relaxed_sync{false};         ///< stage time = max(GPU, device); else device <= GPU is a row
@@ -128,7 +139,8 @@ Description describe(const Params& params);
 Description describe_seed(const Params& params);
 Description describe_pipeline(const Params& params);
 
-/// The model's cases, built from a description and evaluated at `params` exactly.
+/// The model's cases, built from a description and evaluated at `params` exactly (the
+/// parameters every expression of the description reads must be set).
 Formulation build_model(const Description& description, const Params& params);
 
 }  // namespace lorasplit

@@ -7,6 +7,7 @@
 // rational seconds, and compares each stage with the analytic model's formulas, naming
 // the model term behind every difference.
 
+#include <lorasplit/describe.hpp>
 #include <lorasplit/model.hpp>
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
@@ -77,6 +78,10 @@ struct Simulation {
 /// Simulates `plan` under `params` (validated). Errors: an empty plan, a negative batch
 /// size, a plan that is not whole blocks, batches < 1, or more tasks than max_tasks.
 Result<Simulation> simulate(const Params& params, const Plan& plan, const SimulateOptions& options = {});
+/// Simulates `plan` on the work of `description` (whose expressions `params` evaluate),
+/// compared with the model built from the same description.
+Result<Simulation> simulate(const Description& description, const Params& params, const Plan& plan,
+                            const SimulateOptions& options = {});
 
 /// Chrome trace-event JSON (Perfetto, chrome://tracing): one track per resource, times in µs.
 std::string render_trace_json(const Simulation& sim);

@@ -36,13 +36,13 @@ Description describe_seed(const Params& p) {
        {{er, b12, {}, {}, "", ""}, {{}, {}, edr, {}, "", ""}, {ed, b12, {}, {}, "", ""}}},
   };
   if (p.has(ParamId::kLoraMaxBatchTokens)) {
-    out.max_tokens = LimitRow{"max_tokens", "b1+b2+b3 <= B_max", "the batch-size bound lora.max_batch_tokens",
-                              Expr::param(ParamId::kLoraMaxBatchTokens)};
+    out.token_limits.push_back({"max_tokens", "b1+b2+b3 <= B_max", "the batch-size bound lora.max_batch_tokens",
+                                Expr::param(ParamId::kLoraMaxBatchTokens), {}});
   }
   if (p.has(ParamId::kLoraMaxBatchLatencyS)) {
     out.max_latency = LimitRow{"max_latency", "T_GPU_S1 + T_GPU_S2 <= T_max",
                                "the batch-latency bound lora.max_batch_latency_s",
-                               Expr::param(ParamId::kLoraMaxBatchLatencyS)};
+                               Expr::param(ParamId::kLoraMaxBatchLatencyS), {}};
   }
   return out;
 }

@@ -128,7 +128,7 @@ class Formulator {
       const WorkItem& w = d_.items[i];
       if (w.side != side) continue;
       for (std::size_t j = 0; j < n_; ++j) {
-        if (w.columns[j] != 0) tokens.coef[j] += w.seconds_per_token;
+        if (w.columns[j] != 0) tokens.coef[j] += w.seconds_for(j);
       }
       if (!active(w, s)) continue;
       if (!w.fixed_seconds.is_zero()) {
@@ -224,7 +224,7 @@ class Formulator {
               ++on_res;
               name = w.part;
               for (std::size_t j = 0; j < n_; ++j) {
-                if (w.columns[j] != 0) t.coef[j] += w.seconds_per_token;
+                if (w.columns[j] != 0) t.coef[j] += w.seconds_for(j);
               }
               own_text += fmt::format(" + {}*{}", w.symbol, columns_text(d_.columns, w.columns));
             } else if (active(w, s)) {
@@ -285,10 +285,13 @@ class Formulator {
       r.rhs.constant = m.capacity;
       rows.push_back(std::move(r));
     }
-    if (d_.max_tokens) {
-      SymRow r{d_.max_tokens->name, RowKind::kLimit, d_.max_tokens->formula, d_.max_tokens->description, "tokens",
-               tokens(), SymAffine(n_)};
-      r.rhs.constant = d_.max_tokens->bound;
+    for (const auto& limit : d_.token_limits) {
+      SymAffine counted = tokens();
+      if (!limit.columns.empty()) {
+        for (std::size_t j = 0; j < n_; ++j) counted.coef[j] = limit.columns[j] != 0 ? 1 : 0;
+      }
+      SymRow r{limit.name, RowKind::kLimit, limit.formula, limit.description, "tokens", counted, SymAffine(n_)};
+      r.rhs.constant = limit.bound;
       rows.push_back(std::move(r));
     }
     return rows;

@@ -111,7 +111,10 @@ std::size_t count_tasks(const Description& d, const Plan& plan, std::int64_t chu
 }  // namespace
 
 Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOptions& options) {
-  const Description d = describe(p);
+  return simulate(describe(p), p, plan, options);
+}
+
+Result<Simulation> simulate(const Description& d, const Params& p, const Plan& plan, const SimulateOptions& options) {
   const auto bad = [](const std::string& what) { return Error{ErrorCode::kBadOption, "plan", "", what}; };
   const std::size_t ncols = d.columns.size();
   if (plan.b.size() != ncols) {
@@ -138,11 +141,16 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
                              "larger pipeline.chunk_tokens",
                              options.max_tasks, per_batch)};
   }
-  // Every item's times, evaluated once.
-  std::vector<Rational> per_token, fixed;
+  // Every item's times, evaluated once (per column).
+  std::vector<std::vector<Rational>> per_token;
+  std::vector<Rational> fixed;
   std::vector<bool> runs;
   for (const auto& w : d.items) {
-    per_token.push_back(w.seconds_per_token.eval(p));
+    std::vector<Rational> by_column(ncols);
+    for (std::size_t j = 0; j < ncols; ++j) {
+      if (w.columns[j] != 0) by_column[j] = w.seconds_for(j).eval(p);
+    }
+    per_token.push_back(std::move(by_column));
     fixed.push_back(w.fixed_seconds.eval(p));
     bool r = false;
     for (std::size_t j = 0; j < ncols; ++j) {
@@ -174,11 +182,14 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
           std::vector<int> deps{base};
           for (const auto a : w.after) deps.push_back(task_of[a]);
           std::int64_t tokens = 0;
+          Rational busy = fixed[i];
           for (std::size_t j = 0; j < ncols; ++j) {
-            if (w.columns[j] != 0) tokens += plan.b[j];
+            if (w.columns[j] == 0) continue;
+            tokens += plan.b[j];
+            busy += per_token[i][j] * plan.b[j];
           }
           const std::string name = is_fetch(w) ? w.name : fmt::format("{} ({})", w.name, columns_label(d, w));
-          task_of[i] = g.add(static_cast<int>(w.resource), per_token[i] * tokens + fixed[i], delay, deps, true, device,
+          task_of[i] = g.add(static_cast<int>(w.resource), busy, delay, deps, true, device,
                              batch, stage_no, name, tokens);
           in_stage.push_back(task_of[i]);
           continue;
@@ -203,7 +214,7 @@ Result<Simulation> simulate(const Params& p, const Plan& plan, const SimulateOpt
               if (x.columns[j] == 0) continue;
               std::vector<int> deps{base};
               for (const auto a : x.after) deps.push_back(d.items[a].chunked ? chunk_task[a] : task_of[a]);
-              chunk_task[o] = g.add(static_cast<int>(x.resource), per_token[o] * t, x.transfer ? lat : Rational(0),
+              chunk_task[o] = g.add(static_cast<int>(x.resource), per_token[o][j] * t, x.transfer ? lat : Rational(0),
                                     deps, true, x.side == Side::kDevice, batch, stage_no,
                                     chunk_label(fmt::format("{} ({}", x.name, d.columns[j].name), c, sizes.size()) +
                                         ")",

@@ -25,7 +25,7 @@ struct Tally {
   int solved = 0, infeasible = 0, worse = 0, equal = 0, crashed = 0;
 };
 
-std::string describe(const Params& p) {
+std::string instance_text(const Params& p) {
   std::string out;
   for (const auto& s : param_specs()) {
     if (!p.has(s.id)) continue;
@@ -89,10 +89,10 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
     const auto t0 = Clock::now();
     auto ours = solve(f, o);
     seconds[0] += since(t0);
-    ASSERT_TRUE(ours.ok()) << ours.error().message << " | " << describe(p);
+    ASSERT_TRUE(ours.ok()) << ours.error().message << " | " << instance_text(p);
     if (ours->status == SolveStatus::kOptimal) {
       ++optimal;
-      ASSERT_TRUE(is_feasible(f, ours->plan)) << describe(p);
+      ASSERT_TRUE(is_feasible(f, ours->plan)) << instance_text(p);
     }
     for (std::size_t which = 0; which < 4; ++which) {
       const auto peer = which < 2 ? testing::Peer::kGlpk : testing::Peer::kCbc;
@@ -110,7 +110,7 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
       Tally& t = tally[which];
       if (a.crashes > 0) {
         ++t.crashed;
-        if (failures.is_open()) failures << names[which] << " | aborted | " << describe(p) << "\n";
+        if (failures.is_open()) failures << names[which] << " | aborted | " << instance_text(p) << "\n";
       }
       if (!a.solved) continue;
       ++t.solved;
@@ -119,14 +119,14 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
         ++t.infeasible;
         if (failures.is_open()) {
           failures << names[which] << " | infeasible (" << a.plan.b[0] << ", " << a.plan.b[1] << ", " << a.plan.b[2]
-                   << ") | " << describe(p) << "\n";
+                   << ") | " << instance_text(p) << "\n";
         }
         continue;
       }
       ASSERT_EQ(ours->status, SolveStatus::kOptimal)
-          << names[which] << " found an exactly feasible split where lorasplit found none | " << describe(p);
+          << names[which] << " found an exactly feasible split where lorasplit found none | " << instance_text(p);
       const Rational theirs = throughput_tokens_per_s(*holder, a.plan);
-      ASSERT_LE(theirs, ours->throughput_tokens_per_s) << names[which] << " beat the certified optimum | " << describe(p);
+      ASSERT_LE(theirs, ours->throughput_tokens_per_s) << names[which] << " beat the certified optimum | " << instance_text(p);
       if (theirs == ours->throughput_tokens_per_s) {
         ++t.equal;
       } else {
@@ -134,7 +134,7 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
         if (failures.is_open()) {
           failures << names[which] << " | worse (" << a.plan.b[0] << ", " << a.plan.b[1] << ", " << a.plan.b[2]
                    << ") than (" << ours->plan.b[0] << ", " << ours->plan.b[1] << ", " << ours->plan.b[2] << ") | "
-                   << describe(p) << "\n";
+                   << instance_text(p) << "\n";
         }
       }
     }
