@@ -9,6 +9,7 @@
 
 #include "solve/bnb.hpp"
 #include "solve/dinkelbach.hpp"
+#include "solve/driver.hpp"
 #include "solve/fast.hpp"
 #include "solve/ilp.hpp"
 #include "solve/lp.hpp"
@@ -173,205 +174,107 @@ struct CaseRun {
   long nodes{0};          // lattice-hyperplane nodes (0 when the lattice walk decided)
 };
 
-Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero, const std::optional<Rational>& start,
-                         bool lp_bound, std::optional<Rational>& lp_out) {
+// The driver's answer in true units: the plan (b = block (offset + y)), λ, the
+// certificate's steps and λ path, the final subproblem's value.
+template <class I>
+Result<CaseRun> finish_case(const Model& model, const detail::BasicIntProblem<I>& pb, detail::CaseRun<I>&& r) {
   CaseRun run;
-  Certificate& cert = run.cert;
   const std::int64_t k = model.block_tokens;
-  const std::size_t ncols = model.size();
-  const auto name = [&model](std::size_t j) { return model.columns[j].name; };
-  detail::IntProblem pb = detail::to_integer_form(model, k);
-  for (std::size_t j = 0; j < ncols; ++j) {
-    if (!forced(force_zero, j)) continue;
-    if (pb.offset[j] != 0) {
-      run.excluded = true;
-      return run;
-    }
-    pb.fixed_zero[j] = 1;
-  }
-  detail::presolve(pb, cert.presolve);
-  if (lp_bound) {
-    // The continuous relaxation over y >= 0 in block units: with blocks it is the relaxation
-    // of b = k (offset + y), still an upper bound on every integer split of this case.
-    if (const auto lp = detail::relaxation_optimum(pb)) lp_out = lp->tokens_per_s;
-  }
-
-  std::vector<std::size_t> free_cols;
-  for (std::size_t j = 0; j < ncols; ++j) {
-    if (!pb.fixed_zero[j]) free_cols.push_back(j);
-  }
-  std::string rows_kept;
-  for (const auto& row : pb.rows) {
-    if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
-  }
-  using Oracle =
-      std::function<Result<detail::OracleOut<Integer>>(const std::vector<Integer>&, const std::vector<Integer>*)>;
-  Oracle oracle;
-  // The lattice walk when one free column remains, or two and one of them is bounded only
-  // from above by every row; the general lattice-hyperplane oracle otherwise.
-  std::size_t xcol = 0;
-  std::optional<std::size_t> ycol;
-  std::optional<detail::WalkOracle<Integer>> walk;
-  detail::WalkOracle<Integer>::Storage walk_storage;
-  std::optional<detail::BranchAndBound> bnb;
-  if (free_cols.empty()) {
-    cert.reduced_problem = fmt::format("no free column: the single plan of this case, rows {}", rows_kept);
-    bool empty = false;
-    for (const auto& row : pb.rows) {
-      if (!row.removed && row.h_int < 0) empty = true;
-    }
-    oracle = [empty, ncols](const std::vector<Integer>&,
-                            const std::vector<Integer>*) -> Result<detail::OracleOut<Integer>> {
-      detail::OracleOut<Integer> o;
-      o.feasible = !empty;
-      o.y.assign(ncols, Integer(0));
-      o.value = 0;
-      return o;
-    };
-  } else if (detail::WalkOracle<Integer>::applies(pb, xcol, ycol)) {
-    cert.reduced_problem =
-        ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}; lattice walk",
-                           name(xcol), name(*ycol), rows_kept, k)
-             : fmt::format("x = {} alone, rows {}, in blocks of {}", name(xcol), rows_kept, k);
-    walk.emplace(pb, xcol, ycol, walk_storage, &model.columns);
-    if (walk->prep() == detail::WalkOracle<Integer>::Prep::kUnbounded) {
-      return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
-    }
-    oracle = [&walk, &model](const std::vector<Integer>& u, const std::vector<Integer>*) {
-      return (*walk)(u, model.name);
-    };
-  } else if (free_cols.size() > 3) {
-    std::string cols;
-    for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", name(j));
-    cert.reduced_problem = fmt::format(
-        "free columns {}, rows {}, in blocks of {}; exact branch and bound over exact rational LP relaxations "
-        "(docs/model.md §3.11)",
-        cols, rows_kept, k);
-    std::vector<std::vector<Integer>> a;
-    std::vector<Integer> h;
-    for (const auto& row : pb.rows) {
-      if (row.removed) continue;
-      std::vector<Integer> r;
-      for (const auto j : free_cols) r.push_back(row.a[j]);
-      a.push_back(std::move(r));
-      h.push_back(row.h_int);
-    }
-    bnb.emplace(std::move(a), std::move(h), free_cols.size());
-    if (bnb->unbounded()) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
-    oracle = [&bnb, &run, free_cols, ncols](const std::vector<Integer>& u,
-                                            const std::vector<Integer>* incumbent) -> Result<detail::OracleOut<Integer>> {
-      std::vector<Integer> c;
-      for (const auto j : free_cols) c.push_back(u[j]);
-      std::optional<std::pair<std::vector<Integer>, Integer>> beat;
-      if (incumbent != nullptr) {
-        std::pair<std::vector<Integer>, Integer> s{{}, 0};
-        for (const auto j : free_cols) {
-          s.first.push_back((*incumbent)[j]);
-          s.second += u[j] * (*incumbent)[j];
-        }
-        beat = std::move(s);
-      }
-      const auto r = bnb->maximize(c, beat);
-      run.nodes += r.nodes;
-      detail::OracleOut<Integer> o;
-      o.feasible = r.feasible;
-      o.y.assign(ncols, Integer(0));
-      if (r.feasible) {
-        for (std::size_t i = 0; i < free_cols.size(); ++i) o.y[free_cols[i]] = r.t[i];
-        o.value = r.value;
-      }
-      return o;
-    };
-  } else {
-    std::string cols;
-    for (const auto j : free_cols) cols += fmt::format("{}{}", cols.empty() ? "" : ", ", name(j));
-    cert.reduced_problem = fmt::format(
-        "free columns {}, rows {}, in blocks of {}; exact lattice-hyperplane branching (docs/model.md §3.9)", cols,
-        rows_kept, k);
-    std::vector<detail::RowN> rows;
-    for (const auto& row : pb.rows) {
-      if (row.removed) continue;
-      detail::RowN r;
-      for (std::size_t i = 0; i < free_cols.size(); ++i) r.a[i] = row.a[free_cols[i]];
-      r.h = row.h_int;
-      rows.push_back(std::move(r));
-    }
-    for (std::size_t i = 0; i < free_cols.size(); ++i) {
-      detail::RowN r;
-      r.a = {0, 0, 0};
-      r.a[i] = -1;
-      r.h = 0;
-      rows.push_back(std::move(r));
-    }
-    oracle = [&model, &run, rows = std::move(rows), free_cols, ncols](
-                 const std::vector<Integer>& u, const std::vector<Integer>*) -> Result<detail::OracleOut<Integer>> {
-      detail::VecN c{0, 0, 0};
-      for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
-      auto r = detail::max_linear_nd(rows, free_cols.size(), c);
-      run.nodes += r.nodes;
-      if (r.unbounded) return unsupported(model, "no row bounds the batch (the throughput has no maximum)");
-      detail::OracleOut<Integer> o;
-      o.feasible = r.feasible;
-      o.y.assign(ncols, Integer(0));
-      if (r.feasible) {
-        for (std::size_t i = 0; i < free_cols.size(); ++i) o.y[free_cols[i]] = r.t[i];
-        o.value = r.value;
-      }
-      return o;
-    };
-  }
-
-  const auto true_units = [&pb](const Integer& n, const Integer& d) {
-    return Rational(make_rational(n, d) * pb.scale_d / pb.scale_n);
+  const std::size_t n = model.size();
+  const Integer scale_n = detail::to_integer(pb.scale_n), scale_d = detail::to_integer(pb.scale_d);
+  const auto true_units = [&](const I& num, const I& den) {
+    return Rational(detail::to_rational(num, den) * scale_d / scale_n);
   };
-  const auto to_plan = [&](const std::vector<Integer>& y, Plan& plan) {
-    plan.b.resize(ncols);
-    for (std::size_t j = 0; j < ncols; ++j) {
-      const Integer b = (y[j] + pb.offset[j]) * k;
+  const auto to_plan = [&](const std::vector<I>& y, Plan& plan) {
+    plan.b.resize(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      const Integer b = (detail::to_integer(y[j]) + pb.offset[j]) * k;
       if (!b.fits_slong_p()) return false;
       plan.b[j] = b.get_si();
     }
     return true;
   };
+  Certificate& cert = run.cert;
+  cert.iterations = r.iterations;
+  cert.iteration_bound = r.iteration_bound;
+  cert.presolve = std::move(r.presolve);
+  cert.reduced_problem = std::move(r.reduced_problem);
+  for (const auto& st : r.steps) {
+    Plan at;
+    (void)to_plan(st.y, at);
+    cert.steps.push_back({true_units(st.num, st.den), at,
+                          detail::to_rational(detail::to_integer(st.total), Integer(detail::to_integer(st.den) * scale_n))});
+  }
+  for (const auto& [num, den] : r.lambda_path) cert.lambda_path.push_back(true_units(num, den));
+  run.nodes = r.nodes;
+  using Outcome = typename detail::CaseRun<I>::Outcome;
+  if (r.outcome == Outcome::kEmpty) {
+    run.empty = true;
+    return run;
+  }
+  run.final_max = detail::to_rational(detail::to_integer(r.total), Integer(detail::to_integer(r.den) * scale_n));
+  if (r.outcome == Outcome::kNotBetter) return run;
+  if (!to_plan(r.y, run.plan)) return internal("batch size beyond int64");
+  if (!is_feasible(model, run.plan)) return internal("returned split fails an exact constraint check");
+  run.found = true;
+  run.lambda = true_units(r.num, r.den);
+  if (run.lambda != throughput_tokens_per_s(model, run.plan)) {
+    return internal("certified ratio differs from the plan's throughput");
+  }
+  return run;
+}
 
+// One Dinkelbach run over one linear case (docs/model.md §3.4) in the integer form of
+// `model`: in 128-bit integers when the form fits them and nothing overflows, else in GMP
+// (the same driver, the same answer and certificate).
+Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero, const std::optional<Rational>& start,
+                         bool lp_bound, std::optional<Rational>& lp_out, bool record) {
+  const std::size_t ncols = model.size();
+  detail::IntProblem pb = detail::to_integer_form(model, model.block_tokens);
+  for (std::size_t j = 0; j < ncols; ++j) {
+    if (!forced(force_zero, j)) continue;
+    if (pb.offset[j] != 0) {
+      CaseRun run;
+      run.excluded = true;
+      return run;
+    }
+    pb.fixed_zero[j] = 1;
+  }
+  const detail::DriverOptions o{record, &model.columns, model.name, model.block_tokens};
   std::optional<detail::Frac<Integer>> start_scaled;
   if (start) {
     const Rational scaled = *start * pb.scale_n / pb.scale_d;
     start_scaled = detail::Frac<Integer>{scaled.get_num(), scaled.get_den()};
   }
-  std::optional<std::vector<Integer>> start_point;
-  if (walk) start_point = walk->start_point(pb);
-  auto dk = detail::dinkelbach<Integer>(pb, oracle, start_scaled, true, model.name, start_point);
-  if (!dk) return dk.error();
-  if (dk->warm) {
-    Plan at;
-    (void)to_plan(*start_point, at);
-    cert.reduced_problem += fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({})",
-                                        fmt::join(at.b, ", "));
+  std::optional<Result<CaseRun>> out;
+  if (auto narrow = detail::convert_problem<detail::Int128>(pb)) {
+    try {
+      std::optional<detail::Frac<detail::Int128>> s128;
+      if (start_scaled) {
+        const auto n = detail::to_int128(start_scaled->num), d = detail::to_int128(start_scaled->den);
+        if (!n || !d) throw detail::Overflow{};
+        s128 = detail::Frac<detail::Int128>{*n, *d};
+      }
+      auto r = detail::run_case<detail::Int128>(*narrow, s128, o);
+      if (!r) return r.error();
+      for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
+      pb.fixed_zero = narrow->fixed_zero;
+      out = finish_case(model, *narrow, std::move(r.value()));
+    } catch (const detail::Overflow&) {
+      out.reset();
+    }
   }
-  using Outcome = detail::DinkelbachRun<Integer>::Outcome;
-  cert.iterations = dk->iterations;
-  cert.iteration_bound = dk->iteration_bound;
-  for (const auto& st : dk->steps) {
-    Plan at;
-    (void)to_plan(st.y, at);
-    cert.steps.push_back({true_units(st.num, st.den), at, make_rational(st.total, st.den * pb.scale_n)});
+  if (!out) {
+    auto r = detail::run_case<Integer>(pb, start_scaled, o);
+    if (!r) return r.error();
+    out = finish_case(model, pb, std::move(r.value()));
   }
-  for (const auto& [n, d] : dk->lambda_path) cert.lambda_path.push_back(true_units(n, d));
-  if (dk->outcome == Outcome::kEmpty) {
-    run.empty = true;
-    return run;
+  if (lp_bound && out->ok()) {
+    // The continuous relaxation over y >= 0 in block units: with blocks it is the relaxation
+    // of b = k (offset + y), still an upper bound on every integer split of this case.
+    if (const auto lp = detail::relaxation_optimum(pb)) lp_out = lp->tokens_per_s;
   }
-  run.final_max = make_rational(dk->total, dk->den * pb.scale_n);
-  if (dk->outcome == Outcome::kNotBetter) return run;
-  if (!to_plan(dk->y, run.plan)) return internal("batch size beyond int64");
-  if (!is_feasible(model, run.plan)) return internal("returned split fails an exact constraint check");
-  run.found = true;
-  run.lambda = true_units(dk->num, dk->den);
-  if (run.lambda != throughput_tokens_per_s(model, run.plan)) {
-    return internal("certified ratio differs from the plan's throughput");
-  }
-  return run;
+  return std::move(*out);
 }
 
 Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const SolveOptions& options) {
@@ -413,7 +316,7 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
   for (const Model* mp : cases) {
     const Model& m = *mp;
     std::optional<Rational> lp;
-    auto run = run_case(m, options.force_zero, best, options.relaxation_bound, lp);
+    auto run = run_case(m, options.force_zero, best, options.relaxation_bound, lp, options.explain);
     if (lp && (!bound || *lp > *bound)) bound = lp;
     if (!run) return run.error();
     if (run->excluded) {

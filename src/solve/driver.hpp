@@ -1,0 +1,328 @@
+#pragma once
+// The per-case driver (docs/model.md §3.4, §3.10): presolve one linear case in integer
+// form, pick its oracle by the free columns left (none; the lattice walk; the
+// lattice-hyperplane branching for three; branch and bound for more), run Dinkelbach from
+// the best ratio so far, and re-check the answer against every row of the integer form.
+// One template for both integer widths: GMP integers, and overflow-checked 128-bit
+// integers (an Overflow, or an oracle that only GMP has, abandons the 128-bit run and the
+// caller runs the same case in GMP, which gives the same answer).
+#include <lorasplit/model.hpp>
+#include <lorasplit/solve.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <functional>
+#include <type_traits>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "solve/bnb.hpp"
+#include "solve/dinkelbach.hpp"
+#include "solve/ilp.hpp"
+#include "solve/problem.hpp"
+
+namespace lorasplit::detail {
+
+struct DriverOptions {
+  bool record{false};                       ///< keep the steps, the λ path, the presolve reductions, the words
+  const std::vector<Column>* columns{nullptr};
+  std::string_view model_name{"model"};
+  std::int64_t block{1};
+};
+
+template <class I>
+struct CaseRun {
+  enum class Outcome { kExcluded, kEmpty, kNotBetter, kFound };
+  Outcome outcome{Outcome::kEmpty};
+  std::vector<I> y;        ///< the optimum in block units (offsets not added), kFound
+  I num{0}, den{1};        ///< the final λ in the problem's scaled units, lowest terms
+  I total{0};              ///< max of u·y + c0 at the final λ (scaled; <= 0 unless kFound, 0 then)
+  int iterations{0};
+  int iteration_bound{0};
+  long nodes{0};           ///< branching nodes of the lattice-hyperplane or branch-and-bound oracle
+  bool warm{false};
+  std::vector<typename DinkelbachRun<I>::Step> steps;   ///< when recorded
+  std::vector<std::pair<I, I>> lambda_path;             ///< when recorded
+  std::vector<PresolveReduction> presolve;              ///< when recorded
+  std::string reduced_problem;                          ///< when recorded
+};
+
+/// Copies an integer problem into another integer type (nullopt: a value does not fit).
+template <class To, class From>
+std::optional<BasicIntProblem<To>> convert_problem(const BasicIntProblem<From>& pb);
+
+/// Presolve in I; in GMP on an exact copy when the 128-bit comparisons overflow (its
+/// decisions, rows removed and columns fixed, are copied back).
+template <class I>
+void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log);
+
+/// Solves one presolved-or-not case; `pb.fixed_zero` already holds the case's and the
+/// caller's fixed columns. `start` is the best ratio so far in pb's scaled units.
+template <class I>
+Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o);
+
+// ---- implementation ----
+
+inline std::string join_names(const std::vector<Column>* columns, const std::vector<std::size_t>& which) {
+  std::string out;
+  for (const auto j : which) out += fmt::format("{}{}", out.empty() ? "" : ", ", column_name(columns, j));
+  return out;
+}
+
+template <class To, class From>
+std::optional<BasicIntProblem<To>> convert_problem(const BasicIntProblem<From>& pb) {
+  const auto cv = [](const From& x) -> std::optional<To> {
+    if constexpr (std::is_same_v<To, From>) {
+      return x;
+    } else if constexpr (std::is_same_v<To, Integer>) {
+      return to_integer(x);
+    } else {
+      return to_int128(x);
+    }
+  };
+  BasicIntProblem<To> out;
+  out.resize(pb.cols());
+  out.fixed_zero = pb.fixed_zero;
+  out.offset = pb.offset;
+  for (std::size_t j = 0; j < pb.cols(); ++j) {
+    const auto p = cv(pb.p[j]), q = cv(pb.q[j]);
+    if (!p || !q) return std::nullopt;
+    out.p[j] = *p;
+    out.q[j] = *q;
+  }
+  for (const auto* x : {&pb.p0, &pb.q0, &pb.scale_n, &pb.scale_d}) {
+    if (!cv(*x)) return std::nullopt;
+  }
+  out.p0 = *cv(pb.p0);
+  out.q0 = *cv(pb.q0);
+  out.scale_n = *cv(pb.scale_n);
+  out.scale_d = *cv(pb.scale_d);
+  out.rows.resize(pb.rows.size());
+  for (std::size_t i = 0; i < pb.rows.size(); ++i) {
+    const auto& r = pb.rows[i];
+    auto& o = out.rows[i];
+    o.name = r.name;
+    o.kind = r.kind;
+    o.removed = r.removed;
+    o.a.resize(r.a.size());
+    for (std::size_t j = 0; j < r.a.size(); ++j) {
+      const auto a = cv(r.a[j]);
+      if (!a) return std::nullopt;
+      o.a[j] = *a;
+    }
+    const auto hn = cv(r.h_lp.num), hd = cv(r.h_lp.den), hi = cv(r.h_int);
+    if (!hn || !hd || !hi) return std::nullopt;
+    o.h_lp = Frac<To>{*hn, *hd};
+    o.h_int = *hi;
+  }
+  return out;
+}
+
+template <class I>
+void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log) {
+  if constexpr (std::is_same_v<I, Integer>) {
+    presolve(pb, log);
+  } else {
+    const std::vector<char> fixed = pb.fixed_zero;  // the rows all start kept
+    const std::size_t logged = log != nullptr ? log->size() : 0;
+    try {
+      presolve(pb, log);
+      return;
+    } catch (const Overflow&) {
+      pb.fixed_zero = fixed;  // undo what the interrupted presolve decided
+      for (auto& row : pb.rows) row.removed = false;
+      if (log != nullptr) log->resize(logged);
+    }
+    auto wide = convert_problem<Integer>(pb);
+    presolve(*wide, log);
+    for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = wide->rows[i].removed;
+    pb.fixed_zero = wide->fixed_zero;
+  }
+}
+
+template <class I>
+Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o) {
+  CaseRun<I> run;
+  const std::size_t n = pb.cols();
+  presolve_wide_on_overflow(pb, o.record ? &run.presolve : nullptr);
+  std::vector<std::size_t> free_cols;
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!pb.fixed_zero[j]) free_cols.push_back(j);
+  }
+  std::string rows_kept;
+  if (o.record) {
+    for (const auto& row : pb.rows) {
+      if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
+    }
+  }
+  using Oracle = std::function<Result<OracleOut<I>>(const std::vector<I>&, const std::vector<I>*)>;
+  Oracle oracle;
+  std::size_t xcol = 0;
+  std::optional<std::size_t> ycol;
+  thread_local typename WalkOracle<I>::Storage walk_storage;
+  std::optional<WalkOracle<I>> walk;
+  std::optional<BranchAndBound> bnb;
+  std::vector<RowN> ilp_rows;
+  if (free_cols.empty()) {
+    if (o.record) {
+      run.reduced_problem = fmt::format("no free column: the single plan of this case, rows {}", rows_kept);
+    }
+    bool empty = false;
+    for (const auto& row : pb.rows) {
+      if (!row.removed && row.h_int < 0) empty = true;
+    }
+    oracle = [empty, n](const std::vector<I>&, const std::vector<I>*) -> Result<OracleOut<I>> {
+      OracleOut<I> out;
+      out.feasible = !empty;
+      out.y.assign(n, I(0));
+      out.value = 0;
+      return out;
+    };
+  } else if (WalkOracle<I>::applies(pb, xcol, ycol)) {
+    if (o.record) {
+      run.reduced_problem =
+          ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}; lattice walk",
+                             column_name(o.columns, xcol), column_name(o.columns, *ycol), rows_kept, o.block)
+               : fmt::format("x = {} alone, rows {}, in blocks of {}", column_name(o.columns, xcol), rows_kept, o.block);
+    }
+    walk.emplace(pb, xcol, ycol, walk_storage, o.columns);
+    if (walk->prep() == WalkOracle<I>::Prep::kUnbounded) {
+      return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
+    }
+    oracle = [&walk, &o](const std::vector<I>& u, const std::vector<I>*) { return (*walk)(u, o.model_name); };
+  } else if constexpr (!std::is_same_v<I, Integer>) {
+    throw Overflow{};  // the oracles for three and more columns run in GMP
+  } else if (free_cols.size() > 3) {
+    if (o.record) {
+      run.reduced_problem = fmt::format(
+          "free columns {}, rows {}, in blocks of {}; exact branch and bound over exact rational LP relaxations "
+          "(docs/model.md §3.11)",
+          join_names(o.columns, free_cols), rows_kept, o.block);
+    }
+    std::vector<std::vector<Integer>> a;
+    std::vector<Integer> h;
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      std::vector<Integer> r;
+      for (const auto j : free_cols) r.push_back(row.a[j]);
+      a.push_back(std::move(r));
+      h.push_back(row.h_int);
+    }
+    bnb.emplace(std::move(a), std::move(h), free_cols.size());
+    if (bnb->unbounded()) {
+      return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
+    }
+    oracle = [&bnb, &run, &free_cols, n](const std::vector<I>& u,
+                                         const std::vector<I>* incumbent) -> Result<OracleOut<I>> {
+      std::vector<Integer> c;
+      for (const auto j : free_cols) c.push_back(u[j]);
+      std::optional<std::pair<std::vector<Integer>, Integer>> beat;
+      if (incumbent != nullptr) {
+        std::pair<std::vector<Integer>, Integer> s{{}, 0};
+        for (const auto j : free_cols) {
+          s.first.push_back((*incumbent)[j]);
+          s.second += u[j] * (*incumbent)[j];
+        }
+        beat = std::move(s);
+      }
+      const auto r = bnb->maximize(c, beat);
+      run.nodes += r.nodes;
+      OracleOut<I> out;
+      out.feasible = r.feasible;
+      out.y.assign(n, I(0));
+      if (r.feasible) {
+        for (std::size_t i = 0; i < free_cols.size(); ++i) out.y[free_cols[i]] = r.t[i];
+        out.value = r.value;
+      }
+      return out;
+    };
+  } else {
+    if (o.record) {
+      run.reduced_problem = fmt::format(
+          "free columns {}, rows {}, in blocks of {}; exact lattice-hyperplane branching (docs/model.md §3.9)",
+          join_names(o.columns, free_cols), rows_kept, o.block);
+    }
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      RowN r;
+      for (std::size_t i = 0; i < free_cols.size(); ++i) r.a[i] = row.a[free_cols[i]];
+      r.h = row.h_int;
+      ilp_rows.push_back(std::move(r));
+    }
+    for (std::size_t i = 0; i < free_cols.size(); ++i) {
+      RowN r;
+      r.a = {0, 0, 0};
+      r.a[i] = -1;
+      r.h = 0;
+      ilp_rows.push_back(std::move(r));
+    }
+    oracle = [&ilp_rows, &run, &free_cols, &o, n](const std::vector<I>& u,
+                                                  const std::vector<I>*) -> Result<OracleOut<I>> {
+      VecN c{0, 0, 0};
+      for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
+      auto r = max_linear_nd(ilp_rows, free_cols.size(), c);
+      run.nodes += r.nodes;
+      if (r.unbounded) return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
+      OracleOut<I> out;
+      out.feasible = r.feasible;
+      out.y.assign(n, I(0));
+      if (r.feasible) {
+        for (std::size_t i = 0; i < free_cols.size(); ++i) out.y[free_cols[i]] = r.t[i];
+        out.value = r.value;
+      }
+      return out;
+    };
+  }
+  // An empty walk polytope holds no point: Dinkelbach's first subproblem says so.
+  std::optional<std::vector<I>> start_point;
+  if (walk) start_point = walk->start_point(pb);
+  auto dk = dinkelbach<I>(pb, oracle, start, o.record, o.model_name, start_point);
+  if (!dk) return dk.error();
+  run.iterations = dk->iterations;
+  run.iteration_bound = dk->iteration_bound;
+  run.warm = dk->warm;
+  run.steps = std::move(dk->steps);
+  run.lambda_path = std::move(dk->lambda_path);
+  if (o.record && dk->warm) {
+    std::vector<std::int64_t> at(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      std::int64_t v = 0;
+      (void)get_int64(I(((*start_point)[j] + pb.offset[j]) * I(o.block)), v);
+      at[j] = v;
+    }
+    run.reduced_problem +=
+        fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({})", fmt::join(at, ", "));
+  }
+  using Outcome = typename DinkelbachRun<I>::Outcome;
+  run.num = dk->num;
+  run.den = dk->den;
+  run.total = dk->total;
+  if (dk->outcome == Outcome::kEmpty) {
+    run.outcome = CaseRun<I>::Outcome::kEmpty;
+    return run;
+  }
+  if (dk->outcome == Outcome::kNotBetter) {
+    run.outcome = CaseRun<I>::Outcome::kNotBetter;
+    return run;
+  }
+  // The exact re-check: every row of the integer form (the removed ones too) at the plan.
+  for (const auto& row : pb.rows) {
+    I lhs = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (dk->y[j] != 0) lhs += row.a[j] * dk->y[j];
+    }
+    if (lhs > row.h_int) return solver_internal("returned split fails an exact constraint check");
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    if (dk->y[j] < 0) return solver_internal("returned split fails an exact constraint check");
+  }
+  run.outcome = CaseRun<I>::Outcome::kFound;
+  run.y = std::move(dk->y);
+  if (run.iterations > run.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
+  return run;
+}
+
+}  // namespace lorasplit::detail
