@@ -97,16 +97,24 @@ class Params {
   void set(ParamId id, Rational&& value) {
     v_[static_cast<std::size_t>(id)] = std::move(value);
     set_[static_cast<std::size_t>(id)] = true;
+    touch(id);
   }
   void set(ParamId id, const Rational& value) {  // copied into the parameter's storage
     v_[static_cast<std::size_t>(id)] = value;
     set_[static_cast<std::size_t>(id)] = true;
+    touch(id);
   }
   /// Unsets an optional parameter.
   void clear(ParamId id) {
     v_[static_cast<std::size_t>(id)] = 0;
     set_[static_cast<std::size_t>(id)] = false;
+    touch(id);
   }
+  /// A number that changes whenever the value of `id` may have changed: every set() or
+  /// clear() draws a new one from a process-wide counter, and copies keep it, so two
+  /// Params with the same version of a parameter hold the same value of it (0: the seed
+  /// default). Solvers that keep work between calls compare versions, not values.
+  [[nodiscard]] std::uint64_t version(ParamId id) const { return version_[static_cast<std::size_t>(id)]; }
 
   [[nodiscard]] const Rational& gpu_memory_bytes() const { return get(ParamId::kGpuMemoryBytes); }
   [[nodiscard]] const Rational& gpu_flops() const { return get(ParamId::kGpuFlops); }
@@ -125,8 +133,10 @@ class Params {
   [[nodiscard]] bool on(ParamId id) const { return choice(id) == 1; }
 
  private:
+  void touch(ParamId id);
   std::array<Rational, kParamCount> v_;
   std::array<bool, kParamCount> set_{};
+  std::array<std::uint64_t, kParamCount> version_{};
 };
 
 /// Parses "<exact decimal> [unit]" for a parameter of dimension `dim`. `key` is only

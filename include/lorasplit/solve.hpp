@@ -12,6 +12,7 @@
 #include <lorasplit/rational.hpp>
 #include <lorasplit/status.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -97,10 +98,41 @@ Result<SolveResult> solve(const Model& model, const SolveOptions& options = {});
 /// Solves a model given as a union of linear cases (the pipeline model): the best plan
 /// over all cases, each case proved by its own Dinkelbach run (docs/model.md §7.4).
 Result<SolveResult> solve(const Formulation& formulation, const SolveOptions& options = {});
-/// Solves the model that (validated) `params` select. With `options.explain` off, the seed
-/// model in the integer domain is solved in overflow-checked 128-bit integers straight
-/// from the parameters (no model is built), falling back to GMP on overflow: same answer,
-/// about 50 times faster (docs/PERFORMANCE.md).
+/// Solves the model that (validated) `params` select. With `options.explain` and
+/// `options.relaxation_bound` off, in the integer domain, a LeanSolver of the calling
+/// thread solves it (below); otherwise the model is built and solved exactly in GMP.
 Result<SolveResult> solve(const Params& params, const SolveOptions& options = {});
+
+namespace detail {
+struct LeanState;
+struct LeanAccess;
+}  // namespace detail
+
+/// Solves one instance after another with the lean certificate (λ*, the final
+/// subproblem's maximum 0 that proves it, the iteration counts; docs/model.md §3.10):
+/// what sweeps, baselines and the sensitivity table use. The model's description is
+/// formulated once per structure (the model and its switches); each case's integer rows
+/// are built from the parameters in overflow-checked 128-bit integers, kept between
+/// calls and rebuilt only when a parameter they read changes; the per-case driver runs in
+/// 128 bits, a case in GMP where they do not suffice. The answer equals the general
+/// solver's. Not thread-safe: one per thread.
+class LeanSolver {
+ public:
+  LeanSolver();
+  ~LeanSolver();
+  LeanSolver(LeanSolver&&) noexcept;
+  LeanSolver& operator=(LeanSolver&&) noexcept;
+  LeanSolver(const LeanSolver&) = delete;
+  LeanSolver& operator=(const LeanSolver&) = delete;
+
+  /// Solves (validated) `params` into `out`, reusing its storage. Options that ask for
+  /// more than the lean certificate (explain, relaxation_bound, another domain, or
+  /// fast_path off) solve on the general path instead.
+  Status solve(const Params& params, const SolveOptions& options, SolveResult& out);
+
+ private:
+  friend struct detail::LeanAccess;
+  std::unique_ptr<detail::LeanState> state_;
+};
 
 }  // namespace lorasplit

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <stdexcept>
 
 #include "params/checks.hpp"
@@ -147,6 +148,12 @@ Params::Params() {
     if (!value) throw std::logic_error("bad seed default for " + std::string(s.key));
     set(s.id, value.value());
   }
+  version_.fill(0);  // the seed defaults: the same values in every Params
+}
+
+void Params::touch(ParamId id) {
+  static std::atomic<std::uint64_t> counter{0};
+  version_[static_cast<std::size_t>(id)] = counter.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 Status check_value(const ParamSpec& s, const Rational& value, std::string_view text) {

@@ -113,8 +113,8 @@ class WalkOracle {
   /// The warm start (docs/model.md §3.4): the envelope corner with the best ratio
   /// (p·y + p0)/(q·y + q0), first on ties; nullopt without two free columns, or when no
   /// corner is a plan with positive batch time.
-  std::optional<std::vector<I>> start_point(const BasicIntProblem<I>& pb) const {
-    if (empty_ || !hi_ || !ycol_) return std::nullopt;
+  bool start_point(const BasicIntProblem<I>& pb, std::vector<I>& t) const {
+    if (empty_ || !hi_ || !ycol_) return false;
     if (!built_) {
       envelope_.assign(rows_, lo_, *hi_);
       built_ = true;
@@ -136,17 +136,18 @@ class WalkOracle {
         best_d = d;
       }
     });
-    if (!found) return std::nullopt;
-    std::vector<I> t(pb.cols(), I(0));
+    if (!found) return false;
+    t.assign(pb.cols(), I(0));
     t[xc] = best_x;
     t[yc] = best_y;
-    return t;
+    return true;
   }
 
   /// max u·y; `unbounded_col` names the column no row bounds when that is the case.
-  Result<OracleOut<I>> operator()(const std::vector<I>& u, std::string_view model_name) const {
-    OracleOut<I> o;
-    if (empty_) return o;
+  Status operator()(const std::vector<I>& u, std::string_view model_name, OracleOut<I>& o) const {
+    o.feasible = false;
+    o.value = 0;
+    if (empty_) return {};
     o.y.assign(cols_, I(0));
     const I& v = ycol_ ? u[*ycol_] : zero_;
     if (v > 0 && !built_) {  // built once, on the first walk
@@ -157,7 +158,7 @@ class WalkOracle {
       o.feasible = true;
       o.y[xcol_] = u[xcol_] < 0 ? lo_ : *hi_;
       o.value = u[xcol_] * o.y[xcol_];
-      return o;
+      return {};
     }
     auto r = envelope_.eval(u[xcol_], v);
     if (r.unbounded) {
@@ -168,7 +169,7 @@ class WalkOracle {
     o.y[xcol_] = r.best.x;
     if (ycol_) o.y[*ycol_] = r.best.y;
     o.value = r.best.value;
-    return o;
+    return {};
   }
 
  private:
@@ -211,17 +212,23 @@ struct DinkelbachRun {
 };
 
 /// Runs Dinkelbach from λ = start (scaled units; 0 when absent) with `oracle`
-/// (Result<OracleOut<I>>(const std::vector<I>& u, const std::vector<I>* incumbent), the
-/// incumbent a point of value -c0 or null); `record_steps` keeps the steps and
-/// the λ path (the certificate's; a caller that needs only the answer skips them). A `start_point` (a plan of the
-/// case) whose ratio beats `start` becomes the incumbent and its ratio the first λ.
+/// (Status(const std::vector<I>& u, const std::vector<I>* incumbent, OracleOut<I>& out), the
+/// incumbent a point of value -c0 or null) into `run` (its storage reused);
+/// `record_steps` keeps the steps and the λ path (the certificate's; a caller that needs
+/// only the answer skips them). A `start_point` (a plan of the case) whose ratio beats
+/// `start` becomes the incumbent and its ratio the first λ.
 template <class I, class Oracle>
-Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& oracle,
-                                    const std::optional<Frac<I>>& start, bool record_steps,
-                                    std::string_view model_name,
-                                    const std::optional<std::vector<I>>& start_point = std::nullopt) {
+Status dinkelbach(const BasicIntProblem<I>& pb, const Oracle& oracle, const std::optional<Frac<I>>& start,
+                  bool record_steps, std::string_view model_name, const std::vector<I>* start_point,
+                  DinkelbachRun<I>& run) {
   using Run = DinkelbachRun<I>;
-  Run run;
+  run.outcome = Run::Outcome::kEmpty;
+  run.total = 0;
+  run.iterations = 0;
+  run.iteration_bound = 0;
+  run.steps.clear();
+  run.lambda_path.clear();
+  run.warm = false;
   const std::size_t ncols = pb.cols();
   // The plan's numerator and denominator, p·y + p0 and q·y + q0.
   const auto ratio_of = [&pb, ncols](const std::vector<I>& y, I& n, I& d) {
@@ -240,7 +247,7 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
   }
   bool have_incumbent = false;
   bool bound_set = false;
-  if (start_point) {
+  if (start_point != nullptr) {
     I n, d;
     ratio_of(*start_point, n, d);
     if (d > 0 && n * den > num * d) {
@@ -253,35 +260,36 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
       if (record_steps) run.lambda_path.emplace_back(num, den);
     }
   }
-  std::vector<I> u(ncols, I(0));
+  thread_local std::vector<I> u;
+  thread_local OracleOut<I> got;
+  u.resize(ncols);
   for (int it = 0;; ++it) {
     if (it == kMaxDinkelbachIterations) return solver_internal("Dinkelbach did not terminate");
     for (std::size_t j = 0; j < ncols; ++j) u[j] = den * pb.p[j] - num * pb.q[j];
     const I c0 = den * pb.p0 - num * pb.q0;
     // The incumbent's value u·y is -c0 exactly (λ is its ratio); an oracle may use it as a
     // point to beat.
-    auto got = oracle(u, have_incumbent ? &run.y : nullptr);
-    if (!got) return got.error();
+    if (Status st = oracle(u, have_incumbent ? &run.y : nullptr, got); !st) return st;
     ++run.iterations;
-    if (!got->feasible) {  // the case holds no integer point
+    if (!got.feasible) {  // the case holds no integer point
       run.outcome = Run::Outcome::kEmpty;
-      return run;
+      return {};
     }
-    run.total = got->value + c0;
-    if (record_steps) run.steps.push_back({num, den, got->y, run.total});
+    run.total = got.value + c0;
+    if (record_steps) run.steps.push_back({num, den, got.y, run.total});
     if (!have_incumbent) {
       if (run.total <= 0) {  // no plan beats start (or, at λ = 0, no plan serves tokens)
         run.outcome = Run::Outcome::kNotBetter;
         run.num = num;
         run.den = den;
-        return run;
+        return {};
       }
     } else {
       if (run.total < 0) return solver_internal("Dinkelbach subproblem below its incumbent");
       if (run.total == 0) break;
     }
     I n, d;
-    ratio_of(got->y, n, d);
+    ratio_of(got.y, n, d);
     if (d <= 0) {
       return solver_unsupported(model_name, "a split with zero batch time serves tokens (unbounded throughput)");
     }
@@ -296,7 +304,7 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
       bound_set = true;
     }
     have_incumbent = true;
-    run.y = std::move(got->y);
+    run.y = got.y;  // copied into run.y's storage (got keeps its own)
     if (record_steps) run.lambda_path.emplace_back(num, den);
   }
   run.outcome = Run::Outcome::kFound;
@@ -304,7 +312,7 @@ Result<DinkelbachRun<I>> dinkelbach(const BasicIntProblem<I>& pb, const Oracle& 
   run.den = den;
   if (!bound_set) run.iteration_bound = 1;  // the start point was optimal: one subproblem proved it
   if (run.iterations > run.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
-  return run;
+  return {};
 }
 
 }  // namespace lorasplit::detail

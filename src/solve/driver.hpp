@@ -35,17 +35,13 @@ struct DriverOptions {
 
 template <class I>
 struct CaseRun {
-  enum class Outcome { kExcluded, kEmpty, kNotBetter, kFound };
+  enum class Outcome { kEmpty, kNotBetter, kFound };
   Outcome outcome{Outcome::kEmpty};
-  std::vector<I> y;        ///< the optimum in block units (offsets not added), kFound
-  I num{0}, den{1};        ///< the final λ in the problem's scaled units, lowest terms
-  I total{0};              ///< max of u·y + c0 at the final λ (scaled; <= 0 unless kFound, 0 then)
-  int iterations{0};
-  int iteration_bound{0};
+  /// Dinkelbach's run: the optimum y (block units, offsets not added) when kFound, the final
+  /// λ = num/den in the problem's scaled units, the final subproblem's total, the counts,
+  /// and (recorded) the steps and λ path.
+  DinkelbachRun<I> dk;
   long nodes{0};           ///< branching nodes of the lattice-hyperplane or branch-and-bound oracle
-  bool warm{false};
-  std::vector<typename DinkelbachRun<I>::Step> steps;   ///< when recorded
-  std::vector<std::pair<I, I>> lambda_path;             ///< when recorded
   std::vector<PresolveReduction> presolve;              ///< when recorded
   std::string reduced_problem;                          ///< when recorded
 };
@@ -59,10 +55,10 @@ std::optional<BasicIntProblem<To>> convert_problem(const BasicIntProblem<From>& 
 template <class I>
 void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log);
 
-/// Solves one presolved-or-not case; `pb.fixed_zero` already holds the case's and the
-/// caller's fixed columns. `start` is the best ratio so far in pb's scaled units.
+/// Solves one case into `run` (its storage reused); `pb.fixed_zero` already holds the
+/// case's and the caller's fixed columns. `start` is the best ratio so far in pb's scaled units.
 template <class I>
-Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o);
+Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o, CaseRun<I>& run);
 
 // ---- implementation ----
 
@@ -144,11 +140,15 @@ void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduc
 }
 
 template <class I>
-Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o) {
-  CaseRun<I> run;
+Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o, CaseRun<I>& run) {
+  run.outcome = CaseRun<I>::Outcome::kEmpty;
+  run.nodes = 0;
+  run.presolve.clear();
+  run.reduced_problem.clear();
   const std::size_t n = pb.cols();
   presolve_wide_on_overflow(pb, o.record ? &run.presolve : nullptr);
-  std::vector<std::size_t> free_cols;
+  thread_local std::vector<std::size_t> free_cols;
+  free_cols.clear();
   for (std::size_t j = 0; j < n; ++j) {
     if (!pb.fixed_zero[j]) free_cols.push_back(j);
   }
@@ -158,14 +158,44 @@ Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>
       if (!row.removed) rows_kept += fmt::format("{}{}", rows_kept.empty() ? "" : ", ", row.name);
     }
   }
-  using Oracle = std::function<Result<OracleOut<I>>(const std::vector<I>&, const std::vector<I>*)>;
-  Oracle oracle;
+  // Dinkelbach with the chosen oracle, then the exact re-check (a template over the
+  // oracle's type: no std::function on the hot path).
+  const auto solve_with = [&](const auto& oracle, const std::vector<I>* start_point) -> Status {
+    DinkelbachRun<I>& dk = run.dk;
+    if (Status st = dinkelbach<I>(pb, oracle, start, o.record, o.model_name, start_point, dk); !st) return st;
+    if (o.record && dk.warm) {
+      std::vector<std::int64_t> at(n);
+      for (std::size_t j = 0; j < n; ++j) {
+        std::int64_t v = 0;
+        (void)get_int64(I(((*start_point)[j] + pb.offset[j]) * I(o.block)), v);
+        at[j] = v;
+      }
+      run.reduced_problem +=
+          fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({})", fmt::join(at, ", "));
+    }
+    using Outcome = typename DinkelbachRun<I>::Outcome;
+    if (dk.outcome == Outcome::kEmpty) return {};
+    if (dk.outcome == Outcome::kNotBetter) {
+      run.outcome = CaseRun<I>::Outcome::kNotBetter;
+      return {};
+    }
+    // The exact re-check: every row of the integer form (the removed ones too) at the plan.
+    for (const auto& row : pb.rows) {
+      I lhs = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        if (dk.y[j] != 0) lhs += row.a[j] * dk.y[j];
+      }
+      if (lhs > row.h_int) return solver_internal("returned split fails an exact constraint check");
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+      if (dk.y[j] < 0) return solver_internal("returned split fails an exact constraint check");
+    }
+    run.outcome = CaseRun<I>::Outcome::kFound;
+    return {};
+  };
   std::size_t xcol = 0;
   std::optional<std::size_t> ycol;
   thread_local typename WalkOracle<I>::Storage walk_storage;
-  std::optional<WalkOracle<I>> walk;
-  std::optional<BranchAndBound> bnb;
-  std::vector<RowN> ilp_rows;
   if (free_cols.empty()) {
     if (o.record) {
       run.reduced_problem = fmt::format("no free column: the single plan of this case, rows {}", rows_kept);
@@ -174,26 +204,35 @@ Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>
     for (const auto& row : pb.rows) {
       if (!row.removed && row.h_int < 0) empty = true;
     }
-    oracle = [empty, n](const std::vector<I>&, const std::vector<I>*) -> Result<OracleOut<I>> {
-      OracleOut<I> out;
-      out.feasible = !empty;
-      out.y.assign(n, I(0));
-      out.value = 0;
-      return out;
-    };
-  } else if (WalkOracle<I>::applies(pb, xcol, ycol)) {
+    return solve_with(
+        [empty, n](const std::vector<I>&, const std::vector<I>*, OracleOut<I>& out) -> Status {
+          out.feasible = !empty;
+          out.y.assign(n, I(0));
+          out.value = 0;
+          return {};
+        },
+        nullptr);
+  }
+  if (WalkOracle<I>::applies(pb, xcol, ycol)) {
     if (o.record) {
       run.reduced_problem =
           ycol ? fmt::format("x = {}, y = {} (every row bounds y from above only), rows {}, in blocks of {}; lattice walk",
                              column_name(o.columns, xcol), column_name(o.columns, *ycol), rows_kept, o.block)
                : fmt::format("x = {} alone, rows {}, in blocks of {}", column_name(o.columns, xcol), rows_kept, o.block);
     }
-    walk.emplace(pb, xcol, ycol, walk_storage, o.columns);
-    if (walk->prep() == WalkOracle<I>::Prep::kUnbounded) {
+    const WalkOracle<I> walk(pb, xcol, ycol, walk_storage, o.columns);
+    if (walk.prep() == WalkOracle<I>::Prep::kUnbounded) {
       return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
     }
-    oracle = [&walk, &o](const std::vector<I>& u, const std::vector<I>*) { return (*walk)(u, o.model_name); };
-  } else if constexpr (!std::is_same_v<I, Integer>) {
+    thread_local std::vector<I> corner;
+    const bool warm = walk.start_point(pb, corner);
+    return solve_with(
+        [&walk, &o](const std::vector<I>& u, const std::vector<I>*, OracleOut<I>& out) {
+          return walk(u, o.model_name, out);
+        },
+        warm ? &corner : nullptr);
+  }
+  if constexpr (!std::is_same_v<I, Integer>) {
     throw Overflow{};  // the oracles for three and more columns run in GMP
   } else if (free_cols.size() > 3) {
     if (o.record) {
@@ -211,40 +250,43 @@ Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>
       a.push_back(std::move(r));
       h.push_back(row.h_int);
     }
-    bnb.emplace(std::move(a), std::move(h), free_cols.size());
-    if (bnb->unbounded()) {
+    const BranchAndBound bnb(std::move(a), std::move(h), free_cols.size());
+    if (bnb.unbounded()) {
       return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
     }
-    oracle = [&bnb, &run, &free_cols, n](const std::vector<I>& u,
-                                         const std::vector<I>* incumbent) -> Result<OracleOut<I>> {
-      std::vector<Integer> c;
-      for (const auto j : free_cols) c.push_back(u[j]);
-      std::optional<std::pair<std::vector<Integer>, Integer>> beat;
-      if (incumbent != nullptr) {
-        std::pair<std::vector<Integer>, Integer> s{{}, 0};
-        for (const auto j : free_cols) {
-          s.first.push_back((*incumbent)[j]);
-          s.second += u[j] * (*incumbent)[j];
-        }
-        beat = std::move(s);
-      }
-      const auto r = bnb->maximize(c, beat);
-      run.nodes += r.nodes;
-      OracleOut<I> out;
-      out.feasible = r.feasible;
-      out.y.assign(n, I(0));
-      if (r.feasible) {
-        for (std::size_t i = 0; i < free_cols.size(); ++i) out.y[free_cols[i]] = r.t[i];
-        out.value = r.value;
-      }
-      return out;
-    };
+    const std::vector<std::size_t> cols = free_cols;
+    return solve_with(
+        [&bnb, &run, &cols, n](const std::vector<I>& u, const std::vector<I>* incumbent, OracleOut<I>& out) -> Status {
+          std::vector<Integer> c;
+          for (const auto j : cols) c.push_back(u[j]);
+          std::optional<std::pair<std::vector<Integer>, Integer>> beat;
+          if (incumbent != nullptr) {
+            std::pair<std::vector<Integer>, Integer> s{{}, 0};
+            for (const auto j : cols) {
+              s.first.push_back((*incumbent)[j]);
+              s.second += u[j] * (*incumbent)[j];
+            }
+            beat = std::move(s);
+          }
+          const auto r = bnb.maximize(c, beat);
+          run.nodes += r.nodes;
+          out.feasible = r.feasible;
+          out.y.assign(n, I(0));
+          out.value = 0;
+          if (r.feasible) {
+            for (std::size_t i = 0; i < cols.size(); ++i) out.y[cols[i]] = r.t[i];
+            out.value = r.value;
+          }
+          return {};
+        },
+        nullptr);
   } else {
     if (o.record) {
       run.reduced_problem = fmt::format(
           "free columns {}, rows {}, in blocks of {}; exact lattice-hyperplane branching (docs/model.md §3.9)",
           join_names(o.columns, free_cols), rows_kept, o.block);
     }
+    std::vector<RowN> ilp_rows;
     for (const auto& row : pb.rows) {
       if (row.removed) continue;
       RowN r;
@@ -259,70 +301,27 @@ Result<CaseRun<I>> run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>
       r.h = 0;
       ilp_rows.push_back(std::move(r));
     }
-    oracle = [&ilp_rows, &run, &free_cols, &o, n](const std::vector<I>& u,
-                                                  const std::vector<I>*) -> Result<OracleOut<I>> {
-      VecN c{0, 0, 0};
-      for (std::size_t i = 0; i < free_cols.size(); ++i) c[i] = u[free_cols[i]];
-      auto r = max_linear_nd(ilp_rows, free_cols.size(), c);
-      run.nodes += r.nodes;
-      if (r.unbounded) return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
-      OracleOut<I> out;
-      out.feasible = r.feasible;
-      out.y.assign(n, I(0));
-      if (r.feasible) {
-        for (std::size_t i = 0; i < free_cols.size(); ++i) out.y[free_cols[i]] = r.t[i];
-        out.value = r.value;
-      }
-      return out;
-    };
+    const std::vector<std::size_t> cols = free_cols;
+    return solve_with(
+        [&ilp_rows, &run, &cols, &o, n](const std::vector<I>& u, const std::vector<I>*, OracleOut<I>& out) -> Status {
+          VecN c{0, 0, 0};
+          for (std::size_t i = 0; i < cols.size(); ++i) c[i] = u[cols[i]];
+          auto r = max_linear_nd(ilp_rows, cols.size(), c);
+          run.nodes += r.nodes;
+          if (r.unbounded) {
+            return solver_unsupported(o.model_name, "no row bounds the batch (the throughput has no maximum)");
+          }
+          out.feasible = r.feasible;
+          out.y.assign(n, I(0));
+          out.value = 0;
+          if (r.feasible) {
+            for (std::size_t i = 0; i < cols.size(); ++i) out.y[cols[i]] = r.t[i];
+            out.value = r.value;
+          }
+          return {};
+        },
+        nullptr);
   }
-  // An empty walk polytope holds no point: Dinkelbach's first subproblem says so.
-  std::optional<std::vector<I>> start_point;
-  if (walk) start_point = walk->start_point(pb);
-  auto dk = dinkelbach<I>(pb, oracle, start, o.record, o.model_name, start_point);
-  if (!dk) return dk.error();
-  run.iterations = dk->iterations;
-  run.iteration_bound = dk->iteration_bound;
-  run.warm = dk->warm;
-  run.steps = std::move(dk->steps);
-  run.lambda_path = std::move(dk->lambda_path);
-  if (o.record && dk->warm) {
-    std::vector<std::int64_t> at(n);
-    for (std::size_t j = 0; j < n; ++j) {
-      std::int64_t v = 0;
-      (void)get_int64(I(((*start_point)[j] + pb.offset[j]) * I(o.block)), v);
-      at[j] = v;
-    }
-    run.reduced_problem +=
-        fmt::format("; Dinkelbach starts at the envelope corner with the best ratio, b = ({})", fmt::join(at, ", "));
-  }
-  using Outcome = typename DinkelbachRun<I>::Outcome;
-  run.num = dk->num;
-  run.den = dk->den;
-  run.total = dk->total;
-  if (dk->outcome == Outcome::kEmpty) {
-    run.outcome = CaseRun<I>::Outcome::kEmpty;
-    return run;
-  }
-  if (dk->outcome == Outcome::kNotBetter) {
-    run.outcome = CaseRun<I>::Outcome::kNotBetter;
-    return run;
-  }
-  // The exact re-check: every row of the integer form (the removed ones too) at the plan.
-  for (const auto& row : pb.rows) {
-    I lhs = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-      if (dk->y[j] != 0) lhs += row.a[j] * dk->y[j];
-    }
-    if (lhs > row.h_int) return solver_internal("returned split fails an exact constraint check");
-  }
-  for (std::size_t j = 0; j < n; ++j) {
-    if (dk->y[j] < 0) return solver_internal("returned split fails an exact constraint check");
-  }
-  run.outcome = CaseRun<I>::Outcome::kFound;
-  run.y = std::move(dk->y);
-  if (run.iterations > run.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
-  return run;
 }
 
 }  // namespace lorasplit::detail

@@ -10,7 +10,6 @@
 #include "solve/bnb.hpp"
 #include "solve/dinkelbach.hpp"
 #include "solve/driver.hpp"
-#include "solve/fast.hpp"
 #include "solve/ilp.hpp"
 #include "solve/lp.hpp"
 #include "solve/problem.hpp"
@@ -177,7 +176,7 @@ struct CaseRun {
 // The driver's answer in true units: the plan (b = block (offset + y)), λ, the
 // certificate's steps and λ path, the final subproblem's value.
 template <class I>
-Result<CaseRun> finish_case(const Model& model, const detail::BasicIntProblem<I>& pb, detail::CaseRun<I>&& r) {
+Result<CaseRun> finish_case(const Model& model, const detail::BasicIntProblem<I>& pb, detail::CaseRun<I>& r) {
   CaseRun run;
   const std::int64_t k = model.block_tokens;
   const std::size_t n = model.size();
@@ -195,29 +194,29 @@ Result<CaseRun> finish_case(const Model& model, const detail::BasicIntProblem<I>
     return true;
   };
   Certificate& cert = run.cert;
-  cert.iterations = r.iterations;
-  cert.iteration_bound = r.iteration_bound;
+  cert.iterations = r.dk.iterations;
+  cert.iteration_bound = r.dk.iteration_bound;
   cert.presolve = std::move(r.presolve);
   cert.reduced_problem = std::move(r.reduced_problem);
-  for (const auto& st : r.steps) {
+  for (const auto& st : r.dk.steps) {
     Plan at;
     (void)to_plan(st.y, at);
     cert.steps.push_back({true_units(st.num, st.den), at,
                           detail::to_rational(detail::to_integer(st.total), Integer(detail::to_integer(st.den) * scale_n))});
   }
-  for (const auto& [num, den] : r.lambda_path) cert.lambda_path.push_back(true_units(num, den));
+  for (const auto& [num, den] : r.dk.lambda_path) cert.lambda_path.push_back(true_units(num, den));
   run.nodes = r.nodes;
   using Outcome = typename detail::CaseRun<I>::Outcome;
   if (r.outcome == Outcome::kEmpty) {
     run.empty = true;
     return run;
   }
-  run.final_max = detail::to_rational(detail::to_integer(r.total), Integer(detail::to_integer(r.den) * scale_n));
+  run.final_max = detail::to_rational(detail::to_integer(r.dk.total), Integer(detail::to_integer(r.dk.den) * scale_n));
   if (r.outcome == Outcome::kNotBetter) return run;
-  if (!to_plan(r.y, run.plan)) return internal("batch size beyond int64");
+  if (!to_plan(r.dk.y, run.plan)) return internal("batch size beyond int64");
   if (!is_feasible(model, run.plan)) return internal("returned split fails an exact constraint check");
   run.found = true;
-  run.lambda = true_units(r.num, r.den);
+  run.lambda = true_units(r.dk.num, r.dk.den);
   if (run.lambda != throughput_tokens_per_s(model, run.plan)) {
     return internal("certified ratio differs from the plan's throughput");
   }
@@ -255,19 +254,19 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
         if (!n || !d) throw detail::Overflow{};
         s128 = detail::Frac<detail::Int128>{*n, *d};
       }
-      auto r = detail::run_case<detail::Int128>(*narrow, s128, o);
-      if (!r) return r.error();
+      detail::CaseRun<detail::Int128> r;
+      if (Status st = detail::run_case<detail::Int128>(*narrow, s128, o, r); !st) return st.error();
       for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
       pb.fixed_zero = narrow->fixed_zero;
-      out = finish_case(model, *narrow, std::move(r.value()));
+      out = finish_case(model, *narrow, r);
     } catch (const detail::Overflow&) {
       out.reset();
     }
   }
   if (!out) {
-    auto r = detail::run_case<Integer>(pb, start_scaled, o);
-    if (!r) return r.error();
-    out = finish_case(model, pb, std::move(r.value()));
+    detail::CaseRun<Integer> r;
+    if (Status st = detail::run_case<Integer>(pb, start_scaled, o, r); !st) return st.error();
+    out = finish_case(model, pb, r);
   }
   if (lp_bound && out->ok()) {
     // The continuous relaxation over y >= 0 in block units: with blocks it is the relaxation
@@ -388,15 +387,14 @@ Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
 Result<SolveResult> solve(const Model& model, const SolveOptions& options) { return solve_cases({&model}, options); }
 
 Result<SolveResult> solve(const Params& params, const SolveOptions& options) {
-  // Filled in place and returned by name on every path (a SolveResult holds six GMP
-  // rationals; each move of one allocates).
-  Result<SolveResult> out(std::in_place);
-  Error error;
-  switch (detail::fast_solve(params, options, out.value(), error)) {
-    case detail::FastStatus::kSolved: break;
-    case detail::FastStatus::kError: out = Result<SolveResult>(std::move(error)); break;
-    case detail::FastStatus::kNotApplicable: out = solve(build_model(params), options); break;
+  if (options.domain != Domain::kInteger || options.explain || options.relaxation_bound || !options.fast_path) {
+    return solve(build_model(params), options);
   }
+  // Filled in place and returned by name on every path (a SolveResult holds several GMP
+  // rationals; each move of one allocates).
+  thread_local LeanSolver lean;
+  Result<SolveResult> out(std::in_place);
+  if (Status st = lean.solve(params, options, out.value()); !st) out = Result<SolveResult>(st.error());
   return out;
 }
 

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "params/checks.hpp"
-#include "solve/fast.hpp"
+#include "analysis/extras.hpp"
 #include "sweep/rounding.hpp"
 
 namespace lorasplit {
@@ -215,7 +215,7 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
   row.valid = true;
   row.error.clear();
   row.status = SolveStatus::kInfeasible;
-  row.plan = Plan{};
+  row.plan.b.clear();
   // row.gain_percent is set or reset below, on every path (its storage kept when set).
   row.binding.clear();
   row.text.clear();
@@ -240,30 +240,32 @@ void fill_point(Params& p, const Grid& grid, std::size_t index, const SolveOptio
       return;
     }
   }
-  {
+  if (quick.domain == Domain::kInteger && quick.fast_path) {
+    // The lean solver of this thread, and the extras from its integer forms.
+    thread_local LeanSolver solver;
     thread_local SolveResult res;
-    thread_local detail::FastExtras extras;
-    Error error;
-    switch (detail::fast_solve(p, quick, res, error, &extras)) {
-      case detail::FastStatus::kSolved:
-        row.status = res.status;
-        if (res.status != SolveStatus::kOptimal) {
-          row.gain_percent.reset();
-          return;
-        }
-        row.plan = res.plan;
-        // Swapped, not copied: `res` is this thread's scratch, set afresh by every solve.
-        for (std::size_t j = 0; j < 3; ++j) row.point[j].swap(res.point[j]);
-        row.throughput_tokens_per_s.swap(res.throughput_tokens_per_s);
-        row.gain_percent.swap(extras.gain_percent);  // both keep their storage
-        row.binding.swap(extras.binding);
-        return;
-      case detail::FastStatus::kError:
+    thread_local detail::LeanExtras extras;
+    if (Status st = solver.solve(p, quick, res); !st) {
+      row.gain_percent.reset();
+      row.valid = false;
+      row.error = st.error().message;
+      return;
+    }
+    {
+      detail::lean_extras(solver, res, extras);
+      row.status = res.status;
+      if (res.status != SolveStatus::kOptimal) {
         row.gain_percent.reset();
-        row.valid = false;
-        row.error = error.message;
         return;
-      case detail::FastStatus::kNotApplicable: break;
+      }
+      row.plan = res.plan;
+      // Swapped, not copied: `res` is this thread's scratch, set afresh by every solve.
+      row.point.resize(res.point.size());
+      for (std::size_t j = 0; j < res.point.size(); ++j) row.point[j].swap(res.point[j]);
+      row.throughput_tokens_per_s.swap(res.throughput_tokens_per_s);
+      row.gain_percent.swap(extras.gain_percent);  // both keep their storage
+      row.binding.swap(extras.binding);
+      return;
     }
   }
   quick.explain = true;

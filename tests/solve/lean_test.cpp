@@ -1,16 +1,18 @@
-// The fixed-width fast path (docs/model.md §3.10) against the general GMP solver: the
-// same integer form, the same answer and certificate on random instances, a fallback
-// (not a wrong answer) when 128 bits do not suffice, and the checked 128-bit integers
-// themselves.
+// The lean solver (docs/model.md §3.10) against the general GMP solver: the integer forms
+// built from the symbolic rows equal to_integer_form's, the same answer and certificate
+// on random seed and pipeline instances, GMP (not a wrong answer) where 128 bits do not
+// suffice, the sweep's extras equal to analyze()'s; and the checked 128-bit integers.
 #include <gtest/gtest.h>
 #include <lorasplit/lorasplit.hpp>
 
 #include <cstdio>
 #include <random>
 
+#include "analysis/extras.hpp"
+#include "model/formulate.hpp"
 #include "solve/dinkelbach.hpp"
-#include "solve/fast.hpp"
 #include "solve/int128.hpp"
+#include "solve/intform.hpp"
 #include "solve/problem.hpp"
 #include "support/reference.hpp"
 
@@ -57,125 +59,165 @@ Params random_seed_instance(std::mt19937_64& rng, int trial) {
   return p;
 }
 
-// The fast integer form of p equals to_integer_form's, row for row.
-void expect_general_integer_form(const Params& p, const BasicIntProblem<Int128>& fast) {
-  const IntProblem general = to_integer_form(build_seed_model(p), p.block_tokens().get_num().get_si());
-  ASSERT_EQ(fast.rows.size(), general.rows.size());
-  for (std::size_t i = 0; i < fast.rows.size(); ++i) {
-    const auto& f = fast.rows[i];
-    const auto& g = general.rows[i];
-    EXPECT_EQ(f.name, g.name);
-    EXPECT_EQ(f.kind, g.kind) << f.name;
-    for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(to_integer(f.a[j]), g.a[j]) << f.name;
-    EXPECT_EQ(to_integer(f.h_lp.num), g.h_lp.num) << f.name;
-    EXPECT_EQ(to_integer(f.h_lp.den), g.h_lp.den) << f.name;
-    EXPECT_EQ(to_integer(f.h_int), g.h_int) << f.name;
-  }
-  for (std::size_t j = 0; j < 3; ++j) {
-    EXPECT_EQ(to_integer(fast.p[j]), general.p[j]);
-    EXPECT_EQ(to_integer(fast.q[j]), general.q[j]);
-  }
-  EXPECT_EQ(to_integer(fast.p0), general.p0);
-  EXPECT_EQ(to_integer(fast.q0), general.q0);
-  EXPECT_EQ(to_integer(fast.scale_n), general.scale_n);
-  EXPECT_EQ(to_integer(fast.scale_d), general.scale_d);
+// The same instance under the pipeline model with random switches (some cases in 3-D).
+Params with_random_switches(std::mt19937_64& rng, Params p) {
+  auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
+  (void)set_param(p, "model.name", "pipeline");
+  (void)set_param(p, "pipeline.no_credit", pick(0, 3) ? "on" : "off");
+  (void)set_param(p, "pipeline.transfer_latency", pick(0, 3) ? "on" : "off");
+  (void)set_param(p, "link.duplex", pick(0, 1) ? "full" : "shared");
+  (void)set_param(p, "pipeline.relaxed_sync", pick(0, 3) ? "on" : "off");
+  (void)set_param(p, "lora.weights", std::array<const char*, 3>{"both", "gpu", "cxl"}[static_cast<std::size_t>(pick(0, 2))]);
+  if (pick(0, 1)) p.set(ParamId::kPipelineChunkTokens, pick(1, 256));
+  if (pick(0, 3) == 0) p.set(ParamId::kCxlMemoryBytes, Rational(Integer(1) << static_cast<unsigned long>(pick(10, 40))));
+  return p;
 }
 
-TEST(FastPath, IntegerFormEqualsTheGeneralOne) {
-  std::mt19937_64 rng(31);
-  int compared = 0;
-  for (int trial = 0; compared < 1500 / testing::kSanitizerDivisor; ++trial) {
-    const Params p = random_seed_instance(rng, trial);
-    if (!validate(p).ok()) continue;
-    BasicIntProblem<Int128> fast;
+// Every case's integer form, built from the symbolic rows by `forms`, equals
+// to_integer_form of the evaluated case, row for row.
+template <class I>
+void expect_general_integer_forms(const Params& p, IntegerForms<I>& forms, int& compared, int& overflowed) {
+  const auto& c = forms.compiled();
+  ParamValues<I> v;
+  if (!v.load(p, c.reads())) return;
+  const std::int64_t k = p.block_tokens().get_num().get_si();
+  for (std::size_t ci = 0; ci < c.cases(); ++ci) {
+    BasicIntProblem<I> fast;
     try {
-      if (!seed_integer_form_128(p, fast)) continue;
-    } catch (const Overflow&) {
-      continue;
-    }
-    ++compared;
-    expect_general_integer_form(p, fast);
-  }
-}
-
-// As a sweep builds them: one parameter changes from one instance to the next, so the
-// row groups that do not read it come from the thread's cache (after an Overflow too).
-TEST(FastPath, IntegerFormOfOneChangeAtATimeEqualsTheGeneralOne) {
-  std::mt19937_64 rng(47);
-  Params p;
-  int compared = 0, overflowed = 0;
-  for (int step = 0; compared < 3000 / testing::kSanitizerDivisor; ++step) {
-    // The new value of one parameter, drawn from another random instance.
-    const Params donor = random_seed_instance(rng, step);
-    const auto specs = param_specs();
-    const ParamSpec& s = specs[std::uniform_int_distribution<std::size_t>(0, specs.size() - 1)(rng)];
-    if (s.pipeline_only || s.id == ParamId::kModelName) continue;
-    Params next = p;
-    if (donor.has(s.id)) {
-      next.set(s.id, donor.get(s.id));
-    } else {
-      next.clear(s.id);
-    }
-    if (!validate(next).ok()) continue;
-    p = next;
-    BasicIntProblem<Int128> fast;
-    try {
-      if (!seed_integer_form_128(p, fast)) continue;
+      std::vector<std::uint64_t> stamps;
+      forms.build(ci, v, fast, stamps);
     } catch (const Overflow&) {
       ++overflowed;
       continue;
     }
     ++compared;
-    expect_general_integer_form(p, fast);
+    const Model m = evaluate(c.formulation(), c.formulation().cases[ci], p);
+    const IntProblem general = to_integer_form(m, k);
+    ASSERT_EQ(fast.rows.size(), general.rows.size());
+    for (std::size_t i = 0; i < fast.rows.size(); ++i) {
+      const auto& f = fast.rows[i];
+      const auto& g = general.rows[i];
+      EXPECT_EQ(f.name, g.name);
+      EXPECT_EQ(f.kind, g.kind) << f.name;
+      for (std::size_t j = 0; j < g.a.size(); ++j) EXPECT_EQ(to_integer(f.a[j]), g.a[j]) << f.name;
+      EXPECT_EQ(to_integer(f.h_lp.num), g.h_lp.num) << f.name;
+      EXPECT_EQ(to_integer(f.h_lp.den), g.h_lp.den) << f.name;
+      EXPECT_EQ(to_integer(f.h_int), g.h_int) << f.name;
+    }
+    for (std::size_t j = 0; j < general.p.size(); ++j) {
+      EXPECT_EQ(to_integer(fast.p[j]), general.p[j]);
+      EXPECT_EQ(to_integer(fast.q[j]), general.q[j]);
+      EXPECT_EQ(fast.fixed_zero[j], general.fixed_zero[j]);
+      EXPECT_EQ(fast.offset[j], general.offset[j]);
+    }
+    EXPECT_EQ(to_integer(fast.p0), general.p0);
+    EXPECT_EQ(to_integer(fast.q0), general.q0);
+    EXPECT_EQ(to_integer(fast.scale_n), general.scale_n);
+    EXPECT_EQ(to_integer(fast.scale_d), general.scale_d);
   }
-  EXPECT_GT(overflowed, 0);  // the extreme instances interrupt a build now and then
 }
 
-TEST(FastPath, SameAnswerAndCertificateAsTheGeneralSolver) {
+std::shared_ptr<const CompiledFormulation> compiled_for(const Params& p) {
+  return std::make_shared<CompiledFormulation>(std::make_shared<SymFormulation>(formulate(describe(p))));
+}
+
+TEST(Lean, IntegerFormsEqualTheGeneralOnes) {
+  std::mt19937_64 rng(31);
+  int compared = 0, overflowed = 0, compared_gmp = 0;
+  for (int trial = 0; compared < 1500 / testing::kSanitizerDivisor; ++trial) {
+    Params p = random_seed_instance(rng, trial);
+    if (trial % 4 == 3) p = with_random_switches(rng, p);
+    if (!validate(p).ok()) continue;
+    const auto c = compiled_for(p);
+    IntegerForms<Int128> narrow(c);
+    expect_general_integer_forms(p, narrow, compared, overflowed);
+    if (trial % 10 == 0) {
+      IntegerForms<Integer> wide(c);
+      int none = 0;
+      expect_general_integer_forms(p, wide, compared_gmp, none);
+      EXPECT_EQ(none, 0);
+    }
+  }
+  EXPECT_GT(compared_gmp, 0);
+}
+
+// As a sweep builds them: one parameter changes from one instance to the next, so the
+// rows that do not read it come from the cache (after an Overflow too).
+TEST(Lean, IntegerFormsOfOneChangeAtATimeEqualTheGeneralOnes) {
+  std::mt19937_64 rng(47);
+  for (const bool pipeline : {false, true}) {
+    Params p;
+    if (pipeline) p = with_random_switches(rng, p);
+    const auto c = compiled_for(p);
+    IntegerForms<Int128> forms(c);
+    int compared = 0, overflowed = 0;
+    for (int step = 0; compared < (pipeline ? 6000 : 3000) / testing::kSanitizerDivisor; ++step) {
+      // The new value of one numeric parameter, drawn from another random instance.
+      const Params donor = random_seed_instance(rng, step);
+      const auto specs = param_specs();
+      const ParamSpec& s = specs[std::uniform_int_distribution<std::size_t>(0, specs.size() - 1)(rng)];
+      if (s.pipeline_only || s.dimension == Dimension::kChoice || s.optional) continue;
+      Params next = p;
+      next.set(s.id, donor.get(s.id));
+      if (!validate(next).ok()) continue;
+      p = next;
+      expect_general_integer_forms(p, forms, compared, overflowed);
+    }
+    EXPECT_GT(overflowed, 0);  // the extreme instances interrupt a build now and then
+  }
+}
+
+TEST(Lean, SameAnswerAndCertificateAsTheGeneralSolver) {
   std::mt19937_64 rng(32);
-  int instances = 0, fixed = 0, fell_back = 0;
+  int instances = 0, fixed = 0, fell_back = 0, pipelines = 0;
   std::array<std::array<int, 2>, 3> by_kind{};  // small, realistic, extreme: general, fixed width
   const std::vector<std::vector<bool>> zeros{
       {false, false, false}, {false, true, false}, {false, false, true}, {true, true, false}};
+  LeanSolver solver;  // one for every call, as a sweep's thread keeps it
   for (int trial = 0; instances < 3000 / testing::kSanitizerDivisor; ++trial) {
-    const Params p = random_seed_instance(rng, trial);
+    Params p = random_seed_instance(rng, trial);
+    const bool pipeline = trial % 5 == 4;
+    if (pipeline) p = with_random_switches(rng, p);
     if (!validate(p).ok()) continue;
     ++instances;
     SolveOptions fo = lean(true), go = lean(false);
     fo.force_zero = go.force_zero = zeros[static_cast<std::size_t>(trial) % zeros.size()];
-    auto f = solve(p, fo);
+    SolveResult f;
+    const Status fs = solver.solve(p, fo, f);
     auto g = solve(p, go);
-    ASSERT_EQ(f.ok(), g.ok()) << trial;
-    if (!f.ok()) {
-      EXPECT_EQ(f.error().message, g.error().message);
+    ASSERT_EQ(fs.ok(), g.ok()) << trial;
+    if (!fs.ok()) {
+      EXPECT_EQ(fs.error().message, g.error().message);
       continue;
     }
     EXPECT_FALSE(g->certificate.fixed_width);
-    (f->certificate.fixed_width ? fixed : fell_back) += 1;
-    by_kind[static_cast<std::size_t>(trial % 3)][f->certificate.fixed_width ? 1 : 0] += 1;
-    ASSERT_EQ(f->status, g->status) << trial;
-    if (f->status != SolveStatus::kOptimal) continue;
-    EXPECT_EQ(f->plan, g->plan) << trial;
-    EXPECT_EQ(f->point, g->point) << trial;
-    EXPECT_EQ(f->throughput_tokens_per_s, g->throughput_tokens_per_s) << trial;
-    EXPECT_EQ(f->certificate.lambda_tokens_per_s, g->certificate.lambda_tokens_per_s);
-    EXPECT_EQ(f->certificate.final_subproblem_max, g->certificate.final_subproblem_max);
-    EXPECT_EQ(f->certificate.iterations, g->certificate.iterations) << trial;
-    EXPECT_EQ(f->certificate.iteration_bound, g->certificate.iteration_bound) << trial;
-    EXPECT_TRUE(is_feasible(build_seed_model(p), f->plan));
+    if (pipeline) ++pipelines;
+    (f.certificate.fixed_width ? fixed : fell_back) += 1;
+    if (!pipeline) by_kind[static_cast<std::size_t>(trial % 3)][f.certificate.fixed_width ? 1 : 0] += 1;
+    ASSERT_EQ(f.status, g->status) << trial;
+    if (f.status != SolveStatus::kOptimal) continue;
+    EXPECT_EQ(f.plan, g->plan) << trial;
+    EXPECT_EQ(f.point, g->point) << trial;
+    EXPECT_EQ(f.throughput_tokens_per_s, g->throughput_tokens_per_s) << trial;
+    EXPECT_EQ(f.certificate.lambda_tokens_per_s, g->certificate.lambda_tokens_per_s);
+    EXPECT_EQ(f.certificate.final_subproblem_max, g->certificate.final_subproblem_max);
+    EXPECT_EQ(f.certificate.iterations, g->certificate.iterations) << trial;
+    EXPECT_EQ(f.certificate.iteration_bound, g->certificate.iteration_bound) << trial;
+    EXPECT_TRUE(is_feasible(build_model(p), f.plan));
   }
   for (std::size_t k = 0; k < 3; ++k) {
-    std::printf("[ fast path ] %s instances: %d fixed width, %d general\n",
+    std::printf("[ lean ] %s seed instances: %d fixed width, %d with a case in GMP\n",
                 std::array<const char*, 3>{"small", "realistic", "extreme"}[k], by_kind[k][1], by_kind[k][0]);
   }
-  // Realistic instances take the fast path; the others include three-column cases (the
+  // Realistic instances take 128 bits; the others include three-column cases (the
   // lattice-hyperplane oracle) and numbers beyond 128 bits.
   EXPECT_GT(by_kind[1][1], 9 * by_kind[1][0]);
   EXPECT_GT(fixed, 0);
   EXPECT_GT(fell_back, 0);
+  EXPECT_GT(pipelines, 100 / testing::kSanitizerDivisor);
 }
 
-TEST(FastPath, PresetsAndTheMemoryRangeTakeIt) {
+TEST(Lean, PresetsAndTheMemoryRangeTakeIt) {
   for (const auto& info : presets()) {
     const Params p = preset(info.name).value();
     auto r = solve(p, lean(true));
@@ -193,7 +235,7 @@ TEST(FastPath, PresetsAndTheMemoryRangeTakeIt) {
   }
 }
 
-TEST(FastPath, NotTakenWhenTheCertificateIsExplainedOrTheModelDiffers) {
+TEST(Lean, NotTakenWhenTheCertificateIsExplained) {
   Params p;
   EXPECT_FALSE(solve(p)->certificate.fixed_width);  // the default explains the path
   SolveOptions o = lean(true);
@@ -202,30 +244,36 @@ TEST(FastPath, NotTakenWhenTheCertificateIsExplainedOrTheModelDiffers) {
   o = lean(true);
   o.relaxation_bound = true;
   EXPECT_FALSE(solve(p, o)->certificate.fixed_width);
+  // The pipeline model takes it too (its cases in 128 bits where they fit).
   ASSERT_TRUE(set_param(p, "model.name", "pipeline").ok());
-  EXPECT_FALSE(solve(p, lean(true))->certificate.fixed_width);
+  auto r = solve(p, lean(true));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->plan, solve(p, lean(false))->plan);
 }
 
-TEST(FastPath, ExtrasEqualTheAnalysis) {
+TEST(Lean, ExtrasEqualTheAnalysis) {
   std::mt19937_64 rng(33);
   int compared = 0;
-  // One result and one extras object for every call, as a sweep's thread keeps them; each
-  // instance is followed by the same with another link bandwidth (the memory rows and the
-  // GPU-only baseline are then the previous ones).
+  // One solver, result and extras object for every call, as a sweep's thread keeps them;
+  // each instance is followed by the same with another link bandwidth (the memory rows
+  // and the GPU-only baseline are then the previous ones).
+  LeanSolver solver;
   SolveResult res;
-  FastExtras extras;
-  int gains = 0;
+  LeanExtras extras;
+  int gains = 0, pipelines = 0;
   for (int trial = 0; compared < 600 / testing::kSanitizerDivisor; ++trial) {
     Params p = random_seed_instance(rng, trial);
+    if (trial % 4 == 3) p = with_random_switches(rng, p);
     for (int variant = 0; variant < 2; ++variant) {
       if (variant == 1) {
         p.set(ParamId::kLinkBandwidthBytesPerS,
               Rational(std::uniform_int_distribution<long>(1, 1L << 40)(rng)) / Rational(1000));
       }
       if (!validate(p).ok()) continue;
-      Error err;
-      if (fast_solve(p, lean(true), res, err, &extras) != FastStatus::kSolved) continue;
+      if (!solver.solve(p, lean(true), res).ok()) continue;
+      lean_extras(solver, res, extras);
       ++compared;
+      if (p.model_name() == ModelName::kPipeline) ++pipelines;
       auto a = analyze(p, lean(false), AnalyzeOptions{false, false});
       ASSERT_TRUE(a.ok());
       ASSERT_EQ(res.status, a->result.status);
@@ -238,7 +286,8 @@ TEST(FastPath, ExtrasEqualTheAnalysis) {
       }
     }
   }
-  EXPECT_GT(gains, 100);
+  EXPECT_GT(gains, 100 / testing::kSanitizerDivisor);
+  EXPECT_GT(pipelines, 50 / testing::kSanitizerDivisor);
 }
 
 // ---- the checked 128-bit integers ----
