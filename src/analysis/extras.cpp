@@ -63,8 +63,8 @@ void set_reduced(Rational& out, Int128 n, Int128 d) {
 
 // The GPU-only baseline of a case form: cap, then its ratio (unreduced, true units).
 template <class I>
-bool gpu_only_of(const BasicIntProblem<I>& pb, std::int64_t block, std::int64_t& b1, I& n, I& d) {
-  const auto cap = first_column_cap(pb);
+bool gpu_only_of(const BasicIntProblem<I>& pb, const std::optional<I>& cap, std::int64_t block, std::int64_t& b1, I& n,
+                 I& d) {
   if (!cap || *cap + I(pb.offset[0]) < 1) return false;
   if (!get_int64(I((*cap + I(pb.offset[0])) * I(block)), b1)) return false;
   n = (pb.p[0] * *cap + pb.p0) * pb.scale_d;
@@ -85,7 +85,11 @@ void lean_extras(const LeanSolver& solver, const SolveResult& result, LeanExtras
     if (!lc.wide) {
       Int128 n = 0, d = 0;
       try {
-        have_gpu = gpu_only_of(lc.narrow, st.block, b1, n, d);
+        if (out.cap_stamps != lc.narrow_stamps) {  // other rows than last time
+          out.cap_stamps = lc.narrow_stamps;
+          out.cap = first_column_cap(lc.narrow);
+        }
+        have_gpu = gpu_only_of(lc.narrow, out.cap, st.block, b1, n, d);
         if (have_gpu && (!out.gpu_only_tokens_per_s || n != out.gpu_n || d != out.gpu_d)) {
           if (!out.gpu_only_tokens_per_s) out.gpu_only_tokens_per_s.emplace();
           set_reduced(*out.gpu_only_tokens_per_s, n, d);
@@ -103,7 +107,8 @@ void lean_extras(const LeanSolver& solver, const SolveResult& result, LeanExtras
     if (lc.wide || !have_gpu) {
       const BasicIntProblem<Integer> wide = lc.wide ? lc.general : *convert_problem<Integer>(lc.narrow);
       Integer n, d;
-      have_gpu = gpu_only_of(wide, st.block, b1, n, d);
+      out.cap_stamps.clear();
+      have_gpu = gpu_only_of(wide, first_column_cap(wide), st.block, b1, n, d);
       if (have_gpu) {
         out.gpu_only_tokens_per_s = make_rational(n, d);
         out.gpu_n = out.gpu_d = 0;  // not comparable: reduce again next time

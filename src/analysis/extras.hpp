@@ -30,8 +30,11 @@ struct LeanExtras {
   std::optional<std::int64_t> gpu_only_b1;
   std::optional<Rational> gain_percent;  ///< 100 (throughput / gpu_only - 1)
   std::vector<std::string> binding;
-  // The GPU-only ratio before and after reduction, to skip reducing an equal one again.
+  // The GPU-only ratio before and after reduction, to skip reducing an equal one again;
+  // the cap of the last narrow GPU-only case, for the same rows (their build stamps).
   Int128 gpu_n{0}, gpu_d{0}, gpu_rn{0}, gpu_rd{1};
+  std::vector<std::uint64_t> cap_stamps;
+  std::optional<Int128> cap;
 };
 
 /// The extras of `result`, the last solve of `solver` (its storage reused).

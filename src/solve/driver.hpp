@@ -31,6 +31,7 @@ struct DriverOptions {
   const std::vector<Column>* columns{nullptr};
   std::string_view model_name{"model"};
   std::int64_t block{1};
+  PresolveMemo* memo{nullptr};  ///< presolve's memo for this case's forms (lean solves)
 };
 
 template <class I>
@@ -53,7 +54,7 @@ std::optional<BasicIntProblem<To>> convert_problem(const BasicIntProblem<From>& 
 /// Presolve in I; in GMP on an exact copy when the 128-bit comparisons overflow (its
 /// decisions, rows removed and columns fixed, are copied back).
 template <class I>
-void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log);
+void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log, PresolveMemo* memo);
 
 /// Solves one case into `run` (its storage reused); `pb.fixed_zero` already holds the
 /// case's and the caller's fixed columns. `start` is the best ratio so far in pb's scaled units.
@@ -118,14 +119,15 @@ std::optional<BasicIntProblem<To>> convert_problem(const BasicIntProblem<From>& 
 }
 
 template <class I>
-void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log) {
+void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log, PresolveMemo* memo) {
   if constexpr (std::is_same_v<I, Integer>) {
-    presolve(pb, log);
+    presolve(pb, log, memo);
   } else {
-    const std::vector<char> fixed = pb.fixed_zero;  // the rows all start kept
+    thread_local std::vector<char> fixed;
+    fixed = pb.fixed_zero;  // the rows all start kept
     const std::size_t logged = log != nullptr ? log->size() : 0;
     try {
-      presolve(pb, log);
+      presolve(pb, log, memo);
       return;
     } catch (const Overflow&) {
       pb.fixed_zero = fixed;  // undo what the interrupted presolve decided
@@ -146,7 +148,7 @@ Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, con
   run.presolve.clear();
   run.reduced_problem.clear();
   const std::size_t n = pb.cols();
-  presolve_wide_on_overflow(pb, o.record ? &run.presolve : nullptr);
+  presolve_wide_on_overflow(pb, o.record ? &run.presolve : nullptr, o.memo);
   thread_local std::vector<std::size_t> free_cols;
   free_cols.clear();
   for (std::size_t j = 0; j < n; ++j) {

@@ -24,6 +24,25 @@ Int128 gcd(Int128 a, Int128 b) {
     return Int128::raw(static_cast<i128>(x));
   }
   if (x == 1 || y == 1) return Int128(1);
+  // Operands of very different sizes: one remainder first (a hardware division when both
+  // fit 64 bits), so the binary steps below start from two numbers of similar size.
+  {
+    const std::size_t bx = bit_length(Int128::raw(static_cast<i128>(x >> 1))) + 1;
+    const std::size_t by = bit_length(Int128::raw(static_cast<i128>(y >> 1))) + 1;
+    if (bx > by + 8 || by > bx + 8) {
+      u128& big = bx > by ? x : y;
+      const u128 small = bx > by ? y : x;
+      if ((big | small) >> 64 == 0) {
+        big = static_cast<std::uint64_t>(big) % static_cast<std::uint64_t>(small);
+      } else {
+        big %= small;
+      }
+      if (big == 0) {
+        if (small >> 127 != 0) throw Overflow{};
+        return Int128::raw(static_cast<i128>(small));
+      }
+    }
+  }
   // Binary gcd (Stein) on the odd parts; in 128-bit words only while a value needs them.
   const int shift = ctz128(x | y);
   x >>= ctz128(x);

@@ -343,7 +343,8 @@ const BasicIntRow<I>& IntegerForms<I>::row(std::size_t form, std::size_t offsets
   row.name = f.name;
   row.kind = f.kind;
   row.removed = false;
-  cached.build = ++builds_;
+  static std::atomic<std::uint64_t> builds{0};  // process-wide: a stamp names one build of one row
+  cached.build = builds.fetch_add(1, std::memory_order_relaxed) + 1;
   stamp(cached, f.reads, v);
   return cached.row;
 }

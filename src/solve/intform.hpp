@@ -141,7 +141,6 @@ class IntegerForms {
   std::vector<Cached> rows_;               // by form * offset_sets + offsets
   std::vector<CachedObjective> objectives_;
   std::vector<std::size_t> changed_, unchanged_;  // scratch
-  std::uint64_t builds_{0};
 };
 
 }  // namespace lorasplit::detail

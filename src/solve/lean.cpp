@@ -217,8 +217,14 @@ Status LeanSolver::solve(const Params& params, const SolveOptions& options, Solv
       try {
         st.forms128->build(c, st.v128, lc.narrow, lc.narrow_stamps);
         lc.wide = false;
+        lc.memo.stamps = lc.narrow_stamps;
+        DriverOptions narrow_options = o;
+        narrow_options.memo = &lc.memo;
         try {
-          if (Status s = run_one<Int128>(lc.narrow, options.force_zero, best, o, run128, answer_storage); !s) return s;
+          if (Status s = run_one<Int128>(lc.narrow, options.force_zero, best, narrow_options, run128, answer_storage);
+              !s) {
+            return s;
+          }
           answer = &answer_storage;
           narrow_answer = true;
         } catch (const Overflow&) {

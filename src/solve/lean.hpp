@@ -21,6 +21,7 @@ struct LeanCase {
   BasicIntProblem<Int128> narrow;
   BasicIntProblem<Integer> general;
   std::vector<std::uint64_t> narrow_stamps, general_stamps;  ///< IntegerForms::build's
+  PresolveMemo memo;  ///< presolve's, for the narrow forms
 };
 
 struct LeanState {

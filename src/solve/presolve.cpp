@@ -75,18 +75,50 @@ std::optional<Frac<I>> implied_by(const BasicIntProblem<I>& pb, const BasicIntRo
 }  // namespace
 
 template <class I>
-void presolve(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log) {
+void presolve(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log, PresolveMemo* memo) {
   const std::size_t n = pb.cols();
+  const std::size_t m = pb.rows.size();
+  // The memo answers a pair test it has seen for the same two rows (their stamps) and the
+  // same fixed columns; the log needs the multipliers, so it is not used with one.
+  const bool remember = memo != nullptr && log == nullptr && n <= 64 && memo->stamps.size() == m;
+  if (remember && memo->pairs.size() != 2 * m * m) memo->pairs.assign(2 * m * m, PresolveMemo::Pair{});
   // Rounds of row removals, then at most one column fixing. A round that fixes no column
   // ends the presolve: the removals of a round leave no new implied row (implied_by reads
   // the two rows and the fixed columns only), so only a fixed column calls for another.
   bool changed = true;
   while (changed) {
     changed = false;
-    for (auto& ri : pb.rows) {
+    std::uint64_t fixed = 0;
+    if (remember) {
+      for (std::size_t k = 0; k < n; ++k) fixed |= pb.fixed_zero[k] != 0 ? std::uint64_t{1} << k : 0;
+    }
+    for (std::size_t i = 0; i < m; ++i) {
+      auto& ri = pb.rows[i];
       if (ri.removed) continue;
-      for (const auto& rj : pb.rows) {
-        if (&ri == &rj || rj.removed) continue;
+      for (std::size_t j = 0; j < m; ++j) {
+        const auto& rj = pb.rows[j];
+        if (i == j || rj.removed) continue;
+        if (remember) {
+          // Two slots a pair: the rounds before and after a column is fixed.
+          PresolveMemo::Pair* slots = &memo->pairs[2 * (i * m + j)];
+          const std::uint64_t si = memo->stamps[i], sj = memo->stamps[j];
+          PresolveMemo::Pair* pair = nullptr;
+          for (int k = 0; k < 2 && pair == nullptr; ++k) {
+            if (si != 0 && sj != 0 && slots[k].si == si && slots[k].sj == sj && slots[k].fixed == fixed) pair = &slots[k];
+          }
+          if (pair == nullptr) {
+            pair = &slots[slots[0].fixed == fixed || slots[0].si != si || slots[0].sj != sj ? 0 : 1];
+            pair->implied = implied_by(pb, ri, rj).has_value();
+            pair->si = si;
+            pair->sj = sj;
+            pair->fixed = fixed;
+          }
+          if (pair->implied) {
+            ri.removed = true;
+            break;
+          }
+          continue;
+        }
         if (auto mu = implied_by(pb, ri, rj)) {
           ri.removed = true;
           if (log != nullptr) {
@@ -131,7 +163,7 @@ void presolve(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log) {
   }
 }
 
-template void presolve(BasicIntProblem<Integer>&, std::vector<PresolveReduction>*);
-template void presolve(BasicIntProblem<Int128>&, std::vector<PresolveReduction>*);
+template void presolve(BasicIntProblem<Integer>&, std::vector<PresolveReduction>*, PresolveMemo*);
+template void presolve(BasicIntProblem<Int128>&, std::vector<PresolveReduction>*, PresolveMemo*);
 
 }  // namespace lorasplit::detail

@@ -72,10 +72,22 @@ Integer common_denominator(const std::vector<const Rational*>& values);
 /// column the model's support fixes to 0 is fixed_zero; one it requires has offset 1.
 IntProblem to_integer_form(const Model& model, std::int64_t block);
 
+/// What presolve remembers between calls on the forms of one case: the outcome of each
+/// implied-row test for the two rows' contents (stamps that change whenever a row is
+/// rebuilt, set by the caller; 0: unknown) and the fixed columns.
+struct PresolveMemo {
+  std::vector<std::uint64_t> stamps;  ///< one per row of the problem
+  struct Pair {
+    std::uint64_t si{0}, sj{0}, fixed{~std::uint64_t{0}};
+    bool implied{false};
+  };
+  std::vector<Pair> pairs;  ///< rows x rows x 2 (a slot per set of fixed columns, the last two)
+};
+
 /// Applies exact reductions; appends each reduction with its proof to `log` when `log`
-/// is not null.
+/// is not null; `memo` (without a log) answers the row pairs it has seen.
 template <class I>
-void presolve(BasicIntProblem<I>& problem, std::vector<PresolveReduction>* log);
+void presolve(BasicIntProblem<I>& problem, std::vector<PresolveReduction>* log, PresolveMemo* memo = nullptr);
 inline void presolve(IntProblem& problem, std::vector<PresolveReduction>& log) { presolve(problem, &log); }
 
 /// Result of the 2-D integer subproblem oracle.
