@@ -125,12 +125,14 @@ class LeanSolver {
   LeanSolver(const LeanSolver&) = delete;
   LeanSolver& operator=(const LeanSolver&) = delete;
 
-  /// Solves (validated) `params` into `out`, reusing its storage. Options that ask for
-  /// more than the lean certificate (explain, relaxation_bound, another domain, or
-  /// fast_path off) solve on the general path instead.
+  /// Solves (validated) `params` into `out`, reusing its storage. With options.explain
+  /// the certificate records the solver's path as the general solver's does (the same
+  /// cases, rows and driver: the same certificate). Options the lean solver does not
+  /// serve (relaxation_bound, another domain, or fast_path off) solve on the general path.
   Status solve(const Params& params, const SolveOptions& options, SolveResult& out);
 
  private:
+  Status solve_explained(const Params& params, const SolveOptions& options, SolveResult& out, bool narrow_ok);
   friend struct detail::LeanAccess;
   std::unique_ptr<detail::LeanState> state_;
 };

@@ -32,7 +32,14 @@ struct DriverOptions {
   std::string_view model_name{"model"};
   std::int64_t block{1};
   PresolveMemo* memo{nullptr};  ///< presolve's memo for this case's forms (lean solves)
+  /// The problem comes presolved (and run.presolve holds its reductions): a case whose
+  /// oracle runs in GMP, handed over from a 128-bit run after its presolve.
+  bool presolved{false};
 };
+
+/// Thrown by a 128-bit run whose case needs an oracle that only GMP has, after presolve:
+/// the caller converts the presolved problem and runs it in GMP with `presolved` set.
+struct NeedsGmp {};
 
 template <class I>
 struct CaseRun {
@@ -43,6 +50,12 @@ struct CaseRun {
   /// and (recorded) the steps and λ path.
   DinkelbachRun<I> dk;
   long nodes{0};           ///< branching nodes of the lattice-hyperplane or branch-and-bound oracle
+  /// How the case was settled without a subproblem, when it was: its relaxation holds no
+  /// point, or cannot beat the start (relaxed_total, scaled like dk.total, bounds the
+  /// maximum of u·y + c0 from above).
+  enum class Settled { kNo, kBoxEmpty, kBox, kLpEmpty, kLp, kCut };
+  Settled settled{Settled::kNo};
+  I relaxed_total{0};
   std::vector<PresolveReduction> presolve;              ///< when recorded
   std::string reduced_problem;                          ///< when recorded
 };
@@ -144,11 +157,14 @@ void presolve_wide_on_overflow(BasicIntProblem<I>& pb, std::vector<PresolveReduc
 template <class I>
 Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, const DriverOptions& o, CaseRun<I>& run) {
   run.outcome = CaseRun<I>::Outcome::kEmpty;
+  run.settled = CaseRun<I>::Settled::kNo;
   run.nodes = 0;
-  run.presolve.clear();
   run.reduced_problem.clear();
   const std::size_t n = pb.cols();
-  presolve_wide_on_overflow(pb, o.record ? &run.presolve : nullptr, o.memo);
+  if (!o.presolved) {
+    run.presolve.clear();
+    presolve_wide_on_overflow(pb, o.record ? &run.presolve : nullptr, o.memo);
+  }
   thread_local std::vector<std::size_t> free_cols;
   free_cols.clear();
   for (std::size_t j = 0; j < n; ++j) {
@@ -195,6 +211,57 @@ Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, con
     run.outcome = CaseRun<I>::Outcome::kFound;
     return {};
   };
+  // A case settled before any subproblem: no counts, and the relaxation's bound as its total.
+  const auto settle = [&run, &start](typename CaseRun<I>::Settled how, const I& total) {
+    run.settled = how;
+    run.relaxed_total = total;
+    run.dk.iterations = 0;
+    run.dk.iteration_bound = 0;
+    run.dk.steps.clear();
+    run.dk.lambda_path.clear();
+    run.dk.warm = false;
+    run.dk.num = start->num;
+    run.dk.den = start->den;
+    run.dk.total = total;
+    const bool empty = how == CaseRun<I>::Settled::kBoxEmpty || how == CaseRun<I>::Settled::kLpEmpty;
+    run.outcome = empty ? CaseRun<I>::Outcome::kEmpty : CaseRun<I>::Outcome::kNotBetter;
+  };
+  // Settled by a relaxation (docs/model.md §7.4): with a ratio to beat, first the box of
+  // the rows that bound a column alone, max u·y + c0 <= c0 + sum over u_j > 0 of u_j U_j;
+  // when that is <= 0 no point of the case beats the start and no subproblem is needed.
+  if (start && !free_cols.empty()) {
+    const I& num = start->num;
+    const I& den = start->den;
+    const I c0 = den * pb.p0 - num * pb.q0;
+    I total = c0;
+    bool bounded = true;
+    for (const auto j : free_cols) {
+      const I u = den * pb.p[j] - num * pb.q[j];
+      if (u <= 0) continue;
+      std::optional<I> cap;
+      for (const auto& row : pb.rows) {
+        if (row.removed || row.a[j] <= 0) continue;
+        bool alone = true;  // no other free column pushes the row down
+        for (const auto k : free_cols) alone = alone && (k == j || row.a[k] >= 0);
+        if (!alone) continue;
+        const I q = floor_div(row.h_int, row.a[j]);
+        if (!cap || q < *cap) cap = q;
+      }
+      if (!cap) {
+        bounded = false;
+        break;
+      }
+      if (*cap < 0) {
+        settle(CaseRun<I>::Settled::kBoxEmpty, I(0));  // a row that no y >= 0 meets
+        return {};
+      }
+      total += u * *cap;
+    }
+    if (bounded && total <= 0) {
+      settle(CaseRun<I>::Settled::kBox, total);
+      return {};
+    }
+  }
   std::size_t xcol = 0;
   std::optional<std::size_t> ycol;
   thread_local typename WalkOracle<I>::Storage walk_storage;
@@ -235,7 +302,75 @@ Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, con
         warm ? &corner : nullptr);
   }
   if constexpr (!std::is_same_v<I, Integer>) {
-    throw Overflow{};  // the oracles for three and more columns run in GMP
+    throw NeedsGmp{};  // the oracles for three and more columns run in GMP
+  } else {
+    // Then the exact LP relaxation: floor(max u·y) + c0 <= 0 over it proves the same
+    // (u·y is an integer at every integer point); an empty relaxation holds no point.
+    if (start) {
+      std::vector<std::vector<Integer>> a;
+      std::vector<Integer> h;
+      for (const auto& row : pb.rows) {
+        if (row.removed) continue;
+        std::vector<Integer> r;
+        for (const auto j : free_cols) r.push_back(row.a[j]);
+        a.push_back(std::move(r));
+        h.push_back(row.h_int);
+      }
+      const PolytopeBox box = polytope_box(a, h, free_cols.size(), true);
+      if (box.empty) {
+        settle(CaseRun<I>::Settled::kLpEmpty, I(0));
+        return {};
+      }
+      if (!box.unbounded) {
+        std::vector<Rational> lo(free_cols.size(), Rational(0)), up(free_cols.size());
+        for (std::size_t i = 0; i < free_cols.size(); ++i) up[i] = box.upper[i];
+        BoxLp lp(a, h, lo, up);
+        std::vector<Integer> c;
+        for (const auto j : free_cols) c.push_back(Integer(start->den * pb.p[j] - start->num * pb.q[j]));
+        lp.set_objective(c);
+        if (lp.solve() != BoxLp::Status::kOptimal) {
+          settle(CaseRun<I>::Settled::kLpEmpty, I(0));
+          return {};
+        }
+        const Integer c0 = start->den * pb.p0 - start->num * pb.q0;
+        const Integer total = floor_of(lp.value()) + c0;
+        if (total <= 0) {
+          settle(CaseRun<I>::Settled::kLp, total);
+          return {};
+        }
+        // Then, in at most three columns, the lattice-hyperplane search for a point that
+        // beats the start (the cut u·y >= 1 - c0 makes its polytope thin or empty): none
+        // proves the case cannot beat it. When one exists the case is solved as before.
+        if (free_cols.size() <= 3) {
+          std::vector<RowN> rows;
+          for (std::size_t i = 0; i < a.size(); ++i) {
+            RowN r;
+            r.a = {0, 0, 0};
+            for (std::size_t k = 0; k < free_cols.size(); ++k) r.a[k] = a[i][k];
+            r.h = h[i];
+            rows.push_back(std::move(r));
+          }
+          for (std::size_t k = 0; k < free_cols.size(); ++k) {
+            RowN r;
+            r.a = {0, 0, 0};
+            r.a[k] = -1;
+            r.h = 0;
+            rows.push_back(std::move(r));
+          }
+          VecN cv{0, 0, 0};
+          for (std::size_t k = 0; k < free_cols.size(); ++k) cv[k] = c[k];
+          const auto r = max_linear_nd(rows, free_cols.size(), cv, 8, Integer(-c0));
+          run.nodes += r.nodes;
+          if (!r.unbounded && !r.feasible) {
+            settle(CaseRun<I>::Settled::kCut, I(0));
+            return {};
+          }
+        }
+      }
+    }
+  }
+  if constexpr (!std::is_same_v<I, Integer>) {
+    throw Overflow{};
   } else if (free_cols.size() > 3) {
     if (o.record) {
       run.reduced_problem = fmt::format(

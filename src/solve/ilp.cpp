@@ -201,59 +201,85 @@ bool bounded(const Sys& s) {
   return true;
 }
 
-// Exact lattice width of the vertex set in direction w: max w·v - min w·v.
-Rational width_of(const std::vector<Vtx>& vs, const VecN& w, std::size_t n) {
-  std::optional<Rational> lo, hi;
-  for (const auto& v : vs) {
-    const Rational x = make_rational(dot(w, v.num, n), v.den);
-    if (!lo || x < *lo) lo = x;
-    if (!hi || x > *hi) hi = x;
+// The vertices over one common denominator D (every vertex v = N / D with integer N), so
+// that a lattice width times D is an integer: max w·N - min w·N. Widths of one set are
+// compared as these integers (D > 0 is the same for all), which orders them exactly as
+// the rational widths.
+struct ScaledVertices {
+  std::vector<VecN> n;
+  Integer d{1};
+  ScaledVertices(const std::vector<Vtx>& vs, std::size_t dim) {
+    for (const auto& v : vs) mpz_lcm(d.get_mpz_t(), d.get_mpz_t(), v.den.get_mpz_t());
+    n.reserve(vs.size());
+    for (const auto& v : vs) {
+      const Integer f = d / v.den;
+      VecN x{0, 0, 0};
+      for (std::size_t j = 0; j < dim; ++j) x[j] = v.num[j] * f;
+      n.push_back(std::move(x));
+    }
   }
-  return *hi - *lo;
+};
+
+// Exact lattice width of the vertex set in direction w, times the common denominator.
+Integer width_of(const ScaledVertices& vs, const VecN& w, std::size_t n) {
+  Integer lo, hi, x;
+  bool first = true;
+  for (const auto& v : vs.n) {
+    x = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (w[j] != 0) mpz_addmul(x.get_mpz_t(), w[j].get_mpz_t(), v[j].get_mpz_t());
+    }
+    if (first || x < lo) lo = x;
+    if (first || x > hi) hi = x;
+    first = false;
+  }
+  return hi - lo;
 }
 
 VecN combine(const VecN& a, const VecN& b, const Integer& mu) {  // a - mu b
   return VecN{a[0] - mu * b[0], a[1] - mu * b[1], a[2] - mu * b[2]};
 }
 
-// The integer mu minimising f(mu) = width(a - mu b), a convex function of mu (a norm of
-// an affine function). With g(m) = f(m + 1) - f(m) non-decreasing, bracket L < R with
-// g(L) < 0 <= g(R) by doubling, then bisect for the smallest m with g(m) >= 0.
-Integer best_multiplier(const std::vector<Vtx>& vs, const VecN& a, const VecN& b, std::size_t n, const Integer& start) {
-  const auto f = [&](const Integer& mu) { return width_of(vs, combine(a, b, mu), n); };
-  const auto g_nonneg = [&](const Integer& m) { return f(m + 1) >= f(m); };
-  Integer lo, hi;
-  if (g_nonneg(start)) {
-    hi = start;
-    Integer step = 1;
-    lo = start - step;
-    for (int guard = 0; g_nonneg(lo); ++guard) {
-      if (guard > 256) return start;  // flat to the left: start is a minimiser
-      hi = lo;
-      step *= 2;
-      lo = start - step;
+// The integer mu minimising f(mu) = width(a - mu b), the smallest one on ties. With A_i =
+// a·N_i and B_i = b·N_i over the scaled vertices, f(mu) D = max_i (A_i - mu B_i) -
+// min_i (A_i - mu B_i): a convex piecewise-linear function whose breakpoints are the mu
+// where two vertices swap, (A_i - A_j) / (B_i - B_j). Its leftmost real minimiser r is a
+// breakpoint (the one of least f, the first on ties); f decreases strictly left of r, so
+// the smallest integer minimiser is floor(r) or floor(r) + 1, whichever f is smaller at.
+Integer best_multiplier(const ScaledVertices& vs, const VecN& a, const VecN& b, std::size_t n) {
+  const std::size_t v = vs.n.size();
+  std::vector<Integer> A(v), B(v);
+  for (std::size_t i = 0; i < v; ++i) {
+    A[i] = dot(a, vs.n[i], n);
+    B[i] = dot(b, vs.n[i], n);
+  }
+  // f at mu = num/den (den > 0), times den: max - min of A_i den - num B_i.
+  const auto f_at = [&](const Integer& num, const Integer& den) {
+    Integer lo, hi, x;
+    for (std::size_t i = 0; i < v; ++i) {
+      x = A[i] * den - num * B[i];
+      if (i == 0 || x < lo) lo = x;
+      if (i == 0 || x > hi) hi = x;
     }
-  } else {
-    lo = start;
-    Integer step = 1;
-    hi = start + step;
-    for (int guard = 0; !g_nonneg(hi); ++guard) {
-      if (guard > 256) return hi;
-      lo = hi;
-      step *= 2;
-      hi = start + step;
+    return Integer(hi - lo);
+  };
+  std::optional<Rational> r;
+  Rational best;
+  for (std::size_t i = 0; i < v; ++i) {
+    for (std::size_t j = i + 1; j < v; ++j) {
+      const Integer db = B[i] - B[j];
+      if (db == 0) continue;
+      const Rational mu = make_rational(Integer(A[i] - A[j]), db);
+      const Rational val = make_rational(f_at(mu.get_num(), mu.get_den()), mu.get_den());
+      if (!r || val < best || (val == best && mu < *r)) {
+        r = mu;
+        best = val;
+      }
     }
   }
-  // g(lo) < 0 <= g(hi): the smallest m in (lo, hi] with g(m) >= 0 minimises f.
-  while (hi - lo > 1) {
-    const Integer mid = lo + floor_div(Integer(hi - lo), Integer(2));
-    if (g_nonneg(mid)) {
-      hi = mid;
-    } else {
-      lo = mid;
-    }
-  }
-  return hi;
+  if (!r) return 0;  // f is constant
+  const Integer m = floor_of(*r);
+  return f_at(m, 1) <= f_at(Integer(m + 1), 1) ? m : Integer(m + 1);
 }
 
 // A flat lattice direction of the polytope with vertices `vs`: in two variables the
@@ -261,17 +287,18 @@ Integer best_multiplier(const std::vector<Vtx>& vs, const VecN& a, const VecN& b
 // three, LLL under the vertices' exact covariance, compared with the unit vectors by exact
 // width. Any primitive w gives a correct branching; a flat one keeps the slices few.
 VecN flat_direction(const std::vector<Vtx>& vs, std::size_t n) {
+  const ScaledVertices sv(vs, n);
   if (n == 2) {
     VecN b1{1, 0, 0}, b2{0, 1, 0};
-    Rational f1 = width_of(vs, b1, n), f2 = width_of(vs, b2, n);
+    Integer f1 = width_of(sv, b1, n), f2 = width_of(sv, b2, n);
     if (f2 < f1) {
       std::swap(b1, b2);
       std::swap(f1, f2);
     }
     for (int guard = 0; guard < 200; ++guard) {
-      const Integer mu = best_multiplier(vs, b2, b1, n, Integer(0));
+      const Integer mu = best_multiplier(sv, b2, b1, n);
       b2 = combine(b2, b1, mu);
-      f2 = width_of(vs, b2, n);
+      f2 = width_of(sv, b2, n);
       if (f2 < f1) {
         std::swap(b1, b2);
         std::swap(f1, f2);
@@ -346,11 +373,11 @@ VecN flat_direction(const std::vector<Vtx>& vs, std::size_t n) {
     }
   }
   VecN best{1, 0, 0};
-  Rational best_w = width_of(vs, best, n);
+  Integer best_w = width_of(sv, best, n);
   std::vector<VecN> cands{VecN{0, 1, 0}, VecN{0, 0, 1}, basis[0], basis[1], basis[2]};
   for (const auto& w : cands) {
     if (w[0] == 0 && w[1] == 0 && w[2] == 0) continue;
-    const Rational wd = width_of(vs, w, n);
+    const Integer wd = width_of(sv, w, n);
     if (wd < best_w) {
       best_w = wd;
       best = w;
@@ -667,7 +694,8 @@ Found solve_node(Sys sys, const VecN& c, const Integer& c0, std::optional<Intege
 
 }  // namespace
 
-IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN& c, int greedy_restarts) {
+IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN& c, int greedy_restarts,
+                        const std::optional<Integer>& beat) {
   IlpResult out;
   Sys sys{n, rows};
   for (auto& r : sys.rows) {
@@ -681,7 +709,7 @@ IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN
   Ctx ctx;
   ctx.greedy_restarts = greedy_restarts;
   bool unbounded = false;
-  Found f = solve_node(std::move(sys), c, Integer(0), std::nullopt, ctx, unbounded);
+  Found f = solve_node(std::move(sys), c, Integer(0), beat, ctx, unbounded);
   out.nodes = ctx.nodes;
   if (unbounded) {
     out.unbounded = true;

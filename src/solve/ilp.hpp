@@ -40,6 +40,8 @@ struct IlpResult {
 /// max c·t over integers t (entries 0..n-1; n in 1..3) with every row. Non-negativity,
 /// if wanted, must be among the rows. A node that has re-cut `greedy_restarts` times
 /// switches to bisection on the value (the tests set 0 to exercise that path everywhere).
-IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN& c, int greedy_restarts = 8);
+/// With `beat`, only points of value > beat are searched for: infeasible then means none.
+IlpResult max_linear_nd(const std::vector<RowN>& rows, std::size_t n, const VecN& c, int greedy_restarts = 8,
+                        const std::optional<Integer>& beat = std::nullopt);
 
 }  // namespace lorasplit::detail

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "solve/driver.hpp"
+#include "solve/sequence.hpp"
 
 namespace lorasplit {
 namespace detail {
@@ -156,7 +157,7 @@ LeanSolver& LeanSolver::operator=(LeanSolver&&) noexcept = default;
 
 Status LeanSolver::solve(const Params& params, const SolveOptions& options, SolveResult& out) {
   using namespace detail;
-  if (options.domain != Domain::kInteger || options.explain || options.relaxation_bound || !options.fast_path) {
+  if (options.domain != Domain::kInteger || options.relaxation_bound || !options.fast_path) {
     auto r = lorasplit::solve(build_model(params), options);
     if (!r) return r.error();
     out = std::move(r.value());
@@ -176,6 +177,7 @@ Status LeanSolver::solve(const Params& params, const SolveOptions& options, Solv
   st.block = params.block_tokens().get_num().get_si();
   const bool narrow_ok = st.v128.load(params, st.compiled->reads());
   bool gmp_loaded = false;
+  if (options.explain) return solve_explained(params, options, out, narrow_ok);
   const DriverOptions o{false, &f.columns, f.name, st.block};
   const bool several = f.cases.size() > 1;
 
@@ -227,6 +229,15 @@ Status LeanSolver::solve(const Params& params, const SolveOptions& options, Solv
           }
           answer = &answer_storage;
           narrow_answer = true;
+        } catch (const NeedsGmp&) {
+          // Presolved in 128 bits; the oracle runs in GMP on the presolved problem.
+          lc.general = *convert_problem<Integer>(lc.narrow);
+          lc.general_stamps.assign(lc.general.rows.size(), 0);
+          lc.wide = true;
+          DriverOptions wide_options = o;
+          wide_options.presolved = true;
+          if (Status s = run_one<Integer>(lc.general, {}, best, wide_options, run_gmp, answer_storage); !s) return s;
+          answer = &answer_storage;
         } catch (const Overflow&) {
           // The same case in GMP, from the form as it was built.
           for (std::size_t j = 0; j < lc.narrow.cols(); ++j) lc.narrow.fixed_zero[j] = f.cases[c].support[j] == 0 ? 1 : 0;
@@ -281,6 +292,130 @@ Status LeanSolver::solve(const Params& params, const SolveOptions& options, Solv
   set_rational(cert.final_subproblem_max, best_final);
   if (!several) cert.iteration_bound = best_bound;
   if (cert.iterations > cert.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
+  return {};
+}
+
+Status LeanSolver::solve_explained(const Params& params, const SolveOptions& options, SolveResult& out,
+                                   bool narrow_ok) {
+  using namespace detail;
+  LeanState& st = *state_;
+  const SymFormulation& f = st.compiled->formulation();
+  bool gmp_loaded = false;
+  const DriverOptions o{true, &f.columns, f.name, st.block};
+  const auto name = [&f](std::size_t c) -> const std::string& { return f.cases[c].case_name; };
+  // One case: its integer form from the symbolic rows (128 bits, GMP where they do not
+  // suffice), the driver with the solver's path recorded.
+  const auto run = [&](std::size_t c, const std::optional<Rational>& start,
+                       std::optional<Rational>&) -> Result<CaseOutcome> {
+    LeanCase& lc = st.cases[c];
+    lc.built = true;
+    const auto excluded = [&options](const auto& pb) {
+      for (std::size_t j = 0; j < pb.cols() && j < options.force_zero.size(); ++j) {
+        if (options.force_zero[j] && pb.offset[j] != 0) return true;
+      }
+      return false;
+    };
+    const auto force = [&options](auto& pb) {
+      for (std::size_t j = 0; j < pb.cols() && j < options.force_zero.size(); ++j) {
+        if (options.force_zero[j]) pb.fixed_zero[j] = 1;
+      }
+    };
+    const auto scaled_start = [&start](const auto& pb) {
+      using I = typename std::decay_t<decltype(pb.p)>::value_type;
+      std::optional<Frac<I>> out_start;
+      if (!start) return out_start;
+      const Rational scaled = *start * to_integer(pb.scale_n) / to_integer(pb.scale_d);
+      if constexpr (std::is_same_v<I, Integer>) {
+        out_start = Frac<Integer>{scaled.get_num(), scaled.get_den()};
+      } else {
+        const auto n = to_int128(scaled.get_num()), d = to_int128(scaled.get_den());
+        if (!n || !d) throw Overflow{};
+        out_start = Frac<Int128>{*n, *d};
+      }
+      return out_start;
+    };
+    bool need_general = !narrow_ok;
+    if (narrow_ok) {
+      try {
+        st.forms128->build(c, st.v128, lc.narrow, lc.narrow_stamps);
+        lc.wide = false;
+        if (excluded(lc.narrow)) {
+          CaseOutcome r;
+          r.excluded = true;
+          return r;
+        }
+        force(lc.narrow);
+        thread_local CaseRun<Int128> r128;
+        try {
+          DriverOptions narrow_options = o;
+          lc.memo.stamps = lc.narrow_stamps;
+          narrow_options.memo = &lc.memo;
+          if (Status s = run_case<Int128>(lc.narrow, scaled_start(lc.narrow), narrow_options, r128); !s) {
+            return s.error();
+          }
+          if (r128.outcome == CaseRun<Int128>::Outcome::kFound) st.best_y128 = r128.dk.y;
+          return finish_case(st.block, f.columns.size(), lc.narrow, r128);
+        } catch (const NeedsGmp&) {
+          // Presolved in 128 bits; the oracle runs in GMP on the presolved problem.
+          lc.general = *convert_problem<Integer>(lc.narrow);
+          lc.general_stamps.assign(lc.general.rows.size(), 0);
+          lc.wide = true;
+          thread_local CaseRun<Integer> handed;
+          handed.presolve = std::move(r128.presolve);
+          DriverOptions wide_options = o;
+          wide_options.presolved = true;
+          if (Status s = run_case<Integer>(lc.general, scaled_start(lc.general), wide_options, handed); !s) {
+            return s.error();
+          }
+          if (handed.outcome == CaseRun<Integer>::Outcome::kFound) st.best_y = handed.dk.y;
+          return finish_case(st.block, f.columns.size(), lc.general, handed);
+        } catch (const Overflow&) {
+          for (std::size_t j = 0; j < lc.narrow.cols(); ++j) lc.narrow.fixed_zero[j] = f.cases[c].support[j] == 0 ? 1 : 0;
+          for (auto& row : lc.narrow.rows) row.removed = false;
+          lc.general = *convert_problem<Integer>(lc.narrow);
+          lc.general_stamps.assign(lc.general.rows.size(), 0);
+        }
+      } catch (const Overflow&) {
+        need_general = true;
+      }
+    }
+    lc.wide = true;
+    if (need_general) {
+      if (!gmp_loaded) {
+        (void)st.vgmp.load(params, st.compiled->reads());
+        gmp_loaded = true;
+      }
+      try {
+        st.forms_gmp->build(c, st.vgmp, lc.general, lc.general_stamps);
+      } catch (const Overflow&) {
+        return solver_unsupported(f.name, "a parameter with a zero rate");
+      }
+      if (excluded(lc.general)) {
+        CaseOutcome r;
+        r.excluded = true;
+        return r;
+      }
+    }
+    force(lc.general);
+    thread_local CaseRun<Integer> rg;
+    if (Status s = run_case<Integer>(lc.general, scaled_start(lc.general), o, rg); !s) return s.error();
+    if (rg.outcome == CaseRun<Integer>::Outcome::kFound) st.best_y = rg.dk.y;
+    return finish_case(st.block, f.columns.size(), lc.general, rg);
+  };
+  // Every plan a case returns, against that case's model evaluated exactly.
+  const auto check = [&](std::size_t c, const Plan& plan, const Rational& lambda) -> Status {
+    const Model m = evaluate(f, f.cases[c], params);
+    if (!is_feasible(m, plan)) return solver_internal("returned split fails an exact constraint check");
+    if (lambda != throughput_tokens_per_s(m, plan)) {
+      return solver_internal("certified ratio differs from the plan's throughput");
+    }
+    st.best_case = c;
+    return {};
+  };
+  st.best_case.reset();
+  auto r = solve_sequence(f.cases.size(), f.columns.size(), name, run, check, options);
+  if (!r) return r.error();
+  out = std::move(r.value());
   return {};
 }
 

@@ -10,6 +10,7 @@
 #include "solve/bnb.hpp"
 #include "solve/dinkelbach.hpp"
 #include "solve/driver.hpp"
+#include "solve/sequence.hpp"
 #include "solve/ilp.hpp"
 #include "solve/lp.hpp"
 #include "solve/problem.hpp"
@@ -160,80 +161,18 @@ Result<SolveResult> solve_continuous(const Model& model, const std::vector<bool>
 
 namespace {
 
-// One Dinkelbach run over one linear case (docs/model.md §3.4), from λ = `start` (true
-// units) when given: then it only looks for plans strictly better than `start`.
-struct CaseRun {
-  bool excluded{false};   // the caller's force_zero forbids a path this case needs
-  bool found{false};      // a plan with ratio > start (or, without start, any plan)
-  bool empty{false};      // the case holds no integer point at all
-  Plan plan;
-  Rational lambda;        // its ratio, certified optimal for this case
-  Rational final_max;     // max of tokens - λ·time over the case at the final λ [tokens]; <= 0
-  Certificate cert;       // iterations, bound, steps, λ path, presolve, reduced problem
-  long nodes{0};          // lattice-hyperplane nodes (0 when the lattice walk decided)
-};
-
-// The driver's answer in true units: the plan (b = block (offset + y)), λ, the
-// certificate's steps and λ path, the final subproblem's value.
-template <class I>
-Result<CaseRun> finish_case(const Model& model, const detail::BasicIntProblem<I>& pb, detail::CaseRun<I>& r) {
-  CaseRun run;
-  const std::int64_t k = model.block_tokens;
-  const std::size_t n = model.size();
-  const Integer scale_n = detail::to_integer(pb.scale_n), scale_d = detail::to_integer(pb.scale_d);
-  const auto true_units = [&](const I& num, const I& den) {
-    return Rational(detail::to_rational(num, den) * scale_d / scale_n);
-  };
-  const auto to_plan = [&](const std::vector<I>& y, Plan& plan) {
-    plan.b.resize(n);
-    for (std::size_t j = 0; j < n; ++j) {
-      const Integer b = (detail::to_integer(y[j]) + pb.offset[j]) * k;
-      if (!b.fits_slong_p()) return false;
-      plan.b[j] = b.get_si();
-    }
-    return true;
-  };
-  Certificate& cert = run.cert;
-  cert.iterations = r.dk.iterations;
-  cert.iteration_bound = r.dk.iteration_bound;
-  cert.presolve = std::move(r.presolve);
-  cert.reduced_problem = std::move(r.reduced_problem);
-  for (const auto& st : r.dk.steps) {
-    Plan at;
-    (void)to_plan(st.y, at);
-    cert.steps.push_back({true_units(st.num, st.den), at,
-                          detail::to_rational(detail::to_integer(st.total), Integer(detail::to_integer(st.den) * scale_n))});
-  }
-  for (const auto& [num, den] : r.dk.lambda_path) cert.lambda_path.push_back(true_units(num, den));
-  run.nodes = r.nodes;
-  using Outcome = typename detail::CaseRun<I>::Outcome;
-  if (r.outcome == Outcome::kEmpty) {
-    run.empty = true;
-    return run;
-  }
-  run.final_max = detail::to_rational(detail::to_integer(r.dk.total), Integer(detail::to_integer(r.dk.den) * scale_n));
-  if (r.outcome == Outcome::kNotBetter) return run;
-  if (!to_plan(r.dk.y, run.plan)) return internal("batch size beyond int64");
-  if (!is_feasible(model, run.plan)) return internal("returned split fails an exact constraint check");
-  run.found = true;
-  run.lambda = true_units(r.dk.num, r.dk.den);
-  if (run.lambda != throughput_tokens_per_s(model, run.plan)) {
-    return internal("certified ratio differs from the plan's throughput");
-  }
-  return run;
-}
-
 // One Dinkelbach run over one linear case (docs/model.md §3.4) in the integer form of
 // `model`: in 128-bit integers when the form fits them and nothing overflows, else in GMP
 // (the same driver, the same answer and certificate).
-Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero, const std::optional<Rational>& start,
-                         bool lp_bound, std::optional<Rational>& lp_out, bool record) {
+Result<detail::CaseOutcome> run_case(const Model& model, const std::vector<bool>& force_zero,
+                                     const std::optional<Rational>& start, bool lp_bound, std::optional<Rational>& lp_out,
+                                     bool record) {
   const std::size_t ncols = model.size();
   detail::IntProblem pb = detail::to_integer_form(model, model.block_tokens);
   for (std::size_t j = 0; j < ncols; ++j) {
     if (!forced(force_zero, j)) continue;
     if (pb.offset[j] != 0) {
-      CaseRun run;
+      detail::CaseOutcome run;
       run.excluded = true;
       return run;
     }
@@ -245,7 +184,7 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
     const Rational scaled = *start * pb.scale_n / pb.scale_d;
     start_scaled = detail::Frac<Integer>{scaled.get_num(), scaled.get_den()};
   }
-  std::optional<Result<CaseRun>> out;
+  std::optional<Result<detail::CaseOutcome>> out;
   if (auto narrow = detail::convert_problem<detail::Int128>(pb)) {
     try {
       std::optional<detail::Frac<detail::Int128>> s128;
@@ -255,10 +194,22 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
         s128 = detail::Frac<detail::Int128>{*n, *d};
       }
       detail::CaseRun<detail::Int128> r;
-      if (Status st = detail::run_case<detail::Int128>(*narrow, s128, o, r); !st) return st.error();
-      for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
-      pb.fixed_zero = narrow->fixed_zero;
-      out = finish_case(model, *narrow, r);
+      try {
+        if (Status st = detail::run_case<detail::Int128>(*narrow, s128, o, r); !st) return st.error();
+        for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
+        pb.fixed_zero = narrow->fixed_zero;
+        out = detail::finish_case(model.block_tokens, model.size(), *narrow, r);
+      } catch (const detail::NeedsGmp&) {
+        // Presolved in 128 bits: the same decisions on the GMP form, the oracle in GMP.
+        for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
+        pb.fixed_zero = narrow->fixed_zero;
+        detail::CaseRun<Integer> g;
+        g.presolve = std::move(r.presolve);
+        detail::DriverOptions wide = o;
+        wide.presolved = true;
+        if (Status st = detail::run_case<Integer>(pb, start_scaled, wide, g); !st) return st.error();
+        out = detail::finish_case(model.block_tokens, model.size(), pb, g);
+      }
     } catch (const detail::Overflow&) {
       out.reset();
     }
@@ -266,7 +217,7 @@ Result<CaseRun> run_case(const Model& model, const std::vector<bool>& force_zero
   if (!out) {
     detail::CaseRun<Integer> r;
     if (Status st = detail::run_case<Integer>(pb, start_scaled, o, r); !st) return st.error();
-    out = finish_case(model, pb, r);
+    out = detail::finish_case(model.block_tokens, model.size(), pb, r);
   }
   if (lp_bound && out->ok()) {
     // The continuous relaxation over y >= 0 in block units: with blocks it is the relaxation
@@ -296,53 +247,85 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
     return *best;
   }
 
+  const auto name = [&cases](std::size_t c) -> const std::string& { return cases[c]->case_name; };
+  const auto run = [&cases, &options](std::size_t c, const std::optional<Rational>& start, std::optional<Rational>& lp) {
+    return run_case(*cases[c], options.force_zero, start, options.relaxation_bound, lp, options.explain);
+  };
+  const auto check = [&cases](std::size_t c, const Plan& plan, const Rational& lambda) -> Status {
+    if (!is_feasible(*cases[c], plan)) return internal("returned split fails an exact constraint check");
+    if (lambda != throughput_tokens_per_s(*cases[c], plan)) {
+      return internal("certified ratio differs from the plan's throughput");
+    }
+    return {};
+  };
+  return detail::solve_sequence(cases.size(), cases.front()->size(), name, run, check, options);
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<SolveResult> solve_sequence(std::size_t count, std::size_t columns,
+                                   const std::function<const std::string&(std::size_t)>& name,
+                                   const CaseProvider& run_one, const CaseCheck& check, const SolveOptions& options) {
   SolveResult res;
-  res.plan.b.assign(cases.front()->size(), 0);
-  res.point.assign(cases.front()->size(), Rational(0));
+  res.plan.b.assign(columns, 0);
+  res.point.assign(columns, Rational(0));
   Certificate& cert = res.certificate;
-  const bool several = cases.size() > 1;
+  const bool several = count > 1;
   cert.method = several ? fmt::format("exact presolve + Dinkelbach iterations over each of the {} linear cases, each "
                                       "started at the best ratio so far (a case that cannot beat it is proved so by "
                                       "one subproblem)",
-                                      cases.size())
+                                      count)
                         : "exact presolve + Dinkelbach iterations over exact integer subproblems (lattice walks, or "
                           "lattice-hyperplane branching when three columns remain)";
   std::optional<Rational> best;
-  const Model* best_case = nullptr;
+  std::optional<std::size_t> best_case;
   Plan best_plan;
-  std::optional<CaseRun> best_run;
+  std::optional<CaseOutcome> best_run;
   std::optional<Rational> bound;
-  for (const Model* mp : cases) {
-    const Model& m = *mp;
+  for (std::size_t c = 0; c < count; ++c) {
+    const std::string& case_name = name(c);
     std::optional<Rational> lp;
-    auto run = run_case(m, options.force_zero, best, options.relaxation_bound, lp, options.explain);
+    auto run = run_one(c, best, lp);
     if (lp && (!bound || *lp > *bound)) bound = lp;
     if (!run) return run.error();
     if (run->excluded) {
-      if (several) cert.cases.push_back(fmt::format("{}: excluded (uses a path forced to 0)", m.case_name));
+      if (several) cert.cases.push_back(fmt::format("{}: excluded (uses a path forced to 0)", case_name));
       continue;
     }
     cert.iterations += run->cert.iterations;
     cert.iteration_bound += std::max(run->cert.iteration_bound, run->cert.iterations);
     for (auto& st : run->cert.steps) cert.steps.push_back(std::move(st));
     if (run->found) {
+      if (Status st = check(c, run->plan, run->lambda); !st) return st.error();
       if (several) {
-        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}) in {} subproblems{}", m.case_name,
+        cert.cases.push_back(fmt::format("{}: best {} tokens/s at b = ({}) in {} subproblems{}", case_name,
                                          format_number(run->lambda), fmt::join(run->plan.b, ", "),
                                          run->cert.iterations,
                                          run->nodes > 0 ? fmt::format(" ({} branching nodes)", run->nodes) : ""));
       }
       best = run->lambda;
-      best_case = &m;
+      best_case = c;
       best_plan = run->plan;
       for (const auto& l : run->cert.lambda_path) cert.lambda_path.push_back(l);
       best_run = std::move(run.value());
     } else if (several) {
-      cert.cases.push_back(run->empty ? fmt::format("{}: holds no integer plan", m.case_name)
-                           : best ? fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0{})",
-                                              m.case_name, format_number(*best), format_number(run->final_max),
-                                              run->nodes > 0 ? fmt::format("; {} branching nodes", run->nodes) : "")
-                                : fmt::format("{}: no integer point", m.case_name));
+      if (run->empty) {
+        cert.cases.push_back(run->settled != nullptr
+                                 ? fmt::format("{}: holds no integer plan ({})", case_name, run->settled)
+                                 : fmt::format("{}: holds no integer plan", case_name));
+      } else if (!best) {
+        cert.cases.push_back(fmt::format("{}: no integer point", case_name));
+      } else if (run->settled != nullptr) {
+        cert.cases.push_back(fmt::format("{}: cannot beat {} tokens/s ({}, max of tokens - λ·time <= {} <= 0)",
+                                         case_name, format_number(*best), run->settled,
+                                         format_number(run->final_max)));
+      } else {
+        cert.cases.push_back(fmt::format("{}: cannot beat {} tokens/s (max of tokens - λ·time = {} <= 0{})",
+                                         case_name, format_number(*best), format_number(run->final_max),
+                                         run->nodes > 0 ? fmt::format("; {} branching nodes", run->nodes) : ""));
+      }
     }
   }
   if (!best) {
@@ -358,10 +341,8 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
   cert.presolve = best_run->cert.presolve;
   cert.reduced_problem = best_run->cert.reduced_problem;
   if (!several) cert.iteration_bound = best_run->cert.iteration_bound;
-  if (cert.iterations > cert.iteration_bound) return internal("Dinkelbach exceeded its proven iteration bound");
-  if (best_case == nullptr || !is_feasible(*best_case, res.plan)) {
-    return internal("returned split fails an exact constraint check");
-  }
+  if (cert.iterations > cert.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
+  if (!best_case) return solver_internal("returned split fails an exact constraint check");
   if (options.relaxation_bound) cert.relaxation_bound_tokens_per_s = bound;
   if (!options.explain) {  // the lean certificate (what the fast path returns)
     cert.steps.clear();
@@ -370,12 +351,13 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
     cert.reduced_problem.clear();
   }
   if (cert.relaxation_bound_tokens_per_s && *cert.relaxation_bound_tokens_per_s < *best) {
-    return internal("integer optimum above the continuous bound");
+    return solver_internal("integer optimum above the continuous bound");
   }
   return res;
 }
 
-}  // namespace
+
+}  // namespace detail
 
 Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
   std::vector<const Model*> cases;
@@ -387,7 +369,7 @@ Result<SolveResult> solve(const Formulation& f, const SolveOptions& options) {
 Result<SolveResult> solve(const Model& model, const SolveOptions& options) { return solve_cases({&model}, options); }
 
 Result<SolveResult> solve(const Params& params, const SolveOptions& options) {
-  if (options.domain != Domain::kInteger || options.explain || options.relaxation_bound || !options.fast_path) {
+  if (options.domain != Domain::kInteger || options.relaxation_bound || !options.fast_path) {
     return solve(build_model(params), options);
   }
   // Filled in place and returned by name on every path (a SolveResult holds several GMP

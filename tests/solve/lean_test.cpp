@@ -217,6 +217,55 @@ TEST(Lean, SameAnswerAndCertificateAsTheGeneralSolver) {
   EXPECT_GT(pipelines, 100 / testing::kSanitizerDivisor);
 }
 
+// With options.explain the lean solver records the solver's path: the certificate is the
+// general solver's, field for field (steps, λ path, presolve, reduced problem, cases).
+TEST(Lean, ExplainedCertificateEqualsTheGeneralOne) {
+  std::mt19937_64 rng(34);
+  int instances = 0, pipelines = 0;
+  SolveOptions lean_explained;
+  lean_explained.relaxation_bound = false;
+  SolveOptions general = lean_explained;
+  general.fast_path = false;
+  LeanSolver solver;
+  for (int trial = 0; instances < 400 / testing::kSanitizerDivisor; ++trial) {
+    Params p = random_seed_instance(rng, trial);
+    if (trial % 2 == 1) p = with_random_switches(rng, p);
+    if (!validate(p).ok()) continue;
+    ++instances;
+    SolveResult f;
+    const Status fs = solver.solve(p, lean_explained, f);
+    auto g = solve(p, general);
+    ASSERT_EQ(fs.ok(), g.ok()) << trial;
+    if (!fs.ok()) {
+      EXPECT_EQ(fs.error().message, g.error().message);
+      continue;
+    }
+    if (p.model_name() == ModelName::kPipeline) ++pipelines;
+    ASSERT_EQ(f.status, g->status) << trial;
+    EXPECT_EQ(f.plan, g->plan) << trial;
+    EXPECT_EQ(f.throughput_tokens_per_s, g->throughput_tokens_per_s) << trial;
+    const Certificate &a = f.certificate, &b = g->certificate;
+    EXPECT_EQ(a.method, b.method);
+    EXPECT_EQ(a.iterations, b.iterations) << trial;
+    EXPECT_EQ(a.iteration_bound, b.iteration_bound) << trial;
+    EXPECT_EQ(a.final_subproblem_max, b.final_subproblem_max) << trial;
+    EXPECT_EQ(a.lambda_path, b.lambda_path) << trial;
+    EXPECT_EQ(a.cases, b.cases) << trial;
+    EXPECT_EQ(a.reduced_problem, b.reduced_problem) << trial;
+    ASSERT_EQ(a.steps.size(), b.steps.size()) << trial;
+    for (std::size_t i = 0; i < a.steps.size(); ++i) {
+      EXPECT_EQ(a.steps[i].lambda_tokens_per_s, b.steps[i].lambda_tokens_per_s);
+      EXPECT_EQ(a.steps[i].argmax, b.steps[i].argmax);
+      EXPECT_EQ(a.steps[i].max_tokens, b.steps[i].max_tokens);
+    }
+    ASSERT_EQ(a.presolve.size(), b.presolve.size()) << trial;
+    for (std::size_t i = 0; i < a.presolve.size(); ++i) {
+      EXPECT_EQ(to_string(a.presolve[i], {}), to_string(b.presolve[i], {}));
+    }
+  }
+  EXPECT_GT(pipelines, 100 / testing::kSanitizerDivisor);
+}
+
 TEST(Lean, PresetsAndTheMemoryRangeTakeIt) {
   for (const auto& info : presets()) {
     const Params p = preset(info.name).value();
