@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <random>
+
+#include "support/adapters.hpp"
+#include "support/ncolumn.hpp"
 #ifdef LORASPLIT_BENCH_GLPK
 #include "support/milp_dinkelbach.hpp"
 #endif
@@ -191,6 +195,23 @@ BENCHMARK_CAPTURE(BM_SolvePipeline, seed_defaults, "seed", nullptr)->Unit(benchm
 BENCHMARK_CAPTURE(BM_SolvePipeline, seed_chunk64, "seed", "64")->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_SolvePipeline, a100_fp16_d8192_chunk256, "a100-fp16-d8192", "256")->Unit(benchmark::kMillisecond);
 
+// The same instances from the parameters with the lean certificate (what sweeps, baselines
+// and the sensitivity table use): a LeanSolver keeps each case's integer rows between calls.
+void BM_SolvePipelineLean(benchmark::State& state, const char* name, const char* chunk) {
+  Params p = preset(name).value();
+  (void)set_param(p, "model.name", "pipeline");
+  if (chunk != nullptr) (void)set_param(p, "pipeline.chunk_tokens", chunk);
+  const SolveOptions o = lean();
+  for (auto _ : state) {
+    auto r = solve(p, o);
+    benchmark::DoNotOptimize(r);
+  }
+}
+BENCHMARK_CAPTURE(BM_SolvePipelineLean, seed_defaults, "seed", nullptr)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SolvePipelineLean, seed_chunk64, "seed", "64")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SolvePipelineLean, a100_fp16_d8192_chunk256, "a100-fp16-d8192", "256")
+    ->Unit(benchmark::kMillisecond);
+
 // The simulator: the seed optimum unchunked (6 tasks) and with 64-token chunks (~850 tasks).
 void BM_Simulate(benchmark::State& state, const char* chunk) {
   Params p;
@@ -204,6 +225,42 @@ void BM_Simulate(benchmark::State& state, const char* chunk) {
 }
 BENCHMARK_CAPTURE(BM_Simulate, seed_unchunked, nullptr)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Simulate, seed_chunk64, "64")->Unit(benchmark::kMillisecond);
+
+// Twelve columns: a random single-case model of the N-column test family (four groups of
+// three columns with their demands, tests/support/ncolumn.hpp), and four adapters of
+// ranks 4, 8, 16, 32 sharing one GPU and one device under the seed's rules (one linear
+// case over 12 columns, tests/support/adapters.hpp). Exact, with the certificate.
+void BM_SolveTwelveColumns(benchmark::State& state) {
+  std::mt19937_64 rng(2026);
+  // Trial 8 of the family has 4 + 8 % 9 = 12 columns.
+  const auto inst = testing::random_ncolumn_model(rng, 8);
+  SolveOptions o;
+  o.relaxation_bound = false;
+  for (auto _ : state) {
+    auto r = solve(inst.model, o);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["columns"] = static_cast<double>(inst.model.size());
+}
+BENCHMARK(BM_SolveTwelveColumns)->Unit(benchmark::kMicrosecond);
+
+void BM_SolveFourAdapters(benchmark::State& state) {
+  testing::AdapterSpec spec;
+  spec.ranks = {4, 8, 16, 32};
+  spec.demand = {4000000, 3000000, 2000000, 1000000};
+  spec.per_transfer = false;
+  const Params p;
+  const Formulation f = build_model(testing::adapters_description(spec), p);
+  SolveOptions o;
+  o.relaxation_bound = false;
+  for (auto _ : state) {
+    auto r = solve(f, o);
+    benchmark::DoNotOptimize(r);
+  }
+  state.counters["columns"] = static_cast<double>(f.cases.front().size());
+  state.counters["cases"] = static_cast<double>(f.cases.size());
+}
+BENCHMARK(BM_SolveFourAdapters)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

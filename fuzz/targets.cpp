@@ -218,7 +218,89 @@ void cli(const std::uint8_t* data, std::size_t size) {
   for (const auto& a : args) argv.push_back(a.c_str());
   static std::FILE* null = std::fopen("/dev/null", "w");
   const int status = ::lorasplit::cli::run_cli(static_cast<int>(argv.size()), argv.data(), {null, null});
-  check(status == 0 || status == 1 || status == 2, "CLI exit status " + std::to_string(status));
+  // 3 (internal error) never; 4 (an output that cannot be written, e.g. -o naming a
+  // folder) and 5 (out of memory under the fuzzer's limit) are honest answers.
+  check(status == 0 || status == 1 || status == 2 || status == 4 || status == 5,
+        "CLI exit status " + std::to_string(status));
+}
+
+void inputs(const std::uint8_t* data, std::size_t size) {
+  // Fields split at NUL: two sweep axis specs, a plan, an output file name.
+  std::vector<std::string> f(1);
+  for (std::size_t i = 0; i < size && f.size() <= 4; ++i) {
+    if (data[i] == 0) {
+      f.emplace_back();
+    } else {
+      f.back() += static_cast<char>(data[i]);
+    }
+  }
+  f.resize(4);
+  // Sweep specification: accepted axes have a size that fits, the shards tile them.
+  std::vector<SweepAxis> axes;
+  for (int k = 0; k < 2; ++k) {
+    auto axis = parse_sweep_axis(f[static_cast<std::size_t>(k)]);
+    if (!axis) {
+      check_error(axis.error(), "vary");
+      continue;
+    }
+    check(axis->size() >= 1, "an accepted axis with no value");
+    axes.push_back(std::move(axis.value()));
+  }
+  if (!axes.empty()) {
+    const Status st = validate_axes(axes);
+    if (!st) {
+      check_error(st.error(), "axes");
+    } else {
+      const auto points = sweep_size(axes);
+      check(points.has_value(), "validated axes whose size overflows");
+      std::size_t covered = 0;
+      for (std::size_t i = 1; i <= 3; ++i) {
+        const auto [b, e] = shard_range(*points, Shard{i, 3});
+        check(b == covered && e >= b, "shards that do not tile the sweep");
+        covered = e;
+      }
+      check(covered == *points, "shards that do not cover the sweep");
+    }
+  }
+  // The simulator's plan input: rejected with one line, or simulated with positive times.
+  const Params seed;
+  auto plan = cli::parse_plan(f[2], three_path_columns());
+  if (!plan) {
+    check_error(plan.error(), "plan");
+  } else {
+    SimulateOptions o;
+    o.max_tasks = 20000;
+    Params pipeline = seed;
+    (void)set_param(pipeline, "model.name", "pipeline");
+    (void)set_param(pipeline, "pipeline.chunk_tokens", "1000000");
+    for (const Params* p : {&seed, static_cast<const Params*>(&pipeline)}) {
+      auto sim = simulate(*p, plan.value(), o);
+      if (!sim) {
+        check_error(sim.error(), "simulate");
+        continue;
+      }
+      check(sim->makespan_s > 0, "a simulation with no time");
+      check(sim->simulated_tokens_per_s > 0, "a simulation with no throughput");
+    }
+  }
+  // An output file name: written whole under that name, or refused, never a temporary left.
+  static const std::filesystem::path dir = [] {
+    auto d = std::filesystem::temp_directory_path() / "lorasplit-fuzz-inputs";
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  const std::string& name = f[3];
+  if (!name.empty() && name.find('/') == std::string::npos && name != "." && name != ".." && name.size() < 200) {
+    const std::string path = (dir / name).string();
+    const Status st = write_file(path, "x", "output");
+    if (!st) check_error(st.error(), "output");
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+      const std::string n = e.path().filename().string();
+      check(n.rfind(".lorasplit-", 0) != 0 || n == name, "a temporary output file was left behind");
+      std::error_code ec;
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
 }
 
 Target find_target(std::string_view name) {
@@ -226,6 +308,7 @@ Target find_target(std::string_view name) {
   if (name == "config") return &config;
   if (name == "solver") return &solver;
   if (name == "cli") return &cli;
+  if (name == "inputs") return &inputs;
   return nullptr;
 }
 

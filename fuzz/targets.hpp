@@ -22,7 +22,11 @@ void solver(const std::uint8_t* data, std::size_t size);
 /// no file outside the fuzzer's scratch directory is read).
 void cli(const std::uint8_t* data, std::size_t size);
 
-/// Target by name ("quantity", "config", "solver", "cli"), or nullptr.
+/// Sweep specifications (axes, their size, the shards), the simulator's plan input, and
+/// output file names (written whole or refused, no temporary left behind).
+void inputs(const std::uint8_t* data, std::size_t size);
+
+/// Target by name ("quantity", "config", "solver", "cli", "inputs"), or nullptr.
 using Target = void (*)(const std::uint8_t*, std::size_t);
 Target find_target(std::string_view name);
 

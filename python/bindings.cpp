@@ -21,7 +21,13 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-[[noreturn]] void raise(const Error& e) { throw py::value_error(e.message); }
+[[noreturn]] void raise(const Error& e) {
+  if (e.code == ErrorCode::kOutOfMemory) {
+    PyErr_SetString(PyExc_MemoryError, e.message.c_str());
+    throw py::error_already_set();
+  }
+  throw py::value_error(e.message);
+}
 
 Domain domain_of(const std::string& name) {
   if (name == "integer") return Domain::kInteger;
@@ -76,6 +82,13 @@ py::dict sweep_columns(const std::string& preset_name, const std::string& config
   so.solve.domain = domain_of(domain);
   so.shard = sh.value();
   so.threads = threads;
+  // Ctrl-C: a pending signal is looked for between blocks (small ones, so that a slow
+  // model still stops within about a second) and raised as KeyboardInterrupt.
+  so.block_points = 128;
+  so.cancelled = [] {
+    py::gil_scoped_acquire acquire;
+    return PyErr_CheckSignals() != 0;
+  };
   std::vector<std::vector<std::string>> values(axes.size());
   std::vector<std::string> status, binding, thr_exact;
   std::vector<double> b1, b2, b3, thr, gain;
@@ -100,7 +113,10 @@ py::dict sweep_columns(const std::string& preset_name, const std::string& config
       binding.push_back(b);
     });
   }
-  if (!st) raise(st.error());
+  if (!st) {
+    if (st.error().code == ErrorCode::kInterrupted && PyErr_Occurred() != nullptr) throw py::error_already_set();
+    raise(st.error());
+  }
   py::dict out;
   for (std::size_t k = 0; k < axes.size(); ++k) out[py::str(axes[k].key + "_exact")] = values[k];
   out["b1"] = b1;

@@ -23,6 +23,9 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::kUnknownPreset: return "unknown_preset";
     case ErrorCode::kBadOption: return "bad_option";
     case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kWriteFailed: return "write_failed";
+    case ErrorCode::kOutOfMemory: return "out_of_memory";
+    case ErrorCode::kInterrupted: return "interrupted";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";

@@ -1,14 +1,20 @@
 // The program as a function, so that main() and the CLI fuzz target share it.
+#include <cerrno>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <new>
 
 #include "common.hpp"
 #include "subcommands.hpp"
 
 namespace lorasplit::cli {
 
-int run_cli(int argc, const char* const* argv, const Io& io) {
+namespace {
+
+int run_subcommand(int argc, const char* const* argv, const Io& io) {
   CLI::App app{"lorasplit: exact, certified GPU/CXL splits of a LoRA batch"};
   app.set_version_flag("--version", "lorasplit 0.1.0");
   app.require_subcommand(1);
@@ -36,13 +42,32 @@ int run_cli(int argc, const char* const* argv, const Io& io) {
     std::fputs("lorasplit 0.1.0\n", io.out);
     return kExitOptimal;
   } catch (const CLI::ParseError& e) {
-    std::fputs(fmt::format("lorasplit: error: {} (see lorasplit --help)\n", e.what()).c_str(), io.err);
+    // The parser's message quotes the user's text: one printable line, like every error.
+    std::fputs(fmt::format("lorasplit: error: {} (see lorasplit --help)\n", printable(e.what())).c_str(), io.err);
     return kExitInvalidInput;
+  } catch (const std::bad_alloc&) {
+    std::fputs("lorasplit: error: out of memory\n", io.err);
+    return kExitOutOfMemory;
   } catch (const std::exception& e) {
-    std::fputs(fmt::format("lorasplit: error: internal error: {}\n", e.what()).c_str(), io.err);
+    std::fputs(fmt::format("lorasplit: error: internal error: {}\n", printable(e.what())).c_str(), io.err);
     return kExitInternal;
   }
   return exit_status;
+}
+
+}  // namespace
+
+int run_cli(int argc, const char* const* argv, const Io& io) {
+  errno = 0;
+  const int status = run_subcommand(argc, argv, io);
+  // Everything printed must have reached the output: a full disk or a closed pipe is a
+  // failure, never a silent success (docs/errors.md).
+  if (std::fflush(io.out) != 0 || std::ferror(io.out) != 0) {
+    const int err = errno != 0 ? errno : EIO;
+    std::fputs(fmt::format("lorasplit: error: standard output: write failed: {}\n", std::strerror(err)).c_str(), io.err);
+    return kExitWriteFailed;
+  }
+  return status;
 }
 
 }  // namespace lorasplit::cli

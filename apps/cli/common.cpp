@@ -20,7 +20,37 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
       ->check(CLI::IsMember({"seed", "pipeline"}));
 }
 
+std::string assignment_key(std::string_view assignment) {
+  std::string_view key = assignment.substr(0, assignment.find('='));
+  while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
+  while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+  return std::string(key);
+}
+
+Status conflicting_sources(const ParamSources& sources) {
+  // One value per key on the command line: a key given twice (two --set, or --set and the
+  // flag that sets it) is rejected rather than resolved by order. The command line
+  // overrides the config file, which overrides the preset (docs/model.md §1.1).
+  std::vector<std::pair<std::string, std::string>> given;  // key, how
+  for (const auto& a : sources.sets) given.emplace_back(assignment_key(a), "--set " + a);
+  if (!sources.model.empty()) given.emplace_back("model.name", "--model " + sources.model);
+  if (!sources.max_batch_latency.empty()) {
+    given.emplace_back("lora.max_batch_latency_s", "--max-batch-latency " + sources.max_batch_latency);
+  }
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (given[i].first == given[j].first) {
+        return Error{ErrorCode::kBadOption, given[i].first, given[i].second,
+                     fmt::format("{} is given twice ('{}' and '{}'): give it once", given[i].first, given[j].second,
+                                 given[i].second)};
+      }
+    }
+  }
+  return {};
+}
+
 Result<Params> load_params(const ParamSources& sources, bool validate_params) {
+  if (Status st = conflicting_sources(sources); !st) return st.error();
   auto params = preset(sources.preset);
   if (!params) return params;
   if (!sources.config.empty()) {
@@ -64,6 +94,7 @@ Result<Plan> parse_plan(const std::string& text, const std::vector<Column>& colu
     plan.b[j] = v->get_num().get_si();
     start = comma + 1;
   }
+  if (Status st = validate_plan(plan); !st) return for_cli(st.error());
   return plan;
 }
 
@@ -105,10 +136,20 @@ Error for_cli(Error e) {
   return e;
 }
 
+int plot_failed(const Io& io, const Error& error) {
+  if (error.code == ErrorCode::kUnsupported) {
+    std::fputs(fmt::format("lorasplit: note: no plot written: {}\n", for_cli(error).message).c_str(), io.err);
+    return kExitOptimal;
+  }
+  return report_error(io, error, false);
+}
+
 int report_error(const Io& io, const Error& library_error, bool json) {
   const Error error = for_cli(library_error);
   if (json) std::fputs(fmt::format("{}\n", render_error_json(error)).c_str(), io.out);
   std::fputs(fmt::format("lorasplit: error: {}\n", error.message).c_str(), io.err);
+  if (error.code == ErrorCode::kWriteFailed) return kExitWriteFailed;
+  if (error.code == ErrorCode::kOutOfMemory) return kExitOutOfMemory;
   return error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnsupported ? kExitInternal
                                                                                       : kExitInvalidInput;
 }

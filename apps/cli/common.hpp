@@ -14,6 +14,8 @@ inline constexpr int kExitOptimal = 0;
 inline constexpr int kExitInfeasible = 1;
 inline constexpr int kExitInvalidInput = 2;
 inline constexpr int kExitInternal = 3;
+inline constexpr int kExitWriteFailed = 4;
+inline constexpr int kExitOutOfMemory = 5;
 
 /// Where a run of the CLI writes (stdout/stderr for the program; /dev/null when fuzzed).
 struct Io {
@@ -31,6 +33,10 @@ struct ParamSources {
 };
 
 void add_param_options(CLI::App* app, ParamSources& sources);
+/// The key of a "KEY=VALUE" assignment, blanks around it removed.
+std::string assignment_key(std::string_view assignment);
+/// An error when the command line gives one key twice (two --set, or --set and its flag).
+Status conflicting_sources(const ParamSources& sources);
 /// Preset, config, --set, --model, --max-batch-latency; validated unless `validate_params` is false.
 Result<Params> load_params(const ParamSources& sources, bool validate_params = true);
 
@@ -50,6 +56,10 @@ Error for_cli(Error error);
 /// Prints "lorasplit: error: <message>" on io.err (and the JSON error object on io.out
 /// when `json`), returns the exit status for the error's class.
 int report_error(const Io& io, const Error& error, bool json);
+
+/// A plot that was not written: without gnuplot a note (the data is printed, exit 0);
+/// any other failure an error with its exit status.
+int plot_failed(const Io& io, const Error& error);
 
 /// The whole program: parses argv, runs one subcommand, returns the exit status.
 int run_cli(int argc, const char* const* argv, const Io& io);

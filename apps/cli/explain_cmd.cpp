@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -59,16 +61,12 @@ void setup_export(CLI::App& app, int& exit_status, const Io& io) {
     if (opts->output.empty()) {
       std::fputs(lp.c_str(), io.out);
     } else {
-      std::ofstream out(opts->output, std::ios::binary);
-      out << lp;
-      if (!out) {
-        exit_status = report_error(io, Error{ErrorCode::kFileUnreadable, "--output", opts->output,
-                                             "--output = '" + opts->output + "': cannot write the file"},
-                                   false);
+      if (const Status st = write_file(opts->output, lp, "--output"); !st) {
+        exit_status = report_error(io, st.error(), false);
         return;
       }
     }
-    exit_status = kExitOptimal;
+    exit_status = a->result.status == SolveStatus::kOptimal ? kExitOptimal : kExitInfeasible;
   });
 }
 
@@ -95,6 +93,20 @@ void setup_check(CLI::App& app, int& exit_status, const Io& io) {
       return;
     }
     const Plan plan = parsed.value();
+    // A plan that is not whole blocks belongs to no case: said so, never judged by the
+    // formulas of a case that does not describe it.
+    const std::int64_t k = f.cases.front().block_tokens;
+    for (std::size_t j = 0; j < plan.b.size(); ++j) {
+      if (plan.b[j] % k != 0) {
+        exit_status = report_error(
+            io,
+            Error{ErrorCode::kBadOption, "--plan", *plan_text,
+                  fmt::format("--plan = '{}': {} = {} is not a whole number of blocks of {} tokens (lora.block_tokens)",
+                              *plan_text, f.cases.front().columns[j].name, plan.b[j], k)},
+            json);
+        return;
+      }
+    }
     const Model* described = describing_case(f, plan);
     const Model& m = described != nullptr ? *described : f.cases.front();
     const PlanCheck c = check_plan(m, plan);

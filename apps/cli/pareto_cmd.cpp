@@ -60,7 +60,7 @@ int run_pareto(const ParetoOpts& opts, const Io& io) {
   if (!opts.plot.empty()) {
     const Status st = plot_lines("lorasplit: throughput against batch latency", "batch latency T_GPU_S1 + T_GPU_S2 [s]",
                                  "throughput [tokens/s]", true, {split, gpu}, opts.plot);
-    if (!st) std::fputs(fmt::format("lorasplit: note: no plot written: {}\n", for_cli(st.error()).message).c_str(), io.err);
+    if (!st) return plot_failed(io, st.error());
   }
   return kExitOptimal;
 }

@@ -18,13 +18,6 @@ struct SimulateOpts {
   std::string format{"text"};
 };
 
-Status write_file(const std::string& option, const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  if (!out) return Error{ErrorCode::kFileUnreadable, option, path, option + " = '" + path + "': cannot write the file"};
-  return {};
-}
-
 int run_simulate(const SimulateOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   auto params = load_params(opts.sources);
@@ -49,12 +42,12 @@ int run_simulate(const SimulateOpts& opts, const Io& io) {
   auto sim = simulate(params.value(), plan, so);
   if (!sim) return report_error(io, sim.error(), json);
   if (!opts.trace.empty()) {
-    if (auto st = write_file("--trace", opts.trace, render_trace_json(sim.value())); !st) {
+    if (auto st = write_file(opts.trace, render_trace_json(sim.value()), "--trace"); !st) {
       return report_error(io, st.error(), json);
     }
   }
   if (!opts.gantt.empty()) {
-    if (auto st = write_file("--gantt", opts.gantt, render_gantt_svg(sim.value())); !st) {
+    if (auto st = write_file(opts.gantt, render_gantt_svg(sim.value()), "--gantt"); !st) {
       return report_error(io, st.error(), json);
     }
   }

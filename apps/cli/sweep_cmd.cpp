@@ -20,6 +20,7 @@ struct SweepOpts {
   std::string shard{"1/1"};
   std::string plot;
   unsigned threads{0};
+  bool progress{false};
 };
 
 int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
@@ -34,6 +35,19 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
     if (!axis) return report_error(io, axis.error(), false);
     axes.push_back(std::move(axis.value()));
   }
+  if (Status st = validate_axes(axes); !st) return report_error(io, st.error(), false);
+  // A key both varied and set would be solved at the varied values under a label that
+  // hides the --set: rejected.
+  for (const auto& a : axes) {
+    for (const auto& set : opts.sources.sets) {
+      if (assignment_key(set) == a.key) {
+        return report_error(io, Error{ErrorCode::kBadOption, "--vary", a.key,
+                                      fmt::format("{} is both varied (--vary) and set (--set {}): give it once",
+                                                  a.key, set)},
+                            false);
+      }
+    }
+  }
   auto shard = parse_shard(opts.shard);
   if (!shard) return report_error(io, shard.error(), false);
   SweepOptions so;
@@ -47,9 +61,32 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   const auto start = std::chrono::steady_clock::now();
   const bool tty = io.err == stderr && isatty(fileno(stderr)) != 0;
   bool drew = false;
+  bool estimated = false;
+  double last_line = 0;
   const auto progress = [&](std::size_t done, std::size_t total) {
-    if (!tty) return;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    // A sweep that will take more than a minute says so once, terminal or not.
+    if (!estimated && done > 0 && done < total) {
+      estimated = true;
+      const double left = secs / static_cast<double>(done) * static_cast<double>(total - done);
+      if (secs + left > 60) {
+        std::fputs(fmt::format("lorasplit: note: {} points at about {:.3g} ms each: about {:.0f} s in all ({:.1f} h)\n",
+                               total, 1000 * secs / static_cast<double>(done), secs + left, (secs + left) / 3600)
+                       .c_str(),
+                   io.err);
+      }
+    }
+    if (!tty && opts.progress) {  // off a terminal: a line every 5 s and at the end
+      if (done < total && secs - last_line < 5) return;
+      last_line = secs;
+      const double left = done > 0 ? secs / static_cast<double>(done) * static_cast<double>(total - done) : 0;
+      std::fputs(fmt::format("lorasplit: progress: {}/{} points, {:.1f} s, about {:.0f} s left\n", done, total, secs,
+                             left)
+                     .c_str(),
+                 io.err);
+      return;
+    }
+    if (!tty) return;
     if (secs < 1.0 && done < total) return;
     if (!drew && done == total && secs < 1.0) return;
     const int width = 40;
@@ -74,15 +111,24 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
           std::fputs(buffer.c_str(), io.out);
           buffer.clear();
         }
-        if (!opts.plot.empty()) kept.push_back(row);
+        if (!opts.plot.empty()) {
+          // What the figure reads: the values, the throughput and the gain (not the text,
+          // the plan or the binding rows).
+          SweepRow& k = kept.emplace_back();
+          k.index = row.index;
+          k.values = row.values;
+          k.valid = row.valid;
+          k.status = row.status;
+          k.throughput_tokens_per_s = row.throughput_tokens_per_s;
+          k.gain_percent = row.gain_percent;
+          k.point.clear();
+        }
       },
       progress);
   std::fputs(buffer.c_str(), io.out);
   if (!st) return report_error(io, st.error(), false);
   if (!opts.plot.empty()) {
-    if (const Status ps = plot_sweep(axes, kept, opts.plot); !ps) {
-      std::fputs(fmt::format("lorasplit: note: no plot written: {}\n", for_cli(ps.error()).message).c_str(), io.err);
-    }
+    if (const Status ps = plot_sweep(axes, kept, opts.plot); !ps) return plot_failed(io, ps.error());
   }
   return kExitOptimal;
 }
@@ -101,6 +147,8 @@ void setup_sweep(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--shard", opts->shard, "i/n: run the i-th of n slices (1-based); the slices concatenate to the sweep");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
   sub->add_option("--plot", opts->plot, "FILE.svg or FILE.png: throughput and gain plotted with gnuplot");
+  sub->add_flag("--progress", opts->progress,
+                "report progress on stderr even when it is not a terminal (a line every 5 s)");
   sub->callback([opts, &exit_status, io]() { exit_status = run_sweep_cmd(*opts, io); });
 }
 

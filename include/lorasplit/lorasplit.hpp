@@ -1,6 +1,7 @@
 #pragma once
 // Umbrella header: everything a user of the library needs.
 #include <lorasplit/analysis.hpp>
+#include <lorasplit/files.hpp>
 #include <lorasplit/model.hpp>
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>

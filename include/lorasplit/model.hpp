@@ -6,6 +6,7 @@
 
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
+#include <lorasplit/status.hpp>
 
 #include <cstdint>
 #include <string>
@@ -21,6 +22,7 @@ namespace lorasplit {
 struct Plan {
   std::vector<std::int64_t> b;
   [[nodiscard]] std::size_t size() const { return b.size(); }
+  /// The total; for a plan that validate_plan() accepts (or one the solver returned).
   [[nodiscard]] std::int64_t tokens() const {
     std::int64_t sum = 0;
     for (const auto x : b) sum += x;
@@ -28,6 +30,11 @@ struct Plan {
   }
   friend bool operator==(const Plan&, const Plan&) = default;
 };
+
+/// A plan from outside (a user, a file, Python) before anything is built from it: every
+/// entry non-negative and the total at most 2^62 tokens (so that sums of a few totals
+/// still fit 64 bits). Errors name the argument `plan`.
+Status validate_plan(const Plan& plan);
 
 /// A point with exact rational coordinates (a continuous-domain split, or an integer one).
 using Point = std::vector<Rational>;

@@ -43,4 +43,9 @@ std::string format_fraction(const Rational& x);
 /// Nearest double (for printing and for JSON numbers).
 double to_double(const Rational& x);
 
+/// Makes GMP report an allocation failure by throwing std::bad_alloc instead of aborting
+/// the process (GMP's default), so that out of memory becomes an error the caller can
+/// report. Programs call it once at start (the CLI and the Python module do).
+void gmp_throw_on_out_of_memory();
+
 }  // namespace lorasplit

@@ -25,6 +25,9 @@ enum class ErrorCode {
   kUnknownPreset,    ///< --preset NAME that is not built in
   kBadOption,        ///< a malformed command-line option (e.g. --set without '=')
   kUnsupported,      ///< a model structure the exact solver does not handle
+  kWriteFailed,      ///< an output (standard output, -o, --plot, --trace, --gantt) could not be written whole
+  kOutOfMemory,      ///< the work did not fit the memory it may use (a sweep, a plot)
+  kInterrupted,      ///< stopped by the caller (a signal in Python, SweepOptions::cancelled)
   kInternal,         ///< a bug: an invariant of the solver failed
 };
 

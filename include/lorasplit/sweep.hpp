@@ -44,8 +44,13 @@ struct Shard {
 };
 Result<Shard> parse_shard(std::string_view text);
 
-/// Number of points (the product of the axes' sizes; the first axis varies slowest).
-std::size_t sweep_size(const std::vector<SweepAxis>& axes);
+/// A sweep's axes as run_sweep requires them: one or two, no key twice, a number of
+/// points that fits a size_t. Errors name the argument `vary`.
+Status validate_axes(const std::vector<SweepAxis>& axes);
+
+/// Number of points (the product of the axes' sizes; the first axis varies slowest), or
+/// nullopt when the product does not fit a size_t.
+std::optional<std::size_t> sweep_size(const std::vector<SweepAxis>& axes);
 /// [begin, end) of the point indices in `shard`.
 std::pair<std::size_t, std::size_t> shard_range(std::size_t points, const Shard& shard);
 
@@ -75,10 +80,16 @@ struct SweepOptions {
   /// When set, each row's `text` is format(row), computed by the worker threads (a CSV or
   /// JSON line), so that formatting runs in parallel with the solves.
   std::function<std::string(const SweepRow&)> format;
+  /// Asked between blocks (by the calling thread): true stops the sweep with
+  /// ErrorCode::kInterrupted after the rows already emitted (Python: a pending signal).
+  std::function<bool()> cancelled;
 };
 
 /// Runs the shard's points; `emit` receives rows in index order; `progress(done, total)`
 /// is called after each block. Stops with the first error that concerns the sweep itself.
+/// Out of memory in any thread becomes ErrorCode::kOutOfMemory; an exception thrown by
+/// `emit` or `progress` stops the sweep and is rethrown; every thread is joined on every
+/// path.
 Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const SweepOptions& options,
                  const std::function<void(const SweepRow&)>& emit,
                  const std::function<void(std::size_t, std::size_t)>& progress = {});

@@ -196,6 +196,19 @@ class Timeline:
         return (f"Timeline(plan={self.plan}, tasks={len(self.tasks)}, makespan_s={float(self.makespan_s):.6g})")
 
 
+def _whole_plan(plan: Sequence[Any]) -> List[int]:
+    """The plan's batch sizes as ints: whole numbers only (1.5 is an error, not 1), three
+    of them (an empty plan is an error; ``plan=None`` means the certified optimum)."""
+    out: List[int] = []
+    for b in plan:
+        if isinstance(b, bool) or not isinstance(b, (int, float, Fraction)) or b != int(b):
+            raise ValueError(f"plan: expected three whole numbers b1, b2, b3 (got {b!r})")
+        out.append(int(b))
+    if len(out) != 3:
+        raise ValueError(f"plan: expected three whole numbers b1, b2, b3 (got {len(out)})")
+    return out
+
+
 def simulate(preset: str = "seed", model: Union[Model, str, None] = None,
              params: Optional[Mapping[str, ParamValue]] = None, config: Optional[str] = None,
              plan: Optional[Sequence[int]] = None, batches: int = 1, overlap: bool = False) -> Timeline:
@@ -203,7 +216,7 @@ def simulate(preset: str = "seed", model: Union[Model, str, None] = None,
     on the GPU, the device and the link, ``batches`` times back to back (``overlap``: the
     next batch's stage 1 may start during stage 2). Same numbers as ``lorasplit simulate``."""
     text = _lorasplit.simulate_json(preset, config or "", _params(params) + _model(model),
-                                    [int(b) for b in plan] if plan is not None else [], int(batches),
+                                    _whole_plan(plan) if plan is not None else [], int(batches),
                                     bool(overlap))
     return Timeline(_exact(json.loads(text)))
 

@@ -18,7 +18,12 @@ std::optional<Integer> gpu_only_cap(const Model& m) {
   for (const auto& c : m.constraints) {
     if (c.kind == RowKind::kSync || c.kind == RowKind::kCase) continue;
     const Affine g = c.lhs - c.rhs;  // g.coef[0]*b1 + g.constant <= 0
-    if (g.coef[0] <= 0) continue;
+    if (g.coef[0] <= 0) {
+      // A row that no b1 >= 0 meets (device memory holding fixed weights it cannot hold):
+      // there is no GPU-only plan.
+      if (g.constant > 0) return Integer(-1);
+      continue;
+    }
     const Integer q = floor_of(-g.constant / g.coef[0]);
     if (!cap || q < *cap) cap = q;
   }

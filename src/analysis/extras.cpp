@@ -7,9 +7,15 @@ namespace lorasplit::detail {
 
 template <class I>
 std::optional<I> first_column_cap(const BasicIntProblem<I>& pb) {
+  // Every memory and limit row at y = (y0, 0, ...): a[0] y0 <= h. A row that no y0 >= 0
+  // meets (a[0] <= 0 and h < 0) leaves no GPU-only plan: the cap is -1.
   std::optional<I> cap;
   for (const auto& row : pb.rows) {
-    if (row.kind == RowKind::kSync || row.kind == RowKind::kCase || row.a[0] <= 0) continue;
+    if (row.kind == RowKind::kSync || row.kind == RowKind::kCase) continue;
+    if (row.a[0] <= 0) {
+      if (row.h_int < 0) return I(-1);
+      continue;
+    }
     const I q = floor_div(row.h_int, row.a[0]);
     if (!cap || q < *cap) cap = q;
   }

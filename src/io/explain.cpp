@@ -157,10 +157,15 @@ std::string render_lp(const Analysis& a) {
   if (!m.case_name.empty()) {
     out += fmt::format("\\ restricted to the linear case that holds the optimum: {}\n", m.case_name);
   }
-  out += fmt::format("\\ lambda* = {} tokens/s; objective = {} * tokens*{} - {} * batch_time*{} (integer units)\n",
-                     format_fraction(a.result.throughput_tokens_per_s), den.get_str(), pb.scale_n.get_str(),
-                     num.get_str(), pb.scale_d.get_str());
-  out += "\\ Its maximum is exactly 0, reached by the splits whose throughput is lambda*.\n";
+  if (a.result.status == SolveStatus::kOptimal) {
+    out += fmt::format("\\ lambda* = {} tokens/s; objective = {} * tokens*{} - {} * batch_time*{} (integer units)\n",
+                       format_fraction(a.result.throughput_tokens_per_s), den.get_str(), pb.scale_n.get_str(),
+                       num.get_str(), pb.scale_d.get_str());
+    out += "\\ Its maximum is exactly 0, reached by the splits whose throughput is lambda*.\n";
+  } else {
+    out += "\\ The instance is INFEASIBLE: no split with tokens > 0 satisfies these constraints (lambda = 0,\n";
+    out += "\\ objective = tokens). A solver finds no feasible point other than the empty split.\n";
+  }
   if (pb.p0 != 0 || pb.q0 != 0) out += "\\ (constant objective terms omitted: they do not move the argmax)\n";
   // Every column appears in the objective, in order, so readers number them as the model does.
   std::string objective;

@@ -2,7 +2,31 @@
 #include <lorasplit/describe.hpp>
 #include <lorasplit/model.hpp>
 
+#include <fmt/format.h>
+
+#include <string>
+
+#include "checked.hpp"
+
 namespace lorasplit {
+
+Status validate_plan(const Plan& plan) {
+  constexpr std::int64_t kMaxTotal = std::int64_t{1} << 62;
+  std::int64_t total = 0;
+  for (const auto b : plan.b) {
+    if (b < 0) {
+      return Error{ErrorCode::kBadOption, "plan", std::to_string(b),
+                   fmt::format("plan: batch sizes must not be negative (got {})", b)};
+    }
+    const auto sum = detail::checked_add(total, b);
+    if (!sum || *sum > kMaxTotal) {
+      return Error{ErrorCode::kOutOfRange, "plan", std::to_string(b),
+                   fmt::format("plan: the batch sizes add up to more than 2^62 tokens (at {})", b)};
+    }
+    total = *sum;
+  }
+  return {};
+}
 
 Rational Affine::eval(const Plan& plan) const {
   Rational sum = constant;

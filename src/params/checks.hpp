@@ -8,6 +8,8 @@ namespace lorasplit::detail {
 
 /// The value of `id` is set (or the parameter is optional) and within its spec's range.
 bool value_ok(const Params& params, ParamId id);
+/// `v` lies within the range of `spec` (and is whole where it must be).
+bool value_in_range(const ParamSpec& spec, const Rational& v);
 
 /// The checks between parameters: no pipeline switch set under the seed model, r <= d,
 /// one block fits the GPU memory and the batch bound.

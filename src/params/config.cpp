@@ -3,6 +3,11 @@
 #include <lorasplit/params.hpp>
 
 #include <fmt/format.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <cstring>
+#include <cerrno>
 
 #include <filesystem>
 #include <fstream>
@@ -122,28 +127,35 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
 }
 
 Status load_config_file(Params& params, const std::string& path) {
-  // Regular files only (a FIFO or /dev/zero would block or never end), and a size cap.
-  constexpr std::uintmax_t kMaxConfigBytes = 1U << 20;
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
-    return Error{ErrorCode::kFileUnreadable, "config", path,
-                 fmt::format("config = '{}': not a regular file", path)};
+  // Regular files only (a FIFO or /dev/zero would block or never end), and a size cap;
+  // read with every read() checked, so a read error is an error and never an empty file.
+  constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+  const auto fail = [&](const std::string& why) {
+    return Error{ErrorCode::kFileUnreadable, "config", path, fmt::format("config = '{}': {}", path, why)};
+  };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return fail("not a regular file");
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail("cannot open the file");
+  std::string text;
+  char chunk[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return fail(fmt::format("cannot read the file: {}", std::strerror(err)));
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > kMaxConfigBytes) {
+      ::close(fd);
+      return fail("larger than 1 MiB; not a lorasplit config");
+    }
   }
-  if (!ec && std::filesystem::exists(status) && std::filesystem::file_size(path, ec) > kMaxConfigBytes) {
-    return Error{ErrorCode::kFileUnreadable, "config", path,
-                 fmt::format("config = '{}': larger than 1 MiB; not a lorasplit config", path)};
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error{ErrorCode::kFileUnreadable, "config", path, fmt::format("config = '{}': cannot open the file", path)};
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    return Error{ErrorCode::kFileUnreadable, "config", path, fmt::format("config = '{}': cannot read the file", path)};
-  }
-  return load_config_string(params, buffer.str(), path);
+  ::close(fd);
+  return load_config_string(params, text, path);
 }
 
 }  // namespace lorasplit

@@ -5,6 +5,8 @@
 #include <lorasplit/describe.hpp>
 #include <lorasplit/simulate.hpp>
 
+#include "checked.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -86,23 +88,28 @@ std::string columns_label(const Description& d, const WorkItem& w) {
 
 namespace {
 
+// Tasks of one batch; saturates at SIZE_MAX (compared with a limit), never wraps. The
+// plan's entries are non-negative and their total fits 64 bits (checked by the caller).
 std::size_t count_tasks(const Description& d, const Plan& plan, std::int64_t chunk) {
   std::size_t n = d.stages.size();  // barriers
   for (const auto& w : d.items) {
-    std::int64_t tokens = 0;
+    bool carries = false;
     bool runs = false;
     std::size_t per_chunk = 0;
     for (std::size_t j = 0; j < plan.b.size(); ++j) {
-      if (w.columns[j] != 0) {
-        tokens += plan.b[j];
-        if (chunk > 0 && plan.b[j] > 0) per_chunk += static_cast<std::size_t>((plan.b[j] + chunk - 1) / chunk);
+      if (w.columns[j] != 0 && plan.b[j] > 0) {
+        carries = true;
+        if (chunk > 0) {
+          const auto chunks_j = static_cast<std::size_t>(plan.b[j] / chunk + (plan.b[j] % chunk != 0 ? 1 : 0));
+          per_chunk = detail::saturating_add(per_chunk, chunks_j);
+        }
       }
       if (!w.runs_for.empty() && w.runs_for[j] != 0 && plan.b[j] > 0) runs = true;
     }
     if (is_fetch(w)) {
-      n += runs ? 1 : 0;
-    } else if (tokens > 0) {
-      n += w.chunked && chunk > 0 ? per_chunk : 1;
+      n = detail::saturating_add<std::size_t>(n, runs ? 1 : 0);
+    } else if (carries) {
+      n = detail::saturating_add<std::size_t>(n, w.chunked && chunk > 0 ? per_chunk : 1);
     }
   }
   return n;
@@ -120,9 +127,7 @@ Result<Simulation> simulate(const Description& d, const Params& p, const Plan& p
   if (plan.b.size() != ncols) {
     return bad(fmt::format("plan: expected {} batch sizes, one per column (got {})", ncols, plan.b.size()));
   }
-  for (const auto b : plan.b) {
-    if (b < 0) return bad(fmt::format("plan: batch sizes must not be negative (got {})", b));
-  }
+  if (Status st = validate_plan(plan); !st) return st.error();
   if (plan.tokens() <= 0) return bad("plan: the plan holds no token");
   const std::int64_t k = p.block_tokens().get_num().get_si();
   for (const auto b : plan.b) {
@@ -135,7 +140,8 @@ Result<Simulation> simulate(const Description& d, const Params& p, const Plan& p
   const Rational lat = d.latency_s.eval(p);
   const std::int64_t chunk = d.chunk_tokens ? d.chunk_tokens->eval(p).get_num().get_si() : 0;
   const std::size_t per_batch = count_tasks(d, plan, chunk);
-  if (per_batch * static_cast<std::size_t>(options.batches) > options.max_tasks) {
+  const auto total_tasks = detail::checked_mul(per_batch, static_cast<std::size_t>(options.batches));
+  if (!total_tasks || *total_tasks > options.max_tasks) {
     return Error{ErrorCode::kBadOption, "batches", std::to_string(options.batches),
                  fmt::format("the simulation would have more than {} tasks ({} per batch); use fewer batches or "
                              "larger pipeline.chunk_tokens",

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 
@@ -27,12 +26,6 @@ struct Ctx {
   long nodes{0};
   int greedy_restarts{8};
 };
-
-// LORASPLIT_ILP_TRACE=1 prints every branching node to stderr (a debugging aid).
-bool trace_enabled() {
-  static const bool on = std::getenv("LORASPLIT_ILP_TRACE") != nullptr;
-  return on;
-}
 
 Integer dot(const VecN& a, const VecN& b, std::size_t n) {
   Integer s = 0;
@@ -560,11 +553,6 @@ Found find_point(Sys sys, const VecN& c, const Integer& c0, const Integer& theta
   Integer lo;
   mpz_cdiv_q(lo.get_mpz_t(), wmin->get_num_mpz_t(), wmin->get_den_mpz_t());
   const Integer hi = floor_of(*wmax);
-  if (trace_enabled()) {
-    std::fprintf(stderr, "find n=%zu theta=%s verts=%zu w=(%s,%s,%s) range=%s..%s\n", n, theta.get_str().c_str(),
-                 vs.size(), w[0].get_str().c_str(), w[1].get_str().c_str(), w[2].get_str().c_str(),
-                 lo.get_str().c_str(), hi.get_str().c_str());
-  }
   if (lo > hi) return std::nullopt;
   const Slicer slicer(sys, c, w);
   Outwards order(lo, hi, floor_div(Integer(lo + hi), Integer(2)));

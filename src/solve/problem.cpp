@@ -28,7 +28,24 @@ void scale_affine(const Affine& f_b, std::int64_t block, const std::vector<int>&
 }
 }  // namespace
 
-IntProblem to_integer_form(const Model& model, std::int64_t block) {
+std::size_t IntFormCache::hash(const Affine& lhs, const Affine& rhs, const std::vector<int>& offset) {
+  std::size_t h = 1469598103934665603ULL;
+  const auto mix = [&h](std::size_t v) { h = (h ^ v) * 1099511628211ULL; };
+  const auto add = [&mix](const Rational& q) {
+    mix(mpz_size(q.get_num_mpz_t()) == 0 ? 0 : mpz_getlimbn(q.get_num_mpz_t(), 0));
+    mix(static_cast<std::size_t>(mpz_sgn(q.get_num_mpz_t()) + 1));
+    mix(mpz_getlimbn(q.get_den_mpz_t(), 0));
+  };
+  for (const Affine* f : {&lhs, &rhs}) {
+    for (const auto& c : f->coef) add(c);
+    add(f->constant);
+    mix(f->coef.size());
+  }
+  for (const int o : offset) mix(static_cast<std::size_t>(o));
+  return h;
+}
+
+IntProblem to_integer_form(const Model& model, std::int64_t block, IntFormCache* cache) {
   IntProblem out;
   const std::size_t n = model.size();
   out.resize(n);
@@ -36,10 +53,9 @@ IntProblem to_integer_form(const Model& model, std::int64_t block) {
     out.fixed_zero[j] = model.support[j] == 0 ? 1 : 0;
     out.offset[j] = model.support[j] == 1 ? 1 : 0;
   }
-  for (const auto& c : model.constraints) {
-    const Affine g = c.lhs - c.rhs;  // g(b) <= 0
-    IntRow row;
-    row.name = c.name;
+  // g(b) = lhs - rhs <= 0 as a primitive integer row over y.
+  const auto make_row = [&](const Constraint& c, IntRow& row) {
+    const Affine g = c.lhs - c.rhs;
     Integer constant, scale;
     scale_affine(g, block, out.offset, row.a, constant, scale);
     Integer g_all = 0;
@@ -50,10 +66,32 @@ IntProblem to_integer_form(const Model& model, std::int64_t block) {
     row.h_lp = Frac<Integer>{Integer(-constant / g_h), Integer(g_all / g_h)};
     row.h_int = floor_div(row.h_lp.num, row.h_lp.den);
     row.kind = c.kind;
-    out.rows.push_back(std::move(row));
+  };
+  out.rows.reserve(model.constraints.size());
+  for (const auto& c : model.constraints) {
+    if (cache == nullptr) {
+      out.rows.emplace_back();
+      make_row(c, out.rows.back());
+    } else {
+      out.rows.push_back(cache->row(c.lhs, c.rhs, out.offset, [&](IntRow& row) { make_row(c, row); }));
+    }
+    out.rows.back().name = c.name;
+    out.rows.back().kind = c.kind;
   }
-  scale_affine(model.tokens, block, out.offset, out.p, out.p0, out.scale_n);
-  scale_affine(model.batch_time, block, out.offset, out.q, out.q0, out.scale_d);
+  const auto objective = [&](const Affine& f, std::vector<Integer>& coef, Integer& constant, Integer& scale) {
+    if (cache == nullptr) {
+      scale_affine(f, block, out.offset, coef, constant, scale);
+      return;
+    }
+    const auto& s = cache->objective(f, out.offset, [&](IntFormCache::Scaled& x) {
+      scale_affine(f, block, out.offset, x.coef, x.constant, x.scale);
+    });
+    coef = s.coef;
+    constant = s.constant;
+    scale = s.scale;
+  };
+  objective(model.tokens, out.p, out.p0, out.scale_n);
+  objective(model.batch_time, out.q, out.q0, out.scale_d);
   return out;
 }
 

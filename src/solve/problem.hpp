@@ -12,6 +12,7 @@
 #include <lorasplit/solve.hpp>
 
 #include <initializer_list>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,58 @@ Integer common_denominator(const std::vector<const Rational*>& values);
 /// left-hand sides; right-hand sides rounded down only in h_int). The columns are in
 /// blocks: b_j = block * (offset_j + y_j), y >= 0, and the integer form is over y. A
 /// column the model's support fixes to 0 is fixed_zero; one it requires has offset 1.
-IntProblem to_integer_form(const Model& model, std::int64_t block);
+/// With `cache`, rows and objectives already scaled for another case of the same
+/// formulation (equal forms, equal offsets) are copied instead of scaled again: the cases
+/// of a formulation share most of their rows (docs/model.md §7.4).
+class IntFormCache;
+IntProblem to_integer_form(const Model& model, std::int64_t block, IntFormCache* cache = nullptr);
+
+/// Integer rows and scaled objectives by content: one per distinct (form, offsets) seen.
+class IntFormCache {
+ public:
+  struct Scaled {
+    std::vector<Integer> coef;
+    Integer constant, scale;
+  };
+  /// The scaled objective `f` under `offset`, computed by `make` on the first request.
+  template <class Make>
+  const Scaled& objective(const Affine& f, const std::vector<int>& offset, const Make& make) {
+    return lookup(objectives_, f, nullptr, offset, make);
+  }
+  /// The integer row of lhs <= rhs under `offset` (its name not set), made by `make` once.
+  template <class Make>
+  const IntRow& row(const Affine& lhs, const Affine& rhs, const std::vector<int>& offset, const Make& make) {
+    return lookup(rows_, lhs, &rhs, offset, make);
+  }
+
+ private:
+  template <class T>
+  struct Entry {
+    Affine lhs, rhs;
+    std::vector<int> offset;
+    T value;
+  };
+  template <class T, class Make>
+  const T& lookup(std::unordered_multimap<std::size_t, Entry<T>>& map, const Affine& lhs, const Affine* rhs,
+                  const std::vector<int>& offset, const Make& make) {
+    static const Affine kNone;
+    const Affine& r = rhs != nullptr ? *rhs : kNone;
+    const std::size_t h = hash(lhs, r, offset);
+    for (auto [it, end] = map.equal_range(h); it != end; ++it) {
+      const Entry<T>& e = it->second;
+      if (e.offset == offset && e.lhs.constant == lhs.constant && e.rhs.constant == r.constant &&
+          e.lhs.coef == lhs.coef && e.rhs.coef == r.coef) {
+        return e.value;
+      }
+    }
+    Entry<T> e{lhs, r, offset, {}};
+    make(e.value);
+    return map.emplace(h, std::move(e))->second.value;
+  }
+  static std::size_t hash(const Affine& lhs, const Affine& rhs, const std::vector<int>& offset);
+  std::unordered_multimap<std::size_t, Entry<Scaled>> objectives_;
+  std::unordered_multimap<std::size_t, Entry<IntRow>> rows_;
+};
 
 /// What presolve remembers between calls on the forms of one case: the outcome of each
 /// implied-row test for the two rows' contents (stamps that change whenever a row is

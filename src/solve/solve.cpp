@@ -166,9 +166,9 @@ namespace {
 // (the same driver, the same answer and certificate).
 Result<detail::CaseOutcome> run_case(const Model& model, const std::vector<bool>& force_zero,
                                      const std::optional<Rational>& start, bool lp_bound, std::optional<Rational>& lp_out,
-                                     bool record) {
+                                     bool record, detail::IntFormCache* cache) {
   const std::size_t ncols = model.size();
-  detail::IntProblem pb = detail::to_integer_form(model, model.block_tokens);
+  detail::IntProblem pb = detail::to_integer_form(model, model.block_tokens, cache);
   for (std::size_t j = 0; j < ncols; ++j) {
     if (!forced(force_zero, j)) continue;
     if (pb.offset[j] != 0) {
@@ -248,8 +248,13 @@ Result<SolveResult> solve_cases(const std::vector<const Model*>& cases, const So
   }
 
   const auto name = [&cases](std::size_t c) -> const std::string& { return cases[c]->case_name; };
-  const auto run = [&cases, &options](std::size_t c, const std::optional<Rational>& start, std::optional<Rational>& lp) {
-    return run_case(*cases[c], options.force_zero, start, options.relaxation_bound, lp, options.explain);
+  // The cases share most rows (memory and limit rows, one stage's terms): each distinct
+  // form is scaled to integers once.
+  detail::IntFormCache cache;
+  const auto run = [&cases, &options, &cache](std::size_t c, const std::optional<Rational>& start,
+                                              std::optional<Rational>& lp) {
+    return run_case(*cases[c], options.force_zero, start, options.relaxation_bound, lp, options.explain,
+                    cases.size() > 1 ? &cache : nullptr);
   };
   const auto check = [&cases](std::size_t c, const Plan& plan, const Rational& lambda) -> Status {
     if (!is_feasible(*cases[c], plan)) return internal("returned split fails an exact constraint check");

@@ -1,5 +1,7 @@
 #include <lorasplit/study.hpp>
 
+#include "params/checks.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -46,6 +48,11 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), "",
                  fmt::format("param = '{}': unknown parameter", key)};
+  }
+  if (s->dimension == Dimension::kChoice) {
+    return Error{ErrorCode::kBadOption, std::string(key), "",
+                 fmt::format("param = '{}': a choice ({}) has no threshold; compare its values with a sweep", key,
+                             s->choices)};
   }
   if (auto st = validate(base); !st) return st.error();
   Breakeven out;
@@ -153,6 +160,17 @@ Result<std::vector<FrontierPoint>> latency_frontier(const Params& base, const So
   if (b1 % m.block_tokens != 0) b1 += m.block_tokens - b1 % m.block_tokens;
   const Rational t_min = 2 * gamma * Rational(b1);
   const Rational t_max = top->batch_time_s;
+  // The frontier's points are latency bounds: both ends must be values the bound may take
+  // (an internal limit, never blamed on a parameter the user did not set).
+  const ParamSpec& bound = spec(ParamId::kLoraMaxBatchLatencyS);
+  for (const Rational& t : {t_min, std::max(t_max, t_min)}) {
+    if (!detail::value_in_range(bound, t)) {
+      return Error{ErrorCode::kOutOfRange, "points", format_number(t),
+                   fmt::format("pareto: this instance's batch times reach {} s, outside the range a latency bound "
+                               "can state ({} to {} s), so its frontier cannot be traced",
+                               format_number(t), bound.min_text, bound.max_text)};
+    }
+  }
   std::vector<FrontierPoint> out;
   const double la = std::log(to_double(t_min)), lb = std::log(to_double(std::max(t_max, t_min)));
   for (std::size_t i = 0; i < points; ++i) {

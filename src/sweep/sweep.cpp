@@ -4,13 +4,20 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <array>
+#include <optional>
+#include <new>
+#include <mutex>
+#include <exception>
+#include <atomic>
 #include <barrier>
 #include <cmath>
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "checked.hpp"
 #include "params/checks.hpp"
 #include "analysis/extras.hpp"
 #include "sweep/rounding.hpp"
@@ -57,6 +64,9 @@ Result<SweepAxis> parse_sweep_axis(std::string_view spec) {
     return v;
   };
   if (body.rfind("lin:", 0) == 0 || body.rfind("log:", 0) == 0) {
+    if (ps->dimension == Dimension::kChoice) {
+      return axis_error(spec, fmt::format("a choice ({}) takes a list of its words, not a range", ps->choices));
+    }
     axis.kind = body[1] == 'i' ? AxisKind::kLinear : AxisKind::kLog;
     const auto parts = split(body.substr(4), ':');
     if (parts.size() != 3) return axis_error(spec, "a range is lin:A:B:N or log:A:B:N");
@@ -159,9 +169,34 @@ Result<Shard> parse_shard(std::string_view text) {
   return Shard{i->get_num().get_ui(), n->get_num().get_ui()};
 }
 
-std::size_t sweep_size(const std::vector<SweepAxis>& axes) {
+Status validate_axes(const std::vector<SweepAxis>& axes) {
+  if (axes.empty() || axes.size() > 2) {
+    return Error{ErrorCode::kBadOption, "vary", std::to_string(axes.size()),
+                 fmt::format("vary: a sweep varies one or two parameters ({} given)", axes.size())};
+  }
+  for (std::size_t i = 0; i < axes.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (axes[i].key == axes[j].key) {
+        return Error{ErrorCode::kBadOption, "vary", axes[i].key,
+                     fmt::format("vary: {} is varied twice; give all its values in one axis", axes[i].key)};
+      }
+    }
+  }
+  if (!sweep_size(axes)) {
+    return Error{ErrorCode::kOutOfRange, "vary", axes.back().key,
+                 fmt::format("vary: the sweep has more than {} points (the product of the axes' sizes)",
+                             std::numeric_limits<std::size_t>::max())};
+  }
+  return {};
+}
+
+std::optional<std::size_t> sweep_size(const std::vector<SweepAxis>& axes) {
   std::size_t n = 1;
-  for (const auto& a : axes) n *= a.size();
+  for (const auto& a : axes) {
+    const auto m = detail::checked_mul(n, a.size());
+    if (!m) return std::nullopt;
+    n = *m;
+  }
   return n;
 }
 
@@ -302,8 +337,10 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
       return Error{ErrorCode::kUnknownKey, a.key, "", fmt::format("vary: unknown parameter '{}'", a.key)};
     }
   }
+  if (Status st = validate_axes(axes); !st) return st;
   const Grid grid(base, axes);
-  const auto range = shard_range(sweep_size(axes), options.shard);
+  const auto points = sweep_size(axes);
+  const auto range = shard_range(*points, options.shard);
   const std::size_t begin = range.first, end = range.second;  // plain variables: the lambdas below use them
   const unsigned threads =
       std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
@@ -319,40 +356,108 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
   constexpr std::size_t kChunk = 16;
   const unsigned pool_size =
       static_cast<unsigned>(std::min<std::size_t>(threads, (rows[0].size() + kChunk - 1) / kChunk));
-  std::barrier sync(static_cast<std::ptrdiff_t>(std::max(1U, pool_size)));
+  // A failure in any thread (out of memory while solving or formatting, an exception from
+  // emit or progress) or a cancellation sets `stop`. The barrier's completion step, which
+  // runs once per phase before any thread is released, copies it into `phase_stop`, and
+  // every thread reads only that after the barrier: all threads see the same decision for
+  // a phase, pass the same barriers, and are joined on every path.
+  std::atomic<bool> stop{false};
+  bool phase_stop = false;
+  const auto on_phase = [&stop, &phase_stop]() noexcept { phase_stop = stop.load(); };
+  std::barrier sync(static_cast<std::ptrdiff_t>(std::max(1U, pool_size)), on_phase);
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  bool out_of_memory = false;
+  const auto record = [&](std::exception_ptr e, bool oom) {
+    const std::lock_guard lock(failure_mutex);
+    if (!failure && !out_of_memory) {
+      failure = oom ? nullptr : std::move(e);
+      out_of_memory = oom;
+    }
+    stop.store(true);
+  };
   const auto fill_block = [&](unsigned t, Params& p, std::size_t start, std::vector<SweepRow>& buffer) {
-    const std::size_t stop = std::min(end, start + block);
-    for (std::size_t first = start + t * kChunk; first < stop; first += static_cast<std::size_t>(pool_size) * kChunk) {
-      for (std::size_t i = first; i < std::min(stop, first + kChunk); ++i) {
-        SweepRow& row = buffer[i - start];
-        fill_point(p, grid, i, options.solve, row);
-        if (options.format) row.text = options.format(row);  // formatted in parallel too
+    const std::size_t stop_at = std::min(end, start + block);
+    try {
+      for (std::size_t first = start + t * kChunk; first < stop_at;
+           first += static_cast<std::size_t>(pool_size) * kChunk) {
+        for (std::size_t i = first; i < std::min(stop_at, first + kChunk); ++i) {
+          SweepRow& row = buffer[i - start];
+          fill_point(p, grid, i, options.solve, row);
+          if (options.format) row.text = options.format(row);  // formatted in parallel too
+        }
       }
+    } catch (const std::bad_alloc&) {
+      record(nullptr, true);
+    } catch (...) {
+      record(std::current_exception(), false);
     }
   };
   // One barrier per block: after it, block n is complete; the main thread emits it before
   // it fills its share of block n + 1 and reaches the next barrier, so no thread writes
   // into block n's buffer (again, with block n + 2) before it has been emitted.
   const auto worker = [&](unsigned t) {
-    Params p = base;  // allocated by this thread
-    std::size_t n = 0;
-    for (std::size_t start = begin; start < end; start += block, ++n) {
-      fill_block(t, p, start, rows[n % 2]);
-      sync.arrive_and_wait();
+    try {
+      Params p = base;  // allocated by this thread
+      std::size_t n = 0;
+      for (std::size_t start = begin; start < end; start += block, ++n) {
+        if (!stop.load()) fill_block(t, p, start, rows[n % 2]);
+        sync.arrive_and_wait();
+        if (phase_stop) break;
+      }
+    } catch (...) {  // copying the parameters ran out of memory: leave the barrier's count right
+      record(nullptr, true);
+      sync.arrive_and_drop();
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < pool_size; ++t) pool.emplace_back(worker, t);
-  Params p0 = base;
+  try {
+    for (unsigned t = 1; t < pool_size; ++t) pool.emplace_back(worker, t);
+  } catch (...) {
+    // A thread that could not start: the others are told to stop at their first barrier,
+    // which the missing ones will never reach, so they are released by dropping it.
+    stop.store(true);
+    for (unsigned t = static_cast<unsigned>(pool.size()) + 1; t < pool_size; ++t) sync.arrive_and_drop();
+    sync.arrive_and_drop();
+    for (auto& th : pool) th.join();
+    return Error{ErrorCode::kOutOfMemory, "threads", std::to_string(pool_size),
+                 "sweep: could not start its worker threads (out of memory or resources)"};
+  }
+  std::optional<Params> p0;
+  try {
+    p0.emplace(base);
+  } catch (...) {
+    record(nullptr, true);
+  }
   std::size_t n = 0;
   for (std::size_t start = begin; start < end; start += block, ++n) {
-    const std::size_t stop = std::min(end, start + block);
-    fill_block(0, p0, start, rows[n % 2]);
+    const std::size_t stop_at = std::min(end, start + block);
+    if (!stop.load() && p0) fill_block(0, *p0, start, rows[n % 2]);
     sync.arrive_and_wait();
-    for (std::size_t i = 0; i < stop - start; ++i) emit(rows[n % 2][i]);
-    if (progress) progress(stop - begin, end - begin);
+    if (phase_stop) break;
+    try {
+      for (std::size_t i = 0; i < stop_at - start; ++i) emit(rows[n % 2][i]);
+      if (progress) progress(stop_at - begin, end - begin);
+    } catch (const std::bad_alloc&) {
+      record(nullptr, true);
+    } catch (...) {
+      record(std::current_exception(), false);
+    }
+    if (!stop.load() && options.cancelled && options.cancelled()) stop.store(true);
+    if (stop.load()) {
+      // The workers are filling the next block: meet them at its barrier (whose
+      // completion step reads `stop`), then all leave.
+      if (start + block < end) sync.arrive_and_wait();
+      break;
+    }
   }
   for (auto& th : pool) th.join();
+  if (failure) std::rethrow_exception(failure);
+  if (out_of_memory) {
+    return Error{ErrorCode::kOutOfMemory, "vary", "",
+                 "sweep: out of memory (fewer threads, a smaller block or a smaller shard use less)"};
+  }
+  if (stop.load()) return Error{ErrorCode::kInterrupted, "vary", "", "sweep: interrupted"};
   return {};
 }
 

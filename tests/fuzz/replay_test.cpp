@@ -34,5 +34,6 @@ TEST(FuzzReplay, Quantity) { replay("quantity"); }
 TEST(FuzzReplay, Config) { replay("config"); }
 TEST(FuzzReplay, Solver) { replay("solver"); }
 TEST(FuzzReplay, Cli) { replay("cli"); }
+TEST(FuzzReplay, Inputs) { replay("inputs"); }
 
 }  // namespace

@@ -39,7 +39,37 @@ CHANGED = [
     ("random-231-pipeline", "simulate",
      "refused before (its task count was overestimated as 608,320, over the limit of 500,000); it has 486,654 tasks "
      "and is simulated now"),
+] + [
+    (name, command,
+     "the GPU-only baseline reads every memory row: the device memory (cxl.memory_bytes) cannot hold the adapter "
+     "that lives there, so no plan exists, GPU-only included (before, the baseline skipped rows that do not count b1 "
+     "and reported a GPU-only plan that check rejects)")
+    for name in ("random-131-pipeline", "random-297-pipeline") for command in ("solve", "compare")
 ]
+
+# Outputs that are refused now, on purpose: `check --plan` of the perturbed plan
+# (b1, b2, b3 + 1) when blocks are larger than one token. That plan is not whole blocks;
+# it was judged by the formulas of a case that does not describe it, and is now refused
+# with a message naming the column and the block size (issue 17, "silently wrong answers").
+REFUSED = [
+    ("check-perturbed", lambda args: block_of(args) > 1,
+     "a perturbed plan that is not whole blocks is refused (it was judged by the wrong case)"),
+]
+
+
+def block_of(args):
+    """lora.block_tokens of an instance's arguments (32 for the preset that sets it)."""
+    k = 32 if "a100-fp16-d8192" in args else 1
+    for a in args:
+        if a.startswith("lora.block_tokens="):
+            k = int(a.split("=", 1)[1])
+    return k
+
+
+def skipped(name, label, args):
+    return (name, label) in [(n, c) for n, c, _ in CHANGED] or any(
+        label == c and when(args) for c, when, _ in REFUSED)
+
 
 # (command, regex, replacement, why): rewritten in every string of both outputs before they
 # are compared (and digested), for messages whose text improved.
@@ -223,7 +253,7 @@ def strip(command, value, path=()):
 def digest(rec):
     lines = []
     for label, out in rec["outputs"].items():
-        if (rec["name"], label) in [(n, c) for n, c, _ in CHANGED]:
+        if skipped(rec["name"], label, rec["args"]):
             continue
         body = json.dumps(strip(qualified(rec["name"], label), normalize(label, out)), sort_keys=False, separators=(",", ":"))
         lines.append(f"{rec['name']} {label} {hashlib.sha256(body.encode()).hexdigest()}")
@@ -267,7 +297,7 @@ def main():
                 continue
             new = run_instance(cli, data, name, args)
             for label in set(old[name]["outputs"]) | set(new["outputs"]):
-                if (name, label) in [(n, c) for n, c, _ in CHANGED]:
+                if skipped(name, label, args):
                     continue
                 a = old[name]["outputs"].get(label)
                 b = new["outputs"].get(label)
@@ -297,7 +327,8 @@ def main():
                 if want.get((n, label)) != h:
                     bad += 1
                     print(f"golden: {n} {label} changed (lorasplit {label.split('-')[0]} with {' '.join(args)})")
-        missing = [k for k in want if k not in seen]
+        refused = {(n, label) for n, args in todo for label in ("check-perturbed",) if skipped(n, label, args)}
+        missing = [k for k in want if k not in seen and k not in refused]
         for k in missing:
             print(f"golden: {k[0]} {k[1]} no longer produced")
         print(f"golden: {len(seen)} outputs checked, {bad + len(missing)} differ")

@@ -199,3 +199,35 @@ def test_simulate_defaults_to_the_optimum_and_reports_the_seed_terms():
     assert [x["seconds_exact"] for x in terms] == [Fraction(1, 1000000)]
     with pytest.raises(ValueError, match="the plan holds no token"):
         lorasplit.simulate(plan=(0, 0, 0))
+
+
+# Reliability (docs/errors.md): what the CLI rejects, Python rejects too.
+@pytest.mark.parametrize("vary", [{}, {"lora.r": "4,8", "lora.d": "512,1024", "gpu.flops": "1e12,2e12"}])
+def test_sweep_takes_one_or_two_axes(vary):
+    with pytest.raises(ValueError, match="one or two parameters"):
+        lorasplit.sweep(vary)
+
+
+@pytest.mark.parametrize("plan", [[1.5, 0, 0], [], [1, 2], [True, 0, 0], ["1", 0, 0]])
+def test_simulate_rejects_a_plan_that_is_not_three_whole_numbers(plan):
+    with pytest.raises(ValueError, match="plan: expected three whole numbers"):
+        lorasplit.simulate(plan=plan)
+
+
+def test_simulate_takes_whole_floats_and_fractions():
+    t = lorasplit.simulate(plan=[8323128.0, 0, Fraction(17817)])
+    assert list(t.plan) == [8323128, 0, 17817]
+
+
+def test_sweep_stops_on_ctrl_c():
+    # SIGINT half a second into a sweep of 10^7 points (tens of seconds of work): the
+    # sweep stops between blocks and raises KeyboardInterrupt.
+    import signal
+    import threading
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            lorasplit.sweep({"link.bandwidth_bytes_per_s": "log:1GiB/s:1TiB/s:10000000"})
+    finally:
+        timer.cancel()

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <lorasplit/sweep.hpp>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -202,6 +203,78 @@ TEST(Sweep, RowsFormattedByTheWorkersEqualTheRows) {
                 EXPECT_EQ(r.text, sweep_csv_row(r, axes));
               }).ok());
   EXPECT_EQ(n, 500U);
+}
+
+}  // namespace
+}  // namespace lorasplit
+
+namespace lorasplit {
+namespace {
+
+std::vector<SweepAxis> bandwidth_axis(std::size_t n) {
+  auto axis = parse_sweep_axis("link.bandwidth_bytes_per_s=log:1GiB/s:1TiB/s:" + std::to_string(n));
+  EXPECT_TRUE(axis.ok());
+  return {axis.value()};
+}
+
+// A failure inside the sweep (here: emit throws, as a Python callback or a full buffer
+// would) stops every thread at the next barrier, joins them, and reaches the caller as the
+// same exception: no std::terminate, at any block, with 1 to 3 threads.
+TEST(SweepFailures, AnExceptionFromEmitStopsAndJoinsEveryThread) {
+  const auto axes = bandwidth_axis(5000);
+  for (unsigned threads : {1U, 2U, 3U}) {
+    for (const std::size_t fail_at : {std::size_t{0}, std::size_t{63}, std::size_t{64}, std::size_t{4999}}) {
+      SweepOptions o;
+      o.threads = threads;
+      o.block_points = 64;
+      std::size_t emitted = 0;
+      EXPECT_THROW((void)run_sweep(Params{}, axes, o,
+                                   [&](const SweepRow& r) {
+                                     if (r.index == fail_at) throw std::runtime_error("emit failed");
+                                     ++emitted;
+                                   }),
+                   std::runtime_error)
+          << threads << " threads, failing at " << fail_at;
+      EXPECT_EQ(emitted, fail_at);  // rows come in index order; none after the failure
+    }
+  }
+}
+
+// `cancelled` is asked between blocks: the sweep stops with kInterrupted after the rows
+// already emitted (whole blocks), every thread joined.
+TEST(SweepFailures, CancellationStopsBetweenBlocks) {
+  const auto axes = bandwidth_axis(5000);
+  for (unsigned threads : {1U, 2U}) {
+    SweepOptions o;
+    o.threads = threads;
+    o.block_points = 100;
+    std::size_t emitted = 0;
+    o.cancelled = [&emitted] { return emitted >= 300; };
+    const Status st = run_sweep(Params{}, axes, o, [&](const SweepRow&) { ++emitted; });
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().code, ErrorCode::kInterrupted);
+    EXPECT_EQ(emitted, 300U);
+  }
+}
+
+// The axes run_sweep accepts: one or two, no key twice, a size that fits.
+TEST(SweepFailures, AxesAreValidated) {
+  const auto r = parse_sweep_axis("lora.r=4,8").value();
+  const auto d = parse_sweep_axis("lora.d=512,1024").value();
+  const auto f = parse_sweep_axis("gpu.flops=1e12,2e12").value();
+  const auto big1 = parse_sweep_axis("cxl.flops=log:1e11:1e14:1099511627776").value();
+  const auto big2 = parse_sweep_axis("gpu.flops=log:1e11:1e14:1099511627776").value();
+  EXPECT_TRUE(validate_axes({r}).ok());
+  EXPECT_TRUE(validate_axes({r, d}).ok());
+  for (const auto& bad : std::vector<std::vector<SweepAxis>>{{}, {r, d, f}, {r, r}, {big1, big2}}) {
+    const Status st = validate_axes(bad);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.error().key, "vary");
+  }
+  EXPECT_FALSE(sweep_size({big1, big2}).has_value());
+  const Status st = run_sweep(Params{}, {r, r}, SweepOptions{}, [](const SweepRow&) {});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("varied twice"), std::string::npos);
 }
 
 }  // namespace
