@@ -95,12 +95,16 @@ class Formulator {
  public:
   explicit Formulator(const Description& d) : d_(d), n_(d.columns.size()) {}
 
-  SymFormulation run() {
+  SymFormulation run(const std::vector<int>* only) {
     SymFormulation f;
     f.name = d_.name;
     f.columns = d_.columns;
     if (!d_.cases_by_support) {
       add_cases(f, std::vector<int>(n_, -1));
+      return f;
+    }
+    if (only != nullptr) {  // the cases of one set of used columns
+      add_cases(f, *only);
       return f;
     }
     for (std::uint64_t mask = 1; mask < (std::uint64_t{1} << n_); ++mask) {
@@ -410,7 +414,17 @@ class Formulator {
 
 }  // namespace
 
-SymFormulation formulate(const Description& description) { return Formulator(description).run(); }
+SymFormulation formulate(const Description& description) { return Formulator(description).run(nullptr); }
+
+Formulation build_model_for(const Description& description, const Params& params, const Plan& plan) {
+  std::vector<int> support(description.columns.size(), 0);
+  for (std::size_t j = 0; j < support.size() && j < plan.b.size(); ++j) support[j] = plan.b[j] > 0 ? 1 : 0;
+  const SymFormulation f = Formulator(description).run(&support);
+  Formulation out;
+  out.name = f.name;
+  for (const auto& c : f.cases) out.cases.push_back(evaluate(f, c, params));
+  return out;
+}
 
 Model evaluate(const SymFormulation& f, const SymCase& c, const Params& p) {
   Model m;

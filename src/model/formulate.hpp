@@ -52,6 +52,11 @@ struct SymFormulation {
 /// and choice of each stage's largest device term (and, relaxed, of its bound side).
 SymFormulation formulate(const Description& description);
 
+/// Only the cases that can describe `plan` (those of its set of used columns; the one
+/// case of a description without cases), evaluated at `params`: what the simulator
+/// compares a plan with, without formulating every other support.
+Formulation build_model_for(const Description& description, const Params& params, const Plan& plan);
+
 /// One case evaluated at `params`.
 Model evaluate(const SymFormulation& f, const SymCase& c, const Params& params);
 

@@ -6,6 +6,7 @@
 #include <lorasplit/simulate.hpp>
 
 #include "checked.hpp"
+#include "model/formulate.hpp"
 
 #include <fmt/format.h>
 
@@ -323,7 +324,7 @@ Result<Simulation> simulate(const Description& d, const Params& p, const Plan& p
   }
 
   // Stage times of the first batch against the model built from the same description.
-  const Formulation f = build_model(d, p);
+  const Formulation f = detail::build_model_for(d, p, plan);
   const Model* m = describing_case(f, plan);
   if (m == nullptr) return Error{ErrorCode::kInternal, "", "", "internal error: no model case describes the plan"};
   sim.analytic_tokens_per_s = throughput_tokens_per_s(*m, plan);
