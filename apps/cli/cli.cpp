@@ -4,7 +4,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 #include <new>
 
 #include "common.hpp"
@@ -30,6 +34,32 @@ int run_subcommand(int argc, const char* const* argv, const Io& io) {
   setup_check(app, exit_status, io);
   setup_compare(app, exit_status, io);
   setup_simulate(app, exit_status, io);
+  // A first word that is no subcommand: say so and suggest the nearest (CLI11 alone would
+  // say "A subcommand is required").
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    std::string nearest;
+    std::size_t nearest_d = ~std::size_t{0};
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->get_name() == word) {
+        nearest_d = 0;
+        break;
+      }
+      const std::size_t d = edit_distance(word, sub->get_name());
+      if (d < nearest_d) {
+        nearest_d = d;
+        nearest = sub->get_name();
+      }
+    }
+    if (nearest_d != 0) {
+      const std::string hint = nearest_d <= 2 ? fmt::format("; did you mean '{}'?", nearest) : "";
+      std::fputs(fmt::format("lorasplit: error: unknown subcommand '{}'{} (see lorasplit --help)\n", printable(word),
+                             hint)
+                     .c_str(),
+                 io.err);
+      return kExitInvalidInput;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

@@ -130,7 +130,8 @@ Error for_cli(Error e) {
       e.message = std::string(flag) + std::string(m.substr(arg.size()));
     }
   }
-  if (e.code == ErrorCode::kUnknownKey && e.message.find("unknown parameter") != std::string::npos) {
+  if (e.code == ErrorCode::kUnknownKey && e.message.find("unknown parameter") != std::string::npos &&
+      e.message.find("did you mean") == std::string::npos) {
     e.message += " (see 'lorasplit params')";
   }
   return e;

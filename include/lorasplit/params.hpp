@@ -77,6 +77,9 @@ struct ParamSpec {
   bool pipeline_only;            ///< read by the pipeline model only (rejected with model.name = seed)
 };
 
+/// The Levenshtein distance between two words (for "did you mean" suggestions).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 /// The word of a choice parameter's value (e.g. "pipeline"); the exact number otherwise.
 std::string param_text(const ParamSpec& spec, const Rational& value);
 

@@ -182,7 +182,10 @@ std::string render_text(const Analysis& a) {
     double top_abs = 0;
     const auto cell = [&](const std::optional<Rational>& t, const std::string& note) {
       if (!t) return note.rfind("invalid", 0) == 0 ? std::string("invalid") : note;
-      return fmt::format("{:+.6f} %", to_double((*t / base - 1) * 100));
+      // Exactly unchanged is "0 %"; any change keeps its sign and six significant digits
+      // (never "-0.000000 %" for a change too small for six decimals).
+      if (*t == base) return std::string("0 %");
+      return fmt::format("{:+.6g} %", to_double((*t / base - 1) * 100));
     };
     for (const auto& srow : a.sensitivity) {
       const Rational& v = a.params.get(find_param(srow.key)->id);

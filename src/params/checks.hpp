@@ -4,10 +4,17 @@
 // and calls validate() for the message when a check fails.
 #include <lorasplit/params.hpp>
 
+#include <string>
+#include <string_view>
+
 namespace lorasplit::detail {
 
 /// The value of `id` is set (or the parameter is optional) and within its spec's range.
 bool value_ok(const Params& params, ParamId id);
+/// " (did you mean 'KEY'?)" for the parameter key nearest to `key` by edit distance, when
+/// one is near enough to be a slip (a letter or two; a misspelt table); else "".
+std::string did_you_mean(std::string_view key);
+
 /// `v` lies within the range of `spec` (and is whole where it must be).
 bool value_in_range(const ParamSpec& spec, const Rational& v);
 

@@ -2,6 +2,8 @@
 // exact (toml++ would hand us a double).
 #include <lorasplit/params.hpp>
 
+#include "params/checks.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -110,12 +112,12 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
       } else {
         return config_error(s == nullptr ? ErrorCode::kUnknownKey : ErrorCode::kConfigSyntax, source_name,
                             node.source(), key, literal_at(lines, node.source().begin),
-                            s == nullptr ? "unknown parameter"
+                            s == nullptr ? "unknown parameter" + detail::did_you_mean(key)
                                          : "must be a number or a string with a unit");
       }
       if (s == nullptr) {
         return config_error(ErrorCode::kUnknownKey, source_name, node.source(), key, text,
-                            "unknown parameter");
+                            "unknown parameter" + detail::did_you_mean(key));
       }
       if (auto st = set_param(params, key, text); !st) {
         const Error& e = st.error();

@@ -463,7 +463,7 @@ Status set_param(Params& params, std::string_view key, std::string_view text) {
   const ParamSpec* s = find_param(key);
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), std::string(text),
-                 fmt::format("unknown parameter '{}'", key)};
+                 fmt::format("unknown parameter '{}'{}", key, detail::did_you_mean(key))};
   }
   if (s->optional) {
     if (trim(text) == "none") {
@@ -489,6 +489,22 @@ void reset_pipeline_switches(Params& params) {
   }
 }
 
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // One row of the table at a time (the words are short).
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diag = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0U : 1U)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
 Status apply_assignment(Params& params, std::string_view assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {
@@ -502,6 +518,21 @@ Status apply_assignment(Params& params, std::string_view assignment) {
 }
 
 namespace detail {
+
+std::string did_you_mean(std::string_view key) {
+  const auto distance = [](std::string_view a, std::string_view b) { return edit_distance(a, b); };
+  std::string_view best;
+  std::size_t best_d = ~std::size_t{0};
+  for (const auto& s : kSpecs) {
+    const std::size_t d = distance(key, s.key);
+    if (d < best_d) {
+      best_d = d;
+      best = s.key;
+    }
+  }
+  const std::size_t limit = std::max<std::size_t>(2, key.size() / 5);
+  return best_d <= limit ? fmt::format(" (did you mean '{}'?)", best) : std::string();
+}
 
 bool value_in_range(const ParamSpec& s, const Rational& v) {
   const auto& [lo, hi] = ranges()[static_cast<std::size_t>(s.id)];
