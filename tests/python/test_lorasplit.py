@@ -84,8 +84,10 @@ def test_bad_input_raises_value_error_with_the_cli_message(params, needle):
     rc, _, stderr = cli_json(*args)
     assert rc == 2
     assert needle in str(err.value)
-    # The same message; the CLI adds where to look up the parameter keys.
-    hint = " (see 'lorasplit params')" if "unknown parameter" in needle else ""
+    # The same message; the CLI adds where to look up the parameter keys when the
+    # message suggests no nearest key.
+    hint = (" (see 'lorasplit params')"
+            if "unknown parameter" in needle and "did you mean" not in str(err.value) else "")
     assert stderr.strip() == f"lorasplit: error: {err.value}{hint}"
 
 
