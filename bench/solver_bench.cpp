@@ -212,6 +212,26 @@ BENCHMARK_CAPTURE(BM_SolvePipelineLean, seed_chunk64, "seed", "64")->Unit(benchm
 BENCHMARK_CAPTURE(BM_SolvePipelineLean, a100_fp16_d8192_chunk256, "a100-fp16-d8192", "256")
     ->Unit(benchmark::kMillisecond);
 
+// The slowest full pipeline report found by a random search of 40 extreme instances
+// (2026-12-06: 1.9 s for `lorasplit solve` with a concurrent build; issue 17 reported an
+// instance of 10.9 s that was not given): 1 EiB of memory, slow rates, 32-token blocks,
+// a shared link, weights on the GPU fetched by the device, relaxed synchronisation.
+void BM_AnalyzePipelineSlowest(benchmark::State& state) {
+  Params p;
+  for (const char* a : {"model.name=pipeline", "gpu.memory_bytes=1 EiB", "gpu.flops=1e9", "cxl.flops=1e8",
+                        "link.bandwidth_bytes_per_s=1e6", "link.latency_s=1 us", "lora.d=4096", "lora.r=1",
+                        "lora.block_tokens=32", "link.duplex=shared", "lora.weights=gpu", "pipeline.relaxed_sync=on",
+                        "pipeline.transfer_latency=on", "pipeline.no_credit=on", "pipeline.chunk_tokens=1000000000",
+                        "cxl.memory_bytes=1 GiB"}) {
+    (void)apply_assignment(p, a);
+  }
+  for (auto _ : state) {
+    auto a = analyze(p);
+    benchmark::DoNotOptimize(a);
+  }
+}
+BENCHMARK(BM_AnalyzePipelineSlowest)->Unit(benchmark::kMillisecond);
+
 // The simulator: the seed optimum unchunked (6 tasks) and with 64-token chunks (~850 tasks).
 void BM_Simulate(benchmark::State& state, const char* chunk) {
   Params p;
