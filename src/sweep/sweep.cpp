@@ -443,7 +443,8 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
     } catch (...) {
       record(std::current_exception(), false);
     }
-    if (!stop.load() && options.cancelled && options.cancelled()) stop.store(true);
+    // Asked only while blocks remain: a finished sweep is never reported as interrupted.
+    if (!stop.load() && start + block < end && options.cancelled && options.cancelled()) stop.store(true);
     if (stop.load()) {
       // The workers are filling the next block: meet them at its barrier (whose
       // completion step reads `stop`), then all leave.
