@@ -1,5 +1,7 @@
 #include <lorasplit/plot.hpp>
 
+#include <lorasplit/files.hpp>
+
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -61,13 +63,9 @@ Status run_gnuplot(const std::string& script, const std::string& data, const std
   if (!dir.ok()) return plot_error(out_path, dir.error(), ErrorCode::kWriteFailed);
   const std::string ext = std::filesystem::path(out_path).extension().string();
   const std::string figure = "figure" + ext;
-  for (const auto& [name, text] : {std::pair<std::string, const std::string*>{"plot.gp", nullptr},
-                                   std::pair<std::string, const std::string*>{kData, &data}}) {
-    const std::string body = text == nullptr ? "set output " + quote(figure) + "\n" + script : *text;
-    std::ofstream f(dir.path() / name, std::ios::binary);
-    f << body;
-    f.close();
-    if (!f) return plot_error(out_path, "cannot write the plot's scratch files", ErrorCode::kWriteFailed);
+  if (!write_file((dir.path() / "plot.gp").string(), "set output " + quote(figure) + "\n" + script, "plot") ||
+      !write_file((dir.path() / kData).string(), data, "plot")) {
+    return plot_error(out_path, "cannot write the plot's scratch files", ErrorCode::kWriteFailed);
   }
   const detail::ProgramRun run = detail::run_program(*program, {"plot.gp"}, dir.path(), "log.txt");
   if (!run.started || run.exit_status != 0) {
@@ -80,7 +78,7 @@ Status run_gnuplot(const std::string& script, const std::string& data, const std
   std::ostringstream bytes;
   bytes << in.rdbuf();
   if (!in || bytes.str().empty()) return plot_error(out_path, "gnuplot wrote no figure", ErrorCode::kInternal);
-  return detail::write_file_atomically(out_path, bytes.str(), "plot");
+  return write_file(out_path, bytes.str(), "plot");
 }
 
 }  // namespace

@@ -99,6 +99,9 @@ ProgramRun run_program(const std::filesystem::path& program, const std::vector<s
   return out;
 }
 
+}  // namespace lorasplit::detail
+
+namespace lorasplit {
 namespace {
 
 // Every byte of `bytes` to `fd`, retrying short writes; errno on failure.
@@ -117,7 +120,7 @@ bool write_all(int fd, const std::string& bytes) {
 
 }  // namespace
 
-Status write_file_atomically(const std::string& path, const std::string& bytes, std::string_view argument) {
+Status write_file(const std::string& path, const std::string& bytes, std::string_view argument) {
   const auto fail = [&](const std::string& why) {
     return Error{ErrorCode::kWriteFailed, std::string(argument), path,
                  fmt::format("{} = '{}': {}", argument, path, why)};
@@ -170,14 +173,6 @@ Status write_file_atomically(const std::string& path, const std::string& bytes, 
     return fail(fmt::format("cannot write the file: {}", std::strerror(err)));
   }
   return {};
-}
-
-}  // namespace lorasplit::detail
-
-namespace lorasplit {
-
-Status write_file(const std::string& path, const std::string& bytes, std::string_view argument) {
-  return detail::write_file_atomically(path, bytes, argument);
 }
 
 }  // namespace lorasplit

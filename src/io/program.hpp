@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 namespace lorasplit::detail {
@@ -43,10 +42,5 @@ struct ProgramRun {
 };
 ProgramRun run_program(const std::filesystem::path& program, const std::vector<std::string>& args,
                        const std::filesystem::path& cwd, const std::string& log_name);
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, renamed over
-/// `path` only when every write, the flush and the close succeeded; on failure nothing is
-/// left behind and the message names the path and the reason.
-Status write_file_atomically(const std::string& path, const std::string& bytes, std::string_view argument);
 
 }  // namespace lorasplit::detail

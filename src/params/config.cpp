@@ -5,15 +5,13 @@
 #include "params/checks.hpp"
 
 #include <fmt/format.h>
-#include <unistd.h>
-#include <sys/stat.h>
 #include <fcntl.h>
-#include <cstring>
-#include <cerrno>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <cstring>
+
 #include <string>
 #include <toml++/toml.h>
 #include <vector>

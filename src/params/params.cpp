@@ -520,11 +520,10 @@ Status apply_assignment(Params& params, std::string_view assignment) {
 namespace detail {
 
 std::string did_you_mean(std::string_view key) {
-  const auto distance = [](std::string_view a, std::string_view b) { return edit_distance(a, b); };
   std::string_view best;
   std::size_t best_d = ~std::size_t{0};
   for (const auto& s : kSpecs) {
-    const std::size_t d = distance(key, s.key);
+    const std::size_t d = edit_distance(key, s.key);
     if (d < best_d) {
       best_d = d;
       best = s.key;

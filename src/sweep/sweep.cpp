@@ -4,14 +4,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <limits>
 #include <array>
-#include <optional>
-#include <new>
-#include <mutex>
-#include <exception>
 #include <atomic>
 #include <barrier>
+#include <exception>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <optional>
 #include <cmath>
 #include <iterator>
 #include <nlohmann/json.hpp>
