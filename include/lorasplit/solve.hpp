@@ -55,6 +55,26 @@ struct PresolveReduction {
 /// (multiplier 1): removed"; `columns` names the columns.
 std::string to_string(const PresolveReduction& reduction, const std::vector<Column>& columns);
 
+/// The integer form one linear case was solved in (docs/model.md §3.1, §3.8): the
+/// columns in blocks, b_j = block_tokens * (offset_j + y_j) with integer y_j >= 0 (offset 1
+/// for a path the case requires), every row a·y <= h with primitive integer a and h
+/// rounded down, and the objective (p·y + p0) / (q·y + q0), which equals the throughput
+/// times scale_n / scale_d.
+struct IntegerForm {
+  struct Row {
+    std::string name;
+    std::vector<Integer> a;  ///< one coefficient per column
+    Integer h;               ///< right-hand side, rounded down (exact for integer y)
+    bool removed{false};     ///< removed by presolve (implied by another row)
+  };
+  std::int64_t block_tokens{1};
+  std::vector<int> offset;       ///< per column, 0 or 1
+  std::vector<bool> fixed_zero;  ///< per column: fixed to 0 by the case, the caller or presolve
+  std::vector<Row> rows;
+  std::vector<Integer> p, q;     ///< objective coefficients per column
+  Integer p0, q0, scale_n, scale_d;
+};
+
 /// Why the returned plan is optimal.
 struct Certificate {
   std::string method;                   ///< e.g. "presolve + Dinkelbach over exact 2-D integer subproblems"
@@ -82,6 +102,9 @@ struct Certificate {
   std::vector<std::string> cases;
   /// True when the fixed-width (128-bit, overflow-checked) fast path produced this answer.
   bool fixed_width{false};
+  /// With SolveOptions::explain: the integer form the solver used for the case that holds
+  /// the optimum (infeasible: for the first case), as presolve left it. `explain` lists it.
+  std::optional<IntegerForm> integer_form;
 };
 
 struct SolveResult {

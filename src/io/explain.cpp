@@ -100,13 +100,33 @@ std::string render_explain(const Analysis& a) {
     line("  paths of this case: " + used);
   }
   line("");
-  line("Integer form used by the solver (each row times the least common denominator of its");
-  line("coefficients, divided by their gcd; right-hand sides rounded down, exact for integer b)");
-  Model in_b = m;  // rows in b itself (the solver shifts a used path by one block; the listing does not)
-  in_b.support.assign(m.size(), -1);
-  const detail::IntProblem pb = detail::to_integer_form(in_b, 1);
-  for (const auto& row : pb.rows) {
-    line(fmt::format("  {:<12} {} <= {}", row.name + ":", int_row_text(row.a, col), row.h_int.get_str()));
+  // The integer form as the solver used it, from the certificate (not recomputed here).
+  if (const auto& form = a.result.certificate.integer_form) {
+    line("Integer form used by the solver (each row times the least common denominator of its");
+    line("coefficients, divided by their gcd; right-hand sides rounded down, exact for integer y)");
+    Names ycol = col;
+    bool identity = form->block_tokens == 1;
+    for (const int o : form->offset) identity = identity && o == 0;
+    if (!identity) {
+      std::string subst;
+      for (std::size_t j = 0; j < col.size(); ++j) {
+        ycol[j].name = "y_" + col[j].name;
+        const std::string k = form->block_tokens == 1 ? "" : fmt::format("{}*", form->block_tokens);
+        subst += fmt::format("{}{} = {}{}", subst.empty() ? "" : ", ", col[j].name, k,
+                             form->offset[j] == 0 ? ycol[j].name : fmt::format("(1 + {})", ycol[j].name));
+      }
+      line(fmt::format("  over whole blocks y >= 0: {}", subst));
+    }
+    for (const auto& row : form->rows) {
+      line(fmt::format("  {:<12} {} <= {}{}", row.name + ":", int_row_text(row.a, ycol), row.h.get_str(),
+                       row.removed ? "   (removed by presolve: implied)" : ""));
+    }
+    for (std::size_t j = 0; j < col.size(); ++j) {
+      if (form->fixed_zero[j]) line(fmt::format("  {} = 0 (fixed by the case, the caller or presolve)", ycol[j].name));
+    }
+  } else {
+    line(fmt::format("The {} domain is solved on the rows above (docs/model.md {}); no integer form is used",
+                     to_string(a.options.domain), a.options.domain == Domain::kBinary ? "§3.6" : "§3.8"));
   }
   line("");
   const Certificate& c = a.result.certificate;

@@ -354,7 +354,7 @@ Status LeanSolver::solve_explained(const Params& params, const SolveOptions& opt
             return s.error();
           }
           if (r128.outcome == CaseRun<Int128>::Outcome::kFound) st.best_y128 = r128.dk.y;
-          return finish_case(st.block, f.columns.size(), lc.narrow, r128);
+          return finish_case(st.block, f.columns.size(), lc.narrow, r128, true);
         } catch (const NeedsGmp&) {
           // Presolved in 128 bits; the oracle runs in GMP on the presolved problem.
           lc.general = *convert_problem<Integer>(lc.narrow);
@@ -368,7 +368,7 @@ Status LeanSolver::solve_explained(const Params& params, const SolveOptions& opt
             return s.error();
           }
           if (handed.outcome == CaseRun<Integer>::Outcome::kFound) st.best_y = handed.dk.y;
-          return finish_case(st.block, f.columns.size(), lc.general, handed);
+          return finish_case(st.block, f.columns.size(), lc.general, handed, true);
         } catch (const Overflow&) {
           for (std::size_t j = 0; j < lc.narrow.cols(); ++j) lc.narrow.fixed_zero[j] = f.cases[c].support[j] == 0 ? 1 : 0;
           for (auto& row : lc.narrow.rows) row.removed = false;
@@ -400,7 +400,7 @@ Status LeanSolver::solve_explained(const Params& params, const SolveOptions& opt
     thread_local CaseRun<Integer> rg;
     if (Status s = run_case<Integer>(lc.general, scaled_start(lc.general), o, rg); !s) return s.error();
     if (rg.outcome == CaseRun<Integer>::Outcome::kFound) st.best_y = rg.dk.y;
-    return finish_case(st.block, f.columns.size(), lc.general, rg);
+    return finish_case(st.block, f.columns.size(), lc.general, rg, true);
   };
   // Every plan a case returns, against that case's model evaluated exactly.
   const auto check = [&](std::size_t c, const Plan& plan, const Rational& lambda) -> Status {

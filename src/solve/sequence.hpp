@@ -27,11 +27,38 @@ struct CaseOutcome {
   const char* settled{nullptr};  // how a relaxation settled it without a subproblem, if one did
 };
 
-// The driver's answer in true units: the plan (b = block (offset + y)), λ, the
-// certificate's steps and λ path, the final subproblem's value.
+// The integer form of `pb` for the certificate (what `explain` lists).
 template <class I>
-Result<CaseOutcome> finish_case(std::int64_t k, std::size_t n, const BasicIntProblem<I>& pb, CaseRun<I>& r) {
+IntegerForm integer_form_of(std::int64_t k, const BasicIntProblem<I>& pb) {
+  IntegerForm f;
+  const auto ints = [](const std::vector<I>& v) {
+    std::vector<Integer> out;
+    out.reserve(v.size());
+    for (const I& x : v) out.push_back(to_integer(x));
+    return out;
+  };
+  f.block_tokens = k;
+  f.offset = pb.offset;
+  f.fixed_zero.assign(pb.fixed_zero.begin(), pb.fixed_zero.end());
+  f.rows.reserve(pb.rows.size());
+  for (const auto& row : pb.rows) f.rows.push_back({row.name, ints(row.a), to_integer(row.h_int), row.removed});
+  f.p = ints(pb.p);
+  f.q = ints(pb.q);
+  f.p0 = to_integer(pb.p0);
+  f.q0 = to_integer(pb.q0);
+  f.scale_n = to_integer(pb.scale_n);
+  f.scale_d = to_integer(pb.scale_d);
+  return f;
+}
+
+// The driver's answer in true units: the plan (b = block (offset + y)), λ, the
+// certificate's steps and λ path, the final subproblem's value; with `record_form`, the
+// integer form the case was solved in.
+template <class I>
+Result<CaseOutcome> finish_case(std::int64_t k, std::size_t n, const BasicIntProblem<I>& pb, CaseRun<I>& r,
+                                bool record_form) {
   CaseOutcome run;
+  if (record_form) run.cert.integer_form = integer_form_of(k, pb);
   const Integer scale_n = to_integer(pb.scale_n), scale_d = to_integer(pb.scale_d);
   const auto true_units = [&](const I& num, const I& den) {
     return Rational(to_rational(num, den) * scale_d / scale_n);

@@ -198,7 +198,7 @@ Result<detail::CaseOutcome> run_case(const Model& model, const std::vector<bool>
         if (Status st = detail::run_case<detail::Int128>(*narrow, s128, o, r); !st) return st.error();
         for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
         pb.fixed_zero = narrow->fixed_zero;
-        out = detail::finish_case(model.block_tokens, model.size(), *narrow, r);
+        out = detail::finish_case(model.block_tokens, model.size(), *narrow, r, record);
       } catch (const detail::NeedsGmp&) {
         // Presolved in 128 bits: the same decisions on the GMP form, the oracle in GMP.
         for (std::size_t i = 0; i < pb.rows.size(); ++i) pb.rows[i].removed = narrow->rows[i].removed;
@@ -208,7 +208,7 @@ Result<detail::CaseOutcome> run_case(const Model& model, const std::vector<bool>
         detail::DriverOptions wide = o;
         wide.presolved = true;
         if (Status st = detail::run_case<Integer>(pb, start_scaled, wide, g); !st) return st.error();
-        out = detail::finish_case(model.block_tokens, model.size(), pb, g);
+        out = detail::finish_case(model.block_tokens, model.size(), pb, g, record);
       }
     } catch (const detail::Overflow&) {
       out.reset();
@@ -217,7 +217,7 @@ Result<detail::CaseOutcome> run_case(const Model& model, const std::vector<bool>
   if (!out) {
     detail::CaseRun<Integer> r;
     if (Status st = detail::run_case<Integer>(pb, start_scaled, o, r); !st) return st.error();
-    out = detail::finish_case(model.block_tokens, model.size(), pb, r);
+    out = detail::finish_case(model.block_tokens, model.size(), pb, r, record);
   }
   if (lp_bound && out->ok()) {
     // The continuous relaxation over y >= 0 in block units: with blocks it is the relaxation
@@ -288,6 +288,7 @@ Result<SolveResult> solve_sequence(std::size_t count, std::size_t columns,
   std::optional<std::size_t> best_case;
   Plan best_plan;
   std::optional<CaseOutcome> best_run;
+  std::optional<IntegerForm> first_form;  // shown when no case holds a plan
   std::optional<Rational> bound;
   for (std::size_t c = 0; c < count; ++c) {
     const std::string& case_name = name(c);
@@ -299,6 +300,7 @@ Result<SolveResult> solve_sequence(std::size_t count, std::size_t columns,
       if (several) cert.cases.push_back(fmt::format("{}: excluded (uses a path forced to 0)", case_name));
       continue;
     }
+    if (c == 0) first_form = run->cert.integer_form;
     cert.iterations += run->cert.iterations;
     cert.iteration_bound += std::max(run->cert.iteration_bound, run->cert.iterations);
     for (auto& st : run->cert.steps) cert.steps.push_back(std::move(st));
@@ -335,6 +337,7 @@ Result<SolveResult> solve_sequence(std::size_t count, std::size_t columns,
   }
   if (!best) {
     res.status = SolveStatus::kInfeasible;
+    cert.integer_form = std::move(first_form);
     return res;
   }
   res.status = SolveStatus::kOptimal;
@@ -345,6 +348,7 @@ Result<SolveResult> solve_sequence(std::size_t count, std::size_t columns,
   cert.final_subproblem_max = best_run->final_max;
   cert.presolve = best_run->cert.presolve;
   cert.reduced_problem = best_run->cert.reduced_problem;
+  cert.integer_form = std::move(best_run->cert.integer_form);
   if (!several) cert.iteration_bound = best_run->cert.iteration_bound;
   if (cert.iterations > cert.iteration_bound) return solver_internal("Dinkelbach exceeded its proven iteration bound");
   if (!best_case) return solver_internal("returned split fails an exact constraint check");
