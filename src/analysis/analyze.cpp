@@ -12,8 +12,9 @@ namespace {
 
 std::string seconds(const Rational& s) { return fmt::format("{:.4g} s", to_double(s)); }
 
-// Largest b1 with b2 = b3 = 0 that every memory and limit row admits (nullopt: unbounded).
-std::optional<Integer> gpu_only_cap(const Model& m) {
+// Largest b1 with b2 = b3 = 0 that every memory and limit row admits (nullopt: unbounded);
+// `row`, when given, receives the name of the row that sets it.
+std::optional<Integer> gpu_only_cap(const Model& m, std::string* row = nullptr) {
   std::optional<Integer> cap;
   for (const auto& c : m.constraints) {
     if (c.kind == RowKind::kSync || c.kind == RowKind::kCase) continue;
@@ -21,11 +22,17 @@ std::optional<Integer> gpu_only_cap(const Model& m) {
     if (g.coef[0] <= 0) {
       // A row that no b1 >= 0 meets (device memory holding fixed weights it cannot hold):
       // there is no GPU-only plan.
-      if (g.constant > 0) return Integer(-1);
+      if (g.constant > 0) {
+        if (row != nullptr) *row = c.name;
+        return Integer(-1);
+      }
       continue;
     }
     const Integer q = floor_of(-g.constant / g.coef[0]);
-    if (!cap || q < *cap) cap = q;
+    if (!cap || q < *cap) {
+      cap = q;
+      if (row != nullptr) *row = c.name;
+    }
   }
   if (cap) *cap -= *cap % m.block_tokens;  // whole blocks only (cap >= 0 here or infeasible)
   return cap;
@@ -33,13 +40,38 @@ std::optional<Integer> gpu_only_cap(const Model& m) {
 
 // Why no split exists, in the seed model's terms: stage 1 must hide the latency behind
 // the GPU's X·A for b1 tokens, and b1 is capped by memory (and by the domain).
-std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) {
+std::string diagnose_infeasible(const Params& p, const Formulation& f, const Model& m, Domain domain) {
   if (m.name != "seed") {
     // Pipeline: b2 = b3 = 0 needs no device time, so only the memory and limit rows can
     // stop one block of b1; the device paths need one block within the same rows.
     const auto cap = gpu_only_cap(m);
     if (cap && *cap >= m.block_tokens) return "no split satisfies all constraints";
-    return fmt::format("not even one block of {} tokens fits the memory and limit rows on any path", m.block_tokens);
+    // Each path's one-block plan, in the case that uses that path alone: the rows it breaks.
+    std::string detail;
+    for (std::size_t j = 0; j < m.size(); ++j) {
+      for (const auto& c : f.cases) {
+        bool alone = c.support[j] != 0;
+        for (std::size_t i = 0; i < c.size(); ++i) alone = alone && (i == j || c.support[i] != 1);
+        if (!alone) continue;
+        Point one(c.size(), Rational(0));
+        one[j] = c.block_tokens;
+        std::string broken;
+        for (const auto& row : c.constraints) {
+          if (row.kind == RowKind::kCase || row.kind == RowKind::kSync) continue;
+          const Rational lhs = row.lhs.eval(one), rhs = row.rhs.eval(one);
+          if (lhs <= rhs) continue;
+          broken += fmt::format("{}{} ({:.4g} > {:.4g} {})", broken.empty() ? "" : ", ", row.name, to_double(lhs),
+                                to_double(rhs), row.unit);
+        }
+        if (!broken.empty()) {
+          detail += fmt::format("{}{} = {} breaks {}", detail.empty() ? "" : "; ", m.columns[j].name, c.block_tokens,
+                                broken);
+        }
+        break;
+      }
+    }
+    return fmt::format("not even one block of {} tokens fits the memory and limit rows on any path{}",
+                       m.block_tokens, detail.empty() ? "" : " (" + detail + ")");
   }
   const Rational per_token = m.stages[0].gpu.coef[0];  // s of GPU stage 1 per b1 token
   Rational need_r = p.link_latency_s() / per_token;
@@ -48,12 +80,20 @@ std::string diagnose_infeasible(const Params& p, const Model& m, Domain domain) 
   if (need < 1) need = 1;
   const Integer k = m.block_tokens;
   if (domain != Domain::kContinuous && need % k != 0) need += k - need % k;  // whole blocks
-  const auto mem_cap = gpu_only_cap(m);
+  std::string cap_row;
+  const auto mem_cap = gpu_only_cap(m, &cap_row);
   std::optional<Integer> cap = mem_cap;
-  std::string cap_why = "the memory and batch-limit rows allow";
+  std::string cap_why = fmt::format("the memory and batch-limit rows (here {}) allow", cap_row);
   if (domain == Domain::kBinary && (!cap || *cap > k)) {
     cap = k;
     cap_why = "the binary domain allows";
+  }
+  if (cap && need > *cap && p.link_latency_s() == 0) {
+    return fmt::format(
+        "stage 1 needs T_CXL_S1 <= T_GPU_S1 = 2*b1*d*r/FLOPS_GPU: with LATENCY = 0 nothing has to be hidden, but "
+        "tokens on the device (b2 or b3 > 0) give T_CXL_S1 > 0, so every non-empty plan needs b1 >= {} (one "
+        "block), and {} at most b1 <= {}",
+        need.get_str(), cap_why, cap->get_str());
   }
   if (cap && need > *cap) {
     const Rational largest = per_token * *cap;
@@ -256,7 +296,11 @@ std::vector<Sensitivity> sensitivity(const Analysis& a) {
       Params p = a.params;
       p.set(s.id, v);
       if (auto st = check_value(s, v, format_exact(v)); !st) {
-        note = "out of range";
+        // The nudge leaves the supported range: "at bound" when the value sits on it.
+        const std::string_view bound = sign < 0 ? s.min_text : s.max_text;
+        const auto b = parse_quantity(bound, s.dimension, s.key);
+        const bool at = b.ok() && b.value() == a.params.get(s.id);
+        note = fmt::format("{} ({} {})", at ? "at bound" : "out of range", sign < 0 ? "min" : "max", bound);
         continue;
       }
       if (auto st = validate(p); !st) {
@@ -330,7 +374,7 @@ Result<Analysis> analyze(const Params& params, const SolveOptions& options, cons
   if (what.sensitivity && a.result.status == SolveStatus::kOptimal) a.sensitivity = sensitivity(a);
 
   if (a.result.status != SolveStatus::kOptimal) {
-    a.infeasibility_reason = diagnose_infeasible(params, a.model, options.domain);
+    a.infeasibility_reason = diagnose_infeasible(params, a.formulation, a.model, options.domain);
     return a;
   }
   const Point& b = a.result.point;

@@ -173,6 +173,8 @@ std::string render_json(const Analysis& a, int indent) {
       ordered_json e;
       const auto side = [&](const Rational& v, const std::optional<Rational>& t, const std::string& note) {
         ordered_json x = {{"value_exact", format_fraction(v)}};
+        const Rational& base = a.params.get(find_param(s.key)->id);
+        if (base != 0) x["value_change_percent"] = to_double((v / base - 1) * 100);
         if (t) {
           x["throughput_tokens_per_s"] = to_double(*t);
           x["throughput_tokens_per_s_exact"] = format_fraction(*t);

@@ -207,9 +207,33 @@ std::string render_text(const Analysis& a) {
           top = srow.key;
         }
       }
-      line(fmt::format("  {:<28} {:>14} {:>14}   {:>14} {:>14}   {}", srow.key, format_exact(srow.minus_value),
-                       cell(srow.minus_tokens_per_s, srow.minus_note), format_exact(srow.plus_value),
+      // A side at the parameter's bound was not tried: no value is shown for it.
+      const auto value_cell = [](const Rational& pv, const std::string& note) {
+        return note.rfind("at bound", 0) == 0 ? std::string("-") : format_exact(pv);
+      };
+      line(fmt::format("  {:<28} {:>14} {:>14}   {:>14} {:>14}   {}", srow.key, value_cell(srow.minus_value, srow.minus_note),
+                       cell(srow.minus_tokens_per_s, srow.minus_note), value_cell(srow.plus_value, srow.plus_note),
                        cell(srow.plus_tokens_per_s, srow.plus_note), el_text));
+    }
+    // Whole numbers move by at least 1: say where that is more than 1 % (r = 4 moves by 25 %).
+    std::string moved;
+    for (const auto& srow : a.sensitivity) {
+      const ParamSpec* spec = find_param(srow.key);
+      const Rational& v = a.params.get(spec->id);
+      if (!spec->integer || v == 0) continue;
+      std::string sides;
+      for (const auto& [pv, note] : {std::pair{&srow.minus_value, &srow.minus_note},
+                                     std::pair{&srow.plus_value, &srow.plus_note}}) {
+        const Rational change = (*pv / v - 1) * 100;
+        if (!note->empty() || abs(change) < Rational(105, 100)) continue;  // rounding alone: not a note
+        sides += fmt::format("{}{:+.4g} %", sides.empty() ? "" : " and ", to_double(change));
+      }
+      if (!sides.empty()) moved += fmt::format("{}{} by {}", moved.empty() ? "" : "; ", srow.key, sides);
+    }
+    if (!moved.empty()) {
+      line(fmt::format("  Whole numbers move by at least 1, so by more than 1 % here: {} (elasticity divides by that "
+                       "move).",
+                       moved));
     }
     if (!top.empty()) {
       line(fmt::format("  The throughput is most elastic in {} ({:.4g} % per % of the parameter).", top, top_abs));

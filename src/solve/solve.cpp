@@ -80,6 +80,8 @@ Result<SolveResult> solve_binary(const std::vector<const Model*>& cases, const s
   const std::uint64_t points = std::uint64_t{1} << n;
   res.certificate.method = fmt::format("exhaustive check of the {} non-empty points of {{0,k}}^{} (the whole binary domain)",
                                        points - 1, n);
+  // Each point is checked once: the count of checks is bounded by the points themselves.
+  res.certificate.iteration_bound = static_cast<int>(points - 1);
   const std::int64_t k = cases.front()->block_tokens;
   std::optional<Plan> best;
   Rational best_ratio;

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 #include <lorasplit/analysis.hpp>
+#include <lorasplit/report.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -96,11 +99,28 @@ TEST(Analyze, SensitivityIsExactResolves) {
   EXPECT_EQ(flops.plus_value, Rational(Integer("15857000000000")));
   EXPECT_GT(*flops.plus_tokens_per_s, a->result.throughput_tokens_per_s);
   EXPECT_LT(*flops.minus_tokens_per_s, a->result.throughput_tokens_per_s);
-  // gpu.efficiency is 1: +1 % is out of range, and says so.
+  // gpu.efficiency is 1, its maximum: +1 % is not tried, and the table says "at bound".
   const auto& eff = a->sensitivity[8];
   ASSERT_EQ(eff.key, "gpu.efficiency");
   EXPECT_FALSE(eff.plus_tokens_per_s.has_value());
-  EXPECT_EQ(eff.plus_note, "out of range");
+  EXPECT_EQ(eff.plus_note, "at bound (max 1)");
+  EXPECT_TRUE(eff.minus_note.empty());
+  const auto& block = a->sensitivity[10];
+  ASSERT_EQ(block.key, "lora.block_tokens");
+  EXPECT_EQ(block.minus_note, "at bound (min 1)");
+  // Near a bound but not on it: out of range, with the bound.
+  Params near;
+  ASSERT_TRUE(set_param(near, "gpu.efficiency", "0.995").ok());
+  auto n = analyze(near);
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->sensitivity[8].plus_note, "out of range (max 1)");
+  // The text: "-" for a value not tried, and whole numbers that move by more than 1 %.
+  const std::string text = render_text(a.value());
+  EXPECT_NE(text.find("at bound (max 1)"), std::string::npos);
+  EXPECT_NE(text.find("lora.r by -25 % and +25 %"), std::string::npos) << text;
+  EXPECT_EQ(text.find("gpu.memory_bytes by"), std::string::npos) << text;  // rounding alone is no note
+  const auto j = nlohmann::json::parse(render_json(a.value()));
+  EXPECT_DOUBLE_EQ(j["sensitivity"]["lora.r"]["plus_1_percent"]["value_change_percent"].get<double>(), 25.0);
 }
 
 TEST(Analyze, BinaryInfeasibilityIsExplained) {
@@ -120,7 +140,53 @@ TEST(Analyze, MemoryInfeasibilityIsExplained) {
   auto a = analyze(p);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->result.status, SolveStatus::kInfeasible);
-  EXPECT_NE(a->infeasibility_reason.find("memory and batch-limit rows allow"), std::string::npos) << a->infeasibility_reason;
+  EXPECT_NE(a->infeasibility_reason.find("memory and batch-limit rows (here mem_s1) allow at most b1 <= 480"),
+            std::string::npos)
+      << a->infeasibility_reason;
+}
+
+TEST(Analyze, ZeroLatencyInfeasibilityNamesWhatBinds) {
+  // LATENCY = 0: nothing to hide; one block of 4 tokens on the GPU already breaks the
+  // batch-latency row, and tokens on the device need b1 >= one block (sync_s1).
+  Params p;
+  ASSERT_TRUE(set_param(p, "link.latency_s", "0").ok());
+  ASSERT_TRUE(set_param(p, "lora.block_tokens", "4").ok());
+  ASSERT_TRUE(set_param(p, "lora.max_batch_latency_s", "1e-12").ok());
+  auto a = analyze(p);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->result.status, SolveStatus::kInfeasible);
+  const std::string& why = a->infeasibility_reason;
+  EXPECT_EQ(why.find("hide the latency"), std::string::npos) << why;
+  EXPECT_NE(why.find("LATENCY = 0 nothing has to be hidden"), std::string::npos) << why;
+  EXPECT_NE(why.find("b1 >= 4 (one block)"), std::string::npos) << why;
+  EXPECT_NE(why.find("(here max_latency) allow at most b1 <= 0"), std::string::npos) << why;
+}
+
+TEST(Analyze, RowsThatOneBlockBreaksAreNamed) {
+  // Pipeline model: not one block fits the batch-latency row on any path; the reason
+  // names, for each path, the row its one-block plan breaks and both sides.
+  Params p;
+  ASSERT_TRUE(set_param(p, "model.name", "pipeline").ok());
+  ASSERT_TRUE(set_param(p, "lora.max_batch_latency_s", "1e-12").ok());
+  auto a = analyze(p);
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->result.status, SolveStatus::kInfeasible);
+  const std::string& why = a->infeasibility_reason;
+  EXPECT_NE(why.find("not even one block of 1 tokens fits"), std::string::npos) << why;
+  for (const char* col : {"b1 = 1 breaks max_latency (", "b2 = 1 breaks max_latency ("}) {
+    EXPECT_NE(why.find(col), std::string::npos) << col << " in " << why;
+  }
+  EXPECT_NE(why.find("> 1e-12 s"), std::string::npos) << why;
+}
+
+TEST(Analyze, BinaryCertificateBoundsItsChecks) {
+  Params p;
+  ASSERT_TRUE(set_param(p, "link.latency_s", "0").ok());
+  auto a = analyze(p, SolveOptions{Domain::kBinary});
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->result.status, SolveStatus::kOptimal);
+  EXPECT_EQ(a->result.certificate.iterations, 7);
+  EXPECT_EQ(a->result.certificate.iteration_bound, 7);
 }
 
 TEST(Analyze, InvalidParametersAreAnError) {
