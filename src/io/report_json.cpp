@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/format.hpp"
+
 namespace lorasplit {
 namespace {
 
@@ -44,6 +46,7 @@ std::string render_json(const Analysis& a, int indent) {
   const bool optimal = a.result.status == SolveStatus::kOptimal;
   j["status"] = std::string(to_string(a.result.status));
   j["model"] = a.model.name;
+  if (a.params.model_name() == ModelName::kSeed) j["model_note"] = std::string(detail::kSeedModelNote);
   if (!a.model.case_name.empty()) j["case"] = a.model.case_name;
   j["domain"] = std::string(to_string(a.options.domain));
   if (!optimal) {

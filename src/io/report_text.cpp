@@ -73,6 +73,7 @@ std::string render_text(const Analysis& a) {
     out += '\n';
   };
   line(fmt::format("lorasplit: {} model, {} batch sizes", a.model.name, to_string(a.options.domain)));
+  if (a.params.model_name() == ModelName::kSeed) line(std::string(detail::kSeedModelNote));
   line("");
   line("Parameters");
   line(fmt::format("  {:<28} {:<38} {:<7} {}", "key", "value", "unit", "formulation"));

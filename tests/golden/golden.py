@@ -32,6 +32,18 @@ IGNORED = [
     ("solve@pipeline", ("stdout", "certificate", "iteration_bound"), SETTLED),
     ("compare", ("stdout", "pipeline", "certificate", "iterations"), SETTLED),
     ("compare", ("stdout", "pipeline", "certificate", "iteration_bound"), SETTLED),
+] + [
+    (command, prefix + path, why)
+    for command, prefix in (("solve", ("stdout",)), ("compare", ("stdout", "*")))
+    for path, why in (
+        (("model_note",), "new field: every seed report says in one line what the seed model is (issue 18)"),
+        (("sensitivity", "*", "*", "value_change_percent"),
+         "new field: how far each side of the sensitivity table moved the parameter (whole numbers move by 1)"),
+        (("sensitivity", "*", "*", "note"),
+         "'out of range' is 'at bound (max 1)' when the value sits on its bound, and names the bound (issue 18)"),
+        (("reason",), "infeasibility reasons name the row that caps b1; with zero latency they no longer speak of "
+                      "hiding it; the pipeline's lists each path's broken rows (issue 18)"),
+    )
 ]
 
 # (instance, command, why): outputs that changed as a whole, on purpose.
@@ -228,8 +240,10 @@ def diff(command, a, b, path, out):
                     out.append(f"{'.'.join(map(str, path + (k,)))}: {'missing' if k not in b else 'new'}")
                 continue
             diff(command, a[k], b[k], path + (k,), out)
-        if list(a.keys()) != list(b.keys()) and not out:
-            out.append(f"{'.'.join(map(str, path))}: key order {list(a.keys())} vs {list(b.keys())}")
+        kept_a = [k for k in a.keys() if not ignored(command, path + (k,))]
+        kept_b = [k for k in b.keys() if not ignored(command, path + (k,))]
+        if kept_a != kept_b and not out:
+            out.append(f"{'.'.join(map(str, path))}: key order {kept_a} vs {kept_b}")
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             out.append(f"{'.'.join(map(str, path))}: length {len(a)} vs {len(b)}")

@@ -32,6 +32,23 @@ TEST(ReportJson, SeedHasEveryDocumentedField) {
   EXPECT_EQ(j["certificate"]["final_subproblem_max_tokens_exact"], "0");
 }
 
+TEST(ReportText, SeedReportsSayWhatTheSeedModelIs) {
+  // One line in every seed report (text and JSON) points to the pipeline model; a
+  // pipeline report does not carry it.
+  auto seed = analyze(Params());
+  ASSERT_TRUE(seed.ok());
+  const std::string text = render_text(seed.value());
+  EXPECT_EQ(text.find("Note: the seed model is the formulation term for term"), text.find('\n') + 1);
+  EXPECT_NE(nlohmann::json::parse(render_json(seed.value()))["model_note"].get<std::string>().find("--model pipeline"),
+            std::string::npos);
+  Params p;
+  ASSERT_TRUE(set_param(p, "model.name", "pipeline").ok());
+  auto pipe = analyze(p);
+  ASSERT_TRUE(pipe.ok());
+  EXPECT_EQ(render_text(pipe.value()).find("Note: the seed model"), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(render_json(pipe.value())).contains("model_note"));
+}
+
 TEST(ReportJson, InfeasibleCarriesReason) {
   auto a = analyze(Params(), SolveOptions{Domain::kBinary});
   ASSERT_TRUE(a.ok());
