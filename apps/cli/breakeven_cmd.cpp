@@ -19,13 +19,31 @@ struct BreakevenOpts {
   std::string format{"text"};
 };
 
+// "943539.896409 B/s (943.5 kB/s)": the exact value and its readable form.
 std::string value_text(const ParamSpec& s, const Rational& v) {
-  return s.unit.empty() ? format_exact(v) : fmt::format("{} {}", format_exact(v), s.unit);
+  const std::string exact = s.unit.empty() ? format_exact(v) : fmt::format("{} {}", format_exact(v), s.unit);
+  const std::string readable = readable_quantity(s, v);
+  return readable == exact ? exact : fmt::format("{} ({})", exact, readable);
 }
 
-std::string gain_text(const std::optional<Rational>& g) {
-  return g ? fmt::format("{:+.6g} %", to_double(*g)) : std::string("no split (infeasible)");
+// The two gains of the bracket with as many significant digits as it takes to tell them
+// apart (6 at least, 17 at most), so "+0.1 %" never stands on both sides.
+// Neither may print as the target either unless it equals it ("+0.1 %" for 0.0999999999).
+std::pair<std::string, std::string> gain_texts(const std::optional<Rational>& a, const std::optional<Rational>& b,
+                                               const Rational& target) {
+  const auto text = [](const std::optional<Rational>& g, int digits) {
+    return g ? fmt::format("{:+.{}g} %", to_double(*g), digits) : std::string("no split (infeasible)");
+  };
+  const auto alike = [&text](const std::optional<Rational>& x, const std::optional<Rational>& y, int digits) {
+    return x && y && *x != *y && text(x, digits) == text(y, digits);
+  };
+  const std::optional<Rational> t = target;
+  int digits = 6;
+  while (digits < 17 && (alike(a, b, digits) || alike(a, t, digits) || alike(b, t, digits))) ++digits;
+  return {text(a, digits), text(b, digits)};
 }
+
+std::string gain_text(const std::optional<Rational>& g) { return gain_texts(g, g, g.value_or(Rational(0))).first; }
 
 int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
@@ -75,12 +93,13 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   std::string t = fmt::format("break-even of {} for a gain over GPU-only above {} %\n", b.key,
                               format_exact(b.target_gain_percent));
   switch (b.kind) {
-    case Breakeven::Kind::kThreshold:
+    case Breakeven::Kind::kThreshold: {
       t += fmt::format("  the split pays for {} {} {}\n", b.key, b.larger_is_better ? ">=" : "<=", value_text(s, b.value));
-      t += fmt::format("  checked: {} gives {}, {} gives {} (precision: {})\n", value_text(s, b.passing),
-                       gain_text(b.gain_at_passing), value_text(s, b.failing), gain_text(b.gain_at_failing),
-                       b.precision);
+      const auto [pass, fail] = gain_texts(b.gain_at_passing, b.gain_at_failing, b.target_gain_percent);
+      t += fmt::format("  checked: {} gives {}, {} {} gives {} (precision: {})\n", format_exact(b.passing), pass,
+                       format_exact(b.failing), s.unit, fail, b.precision);
       break;
+    }
     case Breakeven::Kind::kWindow:
       t += fmt::format("  the split pays only for {} between {} and {}\n", b.key, value_text(s, b.value),
                        value_text(s, *b.upper_value));

@@ -2,24 +2,78 @@
 
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "common.hpp"
 #include "subcommands.hpp"
 
 namespace lorasplit::cli {
+namespace {
+
+// What a parameter accepts, as a user writes it: the words of a choice ("seed | pipeline"),
+// or the numeric range with its kind ("[1, 1000000], whole number"); "or none" when unset
+// is allowed.
+std::string accepted(const ParamSpec& s) {
+  std::string out;
+  if (s.dimension == Dimension::kChoice) {
+    for (const char c : s.choices) out += c == '|' ? std::string(" | ") : std::string(1, c);
+  } else {
+    out = fmt::format("{}{}, {}]{}", s.min_inclusive ? "[" : "(", s.min_text, s.max_text,
+                      s.integer ? ", whole number" : "");
+  }
+  if (s.optional) out += " or none";
+  return out;
+}
+
+int run_params(const std::string& format, const Io& io) {
+  if (format == "json") {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const auto& s : param_specs()) {
+      nlohmann::ordered_json e = {{"key", s.key},
+                                  {"unit", s.unit},
+                                  {"symbol", s.symbol},
+                                  {"description", s.description},
+                                  {"seed", s.seed_default},
+                                  {"optional", s.optional},
+                                  {"pipeline_only", s.pipeline_only}};
+      if (s.dimension == Dimension::kChoice) {
+        nlohmann::ordered_json words = nlohmann::ordered_json::array();
+        std::string word;
+        for (const char c : std::string(s.choices) + "|") {
+          if (c != '|') {
+            word += c;
+            continue;
+          }
+          words.push_back(word);
+          word.clear();
+        }
+        e["choices"] = words;
+      } else {
+        e["min_exact"] = s.min_text;
+        e["min_inclusive"] = s.min_inclusive;
+        e["max_exact"] = s.max_text;
+        e["whole_number"] = s.integer;
+      }
+      out.push_back(std::move(e));
+    }
+    std::fputs((out.dump(2) + "\n").c_str(), io.out);
+    return kExitOptimal;
+  }
+  std::string text = fmt::format("{:<28} {:<8} {:<38} {:<10} {}\n", "key", "unit", "accepts", "seed", "meaning");
+  for (const auto& s : param_specs()) {
+    text += fmt::format("{:<28} {:<8} {:<38} {:<10} {}\n", s.key, s.unit, accepted(s), s.seed_default, s.description);
+  }
+  std::fputs(text.c_str(), io.out);
+  return kExitOptimal;
+}
+
+}  // namespace
 
 void setup_params(CLI::App& app, int& exit_status, const Io& io) {
-  CLI::App* sub = app.add_subcommand("params", "list every parameter: key, unit, range, seed value, meaning");
-  sub->callback([&exit_status, io]() {
-    std::string text = fmt::format("{:<28} {:<7} {:<30} {:<10} {}\n", "key", "unit", "range", "seed", "meaning");
-    for (const auto& s : param_specs()) {
-      const std::string range = fmt::format("{}{}, {}]", s.min_inclusive ? "[" : "(", s.min_text, s.max_text);
-      text += fmt::format("{:<28} {:<7} {:<30} {:<10} {}{}\n", s.key, s.unit, range, s.seed_default, s.description,
-                          s.integer ? " (whole number)" : "");
-    }
-    std::fputs(text.c_str(), io.out);
-    exit_status = kExitOptimal;
-  });
+  auto format = std::make_shared<std::string>("text");
+  CLI::App* sub = app.add_subcommand("params", "list every parameter: key, unit, what it accepts, seed value, meaning");
+  sub->add_option("--format", *format, "output: text (default) or json")->check(CLI::IsMember({"text", "json"}));
+  sub->callback([format, &exit_status, io]() { exit_status = run_params(*format, io); });
 }
 
 }  // namespace lorasplit::cli

@@ -146,6 +146,11 @@ class Params {
 /// used in the error message. Exact: "15.7e12" is 157*10^11, "1 us" is 1/10^6.
 Result<Rational> parse_quantity(std::string_view text, Dimension dim, std::string_view key);
 
+/// A value in readable units, four significant digits: "1.57 TFLOPS", "1 us", "16 GiB",
+/// "64 GB/s"; bytes and byte rates in the family that writes them exactly (GB or GiB), and
+/// in both ("17.01 GB = 15.84 GiB") when neither does. Words for choices.
+std::string readable_quantity(const ParamSpec& spec, const Rational& value);
+
 /// Checks one value against its spec (range, integrality). Message names key and text.
 Status check_value(const ParamSpec& spec, const Rational& value, std::string_view text);
 

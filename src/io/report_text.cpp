@@ -46,13 +46,15 @@ std::string human_si(const Rational& x) {
 
 namespace {
 
+// The exact value and, for quantities with a unit, the readable form (in the family that
+// writes it exactly, or both: "6.4e10 (64 GB/s)", "17008070492 (17.01 GB = 15.84 GiB)").
 std::string param_value(const ParamSpec& s, const Rational& v) {
   switch (s.dimension) {
-    case Dimension::kBytes: return fmt::format("{} ({})", format_exact(v), detail::human_bytes(v));
-    case Dimension::kBytesPerSecond: return fmt::format("{} ({}/s)", format_exact(v), detail::human_bytes(v));
-    case Dimension::kSeconds: return fmt::format("{} ({})", format_exact(v), detail::human_seconds(v));
-    case Dimension::kFlopsPerSecond: return fmt::format("{} ({}FLOPS)", format_exact(v), detail::human_si(v));
-    case Dimension::kCount: return format_exact(v);
+    case Dimension::kBytes:
+    case Dimension::kBytesPerSecond:
+    case Dimension::kSeconds:
+    case Dimension::kFlopsPerSecond: return fmt::format("{} ({})", format_exact(v), readable_quantity(s, v));
+    case Dimension::kCount:
     case Dimension::kFraction: return format_exact(v);
     case Dimension::kChoice: return param_text(s, v);
   }

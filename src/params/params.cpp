@@ -98,7 +98,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
     {
         .id = ParamId::kLoraD,
         .key = "lora.d",
-        .unit = "",
+        .unit = "elements",
         .dimension = Dimension::kCount,
         .symbol = "d",
         .description = "model (hidden) dimension: X is b x d",
@@ -114,7 +114,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
     {
         .id = ParamId::kLoraR,
         .key = "lora.r",
-        .unit = "",
+        .unit = "elements",
         .dimension = Dimension::kCount,
         .symbol = "r",
         .description = "LoRA rank: A is d x r, B is r x d",

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "io/format.hpp"
+
 namespace lorasplit {
 namespace {
 
@@ -227,6 +229,49 @@ Result<Rational> parse_quantity(std::string_view text_in, Dimension dim, std::st
     return make_error(ErrorCode::kOutOfRange, key, text_in, "magnitude beyond 1e-400 .. 1e400");
   }
   return value;
+}
+
+namespace {
+// "64 G" when v is a whole number of that decimal prefix (1000^i), else "".
+std::string exact_prefix(const Rational& v, int base, const char* const* prefixes, std::size_t count) {
+  if (v.get_den() != 1 || v == 0) return "";
+  Integer n = v.get_num();
+  std::size_t i = 0;
+  while (i + 1 < count && n % base == 0 && n / base >= 1) {
+    n /= base;
+    ++i;
+  }
+  if (i == 0 || n >= 10000) return "";  // no prefix reached, or still a long number
+  return fmt::format("{} {}", n.get_str(), prefixes[i]);
+}
+}  // namespace
+
+std::string readable_quantity(const ParamSpec& spec, const Rational& value) {
+  static const char* const kDecimal[] = {"", "k", "M", "G", "T", "P", "E"};
+  static const char* const kBinary[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
+  const auto bytes = [&value](const char* suffix) {
+    if (abs(value) < 1000) return fmt::format("{} B{}", format_exact(value), suffix);
+    const std::string dec = exact_prefix(value, 1000, kDecimal, std::size(kDecimal));
+    const std::string bin = exact_prefix(value, 1024, kBinary, std::size(kBinary));
+    if (!bin.empty()) return fmt::format("{}B{}", bin, suffix);
+    if (!dec.empty()) return fmt::format("{}B{}", dec, suffix);
+    return fmt::format("{}B{} = {}{}", detail::human_si(value), suffix, detail::human_bytes(value), suffix);
+  };
+  // Beyond the prefixes (above 10^21, the range's ends): the exact value is the readable one.
+  const bool beyond = abs(value) >= Rational(Integer("1000000000000000000000"));
+  if (beyond && spec.dimension != Dimension::kChoice) {
+    return spec.unit.empty() ? format_exact(value) : fmt::format("{} {}", format_exact(value), spec.unit);
+  }
+  switch (spec.dimension) {
+    case Dimension::kBytes: return bytes("");
+    case Dimension::kBytesPerSecond: return bytes("/s");
+    case Dimension::kSeconds: return detail::human_seconds(value);
+    case Dimension::kFlopsPerSecond: return detail::human_si(value) + "FLOPS";
+    case Dimension::kChoice: return param_text(spec, value);
+    case Dimension::kCount:
+    case Dimension::kFraction: break;
+  }
+  return spec.unit.empty() ? format_exact(value) : fmt::format("{} {}", format_exact(value), spec.unit);
 }
 
 }  // namespace lorasplit

@@ -146,3 +146,29 @@ TEST(Quantity, FormatExactSameInBothWidths) {
 
 }  // namespace
 }  // namespace lorasplit
+
+namespace lorasplit {
+namespace {
+
+TEST(Quantity, ReadableFormsKeepTheFamilyTheValueIsExactIn) {
+  const auto r = [](const char* key, const char* text) {
+    const ParamSpec& s = *find_param(key);
+    auto v = parse_quantity(text, s.dimension, key);
+    EXPECT_TRUE(v.ok()) << text;
+    return readable_quantity(s, v.value());
+  };
+  EXPECT_EQ(r("gpu.memory_bytes", "16 GiB"), "16 GiB");
+  EXPECT_EQ(r("gpu.memory_bytes", "80 GB"), "80 GB");
+  EXPECT_EQ(r("gpu.memory_bytes", "17008070492"), "17.01 GB = 15.84 GiB");
+  EXPECT_EQ(r("gpu.memory_bytes", "512"), "512 B");
+  EXPECT_EQ(r("link.bandwidth_bytes_per_s", "64 GB/s"), "64 GB/s");
+  EXPECT_EQ(r("link.bandwidth_bytes_per_s", "16 GiB/s"), "16 GiB/s");
+  EXPECT_EQ(r("cxl.flops", "1930697728880"), "1.931 TFLOPS");
+  EXPECT_EQ(r("link.latency_s", "250 ns"), "250 ns");
+  EXPECT_EQ(r("link.bandwidth_bytes_per_s", "1e30"), "1e30 B/s");  // beyond the prefixes: exact
+  EXPECT_EQ(r("lora.d", "4096"), "4096 elements");
+  EXPECT_EQ(readable_quantity(*find_param("model.name"), Rational(1)), "pipeline");
+}
+
+}  // namespace
+}  // namespace lorasplit
