@@ -47,7 +47,7 @@ std::string gain_text(const std::optional<Rational>& g) { return gain_texts(g, g
 
 int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
-  auto params = load_params(opts.sources);
+  auto params = load_params(opts.sources, io);
   if (!params) return report_error(io, params.error(), json);
   auto target = parse_quantity(opts.gain, Dimension::kFraction, "--gain");
   if (!target) return report_error(io, target.error(), json);

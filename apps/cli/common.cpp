@@ -49,15 +49,22 @@ Status conflicting_sources(const ParamSources& sources) {
   return {};
 }
 
-Result<Params> load_params(const ParamSources& sources, bool validate_params) {
+Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params) {
   if (Status st = conflicting_sources(sources); !st) return st.error();
   auto params = preset(sources.preset);
   if (!params) return params;
+  std::vector<std::string> warnings;
   if (!sources.config.empty()) {
-    if (auto st = load_config_file(params.value(), sources.config); !st) return st.error();
+    if (auto st = load_config_file(params.value(), sources.config, &warnings); !st) return st.error();
   }
   for (const auto& assignment : sources.sets) {
-    if (auto st = apply_assignment(params.value(), assignment); !st) return st.error();
+    if (auto st = apply_assignment(params.value(), assignment, &warnings); !st) return st.error();
+  }
+  // Bare numbers far from the value they replace: read in SI units, said on stderr.
+  {
+    for (const auto& w : warnings) {
+      if (std::fprintf(io.err, "lorasplit: warning: %s\n", w.c_str()) < 0) break;
+    }
   }
   if (!sources.max_batch_latency.empty()) {
     if (auto st = set_param(params.value(), "lora.max_batch_latency_s", sources.max_batch_latency); !st) {

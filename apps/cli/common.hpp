@@ -38,7 +38,8 @@ std::string assignment_key(std::string_view assignment);
 /// An error when the command line gives one key twice (two --set, or --set and its flag).
 Status conflicting_sources(const ParamSources& sources);
 /// Preset, config, --set, --model, --max-batch-latency; validated unless `validate_params` is false.
-Result<Params> load_params(const ParamSources& sources, bool validate_params = true);
+/// Bare numbers far from the value they replace are said on io.err as warnings.
+Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params = true);
 
 /// "b1,b2,b3" (whole numbers, tokens, one per column of the model) as given to --plan.
 Result<Plan> parse_plan(const std::string& text, const std::vector<Column>& columns);

@@ -16,7 +16,7 @@ struct CompareOpts {
 int run_compare(const CompareOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   // The pipeline switches are welcome here whatever model.name says: both models are solved.
-  auto params = load_params(opts.sources, false);
+  auto params = load_params(opts.sources, io, false);
   if (!params) return report_error(io, params.error(), json);
   if (auto st = set_param(params.value(), "model.name", "pipeline"); !st) return report_error(io, st.error(), json);
   if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);

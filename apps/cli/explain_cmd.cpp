@@ -17,8 +17,8 @@ struct ExplainOpts {
   std::string output;
 };
 
-Result<Analysis> solved(const ExplainOpts& opts) {
-  auto params = load_params(opts.sources);
+Result<Analysis> solved(const ExplainOpts& opts, const Io& io) {
+  auto params = load_params(opts.sources, io);
   if (!params) return params.error();
   return analyze(params.value(), SolveOptions{domain_from(opts.domain), {}},
                  AnalyzeOptions{false, false});
@@ -33,7 +33,7 @@ void setup_explain(CLI::App& app, int& exit_status, const Io& io) {
   add_param_options(sub, opts->sources);
   add_domain_option(sub, opts->domain);
   sub->callback([opts, &exit_status, io]() {
-    auto a = solved(*opts);
+    auto a = solved(*opts, io);
     if (!a) {
       exit_status = report_error(io, a.error(), false);
       return;
@@ -52,7 +52,7 @@ void setup_export(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--format", opts->format, "lp (CPLEX LP format; the only one)")->check(CLI::IsMember({"lp"}));
   sub->add_option("-o,--output", opts->output, "file to write (default: standard output)");
   sub->callback([opts, &exit_status, io]() {
-    auto a = solved(*opts);
+    auto a = solved(*opts, io);
     if (!a) {
       exit_status = report_error(io, a.error(), false);
       return;
@@ -80,7 +80,7 @@ void setup_check(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--format", *format, "text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, plan_text, format, &exit_status, io]() {
     const bool json = *format == "json";
-    auto params = load_params(opts->sources);
+    auto params = load_params(opts->sources, io);
     if (!params) {
       exit_status = report_error(io, params.error(), json);
       return;

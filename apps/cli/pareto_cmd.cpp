@@ -20,7 +20,7 @@ struct ParetoOpts {
 };
 
 int run_pareto(const ParetoOpts& opts, const Io& io) {
-  auto params = load_params(opts.sources);
+  auto params = load_params(opts.sources, io);
   if (!params) return report_error(io, params.error(), false);
   auto frontier = latency_frontier(params.value(), SolveOptions{domain_from(opts.domain), {}},
                                    opts.points);

@@ -20,7 +20,7 @@ struct SimulateOpts {
 
 int run_simulate(const SimulateOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
-  auto params = load_params(opts.sources);
+  auto params = load_params(opts.sources, io);
   if (!params) return report_error(io, params.error(), json);
   Plan plan;
   if (!opts.plan.empty()) {

@@ -15,7 +15,7 @@ struct SolveOpts {
 
 int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
-  auto params = load_params(opts.sources);
+  auto params = load_params(opts.sources, io);
   if (!params) return report_error(io, params.error(), json);
   auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {}});
   if (!analysis) return report_error(io, analysis.error(), json);

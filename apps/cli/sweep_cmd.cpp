@@ -24,7 +24,7 @@ struct SweepOpts {
 };
 
 int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
-  auto params = load_params(opts.sources);
+  auto params = load_params(opts.sources, io);
   if (!params) return report_error(io, params.error(), false);
   if (opts.vary.empty() || opts.vary.size() > 2) {
     return report_error(io, Error{ErrorCode::kBadOption, "--vary", "", "--vary: give one or two KEY=SPEC"}, false);

@@ -155,13 +155,17 @@ std::string readable_quantity(const ParamSpec& spec, const Rational& value);
 Status check_value(const ParamSpec& spec, const Rational& value, std::string_view text);
 
 /// Parses `text` for parameter `key`, checks it, stores it. "none" unsets an optional one.
-Status set_param(Params& params, std::string_view key, std::string_view text);
+/// With `warnings`: a bare number (no unit) for a quantity with a unit that lies more
+/// than 10^3 away from the value it replaces adds a line saying the unit it was read in
+/// ("link.latency_s = 250 is read as 250 s", when the preset has 1 us).
+Status set_param(Params& params, std::string_view key, std::string_view text,
+                 std::vector<std::string>* warnings = nullptr);
 
 /// Puts every pipeline-only parameter back to its default (what the seed model reads).
 void reset_pipeline_switches(Params& params);
 
 /// Applies "KEY=VALUE" (as given to --set).
-Status apply_assignment(Params& params, std::string_view assignment);
+Status apply_assignment(Params& params, std::string_view assignment, std::vector<std::string>* warnings = nullptr);
 
 /// Checks relations between parameters (r <= d; a block of lora.block_tokens tokens must
 /// fit the memory and the batch bound) and the sizes the solver supports.
@@ -182,7 +186,9 @@ Result<Params> preset(std::string_view name);
 /// Loads a TOML config ([gpu], [cxl], [link], [lora] tables, keys as in the table) over
 /// `params`. Numbers are read from the file's text, so 15.7e12 stays exact; strings may
 /// carry units ("16 GiB"). A top-level `preset = "NAME"` starts from that preset.
-Status load_config_file(Params& params, const std::string& path);
-Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name);
+/// `warnings` as for set_param, each line prefixed with "FILE:LINE: ".
+Status load_config_file(Params& params, const std::string& path, std::vector<std::string>* warnings = nullptr);
+Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name,
+                          std::vector<std::string>* warnings = nullptr);
 
 }  // namespace lorasplit

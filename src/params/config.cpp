@@ -63,7 +63,8 @@ Error config_error(ErrorCode code, std::string_view source, const toml::source_r
 
 }  // namespace
 
-Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name) {
+Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name,
+                          std::vector<std::string>* warnings) {
   toml::table root;
   try {
     root = toml::parse(toml_text, source_name);
@@ -117,16 +118,18 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
         return config_error(ErrorCode::kUnknownKey, source_name, node.source(), key, text,
                             "unknown parameter" + detail::did_you_mean(key));
       }
-      if (auto st = set_param(params, key, text); !st) {
+      std::vector<std::string> said;
+      if (auto st = set_param(params, key, text, warnings != nullptr ? &said : nullptr); !st) {
         const Error& e = st.error();
         return Error{e.code, e.key, e.value, fmt::format("{}:{}: {}", source_name, node.source().begin.line, e.message)};
       }
+      for (auto& w : said) warnings->push_back(fmt::format("{}:{}: {}", source_name, node.source().begin.line, w));
     }
   }
   return {};
 }
 
-Status load_config_file(Params& params, const std::string& path) {
+Status load_config_file(Params& params, const std::string& path, std::vector<std::string>* warnings) {
   // Regular files only (a FIFO or /dev/zero would block or never end), and a size cap;
   // read with every read() checked, so a read error is an error and never an empty file.
   constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
@@ -155,7 +158,7 @@ Status load_config_file(Params& params, const std::string& path) {
     }
   }
   ::close(fd);
-  return load_config_string(params, text, path);
+  return load_config_string(params, text, path, warnings);
 }
 
 }  // namespace lorasplit

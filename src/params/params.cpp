@@ -459,7 +459,22 @@ Status check_value(const ParamSpec& s, const Rational& value, std::string_view t
   return {};
 }
 
-Status set_param(Params& params, std::string_view key, std::string_view text) {
+namespace {
+// A bare number ("250", "1.5e9") carries no unit: it is read in the parameter's unit.
+bool bare_number(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return false;
+  for (const char c : text) {
+    if (!(std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+Status set_param(Params& params, std::string_view key, std::string_view text, std::vector<std::string>* warnings) {
   const ParamSpec* s = find_param(key);
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), std::string(text),
@@ -474,6 +489,22 @@ Status set_param(Params& params, std::string_view key, std::string_view text) {
   auto value = parse_value(*s, text);
   if (!value) return value.error();
   if (auto st = check_value(*s, value.value(), text); !st) return st;
+  const bool has_unit = s->dimension == Dimension::kBytes || s->dimension == Dimension::kBytesPerSecond ||
+                        s->dimension == Dimension::kSeconds || s->dimension == Dimension::kFlopsPerSecond;
+  if (warnings != nullptr && has_unit && bare_number(text) && params.has(s->id) && params.get(s->id) > 0 &&
+      value.value() > 0) {
+    const Rational& before = params.get(s->id);
+    const Rational ratio = value.value() / before;
+    if (ratio > 1000 || ratio < Rational(1, 1000)) {
+      const std::string read = fmt::format("{} {}", trim(text), s->unit);
+      const std::string readable = readable_quantity(*s, value.value());
+      warnings->push_back(fmt::format(
+          "{} = {} has no unit and is read as {}{}, {} the {} it replaces; write the unit if that is not meant",
+          s->key, trim(text), read, readable == read ? "" : fmt::format(" ({})", readable),
+          ratio > 1 ? fmt::format("{:.3g} times", to_double(ratio)) : fmt::format("1/{:.3g} of", to_double(1 / ratio)),
+          readable_quantity(*s, before)));
+    }
+  }
   params.set(s->id, std::move(value.value()));
   return {};
 }
@@ -505,7 +536,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-Status apply_assignment(Params& params, std::string_view assignment) {
+Status apply_assignment(Params& params, std::string_view assignment, std::vector<std::string>* warnings) {
   const auto eq = assignment.find('=');
   if (eq == std::string_view::npos) {
     return Error{ErrorCode::kBadOption, "assignment", std::string(assignment),
@@ -514,7 +545,7 @@ Status apply_assignment(Params& params, std::string_view assignment) {
   std::string_view key = assignment.substr(0, eq);
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
   while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
-  return set_param(params, key, assignment.substr(eq + 1));
+  return set_param(params, key, assignment.substr(eq + 1), warnings);
 }
 
 namespace detail {

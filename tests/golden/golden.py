@@ -94,6 +94,9 @@ NORMALIZE = [
      "incumbent): " + SETTLED),
     ("*", r"( tokens/s at b = \([0-9, ]+\)) in \d+ subproblems( \(\d+ branching nodes\))?$", r"\1",
      "the number of subproblems and branching nodes of a case: " + SETTLED),
+    ("*", r"(?m)^lorasplit: warning: .*(\n|$)", "",
+     "a bare number far from the value it replaces is said on stderr as a warning (issue 18): the random instances "
+     "write memory sizes and rates as bare numbers"),
     ("simulate*", r"more than (\d+) tasks \(\d+ per batch\)", r"more than \1 tasks (N per batch)",
      "the simulator counts the tasks of a batch exactly (the message gave an upper bound before the general core)"),
 ]

@@ -124,3 +124,31 @@ TEST(Presets, AuthorsParameterSets) {
 
 }  // namespace
 }  // namespace lorasplit
+
+namespace lorasplit {
+namespace {
+
+TEST(Params, BareNumbersFarFromTheValueTheyReplaceAreSaid) {
+  Params p;
+  std::vector<std::string> warnings;
+  ASSERT_TRUE(set_param(p, "link.latency_s", "250", &warnings).ok());
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_NE(warnings[0].find("link.latency_s = 250 has no unit and is read as 250 s"), std::string::npos) << warnings[0];
+  EXPECT_EQ(p.get(ParamId::kLinkLatencyS), Rational(250));  // the value is still the one written
+  warnings.clear();
+  Params q;
+  ASSERT_TRUE(set_param(q, "gpu.memory_bytes", "80", &warnings).ok());  // 80 B where 16 GiB was
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_NE(warnings[0].find("1/2.15e+08 of the 16 GiB it replaces"), std::string::npos) << warnings[0];
+  warnings.clear();
+  Params r;
+  ASSERT_TRUE(set_param(r, "link.latency_s", "250 ns", &warnings).ok());  // a unit: nothing to say
+  ASSERT_TRUE(set_param(r, "gpu.flops", "31.4e12", &warnings).ok());     // bare, but 2x the seed's
+  ASSERT_TRUE(set_param(r, "lora.d", "4096", &warnings).ok());           // a count has no unit to forget
+  EXPECT_TRUE(warnings.empty());
+  ASSERT_TRUE(set_param(r, "link.latency_s", "1", nullptr).ok());        // no list: no warning kept anywhere
+}
+
+}  // namespace
+}  // namespace lorasplit
+
