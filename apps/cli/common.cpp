@@ -111,6 +111,13 @@ Domain domain_from(const std::string& name) {
   return Domain::kInteger;
 }
 
+void add_plot_options(CLI::App* app, std::string& path, PlotOptions& options, const std::string& what) {
+  app->add_option("--plot", path, fmt::format("FILE.svg, FILE.png or FILE.pdf: {} plotted with gnuplot", what));
+  app->add_option("--title", options.title, "the figure's title (with --plot)");
+  app->add_option("--xlabel", options.xlabel, "the x axis label (with --plot)");
+  app->add_option("--ylabel", options.ylabel, "the y axis label (with --plot)");
+}
+
 void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous) {
   if (allow_continuous) {
     app->add_option("--domain", domain,

@@ -1,4 +1,5 @@
 #pragma once
+#include <lorasplit/plot.hpp>
 // Shared pieces of the subcommands: where parameters come from, exit codes, errors.
 #include <lorasplit/lorasplit.hpp>
 
@@ -49,6 +50,8 @@ Domain domain_from(const std::string& name);
 
 /// Adds --domain to a subcommand (integer by default; `continuous` unless excluded).
 void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous = true);
+/// --plot FILE (.svg, .png or .pdf) and --title, --xlabel, --ylabel for it.
+void add_plot_options(CLI::App* app, std::string& path, PlotOptions& options, const std::string& what);
 
 /// The library's error with its argument names written as the CLI's flags (plan -> --plan),
 /// and the hint to 'lorasplit params' for an unknown key.

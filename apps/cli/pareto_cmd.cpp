@@ -17,6 +17,7 @@ struct ParetoOpts {
   std::string format{"text"};
   std::size_t points{24};
   std::string plot;
+  PlotOptions plot_options;
 };
 
 int run_pareto(const ParetoOpts& opts, const Io& io) {
@@ -59,7 +60,7 @@ int run_pareto(const ParetoOpts& opts, const Io& io) {
   std::fputs(out.c_str(), io.out);
   if (!opts.plot.empty()) {
     const Status st = plot_lines("lorasplit: throughput against batch latency", "batch latency T_GPU_S1 + T_GPU_S2 [s]",
-                                 "throughput [tokens/s]", true, {split, gpu}, opts.plot);
+                                 "throughput [tokens/s]", true, {split, gpu}, opts.plot, opts.plot_options);
     if (!st) return plot_failed(io, st.error());
   }
   return kExitOptimal;
@@ -74,7 +75,7 @@ void setup_pareto(CLI::App& app, int& exit_status, const Io& io) {
   add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "text (default) or csv")->check(CLI::IsMember({"text", "csv"}));
   sub->add_option("--points", opts->points, "number of latency bounds (default 24)");
-  sub->add_option("--plot", opts->plot, "FILE.svg or FILE.png (gnuplot)");
+  add_plot_options(sub, opts->plot, opts->plot_options, "the frontier");
   sub->callback([opts, &exit_status, io]() { exit_status = run_pareto(*opts, io); });
 }
 

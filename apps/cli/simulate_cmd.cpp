@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -20,6 +21,14 @@ struct SimulateOpts {
 
 int run_simulate(const SimulateOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
+  // The Gantt chart is SVG: a file named .png would hold SVG text under a PNG name.
+  if (!opts.gantt.empty() && !opts.gantt.ends_with(".svg")) {
+    return report_error(io,
+                        Error{ErrorCode::kBadOption, "--gantt", opts.gantt,
+                              fmt::format("--gantt = '{}': the Gantt chart is written as SVG; name the file .svg",
+                                          printable(opts.gantt))},
+                        json);
+  }
   auto params = load_params(opts.sources, io);
   if (!params) return report_error(io, params.error(), json);
   Plan plan;
@@ -68,7 +77,7 @@ void setup_simulate(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--batches", opts->batches, "batches back to back (default 1)")->check(CLI::Range(1, 1000000));
   sub->add_flag("--overlap", opts->overlap, "let batch k+1's stage 1 start while batch k's stage 2 runs");
   sub->add_option("--trace", opts->trace, "write a Chrome trace-event JSON file (Perfetto, chrome://tracing)");
-  sub->add_option("--gantt", opts->gantt, "write an SVG Gantt chart");
+  sub->add_option("--gantt", opts->gantt, "FILE.svg: a Gantt chart (colours: batch and stage; link latency marked)");
   sub->add_option("--format", opts->format, "output: text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_simulate(*opts, io); });
 }

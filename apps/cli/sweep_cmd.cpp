@@ -19,6 +19,7 @@ struct SweepOpts {
   std::string format{"csv"};
   std::string shard{"1/1"};
   std::string plot;
+  PlotOptions plot_options;
   unsigned threads{0};
   bool progress{false};
 };
@@ -128,7 +129,7 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   std::fputs(buffer.c_str(), io.out);
   if (!st) return report_error(io, st.error(), false);
   if (!opts.plot.empty()) {
-    if (const Status ps = plot_sweep(axes, kept, opts.plot); !ps) return plot_failed(io, ps.error());
+    if (const Status ps = plot_sweep(axes, kept, opts.plot, opts.plot_options); !ps) return plot_failed(io, ps.error());
   }
   return kExitOptimal;
 }
@@ -146,7 +147,7 @@ void setup_sweep(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--format", opts->format, "csv (default) or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
   sub->add_option("--shard", opts->shard, "i/n: run the i-th of n slices (1-based); the slices concatenate to the sweep");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
-  sub->add_option("--plot", opts->plot, "FILE.svg or FILE.png: throughput and gain plotted with gnuplot");
+  add_plot_options(sub, opts->plot, opts->plot_options, "throughput and gain");
   sub->add_flag("--progress", opts->progress,
                 "report progress on stderr even when it is not a terminal (a line every 5 s)");
   sub->callback([opts, &exit_status, io]() { exit_status = run_sweep_cmd(*opts, io); });

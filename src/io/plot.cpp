@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <cmath>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "io/program.hpp"
@@ -29,26 +32,97 @@ std::string terminal_for(const std::string& path) {
   const std::string ext = std::filesystem::path(path).extension().string();
   if (ext == ".svg") return "set terminal svg size 960,720 dynamic noenhanced font 'Sans,11' background '#ffffff'";
   if (ext == ".png") return "set terminal pngcairo size 1200,900 noenhanced font 'Sans,11'";
+  if (ext == ".pdf") return "set terminal pdfcairo size 8in,6in noenhanced font 'Sans,10'";
   return {};
 }
 
-std::string axis_label(const std::string& key) {
-  const ParamSpec* s = find_param(key);
-  if (s == nullptr || s->unit.empty()) return key;
-  return fmt::format("{} [{}]", key, s->unit);
+constexpr const char* kFormats = "the file must end in .svg, .png or .pdf";
+
+// The unit a tick label carries after its SI prefix ("10 GB/s", "1.5 TFLOPS", "250 ns").
+std::string tick_unit(const ParamSpec& s) {
+  switch (s.dimension) {
+    case Dimension::kBytes: return "B";
+    case Dimension::kBytesPerSecond: return "B/s";
+    case Dimension::kFlopsPerSecond: return "FLOPS";
+    case Dimension::kSeconds: return "s";
+    case Dimension::kCount:
+    case Dimension::kFraction:
+    case Dimension::kChoice: break;
+  }
+  return s.unit.empty() ? std::string() : " " + std::string(s.unit);
 }
 
-// A gnuplot string literal. The strings written here are our own words and numbers
-// (keys, units, values), never a path: gnuplot runs in a scratch directory and reads and
-// writes fixed names there, so no user text reaches its command language. Newlines
-// would end a command: they are written as spaces.
+// The label of a parameter's axis: its meaning, with the key for reference.
+std::string axis_label(const std::string& key) {
+  const ParamSpec* s = find_param(key);
+  if (s == nullptr) return key;
+  std::string meaning(s->description);
+  if (const auto cut = meaning.find(':'); cut != std::string::npos && cut + 2 < meaning.size()) {
+    meaning = meaning.substr(0, cut);  // "model (hidden) dimension: X is b x d" -> its first clause
+  }
+  return fmt::format("{} ({})", meaning, key);
+}
+
+std::string si_format(const std::optional<std::pair<double, double>>& e);
+
+// gnuplot's tick format for a parameter's axis: mantissa, SI prefix and unit ("10 GB/s",
+// "1 us", "2.5 TFLOPS"); decades on log axes need no decimal. Plain numbers for counts and
+// fractions.
+std::string tick_format(const std::string& key, bool log, const std::optional<std::pair<double, double>>& range) {
+  const ParamSpec* s = find_param(key);
+  if (s == nullptr) return "% h";
+  switch (s->dimension) {
+    case Dimension::kBytes:
+    case Dimension::kBytesPerSecond:
+    case Dimension::kFlopsPerSecond:
+    case Dimension::kSeconds: return (log ? std::string("%.0s %c") : si_format(range)) + tick_unit(*s);
+    case Dimension::kCount:
+    case Dimension::kFraction:
+    case Dimension::kChoice: break;
+  }
+  return "% h";
+}
+
+// An SI tick format with the decimals that tell ticks apart over [lo, hi] (about four
+// ticks): "%.2s %c" gives "2.05 G" where "%.1s %c" would print "2.0 G" on every tick.
+std::string si_format(const std::optional<std::pair<double, double>>& e) {
+  if (!e) return "%.1s %c";
+  const double hi = std::max(std::fabs(e->first), std::fabs(e->second));
+  if (!(hi > 0)) return "%.1s %c";
+  const double scale = std::pow(1000.0, std::floor(std::log10(hi) / 3));
+  const double span = (e->second - e->first) / scale;
+  int decimals = 1;
+  if (span > 0) decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(span / 4))), 0, 6);
+  return fmt::format("%.{}s %c", decimals);
+}
+
+// Smallest and largest finite value of one data column (nullopt: none).
+std::optional<std::pair<double, double>> extent(const std::vector<double>& values) {
+  std::optional<std::pair<double, double>> out;
+  for (const double v : values) {
+    if (!std::isfinite(v)) continue;
+    if (!out) {
+      out = {v, v};
+    } else {
+      out->first = std::min(out->first, v);
+      out->second = std::max(out->second, v);
+    }
+  }
+  return out;
+}
+
+// A gnuplot string literal in single quotes: gnuplot substitutes neither backquoted
+// commands nor @macros nor backslash escapes inside them (double-quoted strings run
+// `...` through a shell), so a user's title or label is only ever text. A single quote
+// is written twice; a newline would end the command and becomes a space. The figure's
+// paths never appear: gnuplot runs in a scratch directory with fixed file names.
 std::string quote(const std::string& s) {
-  std::string out = "\"";
+  std::string out = "'";
   for (const char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\'') out += '\'';
     out += (c == '\n' || c == '\r') ? ' ' : c;
   }
-  return out + "\"";
+  return out + "'";
 }
 
 constexpr const char* kData = "data.txt";
@@ -85,9 +159,10 @@ Status run_gnuplot(const std::string& script, const std::string& data, const std
 
 bool gnuplot_available() { return detail::find_program("gnuplot").has_value(); }
 
-Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows, const std::string& out_path) {
+Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows, const std::string& out_path,
+                  const PlotOptions& options) {
   const std::string term = terminal_for(out_path);
-  if (term.empty()) return plot_error(out_path, "the file must end in .svg or .png");
+  if (term.empty()) return plot_error(out_path, kFormats);
   if (!gnuplot_available()) return no_gnuplot(out_path);
   if (axes.empty() || axes.size() > 2) return plot_error(out_path, "plots take one or two varied parameters");
   // data.txt: one block per value of the second axis: x throughput gain (x2). Line plots
@@ -98,6 +173,7 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
   const bool heat = axes.size() == 2 && n2 > 12;
   for (const auto& r : rows) blocks[axes.size() == 2 ? r.index % n2 : 0].push_back(&r);
   std::ostringstream data;
+  std::vector<double> throughput, gain;
   {
     bool first = true;
     for (const auto& [k, block] : blocks) {
@@ -105,50 +181,79 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
       first = false;
       for (const SweepRow* r : block) {
         const bool ok = r->valid && r->status == SolveStatus::kOptimal;
-        data << fmt::format("{:.17g} {} {} {:.17g}\n", to_double(r->values[0]),
-                            ok ? fmt::format("{:.17g}", to_double(r->throughput_tokens_per_s)) : "NaN",
-                            ok && r->gain_percent ? fmt::format("{:.17g}", to_double(*r->gain_percent)) : "NaN",
+        const double t = ok ? to_double(r->throughput_tokens_per_s) : NAN;
+        const double g = ok && r->gain_percent ? to_double(*r->gain_percent) : NAN;
+        throughput.push_back(t);
+        gain.push_back(g);
+        data << fmt::format("{:.17g} {:.17g} {:.17g} {:.17g}\n", to_double(r->values[0]), t, g,
                             axes.size() == 2 ? to_double(r->values[1]) : 0.0);
       }
     }
   }
+  // A panel whose values are all equal shows a flat line and nothing else: it is left out
+  // and the title gives its value instead.
+  const auto flat = [](const std::optional<std::pair<double, double>>& e) { return e && e->first == e->second; };
+  const auto t_extent = extent(throughput), g_extent = extent(gain);
+  const bool show_gain = !flat(g_extent), show_throughput = !flat(t_extent) || !show_gain;
+  std::string title = options.title;
+  if (title.empty()) {
+    title = "lorasplit sweep: throughput and gain over GPU-only";
+    if (!show_gain && g_extent) title += fmt::format(" (the gain is {:+.4g} % at every point)", g_extent->first);
+  }
   std::ostringstream gp;
   gp << term << "\n";
   gp << "set datafile missing 'NaN'\nset grid\nset key outside right top\nset autoscale xfix\n";
-  gp << "set offsets 0, 0, graph 0.05, graph 0.05\n";
-  gp << "set xlabel " << quote(axis_label(axes[0].key)) << "\n";
-  if (axes[0].kind == AxisKind::kLog) gp << "set logscale x\n";
+  // Room above the data for the eye; none below it (an axis never starts below the data).
+  gp << "set autoscale yfix\nset offsets 0, 0, graph 0.05, 0\n";
+  gp << "set xlabel " << quote(options.xlabel.empty() ? axis_label(axes[0].key) : options.xlabel) << "\n";
+  const bool log_x = axes[0].kind == AxisKind::kLog;
+  if (log_x) gp << "set logscale x 10\nset mxtics 10\n";
+  std::vector<double> xs, ys;
+  for (const auto& r : rows) {
+    xs.push_back(to_double(r.values[0]));
+    if (axes.size() == 2) ys.push_back(to_double(r.values[1]));
+  }
+  gp << "set format x " << quote(tick_format(axes[0].key, log_x, extent(xs))) << "\n";
   const std::string file = quote(kData);
-  gp << "set multiplot layout 2,1 title " << quote("lorasplit sweep: throughput and gain over GPU-only") << "\n";
-  const auto panel = [&](const char* ylabel, int column) {
-    gp << "set ylabel " << quote(ylabel) << "\n";
+  const int panels = (show_throughput ? 1 : 0) + (show_gain ? 1 : 0);
+  gp << "set multiplot layout " << panels << ",1 title " << quote(title) << "\n";
+  const ParamSpec* second = axes.size() == 2 ? find_param(axes[1].key) : nullptr;
+  const auto panel = [&](const std::string& ylabel, int column, const char* format) {
+    gp << "set ylabel " << quote(ylabel) << "\nset format y " << quote(format) << "\n";
     if (heat) {
-      gp << "set view map\nset ylabel " << quote(axis_label(axes[1].key)) << "\n";
-      if (axes[1].kind == AxisKind::kLog) gp << "set logscale y\n";
-      gp << "set cblabel " << quote(ylabel) << "\n";
+      const bool log_y = axes[1].kind == AxisKind::kLog;
+      // The key names the y axis (its ticks carry the unit); a sentence would not fit.
+      gp << "set view map\nset lmargin 14\nset ylabel " << quote(axes[1].key) << "\n";
+      if (log_y) gp << "set logscale y 10\n";
+      gp << "set format y " << quote(tick_format(axes[1].key, log_y, extent(ys))) << "\n";
+      gp << "set cblabel " << quote(ylabel) << "\nset format cb " << quote(format) << "\n";
       gp << "splot " << file << " using 1:4:" << column << " with pm3d notitle\n";
       gp << "unset logscale y\n";
     } else if (axes.size() == 2) {
       gp << "plot ";
       for (std::size_t i = 0; i < n2; ++i) {
+        const Rational v = axes[1].value(i);
         gp << (i != 0 ? ", " : "") << file << " index " << i << " using 1:" << column << " with linespoints title "
-           << quote(fmt::format("{} = {}", axes[1].key, format_exact(axes[1].value(i))));
+           << quote(fmt::format("{} = {}", axes[1].key, second != nullptr ? readable_quantity(*second, v)
+                                                                           : format_exact(v)));
       }
       gp << "\n";
     } else {
       gp << "plot " << file << " using 1:" << column << " with linespoints notitle\n";
     }
   };
-  panel("throughput [tokens/s]", 2);
-  panel("gain over GPU-only [%]", 3);
+  if (show_throughput) {
+    panel(options.ylabel.empty() ? "throughput [tokens/s]" : options.ylabel, 2, si_format(t_extent).c_str());
+  }
+  if (show_gain) panel("gain over GPU-only [%]", 3, "% h");
   gp << "unset multiplot\n";
   return run_gnuplot(gp.str(), data.str(), out_path);
 }
 
 Status plot_lines(const std::string& title, const std::string& x_label, const std::string& y_label, bool log_x,
-                  const std::vector<Series>& series, const std::string& out_path) {
+                  const std::vector<Series>& series, const std::string& out_path, const PlotOptions& options) {
   const std::string term = terminal_for(out_path);
-  if (term.empty()) return plot_error(out_path, "the file must end in .svg or .png");
+  if (term.empty()) return plot_error(out_path, kFormats);
   if (!gnuplot_available()) return no_gnuplot(out_path);
   std::ostringstream data;
   for (std::size_t i = 0; i < series.size(); ++i) {
@@ -157,9 +262,11 @@ Status plot_lines(const std::string& title, const std::string& x_label, const st
   }
   std::ostringstream gp;
   gp << term << "\nset grid\nset key outside right top\n";
-  gp << "set autoscale xfix\nset offsets 0, 0, graph 0.05, graph 0.05\n";
-  gp << "set title " << quote(title) << "\nset xlabel " << quote(x_label) << "\nset ylabel " << quote(y_label) << "\n";
-  if (log_x) gp << "set logscale x\n";
+  gp << "set autoscale xfix\nset autoscale yfix\nset offsets 0, 0, graph 0.05, 0\n";
+  const auto pick = [](const std::string& given, const std::string& fallback) { return given.empty() ? fallback : given; };
+  gp << "set title " << quote(pick(options.title, title)) << "\nset xlabel " << quote(pick(options.xlabel, x_label))
+     << "\nset ylabel " << quote(pick(options.ylabel, y_label)) << "\n";
+  if (log_x) gp << "set logscale x 10\nset mxtics 10\n";
   gp << "plot ";
   for (std::size_t i = 0; i < series.size(); ++i) {
     gp << (i != 0 ? ", " : "") << quote(kData) << " index " << i

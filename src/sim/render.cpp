@@ -2,6 +2,7 @@
 #include <lorasplit/simulate.hpp>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -91,17 +92,21 @@ std::string render_gantt_svg(const Simulation& sim) {
   const double span = std::max(to_double(sim.makespan_s), 1e-30);
   const auto [step, unit] = ticks(span);
   const double left = 130, width = 900, row = 34, top = 40;
-  const double height = top + row * static_cast<double>(sim.resources.size()) + 60;
+  const double rows_h = row * static_cast<double>(sim.resources.size());
+  const double height = top + rows_h + 100;
   const auto x = [&](double t) { return left + width * t / span; };
   std::string out;
   out += fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
-      "font-family=\"sans-serif\" font-size=\"12\">\n",
+      "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
       left + width + 30, height);
   out += fmt::format(
-      "<text x=\"{}\" y=\"20\" font-size=\"14\">lorasplit simulate: plan ({}, {}, {}), {} batch{}, {} model</text>\n", left,
-      sim.plan.b[0], sim.plan.b[1], sim.plan.b[2], sim.batches, sim.batches == 1 ? "" : "es", sim.model);
+      "<text x=\"{}\" y=\"20\" font-size=\"14\">lorasplit simulate: plan ({}), {} batch{}, {} model</text>\n", left,
+      fmt::join(sim.plan.b, ", "), sim.batches, sim.batches == 1 ? "" : "es", sim.model);
+  // Colour = (batch, stage); three batches of two stages before the colours repeat.
   static const char* const kFill[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"};
+  const auto colour = [](const SimTask& t) { return kFill[(t.stage - 1 + 2 * (t.batch - 1)) % 6]; };
+  constexpr double kCharPx = 6.6;  // width of one character at 11 px, for labels that fit
   for (std::size_t i = 0; i < sim.resources.size(); ++i) {
     const double y = top + row * static_cast<double>(i);
     out += fmt::format("<text x=\"10\" y=\"{}\">{}</text>\n", y + row / 2 + 4, xml_escape(sim.resources[i].name));
@@ -109,15 +114,32 @@ std::string render_gantt_svg(const Simulation& sim) {
                        y + row);
     for (const auto& t : sim.tasks) {
       if (t.resource != sim.resources[i].name) continue;
-      const double x0 = x(to_double(t.start_s)), x1 = x(to_double(t.end_s));
+      const double x0 = x(to_double(t.start_s)), x1 = x(to_double(t.end_s)), w = std::max(x1 - x0, 0.5);
+      // Outlines only where a bar is wide enough to show one: 64-token chunks drawn with
+      // outlines at a pixel each turn into dark hatching.
+      const std::string stroke = w >= 4 ? " stroke=\"#222\" stroke-width=\"0.3\"" : "";
       out += fmt::format(
-          "<rect x=\"{:.3f}\" y=\"{}\" width=\"{:.3f}\" height=\"{}\" fill=\"{}\" stroke=\"#222\" stroke-width=\"0.3\">"
+          "<rect x=\"{:.3f}\" y=\"{}\" width=\"{:.3f}\" height=\"{}\" fill=\"{}\"{}>"
           "<title>{} (batch {}, stage {}): {} to {}</title></rect>\n",
-          x0, y + 4, std::max(x1 - x0, 0.5), row - 8, kFill[(t.stage - 1 + 2 * (t.batch - 1)) % 6], xml_escape(t.name),
-          t.batch, t.stage, detail::human_seconds(t.start_s), detail::human_seconds(t.end_s));
+          x0, y + 4, w, row - 8, colour(t), stroke, xml_escape(t.name), t.batch, t.stage,
+          detail::human_seconds(t.start_s), detail::human_seconds(t.end_s));
+      // The task's name on its bar where it fits.
+      if (static_cast<double>(t.name.size()) * kCharPx + 6 <= w) {
+        out += fmt::format("<text x=\"{:.3f}\" y=\"{}\" font-size=\"11\" fill=\"#ffffff\">{}</text>\n", x0 + 3,
+                           y + row / 2 + 4, xml_escape(t.name));
+      }
+      // A transfer's latency: from the end of its occupancy of the lane to the moment its
+      // data is usable, drawn as a thin bar after it.
+      if (t.done_s > t.end_s) {
+        const double d1 = x(to_double(t.done_s));
+        out += fmt::format(
+            "<rect x=\"{:.3f}\" y=\"{}\" width=\"{:.3f}\" height=\"4\" fill=\"#000000\" class=\"latency\">"
+            "<title>{}: latency, usable at {}</title></rect>\n",
+            x1, y + row / 2 - 2, std::max(d1 - x1, 1.0), xml_escape(t.name), detail::human_seconds(t.done_s));
+      }
     }
   }
-  const double axis = top + row * static_cast<double>(sim.resources.size()) + 10;
+  const double axis = top + rows_h + 10;
   out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#000\"/>\n", left, axis, left + width, axis);
   for (double t = 0; t <= span * (1 + 1e-9); t += step) {
     out += fmt::format("<line x1=\"{0:.3f}\" y1=\"{1}\" x2=\"{0:.3f}\" y2=\"{2}\" stroke=\"#000\"/>\n", x(t), axis,
@@ -126,6 +148,33 @@ std::string render_gantt_svg(const Simulation& sim) {
                        t * unit.first, unit.second);
   }
   out += fmt::format("<text x=\"{}\" y=\"{}\">time</text>\n", left + width / 2, axis + 36);
+  // Legend: the (batch, stage) colours present, and the latency mark.
+  std::vector<std::pair<int, int>> keys;
+  bool latency = false;
+  for (const auto& t : sim.tasks) {
+    const std::pair<int, int> k{(t.batch - 1) % 3 + 1, t.stage};  // the colours repeat every three batches
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+    latency = latency || t.done_s > t.end_s;
+  }
+  std::sort(keys.begin(), keys.end());
+  double lx = left;
+  const double ly = axis + 56;
+  for (const auto& [batch, stage] : keys) {
+    SimTask probe;
+    probe.batch = batch;
+    probe.stage = stage;
+    const std::string label = sim.batches > 3 ? fmt::format("batches {}, {}, ..., stage {}", batch, batch + 3, stage)
+                                              : fmt::format("batch {}, stage {}", batch, stage);
+    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"12\" fill=\"{}\"/>"
+                       "<text x=\"{}\" y=\"{}\" class=\"legend\">{}</text>\n",
+                       lx, ly - 10, colour(probe), lx + 18, ly, label);
+    lx += 18 + static_cast<double>(label.size()) * kCharPx + 16;
+  }
+  if (latency) {
+    out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"4\" fill=\"#000000\"/>"
+                       "<text x=\"{}\" y=\"{}\" class=\"legend\">link latency (data not yet usable)</text>\n",
+                       lx, ly - 6, lx + 18, ly);
+  }
   out += "</svg>\n";
   return out;
 }

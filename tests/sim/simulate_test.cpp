@@ -246,6 +246,47 @@ TEST(Simulate, ExportsParseAndHaveOneTrackPerResource) {
   EXPECT_EQ(js["stages"][0]["sim_cxl_s_exact"], "11/2");
 }
 
+// The Gantt chart's legend names what its colours mean, latencies are drawn, names sit on
+// the bars wide enough for them, and thin bars (chunks) have no outline.
+TEST(Simulate, GanttSaysWhatItShows) {
+  Params p;
+  set(p, "model.name", "pipeline");
+  auto two = simulate(p, Plan{{8323128, 0, 17817}}, SimulateOptions{2, true, 500000});
+  ASSERT_TRUE(two.ok());
+  const std::string svg = render_gantt_svg(two.value());
+  for (const char* key : {"batch 1, stage 1", "batch 1, stage 2", "batch 2, stage 1", "batch 2, stage 2",
+                          "link latency (data not yet usable)"}) {
+    EXPECT_NE(svg.find(std::string("class=\"legend\">") + key + "<"), std::string::npos) << key;
+  }
+  std::size_t transfers = 0, latencies = 0;
+  for (const auto& t : two->tasks) transfers += t.done_s > t.end_s ? 1U : 0U;
+  for (std::size_t at = svg.find("class=\"latency\""); at != std::string::npos;
+       at = svg.find("class=\"latency\"", at + 1)) {
+    ++latencies;
+  }
+  EXPECT_GT(transfers, 0U);
+  EXPECT_EQ(latencies, transfers);                                   // one mark per transfer with latency
+  EXPECT_NE(svg.find("fill=\"#ffffff\">X·A (b1)<"), std::string::npos);  // a wide bar carries its name
+  // 64-token chunks: hundreds of thin bars, none outlined (they were dark hatching).
+  set(p, "pipeline.chunk_tokens", "64");
+  auto chunks = simulate(p, Plan{{8323128, 0, 17817}});
+  ASSERT_TRUE(chunks.ok());
+  ASSERT_GT(chunks->tasks.size(), 500U);
+  const std::string thin = render_gantt_svg(chunks.value());
+  std::size_t outlined_thin = 0, bars = 0;
+  for (std::size_t at = thin.find("<rect x="); at != std::string::npos; at = thin.find("<rect x=", at + 1)) {
+    const std::size_t end = thin.find('>', at);
+    const std::string tag = thin.substr(at, end - at);
+    const std::size_t w = tag.find("width=\"");
+    if (w == std::string::npos) continue;
+    ++bars;
+    const double width = std::stod(tag.substr(w + 7));
+    if (width < 4 && tag.find("stroke=") != std::string::npos) ++outlined_thin;
+  }
+  EXPECT_GT(bars, 500U);
+  EXPECT_EQ(outlined_thin, 0U);
+}
+
 TEST(Simulate, RejectsBadPlansAndRunawaySizes) {
   const Params p;
   EXPECT_FALSE(simulate(p, Plan{{0, 0, 0}}).ok());
