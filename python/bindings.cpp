@@ -53,6 +53,20 @@ Params load(const std::string& preset_name, const std::string& config,
   return p.value();
 }
 
+// As `load`, without the relation checks (compare states per model what it cannot solve).
+Params load_unvalidated(const std::string& preset_name, const std::string& config,
+                        const std::vector<std::pair<std::string, std::string>>& params) {
+  auto p = preset(preset_name);
+  if (!p) raise(p.error());
+  if (!config.empty()) {
+    if (auto st = load_config_file(p.value(), config); !st) raise(st.error());
+  }
+  for (const auto& [key, value] : params) {
+    if (auto st = set_param(p.value(), key, value); !st) raise(st.error());
+  }
+  return p.value();
+}
+
 std::string solve_json(const std::string& preset_name, const std::string& config,
                        const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
   const Params p = load(preset_name, config, params);
@@ -164,26 +178,76 @@ std::string breakeven_json(const std::string& preset_name, const std::string& co
     b = breakeven(p, key, g.value(), SolveOptions{domain_of(domain), {}});
   }
   if (!b) raise(b.error());
-  const char* kind = b->kind == Breakeven::Kind::kThreshold ? "threshold"
-                     : b->kind == Breakeven::Kind::kWindow  ? "window"
-                     : b->kind == Breakeven::Kind::kAlways  ? "always"
-                                                            : "never";
-  const auto opt = [](const std::optional<Rational>& v) {
-    return v ? nlohmann::ordered_json(format_fraction(*v)) : nlohmann::ordered_json(nullptr);
-  };
-  nlohmann::ordered_json j = {{"param", b->key},
-                              {"kind", kind},
-                              {"value_exact", format_fraction(b->value)},
-                              {"passing_exact", format_fraction(b->passing)},
-                              {"failing_exact", format_fraction(b->failing)},
-                              {"gain_at_passing_percent_exact", opt(b->gain_at_passing)},
-                              {"gain_at_failing_percent_exact", opt(b->gain_at_failing)},
-                              {"limit_value_exact", format_fraction(b->limit_value)},
-                              {"limit_gain_percent_exact", opt(b->limit_gain_percent)},
-                              {"larger_is_better", b->larger_is_better},
-                              {"precision", b->precision},
-                              {"solves", b->solves}};
-  return j.dump();
+  return render_breakeven_json(b.value(), -1);
+}
+
+// `lorasplit compare --format json`.
+std::string compare_json(const std::string& preset_name, const std::string& config,
+                         const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
+  // As the CLI: the pipeline switches are welcome whatever model.name says (both models are solved).
+  Params p = load_unvalidated(preset_name, config, params);
+  if (auto st = set_param(p, "model.name", "pipeline"); !st) raise(st.error());
+  if (auto st = validate(p); !st) raise(st.error());
+  Result<Comparison> c = Error{};
+  {
+    py::gil_scoped_release release;
+    c = compare_models(p, SolveOptions{domain_of(domain), {}});
+  }
+  if (!c) raise(c.error());
+  return render_compare_json(c.value(), -1);
+}
+
+// `lorasplit check --plan b1,b2,b3 --format json`, and whether the plan is feasible.
+std::pair<std::string, bool> check_json(const std::string& preset_name, const std::string& config,
+                                        const std::vector<std::pair<std::string, std::string>>& params,
+                                        const std::vector<std::int64_t>& plan_in) {
+  const Params p = load(preset_name, config, params);
+  const Formulation f = build_model(p);
+  const auto& columns = f.cases.front().columns;
+  if (plan_in.size() != columns.size()) {
+    raise(Error{ErrorCode::kBadOption, "plan", "", "plan: expected three whole numbers b1, b2, b3"});
+  }
+  const Plan plan{plan_in};
+  const std::int64_t k = f.cases.front().block_tokens;
+  for (std::size_t j = 0; j < plan.b.size(); ++j) {
+    if (plan.b[j] < 0 || plan.b[j] % k != 0) {
+      raise(Error{ErrorCode::kBadOption, "plan", std::to_string(plan.b[j]),
+                  "plan: " + columns[j].name + " = " + std::to_string(plan.b[j]) +
+                      " is not a non-negative whole number of blocks of " + std::to_string(k) +
+                      " tokens (lora.block_tokens)"});
+    }
+  }
+  const Model* described = describing_case(f, plan);
+  const Model& m = described != nullptr ? *described : f.cases.front();
+  const PlanCheck c = check_plan(m, plan);
+  return {render_plan_check(m, plan, c, true), c.feasible};
+}
+
+// `lorasplit explain` (text).
+std::string explain_text(const std::string& preset_name, const std::string& config,
+                         const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
+  const Params p = load(preset_name, config, params);
+  Result<Analysis> a = Error{};
+  {
+    py::gil_scoped_release release;
+    a = analyze(p, SolveOptions{domain_of(domain), {}}, AnalyzeOptions{false, false});
+  }
+  if (!a) raise(a.error());
+  return render_explain(a.value());
+}
+
+// `lorasplit pareto --format json`.
+std::string pareto_json(const std::string& preset_name, const std::string& config,
+                        const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain,
+                        std::size_t points) {
+  const Params p = load(preset_name, config, params);
+  Result<std::vector<FrontierPoint>> fr = Error{};
+  {
+    py::gil_scoped_release release;
+    fr = latency_frontier(p, SolveOptions{domain_of(domain), {}}, points);
+  }
+  if (!fr) raise(fr.error());
+  return render_frontier_json(fr.value(), -1);
 }
 
 // The simulation of `plan` (empty: the certified optimum) as `lorasplit simulate --format json`.
@@ -234,4 +298,12 @@ PYBIND11_MODULE(_lorasplit, m) {
   m.def("param_table", &param_table, "(key, unit, description, seed default, dimension) per parameter.");
   m.def("breakeven_json", &breakeven_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("key"),
         py::arg("gain"), py::arg("domain"), "Break-even of one parameter (JSON text).");
+  m.def("compare_json", &compare_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
+        "The seed and pipeline models side by side (JSON text).");
+  m.def("check_json", &check_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),
+        "A plan checked in exact arithmetic (JSON text, feasible).");
+  m.def("explain_text", &explain_text, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
+        "The model with every number filled in and the solver's path (text).");
+  m.def("pareto_json", &pareto_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
+        py::arg("points"), "The throughput-latency frontier (JSON text).");
 }

@@ -58,36 +58,8 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   if (!r) return report_error(io, r.error(), json);
   const Breakeven& b = r.value();
   const ParamSpec& s = *find_param(b.key);
-  const char* kind = b.kind == Breakeven::Kind::kThreshold ? "threshold"
-                     : b.kind == Breakeven::Kind::kWindow  ? "window"
-                     : b.kind == Breakeven::Kind::kAlways  ? "always"
-                                                           : "never";
   if (json) {
-    nlohmann::ordered_json j;
-    j["param"] = b.key;
-    j["unit"] = s.unit;
-    j["target_gain_percent"] = to_double(b.target_gain_percent);
-    j["kind"] = kind;
-    const bool has_value = b.kind != Breakeven::Kind::kNever;
-    j["value"] = has_value ? nlohmann::ordered_json(to_double(b.value)) : nlohmann::ordered_json(nullptr);
-    j["value_exact"] = has_value ? nlohmann::ordered_json(format_fraction(b.value)) : nlohmann::ordered_json(nullptr);
-    j["direction"] = b.larger_is_better ? "smallest value that pays" : "largest value that pays";
-    if (b.upper_value) j["upper_value"] = to_double(*b.upper_value);
-    if (b.kind == Breakeven::Kind::kThreshold || b.kind == Breakeven::Kind::kWindow) {
-      j["passing_value_exact"] = format_fraction(b.passing);
-      j["failing_value_exact"] = format_fraction(b.failing);
-      j["gain_at_passing_percent"] = b.gain_at_passing ? nlohmann::ordered_json(to_double(*b.gain_at_passing))
-                                                       : nlohmann::ordered_json(nullptr);
-      j["gain_at_failing_percent"] = b.gain_at_failing ? nlohmann::ordered_json(to_double(*b.gain_at_failing))
-                                                       : nlohmann::ordered_json(nullptr);
-    }
-    j["precision"] = b.precision;
-    j["range"] = {format_fraction(b.range_lo), format_fraction(b.range_hi)};
-    j["limit_value_exact"] = format_fraction(b.limit_value);
-    j["limit_gain_percent"] = b.limit_gain_percent ? nlohmann::ordered_json(to_double(*b.limit_gain_percent))
-                                                   : nlohmann::ordered_json(nullptr);
-    j["solves"] = b.solves;
-    std::fputs(fmt::format("{}\n", j.dump(2)).c_str(), io.out);
+    std::fputs(render_breakeven_json(b).c_str(), io.out);
     return kExitOptimal;
   }
   std::string t = fmt::format("break-even of {} for a gain over GPU-only above {} %\n", b.key,

@@ -30,10 +30,13 @@ int run_pareto(const ParetoOpts& opts, const Io& io) {
     std::fputs("lorasplit: no feasible split at any batch latency\n", io.err);
     return kExitInfeasible;
   }
-  std::string out;
+  if (opts.format == "json") {
+    std::fputs(render_frontier_json(frontier.value()).c_str(), io.out);
+  }
+  std::string out;  // text or CSV rows (JSON was written above); the plot reads the points either way
   if (opts.format == "csv") {
     out = "max_batch_latency_s,batch_time_s,b1,b2,b3,throughput_tokens_per_s,gpu_only_throughput_tokens_per_s,gain_percent\n";
-  } else {
+  } else if (opts.format == "text") {
     out = fmt::format("{:>14} {:>14} {:>14} {:>10} {:>12} {:>16} {:>16} {:>12}\n", "T_max [s]", "batch [s]", "b1", "b2",
                       "b3", "split [tok/s]", "GPU-only", "gain [%]");
   }
@@ -48,7 +51,7 @@ int run_pareto(const ParetoOpts& opts, const Io& io) {
                               to_double(p.batch_time_s), p.plan.b[0], p.plan.b[1], p.plan.b[2],
                               to_double(p.throughput_tokens_per_s), gpu_thr, gain)
                 : fmt::format("{},,,,,,{},\n", format_number(p.max_latency_s), gpu_thr);
-    } else {
+    } else if (opts.format == "text") {
       out += ok ? fmt::format("{:>14.6g} {:>14.6g} {:>14} {:>10} {:>12} {:>16.8g} {:>16} {:>12}\n",
                               to_double(p.max_latency_s), to_double(p.batch_time_s), p.plan.b[0], p.plan.b[1],
                               p.plan.b[2], to_double(p.throughput_tokens_per_s), gpu_thr, gain)
@@ -73,7 +76,7 @@ void setup_pareto(CLI::App& app, int& exit_status, const Io& io) {
   CLI::App* sub = app.add_subcommand("pareto", "throughput-latency frontier of the split against GPU-only");
   add_param_options(sub, opts->sources);
   add_domain_option(sub, opts->domain);
-  sub->add_option("--format", opts->format, "text (default) or csv")->check(CLI::IsMember({"text", "csv"}));
+  sub->add_option("--format", opts->format, "text (default), csv or json")->check(CLI::IsMember({"text", "csv", "json"}));
   sub->add_option("--points", opts->points, "number of latency bounds (default 24)");
   add_plot_options(sub, opts->plot, opts->plot_options, "the frontier");
   sub->callback([opts, &exit_status, io]() { exit_status = run_pareto(*opts, io); });

@@ -2,6 +2,7 @@
 // Renderings of an Analysis: the human report and the JSON object of `lorasplit solve`.
 
 #include <lorasplit/analysis.hpp>
+#include <lorasplit/study.hpp>
 
 #include <string>
 
@@ -19,6 +20,11 @@ std::string render_json(const Analysis& analysis, int indent = 2);
 std::string render_compare_text(const Comparison& comparison);
 /// {"seed": <solve JSON>, "pipeline": <solve JSON>, "switches": [...]}.
 std::string render_compare_json(const Comparison& comparison, int indent = 2);
+
+/// `lorasplit breakeven --format json` (the Python `breakeven()` returns the same fields).
+std::string render_breakeven_json(const Breakeven& breakeven, int indent = 2);
+/// `lorasplit pareto --format json`: one object per latency bound (exact fields beside floats).
+std::string render_frontier_json(const std::vector<FrontierPoint>& frontier, int indent = 2);
 
 /// `lorasplit explain`: the constraint system with every number filled in (exact, and
 /// in the solver's integer form), then the solver's path to the optimum.

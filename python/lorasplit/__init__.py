@@ -25,7 +25,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 from . import _lorasplit
 
-__all__ = ["Domain", "Model", "Result", "Timeline", "solve", "sweep", "simulate", "presets", "params", "breakeven"]
+__all__ = ["Domain", "Model", "Result", "Timeline", "solve", "sweep", "simulate", "presets", "params", "breakeven",
+           "compare", "check", "explain", "pareto"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
 
@@ -147,26 +148,35 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
           shard: str = "1/1", threads: int = 0) -> Dict[str, Any]:
     """Solves every point of a grid exactly. ``vary`` maps one or two parameter keys to a
     spec: ``"lin:A:B:N"``, ``"log:A:B:N"`` or ``"a,b,c"`` (units allowed). Returns columns:
-    one per varied key (its exact values as Fractions), ``b1``, ``b2``, ``b3`` [tokens],
-    ``throughput_tokens_per_s``, ``gain_percent`` (NaN where infeasible), the exact
-    throughput as Fractions, ``binding`` and ``status``; numpy arrays when numpy is
-    importable, lists otherwise."""
+    one per varied key (floats, for plotting) with its exact values beside it in
+    ``KEY_exact`` (Fractions); ``b1``, ``b2``, ``b3`` [tokens] (integers when every point
+    has a plan, else floats with NaN where none); ``throughput_tokens_per_s`` and
+    ``gain_percent`` (floats, NaN where infeasible) with ``throughput_tokens_per_s_exact``
+    (Fractions, None where infeasible); ``binding`` and ``status``. numpy arrays when
+    numpy is importable, lists otherwise (then b1..b3 are ints, or None where infeasible)."""
     specs = [f"{k}={v}" for k, v in vary.items()]
     cols = _lorasplit.sweep_columns(preset, config or "", _params(params) + _model(model), specs, _domain(domain), shard,
                                     threads)
     out: Dict[str, Any] = {}
     for key in vary:
-        out[key] = [Fraction(v) for v in cols.pop(key + "_exact")]
+        exact = [Fraction(v) for v in cols.pop(key + "_exact")]
+        out[key] = [float(v) for v in exact]
+        out[key + "_exact"] = exact
     out["throughput_tokens_per_s_exact"] = [Fraction(v) if v else None
                                             for v in cols.pop("throughput_tokens_per_s_exact")]
     out.update(cols)
+    whole = all(b == b for b in out["b1"])  # no NaN: every point has a plan
     try:
         import numpy as np
     except ImportError:  # pragma: no cover - numpy is optional
+        for key in ("b1", "b2", "b3"):
+            out[key] = [int(b) if b == b else None for b in out[key]]
         return out
     for key in vary:
-        out[key] = np.array([float(v) for v in out[key]])
-    for key in ("b1", "b2", "b3", "throughput_tokens_per_s", "gain_percent"):
+        out[key] = np.array(out[key], dtype=float)
+    for key in ("b1", "b2", "b3"):
+        out[key] = np.array(out[key], dtype=np.int64 if whole else float)
+    for key in ("throughput_tokens_per_s", "gain_percent"):
         out[key] = np.array(out[key], dtype=float)
     out["status"] = np.array(out["status"])
     return out
@@ -236,10 +246,52 @@ def params() -> List[Dict[str, str]]:
 
 
 def breakeven(param: str, gain_percent: ParamValue = 0, preset: str = "seed",
-              params: Optional[Mapping[str, ParamValue]] = None,
+              params: Optional[Mapping[str, ParamValue]] = None, model: Union[Model, str, None] = None,
               domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Dict[str, Any]:
     """Where the split starts to beat GPU-only by more than ``gain_percent`` [%] as
-    ``param`` moves over its valid range (bisection over exact solves)."""
-    text = _lorasplit.breakeven_json(preset, config or "", _params(params), param,
+    ``param`` moves over its valid range (bisection over exact solves). The fields of
+    ``lorasplit breakeven --format json``: ``kind``, ``value`` (float) and ``value_exact``
+    (Fraction), the bracket, the gains [%] at each end, ``solves``."""
+    text = _lorasplit.breakeven_json(preset, config or "", _params(params) + _model(model), param,
                                      _text("gain", gain_percent), _domain(domain))
+    return _exact(json.loads(text))
+
+
+def compare(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
+            domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Dict[str, Any]:
+    """The seed and the pipeline model on the same parameters, and each switch of the
+    pipeline alone: the fields of ``lorasplit compare --format json`` (``seed`` and
+    ``pipeline`` as ``Result``)."""
+    data = _exact(json.loads(_lorasplit.compare_json(preset, config or "", _params(params), _domain(domain))))
+    for key in ("seed", "pipeline"):
+        if isinstance(data.get(key), dict):
+            data[key] = Result(data[key])
+    return data
+
+
+def check(plan: Sequence[Any], preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
+          model: Union[Model, str, None] = None, config: Optional[str] = None) -> Dict[str, Any]:
+    """Any split (b1, b2, b3 tokens) checked in exact arithmetic, as ``lorasplit check
+    --plan``: ``feasible``, every row with its slack, the exact throughput [tokens/s]."""
+    text, _feasible = _lorasplit.check_json(preset, config or "", _params(params) + _model(model), _whole_plan(plan))
+    return _exact(json.loads(text))
+
+
+def explain(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
+            model: Union[Model, str, None] = None, domain: Union[Domain, str] = Domain.INTEGER,
+            config: Optional[str] = None) -> str:
+    """The text of ``lorasplit explain``: every row with its numbers, the integer form the
+    solver ran on, and the solver's path to the certified optimum."""
+    return _lorasplit.explain_text(preset, config or "", _params(params) + _model(model), _domain(domain))
+
+
+def pareto(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
+           model: Union[Model, str, None] = None, domain: Union[Domain, str] = Domain.INTEGER,
+           config: Optional[str] = None, points: int = 24) -> List[Dict[str, Any]]:
+    """The throughput-latency frontier, as ``lorasplit pareto --format json``: one dict per
+    latency bound [s] with the optimal split, its batch time [s] and throughput
+    [tokens/s], GPU-only's, and the gain [%]."""
+    if isinstance(points, bool) or not isinstance(points, int) or points < 1:
+        raise ValueError(f"points = '{points}': expected a whole number >= 1")
+    text = _lorasplit.pareto_json(preset, config or "", _params(params) + _model(model), _domain(domain), points)
     return _exact(json.loads(text))

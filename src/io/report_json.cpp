@@ -208,4 +208,74 @@ std::string render_error_json(const Error& error) {
   return j.dump(2);
 }
 
+
+std::string render_breakeven_json(const Breakeven& b, int indent) {
+  const ParamSpec& s = *find_param(b.key);
+  const char* kind = b.kind == Breakeven::Kind::kThreshold ? "threshold"
+                     : b.kind == Breakeven::Kind::kWindow  ? "window"
+                     : b.kind == Breakeven::Kind::kAlways  ? "always"
+                                                           : "never";
+  nlohmann::ordered_json j;
+  j["param"] = b.key;
+  j["unit"] = s.unit;
+  j["target_gain_percent"] = to_double(b.target_gain_percent);
+  j["target_gain_percent_exact"] = format_fraction(b.target_gain_percent);
+  j["kind"] = kind;
+  const bool has_value = b.kind != Breakeven::Kind::kNever;
+  j["value"] = has_value ? nlohmann::ordered_json(to_double(b.value)) : nlohmann::ordered_json(nullptr);
+  j["value_exact"] = has_value ? nlohmann::ordered_json(format_fraction(b.value)) : nlohmann::ordered_json(nullptr);
+  j["direction"] = b.larger_is_better ? "smallest value that pays" : "largest value that pays";
+  if (b.upper_value) j["upper_value"] = to_double(*b.upper_value);
+  if (b.kind == Breakeven::Kind::kThreshold || b.kind == Breakeven::Kind::kWindow) {
+    j["passing_value_exact"] = format_fraction(b.passing);
+    j["failing_value_exact"] = format_fraction(b.failing);
+    j["gain_at_passing_percent"] = b.gain_at_passing ? nlohmann::ordered_json(to_double(*b.gain_at_passing))
+                                                     : nlohmann::ordered_json(nullptr);
+    j["gain_at_failing_percent"] = b.gain_at_failing ? nlohmann::ordered_json(to_double(*b.gain_at_failing))
+                                                     : nlohmann::ordered_json(nullptr);
+    j["gain_at_passing_percent_exact"] = b.gain_at_passing ? nlohmann::ordered_json(format_fraction(*b.gain_at_passing))
+                                                           : nlohmann::ordered_json(nullptr);
+    j["gain_at_failing_percent_exact"] = b.gain_at_failing ? nlohmann::ordered_json(format_fraction(*b.gain_at_failing))
+                                                           : nlohmann::ordered_json(nullptr);
+  }
+  j["precision"] = b.precision;
+  j["range"] = {format_fraction(b.range_lo), format_fraction(b.range_hi)};
+  j["limit_value_exact"] = format_fraction(b.limit_value);
+  j["limit_gain_percent"] = b.limit_gain_percent ? nlohmann::ordered_json(to_double(*b.limit_gain_percent))
+                                                 : nlohmann::ordered_json(nullptr);
+  j["limit_gain_percent_exact"] = b.limit_gain_percent ? nlohmann::ordered_json(format_fraction(*b.limit_gain_percent))
+                                                       : nlohmann::ordered_json(nullptr);
+  j["solves"] = b.solves;
+  return j.dump(indent) + "\n";
+}
+
+std::string render_frontier_json(const std::vector<FrontierPoint>& frontier, int indent) {
+  ordered_json out = ordered_json::array();
+  const auto opt = [](const std::optional<Rational>& v, bool exact) {
+    if (!v) return ordered_json(nullptr);
+    return exact ? ordered_json(format_fraction(*v)) : ordered_json(to_double(*v));
+  };
+  for (const auto& p : frontier) {
+    const bool ok = p.status == SolveStatus::kOptimal;
+    ordered_json e;
+    e["max_batch_latency_s"] = to_double(p.max_latency_s);
+    e["max_batch_latency_s_exact"] = format_fraction(p.max_latency_s);
+    e["status"] = std::string(to_string(p.status));
+    e["b1"] = ok ? ordered_json(p.plan.b[0]) : ordered_json(nullptr);
+    e["b2"] = ok ? ordered_json(p.plan.b[1]) : ordered_json(nullptr);
+    e["b3"] = ok ? ordered_json(p.plan.b[2]) : ordered_json(nullptr);
+    e["batch_time_s"] = ok ? ordered_json(to_double(p.batch_time_s)) : ordered_json(nullptr);
+    e["batch_time_s_exact"] = ok ? ordered_json(format_fraction(p.batch_time_s)) : ordered_json(nullptr);
+    e["throughput_tokens_per_s"] = ok ? ordered_json(to_double(p.throughput_tokens_per_s)) : ordered_json(nullptr);
+    e["throughput_tokens_per_s_exact"] = ok ? ordered_json(format_fraction(p.throughput_tokens_per_s))
+                                            : ordered_json(nullptr);
+    e["gpu_only_throughput_tokens_per_s"] = opt(p.gpu_only_tokens_per_s, false);
+    e["gpu_only_throughput_tokens_per_s_exact"] = opt(p.gpu_only_tokens_per_s, true);
+    e["gain_percent"] = opt(p.gain_percent, false);
+    e["gain_percent_exact"] = opt(p.gain_percent, true);
+    out.push_back(std::move(e));
+  }
+  return out.dump(indent) + "\n";
+}
+
 }  // namespace lorasplit

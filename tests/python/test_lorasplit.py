@@ -157,8 +157,64 @@ def test_presets_and_params():
 def test_breakeven_matches_cli():
     b = lorasplit.breakeven("link.latency_s")
     _, j, _ = cli_json("breakeven", "--param", "link.latency_s")
-    assert b["value_exact"] == Fraction(j["value_exact"])
+    assert b == as_python(j)  # every field, the float value included
+    assert b["value_exact"] == Fraction(j["value_exact"]) and isinstance(b["value"], float)
     assert b["kind"] == j["kind"] == "threshold"
+    # model= as the CLI's --model
+    bp = lorasplit.breakeven("link.bandwidth_bytes_per_s", model="pipeline", gain_percent=1)
+    _, jp, _ = cli_json("breakeven", "--param", "link.bandwidth_bytes_per_s", "--model", "pipeline", "--gain", "1")
+    assert bp == as_python(jp)
+
+
+# Every CLI subcommand that answers in JSON has a Python function with the same fields.
+def test_compare_matches_cli():
+    c = lorasplit.compare(params={"pipeline.chunk_tokens": 64})
+    _, j, _ = cli_json("compare", "--set", "pipeline.chunk_tokens=64")
+    expected = as_python(j)
+    assert c["seed"].to_dict() == expected["seed"]
+    assert c["pipeline"].to_dict() == expected["pipeline"]
+    assert {k: v for k, v in c.items() if k not in ("seed", "pipeline")} == \
+        {k: v for k, v in expected.items() if k not in ("seed", "pipeline")}
+
+
+@pytest.mark.parametrize("plan", [(8323128, 0, 17817), (8323128, 0, 17818), (1, 0, 0)])
+def test_check_matches_cli(plan):
+    got = lorasplit.check(plan)
+    rc, j, _ = cli_json("check", "--plan", ",".join(map(str, plan)))
+    assert got == as_python(j)
+    assert got["feasible"] == (rc == 0)
+
+
+def test_check_refuses_what_the_cli_refuses():
+    with pytest.raises(ValueError, match="not a non-negative whole number of blocks"):
+        lorasplit.check((3, 0, 0), params={"lora.block_tokens": 2})
+
+
+def test_explain_matches_cli():
+    text = lorasplit.explain(model="pipeline")
+    out = subprocess.run([CLI, "explain", "--model", "pipeline"], capture_output=True, text=True, check=True).stdout
+    assert text == out
+    assert "Integer form used by the solver" in text
+
+
+def test_pareto_matches_cli():
+    f = lorasplit.pareto(points=5)
+    _, j, _ = cli_json("pareto", "--points", "5")
+    assert f == as_python(j)
+    assert len(f) == 5 and all(isinstance(p["b1"], int) for p in f if p["status"] == "optimal")
+    with pytest.raises(ValueError, match="points"):
+        lorasplit.pareto(points=0)
+
+
+def test_sweep_integers_are_integers():
+    np = pytest.importorskip("numpy")
+    cols = lorasplit.sweep({"link.latency_s": "lin:0:2us:5"})
+    assert cols["b1"].dtype == np.int64 and cols["b3"].dtype == np.int64
+    assert cols["link.latency_s_exact"][1] == Fraction(1, 2_000_000)  # exact beside the floats
+    assert cols["link.latency_s"].dtype == float
+    # A point without a plan: floats with NaN there.
+    mixed = lorasplit.sweep({"lora.r": "2,600"})
+    assert mixed["b1"].dtype == float and np.isnan(mixed["b1"][1])
 
 
 def test_exact_parameter_values():
