@@ -17,16 +17,17 @@ is taken at its shortest repr, so ``15.7e12`` means 157*10^11). Bad input raises
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lorasplit
 
-__all__ = ["Domain", "Model", "Result", "Timeline", "solve", "sweep", "simulate", "presets", "params", "breakeven",
-           "compare", "check", "explain", "pareto"]
+__all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
+           "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
 
@@ -102,35 +103,148 @@ def _domain(domain: Union["Domain", str]) -> str:
         raise ValueError(f"domain = '{domain}': expected 'integer', 'binary' or 'continuous'") from None
 
 
-class Result:
-    """The answer of one exact solve: the fields of ``lorasplit solve --format json`` as
-    attributes (``status``, ``b1``, ``b2``, ``b3``, ``throughput_tokens_per_s`` [tokens/s],
-    ``times_s`` [s], ``memory_bytes`` [B], ``binding``, ``baselines``, ``sensitivity``,
-    ``certificate``, ``params``, ...). Every ``*_exact`` field is a ``Fraction``."""
+class _Record:
+    """Base of the typed results: one dataclass field per documented JSON field of the
+    matching CLI command (``X`` a float, ``X_exact`` its exact ``Fraction``: one convention
+    everywhere), the whole JSON object in ``to_dict()``, and any field added later still
+    readable as an attribute."""
 
-    def __init__(self, fields: Dict[str, Any]):
-        self._fields = fields
-        self.__dict__.update(fields)
+    _json: Dict[str, Any]
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]):
+        names = [f.name for f in dataclasses.fields(cls) if not f.name.startswith("_")]
+        obj = cls(**{n: data.get(n) for n in names})
+        object.__setattr__(obj, "_json", data)
+        return obj
+
+    def __getattr__(self, name: str) -> Any:  # only for names that are not fields
+        data = self.__dict__.get("_json", {})
+        if name in data:
+            return data[name]
+        raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Every field of the JSON object (exact values as Fractions)."""
+        return dict(self._json)
+
+
+Number = Union[int, float]
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class Result(_Record):
+    """The answer of one exact solve, the fields of ``lorasplit solve --format json``:
+    the split ``b1``, ``b2``, ``b3`` [tokens] (ints; floats in the continuous domain),
+    ``throughput_tokens_per_s`` [tokens/s], ``times_s`` [s], ``memory_bytes`` [B],
+    ``binding``, ``baselines``, ``sensitivity``, ``certificate``, ``params``, and ``reason``
+    when infeasible. Every ``*_exact`` field is a ``Fraction``."""
+
+    status: str
+    model: str
+    domain: str
+    case: Optional[str] = None
+    model_note: Optional[str] = None
+    reason: Optional[str] = None
+    b1: Optional[Number] = None
+    b2: Optional[Number] = None
+    b3: Optional[Number] = None
+    tokens: Optional[Number] = None
+    b_exact: Optional[List[Fraction]] = None
+    block_tokens: Optional[int] = None
+    throughput_tokens_per_s: Optional[float] = None
+    throughput_tokens_per_s_exact: Optional[Fraction] = None
+    integer_throughput_tokens_per_s: Optional[float] = None
+    integer_throughput_tokens_per_s_exact: Optional[Fraction] = None
+    gap_percent: Optional[float] = None
+    gpu_only_throughput_tokens_per_s: Optional[float] = None
+    gpu_only_throughput_tokens_per_s_exact: Optional[Fraction] = None
+    gpu_only_b1: Optional[int] = None
+    gain_percent: Optional[float] = None
+    gain_percent_exact: Optional[Fraction] = None
+    times_s: Optional[Dict[str, float]] = None
+    times_s_exact: Optional[Dict[str, Fraction]] = None
+    slack_s: Optional[Dict[str, float]] = None
+    memory_bytes: Optional[List[Dict[str, Any]]] = None
+    constraints: Optional[List[Dict[str, Any]]] = None
+    binding: Optional[List[str]] = None
+    explanation: Optional[str] = None
+    certificate: Optional[Dict[str, Any]] = None
+    baselines: Optional[Dict[str, Any]] = None
+    sensitivity: Optional[Dict[str, Any]] = None
+    params: Optional[Dict[str, Any]] = dataclasses.field(default=None, repr=False)
 
     @property
     def throughput(self) -> Optional[Fraction]:
         """Exact throughput [tokens/s] (None when infeasible)."""
-        return self._fields.get("throughput_tokens_per_s_exact")
+        return self.throughput_tokens_per_s_exact
 
     @property
     def times(self) -> Dict[str, Fraction]:
         """Exact stage times [s]: gpu_s1, cxl_s1, gpu_s2, cxl_s2, batch."""
-        return dict(self._fields.get("times_s_exact", {}))
-
-    def to_dict(self) -> Dict[str, Any]:
-        """All fields (exact values as Fractions)."""
-        return dict(self._fields)
+        return dict(self.times_s_exact or {})
 
     def __repr__(self) -> str:
-        if self._fields.get("status") != "optimal":
-            return f"Result(status={self._fields.get('status')!r})"
-        return (f"Result(b1={self.b1}, b2={self.b2}, b3={self.b3}, "
-                f"throughput_tokens_per_s={self.throughput_tokens_per_s:.6g})")
+        if self.status != "optimal":
+            return f"Result(status={self.status!r}, model={self.model!r})"
+        return (f"Result(status='optimal', model={self.model!r}, b1={self.b1}, b2={self.b2}, b3={self.b3}, "
+                f"throughput_tokens_per_s={self.throughput_tokens_per_s:.6g}, gain_percent={self.gain_percent:.4g})")
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class Breakeven(_Record):
+    """``lorasplit breakeven --format json``: where the split starts to pay."""
+
+    param: str
+    unit: str
+    kind: str  #: threshold, window, always or never
+    value: Optional[float] = None
+    value_exact: Optional[Fraction] = None
+    direction: Optional[str] = None
+    target_gain_percent: Optional[float] = None
+    target_gain_percent_exact: Optional[Fraction] = None
+    gain_at_passing_percent_exact: Optional[Fraction] = None
+    gain_at_failing_percent_exact: Optional[Fraction] = None
+    limit_value_exact: Optional[Fraction] = None
+    limit_gain_percent_exact: Optional[Fraction] = None
+    solves: Optional[int] = None
+
+    def __repr__(self) -> str:
+        return f"Breakeven(param={self.param!r}, kind={self.kind!r}, value={self.value!r} {self.unit})"
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class PlanCheck(_Record):
+    """``lorasplit check --format json``: a split checked in exact arithmetic."""
+
+    b1: int
+    b2: int
+    b3: int
+    feasible: bool
+    violated: List[str]
+    throughput_tokens_per_s: Optional[float] = None
+    throughput_tokens_per_s_exact: Optional[Fraction] = None
+    constraints: Optional[List[Dict[str, Any]]] = dataclasses.field(default=None, repr=False)
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class FrontierPoint(_Record):
+    """One latency bound of ``lorasplit pareto --format json``."""
+
+    max_batch_latency_s: float
+    max_batch_latency_s_exact: Fraction
+    status: str
+    b1: Optional[int] = None
+    b2: Optional[int] = None
+    b3: Optional[int] = None
+    batch_time_s: Optional[float] = None
+    batch_time_s_exact: Optional[Fraction] = None
+    throughput_tokens_per_s: Optional[float] = None
+    throughput_tokens_per_s_exact: Optional[Fraction] = None
+    gpu_only_throughput_tokens_per_s: Optional[float] = None
+    gpu_only_throughput_tokens_per_s_exact: Optional[Fraction] = None
+    gain_percent: Optional[float] = None
+    gain_percent_exact: Optional[Fraction] = None
 
 
 def solve(preset: str = "seed", model: Union[Model, str, None] = None,
@@ -139,7 +253,7 @@ def solve(preset: str = "seed", model: Union[Model, str, None] = None,
     """Exact throughput-optimal split [tokens/s] of ``preset`` (then the TOML ``config``
     file, then ``params``), with its report. Same numbers as ``lorasplit solve``."""
     text = _lorasplit.solve_json(preset, config or "", _params(params) + _model(model), _domain(domain))
-    return Result(_exact(json.loads(text)))
+    return Result.from_json(_exact(json.loads(text)))
 
 
 def sweep(vary: Mapping[str, str], preset: str = "seed",
@@ -182,28 +296,40 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
     return out
 
 
-class Timeline:
-    """A simulated plan (``lorasplit simulate``): ``tasks`` (one dict per task: ``batch``,
-    ``stage``, ``task``, ``resource``, ``tokens``, ``start_s``, ``end_s``, ``done_s`` as
-    exact Fractions of a second), ``stages`` (simulated against the model's T_GPU and
-    T_CXL [s], with the model terms behind each difference), ``resources`` (busy time [s],
-    utilization), ``makespan_s``, ``simulated_tokens_per_s`` and ``analytic_tokens_per_s``."""
+@dataclasses.dataclass(frozen=True, eq=True)
+class Timeline(_Record):
+    """A simulated plan, the fields of ``lorasplit simulate --format json``: ``tasks`` (one
+    dict per task: ``batch``, ``stage``, ``task``, ``resource``, ``tokens`` and ``start_s``,
+    ``end_s``, ``done_s`` as exact Fractions of a second), ``stages`` (simulated against the
+    model's T_GPU and T_CXL [s], with the model terms behind each difference),
+    ``resources`` (busy time [s], utilization), ``makespan_s`` [s] and the throughputs
+    [tokens/s], each a float with its ``_exact`` Fraction."""
 
-    def __init__(self, fields: Dict[str, Any]):
-        self._fields = fields
-        self.tasks = [{k.replace("_exact", ""): v for k, v in t.items()} for t in fields["tasks"]]
-        self.stages = fields["stages"]
-        self.resources = fields["resources"]
-        self.plan = tuple(fields["plan"])
-        self.makespan_s = fields["makespan_s_exact"]
-        self.simulated_tokens_per_s = fields["simulated_tokens_per_s_exact"]
-        self.analytic_tokens_per_s = fields["analytic_tokens_per_s_exact"]
+    plan: Tuple[int, ...]
+    model: str
+    batches: int
+    overlap: bool
+    makespan_s: float
+    makespan_s_exact: Fraction
+    simulated_tokens_per_s: float
+    simulated_tokens_per_s_exact: Fraction
+    analytic_tokens_per_s: float
+    analytic_tokens_per_s_exact: Fraction
+    stages: List[Dict[str, Any]] = dataclasses.field(repr=False)
+    resources: List[Dict[str, Any]] = dataclasses.field(repr=False)
+    tasks: List[Dict[str, Any]] = dataclasses.field(repr=False)
 
-    def to_dict(self) -> Dict[str, Any]:
-        return dict(self._fields)
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]):
+        shaped = dict(data)
+        shaped["plan"] = tuple(data["plan"])
+        shaped["tasks"] = [{k.replace("_exact", ""): v for k, v in t.items()} for t in data["tasks"]]
+        obj = super().from_json(shaped)
+        object.__setattr__(obj, "_json", data)
+        return obj
 
     def __repr__(self) -> str:
-        return (f"Timeline(plan={self.plan}, tasks={len(self.tasks)}, makespan_s={float(self.makespan_s):.6g})")
+        return f"Timeline(plan={self.plan}, tasks={len(self.tasks)}, makespan_s={self.makespan_s:.6g})"
 
 
 def _whole_plan(plan: Sequence[Any]) -> List[int]:
@@ -228,7 +354,7 @@ def simulate(preset: str = "seed", model: Union[Model, str, None] = None,
     text = _lorasplit.simulate_json(preset, config or "", _params(params) + _model(model),
                                     _whole_plan(plan) if plan is not None else [], int(batches),
                                     bool(overlap))
-    return Timeline(_exact(json.loads(text)))
+    return Timeline.from_json(_exact(json.loads(text)))
 
 
 def presets() -> Dict[str, Dict[str, Any]]:
@@ -247,14 +373,14 @@ def params() -> List[Dict[str, str]]:
 
 def breakeven(param: str, gain_percent: ParamValue = 0, preset: str = "seed",
               params: Optional[Mapping[str, ParamValue]] = None, model: Union[Model, str, None] = None,
-              domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Dict[str, Any]:
+              domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Breakeven:
     """Where the split starts to beat GPU-only by more than ``gain_percent`` [%] as
     ``param`` moves over its valid range (bisection over exact solves). The fields of
     ``lorasplit breakeven --format json``: ``kind``, ``value`` (float) and ``value_exact``
     (Fraction), the bracket, the gains [%] at each end, ``solves``."""
     text = _lorasplit.breakeven_json(preset, config or "", _params(params) + _model(model), param,
                                      _text("gain", gain_percent), _domain(domain))
-    return _exact(json.loads(text))
+    return Breakeven.from_json(_exact(json.loads(text)))
 
 
 def compare(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
@@ -265,16 +391,16 @@ def compare(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = N
     data = _exact(json.loads(_lorasplit.compare_json(preset, config or "", _params(params), _domain(domain))))
     for key in ("seed", "pipeline"):
         if isinstance(data.get(key), dict):
-            data[key] = Result(data[key])
+            data[key] = Result.from_json(data[key])
     return data
 
 
 def check(plan: Sequence[Any], preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
-          model: Union[Model, str, None] = None, config: Optional[str] = None) -> Dict[str, Any]:
+          model: Union[Model, str, None] = None, config: Optional[str] = None) -> PlanCheck:
     """Any split (b1, b2, b3 tokens) checked in exact arithmetic, as ``lorasplit check
     --plan``: ``feasible``, every row with its slack, the exact throughput [tokens/s]."""
     text, _feasible = _lorasplit.check_json(preset, config or "", _params(params) + _model(model), _whole_plan(plan))
-    return _exact(json.loads(text))
+    return PlanCheck.from_json(_exact(json.loads(text)))
 
 
 def explain(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
@@ -287,11 +413,11 @@ def explain(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = N
 
 def pareto(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
            model: Union[Model, str, None] = None, domain: Union[Domain, str] = Domain.INTEGER,
-           config: Optional[str] = None, points: int = 24) -> List[Dict[str, Any]]:
+           config: Optional[str] = None, points: int = 24) -> List[FrontierPoint]:
     """The throughput-latency frontier, as ``lorasplit pareto --format json``: one dict per
     latency bound [s] with the optimal split, its batch time [s] and throughput
     [tokens/s], GPU-only's, and the gain [%]."""
     if isinstance(points, bool) or not isinstance(points, int) or points < 1:
         raise ValueError(f"points = '{points}': expected a whole number >= 1")
     text = _lorasplit.pareto_json(preset, config or "", _params(params) + _model(model), _domain(domain), points)
-    return _exact(json.loads(text))
+    return [FrontierPoint.from_json(p) for p in _exact(json.loads(text))]

@@ -1,6 +1,8 @@
 """The Python API against the CLI: same numbers, same errors. Run by ctest (python.pytest)
 with PYTHONPATH pointing at the built package and LORASPLIT_CLI at the CLI."""
+import dataclasses
 import json
+import math
 import os
 import random
 import subprocess
@@ -157,13 +159,14 @@ def test_presets_and_params():
 def test_breakeven_matches_cli():
     b = lorasplit.breakeven("link.latency_s")
     _, j, _ = cli_json("breakeven", "--param", "link.latency_s")
-    assert b == as_python(j)  # every field, the float value included
-    assert b["value_exact"] == Fraction(j["value_exact"]) and isinstance(b["value"], float)
-    assert b["kind"] == j["kind"] == "threshold"
+    assert b.to_dict() == as_python(j)  # every field, the float value included
+    assert b.value_exact == Fraction(j["value_exact"]) and isinstance(b.value, float)
+    assert b.kind == j["kind"] == "threshold"
+    assert isinstance(b, lorasplit.Breakeven) and "Breakeven(param='link.latency_s'" in repr(b)
     # model= as the CLI's --model
     bp = lorasplit.breakeven("link.bandwidth_bytes_per_s", model="pipeline", gain_percent=1)
     _, jp, _ = cli_json("breakeven", "--param", "link.bandwidth_bytes_per_s", "--model", "pipeline", "--gain", "1")
-    assert bp == as_python(jp)
+    assert bp.to_dict() == as_python(jp)
 
 
 # Every CLI subcommand that answers in JSON has a Python function with the same fields.
@@ -181,8 +184,8 @@ def test_compare_matches_cli():
 def test_check_matches_cli(plan):
     got = lorasplit.check(plan)
     rc, j, _ = cli_json("check", "--plan", ",".join(map(str, plan)))
-    assert got == as_python(j)
-    assert got["feasible"] == (rc == 0)
+    assert got.to_dict() == as_python(j)
+    assert got.feasible == (rc == 0) and isinstance(got, lorasplit.PlanCheck)
 
 
 def test_check_refuses_what_the_cli_refuses():
@@ -200,10 +203,25 @@ def test_explain_matches_cli():
 def test_pareto_matches_cli():
     f = lorasplit.pareto(points=5)
     _, j, _ = cli_json("pareto", "--points", "5")
-    assert f == as_python(j)
-    assert len(f) == 5 and all(isinstance(p["b1"], int) for p in f if p["status"] == "optimal")
+    assert [p.to_dict() for p in f] == as_python(j)
+    assert len(f) == 5 and all(isinstance(p.b1, int) for p in f if p.status == "optimal")
     with pytest.raises(ValueError, match="points"):
         lorasplit.pareto(points=0)
+
+
+def test_results_are_typed_with_one_convention():
+    r = lorasplit.solve()
+    assert isinstance(r, lorasplit.Result) and dataclasses.is_dataclass(r)
+    assert isinstance(r.b1, int) and isinstance(r.throughput_tokens_per_s, float)
+    assert isinstance(r.throughput_tokens_per_s_exact, Fraction) and r.throughput == r.throughput_tokens_per_s_exact
+    assert repr(r).startswith("Result(status='optimal', model='seed', b1=8323128")
+    t = lorasplit.simulate()
+    assert isinstance(t.makespan_s, float) and isinstance(t.makespan_s_exact, Fraction)
+    assert math.isclose(float(t.makespan_s_exact), t.makespan_s, rel_tol=1e-15)
+    assert set(lorasplit.__all__) >= {"Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "compare",
+                                      "check", "explain", "pareto"}
+    with pytest.raises(AttributeError, match="no field"):
+        _ = r.nonexistent
 
 
 def test_sweep_integers_are_integers():
