@@ -39,21 +39,8 @@ Domain domain_of(const std::string& name) {
   raise(Error{ErrorCode::kBadOption, "domain", name, message});
 }
 
-Params load(const std::string& preset_name, const std::string& config,
-            const std::vector<std::pair<std::string, std::string>>& params) {
-  auto p = preset(preset_name);
-  if (!p) raise(p.error());
-  if (!config.empty()) {
-    if (auto st = load_config_file(p.value(), config); !st) raise(st.error());
-  }
-  for (const auto& [key, value] : params) {
-    if (auto st = set_param(p.value(), key, value); !st) raise(st.error());
-  }
-  if (auto st = validate(p.value()); !st) raise(st.error());
-  return p.value();
-}
-
-// As `load`, without the relation checks (compare states per model what it cannot solve).
+// The parameters of preset, config file and assignments, without the relation checks
+// (compare states per model what it cannot solve).
 Params load_unvalidated(const std::string& preset_name, const std::string& config,
                         const std::vector<std::pair<std::string, std::string>>& params) {
   auto p = preset(preset_name);
@@ -65,6 +52,14 @@ Params load_unvalidated(const std::string& preset_name, const std::string& confi
     if (auto st = set_param(p.value(), key, value); !st) raise(st.error());
   }
   return p.value();
+}
+
+// As load_unvalidated, then checked (r <= d, a block fits, ...).
+Params load(const std::string& preset_name, const std::string& config,
+            const std::vector<std::pair<std::string, std::string>>& params) {
+  Params p = load_unvalidated(preset_name, config, params);
+  if (auto st = validate(p); !st) raise(st.error());
+  return p;
 }
 
 std::string solve_json(const std::string& preset_name, const std::string& config,
