@@ -152,15 +152,6 @@ std::string presets_json() {
   return out.dump();
 }
 
-std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> param_table() {
-  std::vector<std::tuple<std::string, std::string, std::string, std::string, std::string>> out;
-  for (const auto& s : param_specs()) {
-    out.emplace_back(std::string(s.key), std::string(s.unit), std::string(s.description), std::string(s.seed_default),
-                     std::string(to_string(s.dimension)));
-  }
-  return out;
-}
-
 std::string breakeven_json(const std::string& preset_name, const std::string& config,
                            const std::vector<std::pair<std::string, std::string>>& params, const std::string& key,
                            const std::string& gain, const std::string& domain) {
@@ -218,9 +209,9 @@ std::pair<std::string, bool> check_json(const std::string& preset_name, const st
   return {render_plan_check(m, plan, c, true), c.feasible};
 }
 
-// `lorasplit explain` (text).
-std::string explain_text(const std::string& preset_name, const std::string& config,
-                         const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
+// The analysis that explain and export render (no baselines, no sensitivity), as the CLI's.
+Analysis analysed(const std::string& preset_name, const std::string& config,
+                  const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
   const Params p = load(preset_name, config, params);
   Result<Analysis> a = Error{};
   {
@@ -228,7 +219,19 @@ std::string explain_text(const std::string& preset_name, const std::string& conf
     a = analyze(p, SolveOptions{domain_of(domain), {}}, AnalyzeOptions{false, false});
   }
   if (!a) raise(a.error());
-  return render_explain(a.value());
+  return std::move(a.value());
+}
+
+// `lorasplit explain` (text).
+std::string explain_text(const std::string& preset_name, const std::string& config,
+                         const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
+  return render_explain(analysed(preset_name, config, params, domain));
+}
+
+// `lorasplit export --format lp` (text).
+std::string export_lp(const std::string& preset_name, const std::string& config,
+                      const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
+  return render_lp(analysed(preset_name, config, params, domain));
 }
 
 // `lorasplit pareto --format json`.
@@ -290,7 +293,9 @@ PYBIND11_MODULE(_lorasplit, m) {
   m.def("presets_json", &presets_json, "Built-in presets (JSON text).");
   m.def("simulate_json", &simulate_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),
         py::arg("batches"), py::arg("overlap"), "Event-by-event simulation of a plan (JSON text).");
-  m.def("param_table", &param_table, "(key, unit, description, seed default, dimension) per parameter.");
+  m.def("params_json", [] { return render_params_json(-1); }, "The parameter table (JSON text).");
+  m.def("export_lp", &export_lp, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
+        "The final Dinkelbach step's integer program, CPLEX LP format (text).");
   m.def("breakeven_json", &breakeven_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("key"),
         py::arg("gain"), py::arg("domain"), "Break-even of one parameter (JSON text).");
   m.def("compare_json", &compare_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),

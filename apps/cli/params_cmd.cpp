@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <nlohmann/json.hpp>
 
 #include "common.hpp"
 #include "subcommands.hpp"
@@ -27,36 +26,7 @@ std::string accepted(const ParamSpec& s) {
 
 int run_params(const std::string& format, const Io& io) {
   if (format == "json") {
-    nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const auto& s : param_specs()) {
-      nlohmann::ordered_json e = {{"key", s.key},
-                                  {"unit", s.unit},
-                                  {"symbol", s.symbol},
-                                  {"description", s.description},
-                                  {"seed", s.seed_default},
-                                  {"optional", s.optional},
-                                  {"pipeline_only", s.pipeline_only}};
-      if (s.dimension == Dimension::kChoice) {
-        nlohmann::ordered_json words = nlohmann::ordered_json::array();
-        std::string word;
-        for (const char c : std::string(s.choices) + "|") {
-          if (c != '|') {
-            word += c;
-            continue;
-          }
-          words.push_back(word);
-          word.clear();
-        }
-        e["choices"] = words;
-      } else {
-        e["min_exact"] = s.min_text;
-        e["min_inclusive"] = s.min_inclusive;
-        e["max_exact"] = s.max_text;
-        e["whole_number"] = s.integer;
-      }
-      out.push_back(std::move(e));
-    }
-    std::fputs((out.dump(2) + "\n").c_str(), io.out);
+    std::fputs(render_params_json().c_str(), io.out);
     return kExitOptimal;
   }
   std::string text = fmt::format("{:<28} {:<8} {:<38} {:<10} {}\n", "key", "unit", "accepts", "seed", "meaning");

@@ -21,6 +21,10 @@ std::string render_compare_text(const Comparison& comparison);
 /// {"seed": <solve JSON>, "pipeline": <solve JSON>, "switches": [...]}.
 std::string render_compare_json(const Comparison& comparison, int indent = 2);
 
+/// `lorasplit params --format json`: every parameter with its unit, symbol, meaning, seed
+/// value, and the words of a choice or the range of a number.
+std::string render_params_json(int indent = 2);
+
 /// `lorasplit breakeven --format json` (the Python `breakeven()` returns the same fields).
 std::string render_breakeven_json(const Breakeven& breakeven, int indent = 2);
 /// `lorasplit pareto --format json`: one object per latency bound (exact fields beside floats).

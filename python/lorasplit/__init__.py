@@ -27,7 +27,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from . import _lorasplit
 
 __all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
-           "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto"]
+           "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
 
@@ -365,10 +365,20 @@ def presets() -> Dict[str, Dict[str, Any]]:
     return data
 
 
-def params() -> List[Dict[str, str]]:
-    """The parameter table: key, unit, description, seed default, dimension."""
-    return [dict(zip(("key", "unit", "description", "seed_default", "dimension"), row))
-            for row in _lorasplit.param_table()]
+def params() -> List[Dict[str, Any]]:
+    """The parameter table, as ``lorasplit params --format json``: per parameter its
+    ``key``, ``unit``, ``symbol``, ``description``, ``seed`` value, ``optional``,
+    ``pipeline_only``, and either the ``choices`` (words) or ``min_exact``,
+    ``min_inclusive``, ``max_exact`` and ``whole_number``."""
+    return json.loads(_lorasplit.params_json())
+
+
+def export_lp(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] = None,
+              model: Union[Model, str, None] = None, domain: Union[Domain, str] = Domain.INTEGER,
+              config: Optional[str] = None) -> str:
+    """The integer program of the final Dinkelbach step in CPLEX LP format (read by GLPK
+    and CBC), as ``lorasplit export --format lp``."""
+    return _lorasplit.export_lp(preset, config or "", _params(params) + _model(model), _domain(domain))
 
 
 def breakeven(param: str, gain_percent: ParamValue = 0, preset: str = "seed",

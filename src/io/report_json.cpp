@@ -278,4 +278,38 @@ std::string render_frontier_json(const std::vector<FrontierPoint>& frontier, int
   return out.dump(indent) + "\n";
 }
 
+
+std::string render_params_json(int indent) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const auto& s : param_specs()) {
+    nlohmann::ordered_json e = {{"key", s.key},
+                                {"unit", s.unit},
+                                {"symbol", s.symbol},
+                                {"description", s.description},
+                                {"seed", s.seed_default},
+                                {"optional", s.optional},
+                                {"pipeline_only", s.pipeline_only}};
+    if (s.dimension == Dimension::kChoice) {
+      nlohmann::ordered_json words = nlohmann::ordered_json::array();
+      std::string word;
+      for (const char c : std::string(s.choices) + "|") {
+        if (c != '|') {
+          word += c;
+          continue;
+        }
+        words.push_back(word);
+        word.clear();
+      }
+      e["choices"] = words;
+    } else {
+      e["min_exact"] = s.min_text;
+      e["min_inclusive"] = s.min_inclusive;
+      e["max_exact"] = s.max_text;
+      e["whole_number"] = s.integer;
+    }
+    out.push_back(std::move(e));
+  }
+  return out.dump(indent) + "\n";
+}
+
 }  // namespace lorasplit

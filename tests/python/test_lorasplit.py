@@ -200,6 +200,16 @@ def test_explain_matches_cli():
     assert "Integer form used by the solver" in text
 
 
+def test_params_and_export_match_cli():
+    _, j, _ = cli_json("params")
+    assert lorasplit.params() == j
+    words = {p["key"]: p.get("choices") for p in lorasplit.params()}
+    assert words["model.name"] == ["seed", "pipeline"]
+    lp = lorasplit.export_lp(model="pipeline")
+    out = subprocess.run([CLI, "export", "--model", "pipeline"], capture_output=True, text=True, check=True).stdout
+    assert lp == out and lp.startswith("\\ lorasplit export")
+
+
 def test_pareto_matches_cli():
     f = lorasplit.pareto(points=5)
     _, j, _ = cli_json("pareto", "--points", "5")
