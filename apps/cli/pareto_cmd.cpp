@@ -62,8 +62,8 @@ int run_pareto(const ParetoOpts& opts, const Io& io) {
   }
   std::fputs(out.c_str(), io.out);
   if (!opts.plot.empty()) {
-    const Status st = plot_lines("lorasplit: throughput against batch latency", "batch latency T_GPU_S1 + T_GPU_S2 [s]",
-                                 "throughput [tokens/s]", true, {split, gpu}, opts.plot, opts.plot_options);
+    const Status st = plot_lines("lorasplit: throughput against batch latency", "batch latency T_GPU_S1 + T_GPU_S2", "s",
+                                 "throughput [tokens/s]", "", true, {split, gpu}, opts.plot, opts.plot_options);
     if (!st) return plot_failed(io, st.error());
   }
   return kExitOptimal;

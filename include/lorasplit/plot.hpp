@@ -35,9 +35,11 @@ struct Series {
   std::vector<std::pair<double, double>> points;
 };
 
-/// Generic line plot (used by the throughput-latency frontier).
-/// `options` overrides the title and labels given here.
-Status plot_lines(const std::string& title, const std::string& x_label, const std::string& y_label, bool log_x,
-                  const std::vector<Series>& series, const std::string& out_path, const PlotOptions& options = {});
+/// Generic line plot (used by the throughput-latency frontier). Ticks carry SI prefixes
+/// and `x_unit` / `y_unit` ("10 us", "1.92 G tokens/s" as "1.92 G"). `options` overrides
+/// the title and labels given here.
+Status plot_lines(const std::string& title, const std::string& x_label, const std::string& x_unit,
+                  const std::string& y_label, const std::string& y_unit, bool log_x, const std::vector<Series>& series,
+                  const std::string& out_path, const PlotOptions& options = {});
 
 }  // namespace lorasplit

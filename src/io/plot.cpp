@@ -83,7 +83,7 @@ std::string tick_format(const std::string& key, bool log, const std::optional<st
   return "% h";
 }
 
-// An SI tick format with the decimals that tell ticks apart over [lo, hi] (about four
+// An SI tick format with the decimals that tell ticks apart over [lo, hi] (up to ten
 // ticks): "%.2s %c" gives "2.05 G" where "%.1s %c" would print "2.0 G" on every tick.
 std::string si_format(const std::optional<std::pair<double, double>>& e) {
   if (!e) return "%.1s %c";
@@ -92,7 +92,7 @@ std::string si_format(const std::optional<std::pair<double, double>>& e) {
   const double scale = std::pow(1000.0, std::floor(std::log10(hi) / 3));
   const double span = (e->second - e->first) / scale;
   int decimals = 1;
-  if (span > 0) decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(span / 4))), 0, 6);
+  if (span > 0) decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(span / 10))), 0, 6);
   return fmt::format("%.{}s %c", decimals);
 }
 
@@ -250,8 +250,9 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
   return run_gnuplot(gp.str(), data.str(), out_path);
 }
 
-Status plot_lines(const std::string& title, const std::string& x_label, const std::string& y_label, bool log_x,
-                  const std::vector<Series>& series, const std::string& out_path, const PlotOptions& options) {
+Status plot_lines(const std::string& title, const std::string& x_label, const std::string& x_unit,
+                  const std::string& y_label, const std::string& y_unit, bool log_x, const std::vector<Series>& series,
+                  const std::string& out_path, const PlotOptions& options) {
   const std::string term = terminal_for(out_path);
   if (term.empty()) return plot_error(out_path, kFormats);
   if (!gnuplot_available()) return no_gnuplot(out_path);
@@ -267,6 +268,15 @@ Status plot_lines(const std::string& title, const std::string& x_label, const st
   gp << "set title " << quote(pick(options.title, title)) << "\nset xlabel " << quote(pick(options.xlabel, x_label))
      << "\nset ylabel " << quote(pick(options.ylabel, y_label)) << "\n";
   if (log_x) gp << "set logscale x 10\nset mxtics 10\n";
+  std::vector<double> xs, ys;
+  for (const auto& se : series) {
+    for (const auto& [x, y] : se.points) {
+      xs.push_back(x);
+      ys.push_back(y);
+    }
+  }
+  gp << "set format x " << quote((log_x ? std::string("%.0s %c") : si_format(extent(xs))) + x_unit) << "\n";
+  gp << "set format y " << quote(si_format(extent(ys)) + y_unit) << "\n";
   gp << "plot ";
   for (std::size_t i = 0; i < series.size(); ++i) {
     gp << (i != 0 ? ", " : "") << quote(kData) << " index " << i

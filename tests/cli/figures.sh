@@ -33,6 +33,12 @@ check "$dir/t.svg" ">link latency<" "--xlabel"
 check "$dir/t.svg" ">tokens per second<" "--ylabel"
 check "$dir/t.svg" ">1 us<" "time ticks in us"
 if [ -e "$marker" ]; then echo "FAIL: a backquoted command in the title ran"; fail=1; else echo "ok: nothing ran"; fi
+# The frontier: time ticks in SI units, throughput ticks with the digits that tell them apart.
+"$cli" pareto --points 12 --plot "$dir/p.svg" >/dev/null || { echo "FAIL: pareto svg"; exit 1; }
+check "$dir/p.svg" ">10 us<" "frontier x ticks in us"
+check "$dir/p.svg" ">1.9205 G<" "frontier y ticks with enough digits"
+dups=$(grep -oE '>1\.9[0-9]* G<' "$dir/p.svg" | sort | uniq -d)
+if [ -n "$dups" ]; then echo "FAIL: repeated tick labels: $dups"; fail=1; else echo "ok: tick labels distinct"; fi
 # PDF: vector output for LaTeX.
 "$cli" pareto --points 6 --plot "$dir/f.pdf" --title "frontier" >/dev/null || { echo "FAIL: pareto pdf"; exit 1; }
 if [ "$(head -c 5 "$dir/f.pdf")" = "%PDF-" ]; then echo "ok: PDF"; else echo "FAIL: not a PDF"; fail=1; fi
