@@ -189,24 +189,13 @@ std::pair<std::string, bool> check_json(const std::string& preset_name, const st
                                         const std::vector<std::int64_t>& plan_in) {
   const Params p = load(preset_name, config, params);
   const Formulation f = build_model(p);
-  const auto& columns = f.cases.front().columns;
-  if (plan_in.size() != columns.size()) {
+  if (plan_in.size() != f.cases.front().columns.size()) {
     raise(Error{ErrorCode::kBadOption, "plan", "", "plan: expected three whole numbers b1, b2, b3"});
   }
   const Plan plan{plan_in};
-  const std::int64_t k = f.cases.front().block_tokens;
-  for (std::size_t j = 0; j < plan.b.size(); ++j) {
-    if (plan.b[j] < 0 || plan.b[j] % k != 0) {
-      raise(Error{ErrorCode::kBadOption, "plan", std::to_string(plan.b[j]),
-                  "plan: " + columns[j].name + " = " + std::to_string(plan.b[j]) +
-                      " is not a non-negative whole number of blocks of " + std::to_string(k) +
-                      " tokens (lora.block_tokens)"});
-    }
-  }
-  const Model* described = describing_case(f, plan);
-  const Model& m = described != nullptr ? *described : f.cases.front();
-  const PlanCheck c = check_plan(m, plan);
-  return {render_plan_check(m, plan, c, true), c.feasible};
+  const auto checked = check_plan(f, plan);
+  if (!checked) raise(checked.error());
+  return {render_plan_check(checked->model, plan, checked->check, true), checked->check.feasible};
 }
 
 // The analysis that explain and export render (no baselines, no sensitivity), as the CLI's.

@@ -25,24 +25,23 @@ std::string value_text(const ParamSpec& s, const Rational& v) {
   return readable == exact ? exact : fmt::format("{} ({})", exact, readable);
 }
 
+std::string gain_text(const std::optional<Rational>& g, int digits = 6) {
+  return g ? fmt::format("{:+.{}g} %", to_double(*g), digits) : std::string("no split (infeasible)");
+}
+
 // The two gains of the bracket with as many significant digits as it takes to tell them
-// apart (6 at least, 17 at most), so "+0.1 %" never stands on both sides.
-// Neither may print as the target either unless it equals it ("+0.1 %" for 0.0999999999).
+// apart (6 at least, 17 at most), so "+0.1 %" never stands on both sides; neither may
+// print as the target either unless it equals it ("+0.1 %" for 0.0999999999).
 std::pair<std::string, std::string> gain_texts(const std::optional<Rational>& a, const std::optional<Rational>& b,
                                                const Rational& target) {
-  const auto text = [](const std::optional<Rational>& g, int digits) {
-    return g ? fmt::format("{:+.{}g} %", to_double(*g), digits) : std::string("no split (infeasible)");
-  };
-  const auto alike = [&text](const std::optional<Rational>& x, const std::optional<Rational>& y, int digits) {
-    return x && y && *x != *y && text(x, digits) == text(y, digits);
+  const auto alike = [](const std::optional<Rational>& x, const std::optional<Rational>& y, int digits) {
+    return x && y && *x != *y && gain_text(x, digits) == gain_text(y, digits);
   };
   const std::optional<Rational> t = target;
   int digits = 6;
   while (digits < 17 && (alike(a, b, digits) || alike(a, t, digits) || alike(b, t, digits))) ++digits;
-  return {text(a, digits), text(b, digits)};
+  return {gain_text(a, digits), gain_text(b, digits)};
 }
-
-std::string gain_text(const std::optional<Rational>& g) { return gain_texts(g, g, g.value_or(Rational(0))).first; }
 
 int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   const bool json = opts.format == "json";

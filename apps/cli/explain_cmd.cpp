@@ -92,25 +92,13 @@ void setup_check(CLI::App& app, int& exit_status, const Io& io) {
       exit_status = report_error(io, parsed.error(), json);
       return;
     }
-    const Plan plan = parsed.value();
-    // A plan that is not whole blocks belongs to no case: said so, never judged by the
-    // formulas of a case that does not describe it.
-    const std::int64_t k = f.cases.front().block_tokens;
-    for (std::size_t j = 0; j < plan.b.size(); ++j) {
-      if (plan.b[j] % k != 0) {
-        exit_status = report_error(
-            io,
-            Error{ErrorCode::kBadOption, "--plan", *plan_text,
-                  fmt::format("--plan = '{}': {} = {} is not a whole number of blocks of {} tokens (lora.block_tokens)",
-                              *plan_text, f.cases.front().columns[j].name, plan.b[j], k)},
-            json);
-        return;
-      }
+    const auto checked = check_plan(f, parsed.value());
+    if (!checked) {
+      exit_status = report_error(io, for_cli(checked.error()), json);
+      return;
     }
-    const Model* described = describing_case(f, plan);
-    const Model& m = described != nullptr ? *described : f.cases.front();
-    const PlanCheck c = check_plan(m, plan);
-    std::fputs(render_plan_check(m, plan, c, json).c_str(), io.out);
+    const PlanCheck& c = checked->check;
+    std::fputs(render_plan_check(checked->model, parsed.value(), c, json).c_str(), io.out);
     exit_status = c.feasible ? kExitOptimal : kExitInfeasible;
   });
 }

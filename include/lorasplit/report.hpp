@@ -50,6 +50,17 @@ struct PlanCheck {
 PlanCheck check_plan(const Model& model, const Plan& plan);
 std::string render_plan_check(const Model& model, const Plan& plan, const PlanCheck& check, bool json);
 
+/// A plan checked against the case of `formulation` that describes it (its first case when
+/// none does), as `lorasplit check --plan` and Python's `check()` do. Errors (kBadOption,
+/// key "plan"): a negative or too large plan, or one that is not whole blocks of
+/// lora.block_tokens, which belongs to no case and is never judged by the formulas of a
+/// case that does not describe it.
+struct CheckedPlan {
+  Model model;  ///< the case that describes the plan
+  PlanCheck check;
+};
+Result<CheckedPlan> check_plan(const Formulation& formulation, const Plan& plan);
+
 /// {"status":"error","error":{"code":..., "key":..., "value":..., "message":...}}
 std::string render_error_json(const Error& error);
 

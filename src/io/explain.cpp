@@ -245,6 +245,24 @@ PlanCheck check_plan(const Model& model, const Plan& plan) {
   return c;
 }
 
+Result<CheckedPlan> check_plan(const Formulation& f, const Plan& plan) {
+  const Model& first = f.cases.front();
+  if (Status st = validate_plan(plan); !st) return st.error();
+  const std::string text = fmt::format("{}", fmt::join(plan.b, ","));
+  const std::int64_t k = first.block_tokens;
+  for (std::size_t j = 0; j < plan.b.size(); ++j) {
+    if (plan.b[j] % k == 0) continue;
+    return Error{ErrorCode::kBadOption, "plan", text,
+                 fmt::format("plan = '{}': {} = {} is not a whole number of blocks of {} tokens (lora.block_tokens); "
+                             "a plan that is not a non-negative whole number of blocks belongs to no case",
+                             text, first.columns[j].name, plan.b[j], k)};
+  }
+  const Model* described = describing_case(f, plan);
+  CheckedPlan out{described != nullptr ? *described : first, {}};
+  out.check = check_plan(out.model, plan);
+  return out;
+}
+
 std::string render_plan_check(const Model& model, const Plan& plan, const PlanCheck& c, bool json) {
   if (json) {
     nlohmann::ordered_json j;

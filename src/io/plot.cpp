@@ -63,7 +63,18 @@ std::string axis_label(const std::string& key) {
   return fmt::format("{} ({})", meaning, key);
 }
 
-std::string si_format(const std::optional<std::pair<double, double>>& e);
+// An SI tick format with the decimals that tell ticks apart over [lo, hi] (up to ten
+// ticks): "%.2s %c" gives "2.05 G" where "%.1s %c" would print "2.0 G" on every tick.
+std::string si_format(const std::optional<std::pair<double, double>>& e) {
+  if (!e) return "%.1s %c";
+  const double hi = std::max(std::fabs(e->first), std::fabs(e->second));
+  if (!(hi > 0)) return "%.1s %c";
+  const double scale = std::pow(1000.0, std::floor(std::log10(hi) / 3));
+  const double span = (e->second - e->first) / scale;
+  int decimals = 1;
+  if (span > 0) decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(span / 10))), 0, 6);
+  return fmt::format("%.{}s %c", decimals);
+}
 
 // gnuplot's tick format for a parameter's axis: mantissa, SI prefix and unit ("10 GB/s",
 // "1 us", "2.5 TFLOPS"); decades on log axes need no decimal. Plain numbers for counts and
@@ -81,19 +92,6 @@ std::string tick_format(const std::string& key, bool log, const std::optional<st
     case Dimension::kChoice: break;
   }
   return "% h";
-}
-
-// An SI tick format with the decimals that tell ticks apart over [lo, hi] (up to ten
-// ticks): "%.2s %c" gives "2.05 G" where "%.1s %c" would print "2.0 G" on every tick.
-std::string si_format(const std::optional<std::pair<double, double>>& e) {
-  if (!e) return "%.1s %c";
-  const double hi = std::max(std::fabs(e->first), std::fabs(e->second));
-  if (!(hi > 0)) return "%.1s %c";
-  const double scale = std::pow(1000.0, std::floor(std::log10(hi) / 3));
-  const double span = (e->second - e->first) / scale;
-  int decimals = 1;
-  if (span > 0) decimals = std::clamp(static_cast<int>(std::ceil(-std::log10(span / 10))), 0, 6);
-  return fmt::format("%.{}s %c", decimals);
 }
 
 // Smallest and largest finite value of one data column (nullopt: none).
@@ -173,7 +171,7 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
   const bool heat = axes.size() == 2 && n2 > 12;
   for (const auto& r : rows) blocks[axes.size() == 2 ? r.index % n2 : 0].push_back(&r);
   std::ostringstream data;
-  std::vector<double> throughput, gain;
+  std::vector<double> throughput, gain, xs, ys;
   {
     bool first = true;
     for (const auto& [k, block] : blocks) {
@@ -185,6 +183,8 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
         const double g = ok && r->gain_percent ? to_double(*r->gain_percent) : NAN;
         throughput.push_back(t);
         gain.push_back(g);
+        xs.push_back(to_double(r->values[0]));
+        if (axes.size() == 2) ys.push_back(to_double(r->values[1]));
         data << fmt::format("{:.17g} {:.17g} {:.17g} {:.17g}\n", to_double(r->values[0]), t, g,
                             axes.size() == 2 ? to_double(r->values[1]) : 0.0);
       }
@@ -208,11 +208,6 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
   gp << "set xlabel " << quote(options.xlabel.empty() ? axis_label(axes[0].key) : options.xlabel) << "\n";
   const bool log_x = axes[0].kind == AxisKind::kLog;
   if (log_x) gp << "set logscale x 10\nset mxtics 10\n";
-  std::vector<double> xs, ys;
-  for (const auto& r : rows) {
-    xs.push_back(to_double(r.values[0]));
-    if (axes.size() == 2) ys.push_back(to_double(r.values[1]));
-  }
   gp << "set format x " << quote(tick_format(axes[0].key, log_x, extent(xs))) << "\n";
   const std::string file = quote(kData);
   const int panels = (show_throughput ? 1 : 0) + (show_gain ? 1 : 0);

@@ -105,7 +105,7 @@ std::string render_gantt_svg(const Simulation& sim) {
       fmt::join(sim.plan.b, ", "), sim.batches, sim.batches == 1 ? "" : "es", sim.model);
   // Colour = (batch, stage); three batches of two stages before the colours repeat.
   static const char* const kFill[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"};
-  const auto colour = [](const SimTask& t) { return kFill[(t.stage - 1 + 2 * (t.batch - 1)) % 6]; };
+  const auto colour = [](int batch, int stage) { return kFill[(stage - 1 + 2 * (batch - 1)) % 6]; };
   constexpr double kCharPx = 6.6;  // width of one character at 11 px, for labels that fit
   for (std::size_t i = 0; i < sim.resources.size(); ++i) {
     const double y = top + row * static_cast<double>(i);
@@ -121,7 +121,7 @@ std::string render_gantt_svg(const Simulation& sim) {
       out += fmt::format(
           "<rect x=\"{:.3f}\" y=\"{}\" width=\"{:.3f}\" height=\"{}\" fill=\"{}\"{}>"
           "<title>{} (batch {}, stage {}): {} to {}</title></rect>\n",
-          x0, y + 4, w, row - 8, colour(t), stroke, xml_escape(t.name), t.batch, t.stage,
+          x0, y + 4, w, row - 8, colour(t.batch, t.stage), stroke, xml_escape(t.name), t.batch, t.stage,
           detail::human_seconds(t.start_s), detail::human_seconds(t.end_s));
       // The task's name on its bar where it fits.
       if (static_cast<double>(t.name.size()) * kCharPx + 6 <= w) {
@@ -160,14 +160,11 @@ std::string render_gantt_svg(const Simulation& sim) {
   double lx = left;
   const double ly = axis + 56;
   for (const auto& [batch, stage] : keys) {
-    SimTask probe;
-    probe.batch = batch;
-    probe.stage = stage;
     const std::string label = sim.batches > 3 ? fmt::format("batches {}, {}, ..., stage {}", batch, batch + 3, stage)
                                               : fmt::format("batch {}, stage {}", batch, stage);
     out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"12\" fill=\"{}\"/>"
                        "<text x=\"{}\" y=\"{}\" class=\"legend\">{}</text>\n",
-                       lx, ly - 10, colour(probe), lx + 18, ly, label);
+                       lx, ly - 10, colour(batch, stage), lx + 18, ly, label);
     lx += 18 + static_cast<double>(label.size()) * kCharPx + 16;
   }
   if (latency) {
