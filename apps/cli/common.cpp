@@ -15,9 +15,10 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
   app->add_option("--max-batch-latency", sources.max_batch_latency,
                   "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
   app->add_option("--model", sources.model,
-                  "seed (the formulation, term for term) or pipeline (its physics made consistent; switches "
-                  "pipeline.*); same as --set model.name=NAME")
-      ->check(CLI::IsMember({"seed", "pipeline"}));
+                  "seed (the formulation, term for term), pipeline (its physics made consistent; switches "
+                  "pipeline.*) or serving (a transformer's adapters; solve only, workload in --config); same as "
+                  "--set model.name=NAME")
+      ->check(CLI::IsMember({"seed", "pipeline", "serving"}));
 }
 
 std::string assignment_key(std::string_view assignment) {
@@ -73,6 +74,9 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
   }
   if (!sources.model.empty()) {
     if (auto st = set_param(params.value(), "model.name", sources.model); !st) return st.error();
+  }
+  if (!sources.config.empty()) {
+    if (auto st = check_serving_tables(sources.config, params->model_name()); !st) return st.error();
   }
   if (validate_params) {
     if (auto st = validate(params.value()); !st) return st.error();

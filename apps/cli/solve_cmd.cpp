@@ -1,4 +1,6 @@
 #include <cstdio>
+#include <fmt/format.h>
+#include <lorasplit/serving.hpp>
 #include <memory>
 
 #include "common.hpp"
@@ -13,10 +15,40 @@ struct SolveOpts {
   std::string format{"text"};
 };
 
+// The serving model (docs/model.md §9): its workload comes from the config file.
+int run_solve_serving(const SolveOpts& opts, const Params& params, const Io& io) {
+  const bool json = opts.format == "json";
+  if (opts.domain != "integer") {
+    return report_error(io,
+                        Error{ErrorCode::kBadOption, "--domain", opts.domain,
+                              fmt::format("--domain = '{}': the serving model plans whole tokens only", opts.domain)},
+                        json);
+  }
+  if (opts.sources.config.empty()) {
+    return report_error(io,
+                        Error{ErrorCode::kBadOption, "--config", "",
+                              "the serving model reads its workload from --config FILE ([transformer], [serving], "
+                              "[[adapters]]; docs/model.md section 9.1)"},
+                        json);
+  }
+  auto workload = load_serving_workload(opts.sources.config);
+  if (!workload) return report_error(io, for_cli(workload.error()), json);
+  auto result = solve_serving(workload.value(), params);
+  if (!result) return report_error(io, result.error(), json);
+  const std::string out = json ? render_serving_json(workload.value(), result.value()) + "\n"
+                               : render_serving_text(workload.value(), result.value());
+  if (std::fputs(out.c_str(), io.out) < 0) {
+    return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, json);
+  }
+  return result->feasible ? kExitOptimal : kExitInfeasible;
+}
+
 int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
-  auto params = load_params(opts.sources, io);
+  auto params = load_params(opts.sources, io, false);
   if (!params) return report_error(io, params.error(), json);
+  if (params->model_name() == ModelName::kServing) return run_solve_serving(opts, params.value(), io);
+  if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);
   auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {}});
   if (!analysis) return report_error(io, analysis.error(), json);
   const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());

@@ -5,6 +5,7 @@
 #include <lorasplit/model.hpp>
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
+#include <lorasplit/serving.hpp>
 #include <lorasplit/report.hpp>
 #include <lorasplit/simulate.hpp>
 #include <lorasplit/solve.hpp>

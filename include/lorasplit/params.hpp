@@ -52,11 +52,16 @@ enum class ParamId : std::uint8_t {
   kPipelineRelaxedSync,
   kLoraWeights,
   kCxlMemoryBytes,
+  // The serving model's rooflines (docs/model.md §9).
+  kGpuMemoryBandwidthBytesPerS,
+  kCxlMemoryBandwidthBytesPerS,
+  kGpuKernelOverheadS,
+  kCxlKernelOverheadS,
 };
-inline constexpr std::size_t kParamCount = 21;
+inline constexpr std::size_t kParamCount = 25;
 
 /// Values of the choice parameters (their stored index).
-enum class ModelName : int { kSeed = 0, kPipeline = 1 };
+enum class ModelName : int { kSeed = 0, kPipeline = 1, kServing = 2 };
 enum class LinkDuplex : int { kFull = 0, kShared = 1 };
 enum class WeightsPlacement : int { kBoth = 0, kGpu = 1, kCxl = 2 };
 
@@ -75,6 +80,7 @@ struct ParamSpec {
   bool optional;                 ///< may be unset ("none"): the bound it states is then absent
   std::string_view choices;      ///< kChoice only: the accepted words, '|'-separated, in index order
   bool pipeline_only;            ///< read by the pipeline model only (rejected with model.name = seed)
+  bool serving_only;             ///< read by the serving model only (rejected with the others)
 };
 
 /// The Levenshtein distance between two words (for "did you mean" suggestions).
@@ -170,6 +176,11 @@ Status apply_assignment(Params& params, std::string_view assignment, std::vector
 /// Checks relations between parameters (r <= d; a block of lora.block_tokens tokens must
 /// fit the memory and the batch bound) and the sizes the solver supports.
 Status validate(const Params& params);
+
+/// The checks of validate() for model.name = serving (which validate() refuses): every
+/// value in range, the serving model's roofline keys set, the pipeline's switches at their
+/// defaults (cxl.memory_bytes excepted), a full-duplex link.
+Status validate_serving(const Params& params);
 
 struct PresetInfo {
   std::string_view name;

@@ -286,6 +286,7 @@ std::vector<Sensitivity> sensitivity(const Analysis& a) {
   for (const auto& s : param_specs()) {
     if (!a.params.has(s.id) || s.dimension == Dimension::kChoice) continue;
     if (s.pipeline_only && a.params.model_name() == ModelName::kSeed) continue;
+    if (s.serving_only) continue;
     Sensitivity row;
     row.key = std::string(s.key);
     for (const int sign : {-1, +1}) {

@@ -2,6 +2,7 @@
 // peculiar terms are stated as what they are: the latency rule kOnceInStage1Always
 // (LATENCY charged in stage 1 even with the device idle, never in stage 2) and the
 // stage-2 credit -e*b2*r/BW, a model term that no schedule executes.
+#include <stdexcept>
 #include "describe/three_path.hpp"
 
 namespace lorasplit {
@@ -51,8 +52,9 @@ Description describe(const Params& p) {
   switch (p.model_name()) {
     case ModelName::kSeed: return describe_seed(p);
     case ModelName::kPipeline: return describe_pipeline(p);
+    case ModelName::kServing: break;  // not a linear model: validate() refuses it before anything is built
   }
-  return describe_seed(p);
+  throw std::invalid_argument("describe: model.name = serving has no linear description (see solve_serving)");
 }
 
 }  // namespace lorasplit

@@ -13,6 +13,7 @@ using nlohmann::ordered_json;
 ordered_json params_json(const Params& params) {
   ordered_json out = ordered_json::object();
   for (const auto& s : param_specs()) {
+    if (s.serving_only) continue;  // the serving model's report lists its own hardware
     if (!params.has(s.id)) {
       out[std::string(s.key)] = {{"value", nullptr}, {"exact", "none"}, {"unit", s.unit}};
       continue;
@@ -288,7 +289,8 @@ std::string render_params_json(int indent) {
                                 {"description", s.description},
                                 {"seed", s.seed_default},
                                 {"optional", s.optional},
-                                {"pipeline_only", s.pipeline_only}};
+                                {"pipeline_only", s.pipeline_only},
+                                {"serving_only", s.serving_only}};
     if (s.dimension == Dimension::kChoice) {
       nlohmann::ordered_json words = nlohmann::ordered_json::array();
       std::string word;

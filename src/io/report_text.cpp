@@ -81,6 +81,7 @@ std::string render_text(const Analysis& a) {
   line(fmt::format("  {:<28} {:<38} {:<7} {}", "key", "value", "unit", "formulation"));
   for (const auto& s : param_specs()) {
     if (s.pipeline_only && a.params.model_name() == ModelName::kSeed) continue;  // not read by the seed model
+    if (s.serving_only) continue;  // read by the serving model only (its report is its own)
     const std::string value = a.params.has(s.id) ? param_value(s, a.params.get(s.id)) : "none";
     line(fmt::format("  {:<28} {:<38} {:<7} {}", s.key, value, s.unit, s.symbol));
   }

@@ -25,4 +25,8 @@ bool relations_ok(const Params& params);
 /// relations_ok is the same at every point).
 bool relations_read(ParamId id);
 
+/// The text of a small regular file, every read checked (a FIFO, a folder, a read error or
+/// more than `max_bytes` is an error naming `argument` and the path).
+Result<std::string> read_text_file(const std::string& path, std::string_view argument, std::size_t max_bytes);
+
 }  // namespace lorasplit::detail

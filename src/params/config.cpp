@@ -93,10 +93,12 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
   for (const auto& [table_key, table_node] : root) {
     const std::string tname(table_key.str());
     if (tname == "preset") continue;
+    // The serving model's workload: read by load_serving_workload (docs/model.md §9.1).
+    if (tname == "transformer" || tname == "serving" || tname == "adapters") continue;
     const auto* tbl = table_node.as_table();
     if (tbl == nullptr) {
       return config_error(ErrorCode::kUnknownKey, source_name, table_node.source(), tname,
-                          literal_at(lines, table_node.source().begin), "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora], [model], [pipeline])");
+                          literal_at(lines, table_node.source().begin), "unknown top-level key (expected preset or the tables [gpu], [cxl], [link], [lora], [model], [pipeline], and for the serving model [transformer], [serving], [[adapters]])");
     }
     for (const auto& [k, node] : *tbl) {
       const std::string key = tname + "." + std::string(k.str());
@@ -129,12 +131,14 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
   return {};
 }
 
-Status load_config_file(Params& params, const std::string& path, std::vector<std::string>* warnings) {
+namespace detail {
+
+Result<std::string> read_text_file(const std::string& path, std::string_view argument, std::size_t max_bytes) {
   // Regular files only (a FIFO or /dev/zero would block or never end), and a size cap;
   // read with every read() checked, so a read error is an error and never an empty file.
-  constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
   const auto fail = [&](const std::string& why) {
-    return Error{ErrorCode::kFileUnreadable, "config", path, fmt::format("config = '{}': {}", path, why)};
+    return Error{ErrorCode::kFileUnreadable, std::string(argument), path,
+                 fmt::format("{} = '{}': {}", argument, path, why)};
   };
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return fail("not a regular file");
@@ -152,13 +156,21 @@ Status load_config_file(Params& params, const std::string& path, std::vector<std
     }
     if (n == 0) break;
     text.append(chunk, static_cast<std::size_t>(n));
-    if (text.size() > kMaxConfigBytes) {
+    if (text.size() > max_bytes) {
       ::close(fd);
-      return fail("larger than 1 MiB; not a lorasplit config");
+      return fail(fmt::format("larger than {} MiB; not a file lorasplit reads", max_bytes >> 20));
     }
   }
   ::close(fd);
-  return load_config_string(params, text, path, warnings);
+  return text;
+}
+
+}  // namespace detail
+
+Status load_config_file(Params& params, const std::string& path, std::vector<std::string>* warnings) {
+  auto text = detail::read_text_file(path, "config", std::size_t{1} << 20);
+  if (!text) return text.error();
+  return load_config_string(params, text.value(), path, warnings);
 }
 
 }  // namespace lorasplit

@@ -30,6 +30,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kGpuFlops,
@@ -46,6 +47,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kCxlFlops,
@@ -62,6 +64,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLinkBandwidthBytesPerS,
@@ -78,6 +81,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLinkLatencyS,
@@ -94,6 +98,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraD,
@@ -110,6 +115,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraR,
@@ -126,6 +132,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraElementBytes,
@@ -142,6 +149,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kGpuEfficiency,
@@ -158,6 +166,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kCxlEfficiency,
@@ -174,6 +183,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraBlockTokens,
@@ -190,6 +200,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraMaxBatchTokens,
@@ -206,6 +217,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = true,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraMaxBatchLatencyS,
@@ -222,6 +234,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = true,
         .choices = "",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kModelName,
@@ -229,15 +242,16 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .unit = "",
         .dimension = Dimension::kChoice,
         .symbol = "(none)",
-        .description = "the model: seed (the formulation, term for term) or pipeline (its physics made consistent)",
+        .description = "the model: seed (the formulation, term for term), pipeline (its physics made consistent) or serving (a transformer's LoRA adapters, docs/model.md section 9)",
         .min_text = "0",
         .min_inclusive = true,
-        .max_text = "1",
+        .max_text = "2",
         .integer = true,
         .seed_default = "seed",
         .optional = false,
-        .choices = "seed|pipeline",
+        .choices = "seed|pipeline|serving",
         .pipeline_only = false,
+        .serving_only = false,
     },
     {
         .id = ParamId::kPipelineNoCredit,
@@ -254,6 +268,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "off|on",
         .pipeline_only = true,
+        .serving_only = false,
     },
     {
         .id = ParamId::kPipelineTransferLatency,
@@ -270,6 +285,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "off|on",
         .pipeline_only = true,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLinkDuplex,
@@ -286,6 +302,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "full|shared",
         .pipeline_only = true,
+        .serving_only = false,
     },
     {
         .id = ParamId::kPipelineChunkTokens,
@@ -302,6 +319,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = true,
         .choices = "",
         .pipeline_only = true,
+        .serving_only = false,
     },
     {
         .id = ParamId::kPipelineRelaxedSync,
@@ -318,6 +336,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "off|on",
         .pipeline_only = true,
+        .serving_only = false,
     },
     {
         .id = ParamId::kLoraWeights,
@@ -334,6 +353,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = false,
         .choices = "both|gpu|cxl",
         .pipeline_only = true,
+        .serving_only = false,
     },
     {
         .id = ParamId::kCxlMemoryBytes,
@@ -350,6 +370,75 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .optional = true,
         .choices = "",
         .pipeline_only = true,
+        .serving_only = false,
+    },
+    {
+        .id = ParamId::kGpuMemoryBandwidthBytesPerS,
+        .key = "gpu.memory_bandwidth_bytes_per_s",
+        .unit = "B/s",
+        .dimension = Dimension::kBytesPerSecond,
+        .symbol = "W_g",
+        .description = "serving: the GPU memory bandwidth a streaming kernel achieves (the roofline's slope)",
+        .min_text = "0",
+        .min_inclusive = false,
+        .max_text = "1000000000000000000",
+        .integer = false,
+        .seed_default = "none",
+        .optional = true,
+        .choices = "",
+        .pipeline_only = false,
+        .serving_only = true,
+    },
+    {
+        .id = ParamId::kCxlMemoryBandwidthBytesPerS,
+        .key = "cxl.memory_bandwidth_bytes_per_s",
+        .unit = "B/s",
+        .dimension = Dimension::kBytesPerSecond,
+        .symbol = "W_c",
+        .description = "serving: the device's internal memory bandwidth a streaming kernel achieves",
+        .min_text = "0",
+        .min_inclusive = false,
+        .max_text = "1000000000000000000",
+        .integer = false,
+        .seed_default = "none",
+        .optional = true,
+        .choices = "",
+        .pipeline_only = false,
+        .serving_only = true,
+    },
+    {
+        .id = ParamId::kGpuKernelOverheadS,
+        .key = "gpu.kernel_overhead_s",
+        .unit = "s",
+        .dimension = Dimension::kSeconds,
+        .symbol = "o_g",
+        .description = "serving: fixed time of each GPU kernel launched (launch and tail)",
+        .min_text = "0",
+        .min_inclusive = true,
+        .max_text = "1000",
+        .integer = false,
+        .seed_default = "none",
+        .optional = true,
+        .choices = "",
+        .pipeline_only = false,
+        .serving_only = true,
+    },
+    {
+        .id = ParamId::kCxlKernelOverheadS,
+        .key = "cxl.kernel_overhead_s",
+        .unit = "s",
+        .dimension = Dimension::kSeconds,
+        .symbol = "o_c",
+        .description = "serving: fixed time of each device kernel launched",
+        .min_text = "0",
+        .min_inclusive = true,
+        .max_text = "1000",
+        .integer = false,
+        .seed_default = "none",
+        .optional = true,
+        .choices = "",
+        .pipeline_only = false,
+        .serving_only = true,
     },
 }};
 
@@ -616,8 +705,18 @@ bool block_exceeds_max_tokens(const Params& params) {
 
 }  // namespace
 
+// With model.name other than serving, a serving-only parameter that is set (nullptr: none).
+const ParamSpec* serving_key_set(const Params& params) {
+  if (params.model_name() == ModelName::kServing) return nullptr;
+  for (const auto& s : kSpecs) {
+    if (s.serving_only && params.has(s.id)) return &s;
+  }
+  return nullptr;
+}
+
 bool relations_ok(const Params& params) {
-  return pipeline_switch_set(params) == nullptr && params.r() <= params.d() && !block_exceeds_memory(params) &&
+  return params.model_name() != ModelName::kServing && serving_key_set(params) == nullptr &&
+         pipeline_switch_set(params) == nullptr && params.r() <= params.d() && !block_exceeds_memory(params) &&
          !block_exceeds_max_tokens(params);
 }
 
@@ -630,7 +729,7 @@ bool relations_read(ParamId id) {
     case ParamId::kLoraBlockTokens:
     case ParamId::kGpuMemoryBytes:
     case ParamId::kLoraMaxBatchTokens: return true;
-    default: return kSpecs[static_cast<std::size_t>(id)].pipeline_only;
+    default: return kSpecs[static_cast<std::size_t>(id)].pipeline_only || kSpecs[static_cast<std::size_t>(id)].serving_only;
   }
 }
 
@@ -645,6 +744,16 @@ Status validate(const Params& params) {
     }
     const Rational& v = params.get(s.id);
     if (auto st = check_value(s, v, param_text(s, v)); !st) return st;
+  }
+  if (params.model_name() == ModelName::kServing) {
+    return Error{ErrorCode::kInconsistent, "model.name", "serving",
+                 "model.name = 'serving': the serving model is planned from its workload by solve_serving "
+                 "(lorasplit solve); this takes the seed and pipeline models"};
+  }
+  if (const ParamSpec* s = detail::serving_key_set(params); s != nullptr) {
+    const std::string text = param_text(*s, params.get(s->id));
+    return Error{ErrorCode::kInconsistent, std::string(s->key), text,
+                 fmt::format("{} = '{}': read by the serving model only; set model.name = serving", s->key, text)};
   }
   // The pipeline's switches mean nothing to the seed model: setting one there is a mistake.
   if (const ParamSpec* s = detail::pipeline_switch_set(params); s != nullptr) {
@@ -675,6 +784,36 @@ Status validate(const Params& params) {
     return Error{ErrorCode::kInconsistent, "lora.block_tokens", text,
                  fmt::format("lora.block_tokens = '{}': one block is larger than lora.max_batch_tokens = {}", text,
                              format_exact(params.get(ParamId::kLoraMaxBatchTokens)))};
+  }
+  return {};
+}
+
+Status validate_serving(const Params& params) {
+  for (const auto& s : kSpecs) {
+    if (detail::value_ok(params, s.id)) continue;
+    if (!params.has(s.id)) continue;  // optional and unset: the serving checks below say which it needs
+    const Rational& v = params.get(s.id);
+    if (auto st = check_value(s, v, param_text(s, v)); !st) return st;
+  }
+  for (const auto id : {ParamId::kGpuMemoryBandwidthBytesPerS, ParamId::kCxlMemoryBandwidthBytesPerS,
+                        ParamId::kGpuKernelOverheadS, ParamId::kCxlKernelOverheadS}) {
+    if (!params.has(id)) {
+      return Error{ErrorCode::kOutOfRange, std::string(spec(id).key), "none",
+                   fmt::format("{} = 'none': the serving model needs it ({})", spec(id).key, spec(id).description)};
+    }
+  }
+  for (const auto& s : kSpecs) {
+    if (!s.pipeline_only || s.id == ParamId::kCxlMemoryBytes) continue;
+    const bool is_default =
+        s.optional ? !params.has(s.id) : params.get(s.id) == detail::pipeline_defaults()[static_cast<std::size_t>(s.id)];
+    if (is_default) continue;
+    const std::string text = params.has(s.id) ? param_text(s, params.get(s.id)) : "none";
+    if (s.id == ParamId::kLinkDuplex) {
+      return Error{ErrorCode::kInconsistent, std::string(s.key), text,
+                   fmt::format("{} = '{}': the serving model has a full-duplex link only so far", s.key, text)};
+    }
+    return Error{ErrorCode::kInconsistent, std::string(s.key), text,
+                 fmt::format("{} = '{}': a switch of the pipeline model, not read by the serving model", s.key, text)};
   }
   return {};
 }

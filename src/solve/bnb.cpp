@@ -84,9 +84,10 @@ PolytopeBox polytope_box(const std::vector<std::vector<Integer>>& a, const std::
   return out;
 }
 
-BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n)
+BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n,
+                               bool integer_box)
     : a_(std::move(a)), h_(std::move(h)), n_(n) {
-  PolytopeBox box = polytope_box(a_, h_, n_, true);
+  PolytopeBox box = polytope_box(a_, h_, n_, integer_box);
   unbounded_ = box.unbounded;
   empty_ = box.empty;
   upper_ = std::move(box.upper);
@@ -94,11 +95,40 @@ BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<
 
 BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
                                    const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const {
-  BnbResult out;
+  std::optional<std::vector<Rational>> start;
+  std::optional<Rational> cutoff;
   if (incumbent) {
+    start.emplace();
+    for (const auto& x : incumbent->first) start->emplace_back(x);
+    cutoff = Rational(incumbent->second);
+  }
+  const MixedResult r = search(c, std::vector<int>(n_, 1), cutoff, start, true);
+  BnbResult out;
+  out.nodes = r.nodes;
+  out.pivots = r.pivots;
+  if (r.feasible) {
     out.feasible = true;
-    out.t = incumbent->first;
-    out.value = incumbent->second;
+    for (const auto& x : r.t) out.t.push_back(x.get_num());
+    out.value = r.value.get_num();
+  }
+  return out;
+}
+
+BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Integer>& c,
+                                                          const std::vector<int>& integer,
+                                                          const std::optional<Rational>& cutoff) const {
+  return search(c, integer, cutoff, std::nullopt, false);
+}
+
+BranchAndBound::MixedResult BranchAndBound::search(const std::vector<Integer>& c, const std::vector<int>& integer,
+                                                   const std::optional<Rational>& cutoff,
+                                                   const std::optional<std::vector<Rational>>& start,
+                                                   bool whole_values) const {
+  MixedResult out;
+  if (start) {  // the caller's point, kept when nothing beats it
+    out.feasible = true;
+    out.t = *start;
+    out.value = *cutoff;
   }
   if (empty_ || unbounded_) return out;
   std::vector<Rational> lo(n_, Rational(0)), up(n_);
@@ -118,28 +148,35 @@ BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
     out.pivots += lp.pivots() - before;
     if (status != BoxLp::Status::kOptimal) continue;
     const Rational z = lp.value();
-    if (out.feasible && floor_of(z) <= out.value) continue;  // c·t is an integer: nothing here beats it
-    // Branch on the most fractional variable (the first on ties).
+    // Nothing here beats the incumbent (or the cutoff); with whole values, floor(z) bounds
+    // every value below this node.
+    const Rational bound = whole_values ? Rational(floor_of(z)) : z;
+    if (out.feasible && bound <= out.value) continue;
+    if (!out.feasible && cutoff && bound <= *cutoff) continue;
+    // Branch on the most fractional variable of the highest priority (the first on ties).
     std::size_t pick = n_;
+    int pick_priority = 0;
     Rational best_gap;
     Rational v_pick;
     for (std::size_t j = 0; j < n_; ++j) {
+      if (integer[j] <= 0 || integer[j] < pick_priority) continue;
       Rational v = lp.x(j);
       if (v.get_den() == 1) continue;
       const Rational frac = v - Rational(floor_of(v));
       Rational gap = frac - Rational(1, 2);
       if (gap < 0) gap = -gap;
-      if (pick == n_ || gap < best_gap) {
+      if (pick == n_ || integer[j] > pick_priority || gap < best_gap) {
         pick = j;
+        pick_priority = integer[j];
         best_gap = gap;
         v_pick = std::move(v);
       }
     }
-    if (pick == n_) {  // integral: a new incumbent (z > incumbent here)
+    if (pick == n_) {  // integral where it must be: a new incumbent (z beats the last one)
       out.feasible = true;
       out.t.resize(n_);
-      for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j).get_num();
-      out.value = z.get_num();
+      for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j);
+      out.value = z;
       continue;
     }
     const Integer f = floor_of(v_pick);

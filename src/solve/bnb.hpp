@@ -39,8 +39,10 @@ struct BnbResult {
 /// lies in; built once, then maximise() for each objective (each Dinkelbach subproblem).
 class BranchAndBound {
  public:
-  /// Rows a[i]·t <= h[i] over n variables, t >= 0.
-  BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n);
+  /// Rows a[i]·t <= h[i] over n variables, t >= 0. `integer_box`: the box need only hold
+  /// the integer points (false for a mixed-integer program).
+  BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n,
+                 bool integer_box = true);
   /// No row bounds some direction: the maximum may not exist.
   [[nodiscard]] bool unbounded() const { return unbounded_; }
   /// Proved to hold no point (a row that no t >= 0 meets, or an empty relaxation).
@@ -48,12 +50,31 @@ class BranchAndBound {
   /// The box [0, upper] that holds every point of the polytope (exact upper bounds).
   [[nodiscard]] const std::vector<Integer>& upper() const { return upper_; }
 
+  /// max c·t over the points whose variables have integer[j] > 0 integer (the others
+  /// real): a mixed-integer program. Only integer variables are branched on, those of the
+  /// highest integer[j] first (indicators before counts); a node is closed when its LP
+  /// value does not exceed the incumbent's, or `cutoff` (a value known to be reachable:
+  /// then "not feasible" means that nothing beats it). Exact: point and value are rationals.
+  struct MixedResult {
+    bool feasible{false};
+    std::vector<Rational> t;
+    Rational value;
+    long nodes{0}, pivots{0};
+  };
+  MixedResult maximize_mixed(const std::vector<Integer>& c, const std::vector<int>& integer,
+                             const std::optional<Rational>& cutoff) const;
+
   /// max c·t over the integer points; `incumbent` (a point and its value c·t) is kept when
   /// nothing beats it, so only strictly better points are searched for.
   BnbResult maximize(const std::vector<Integer>& c,
                      const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const;
 
  private:
+  // The one search of both: integer[j] as in maximize_mixed; `whole_values`: c·t is an
+  // integer at every feasible point (pure integer program), so floor(LP) bounds it.
+  MixedResult search(const std::vector<Integer>& c, const std::vector<int>& integer,
+                     const std::optional<Rational>& cutoff, const std::optional<std::vector<Rational>>& start,
+                     bool whole_values) const;
   std::vector<std::vector<Integer>> a_;
   std::vector<Integer> h_;
   std::size_t n_;

@@ -26,7 +26,11 @@ TEST(ReportJson, SeedHasEveryDocumentedField) {
     EXPECT_LE(row["used"].get<long long>(), row["limit"].get<long long>());
   }
   EXPECT_TRUE(j["binding"].is_array());
-  EXPECT_EQ(j["params"].size(), kParamCount);
+  // Every parameter but the serving model's own (its report lists its hardware).
+  std::size_t listed = 0;
+  for (const auto& s : param_specs()) listed += s.serving_only ? 0U : 1U;
+  EXPECT_EQ(j["params"].size(), listed);
+  EXPECT_FALSE(j["params"].contains("gpu.memory_bandwidth_bytes_per_s"));
   EXPECT_EQ(j["params"]["gpu.flops"]["exact"], "15700000000000");
   EXPECT_EQ(j["params"]["link.latency_s"]["exact"], "1/1000000");
   EXPECT_EQ(j["certificate"]["final_subproblem_max_tokens_exact"], "0");
@@ -76,14 +80,18 @@ TEST(ReportText, HasEverySection) {
   }
   // Every parameter the seed model reads; the pipeline's switches only where they apply.
   for (const auto& s : param_specs()) {
-    EXPECT_EQ(text.find(s.key) != std::string::npos, !s.pipeline_only) << s.key;
+    EXPECT_EQ(text.find(s.key) != std::string::npos, !s.pipeline_only && !s.serving_only) << s.key;
   }
   Params pipe;
   ASSERT_TRUE(set_param(pipe, "model.name", "pipeline").ok());
   auto b = analyze(pipe, {}, AnalyzeOptions{true, false});
   ASSERT_TRUE(b.ok());
   const std::string ptext = render_text(b.value());
-  for (const auto& s : param_specs()) EXPECT_NE(ptext.find(s.key), std::string::npos) << s.key;
+  for (const auto& s : param_specs()) {
+    if (!s.serving_only) {
+      EXPECT_NE(ptext.find(s.key), std::string::npos) << s.key;
+    }
+  }
   EXPECT_NE(ptext.find("linear case"), std::string::npos);
   EXPECT_NE(ptext.find("case: b1+b3"), std::string::npos);  // the case that holds the optimum
   EXPECT_NE(ptext.find("linear cases;"), std::string::npos);  // how the cases were settled

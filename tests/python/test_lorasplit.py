@@ -204,7 +204,7 @@ def test_params_and_export_match_cli():
     _, j, _ = cli_json("params")
     assert lorasplit.params() == j
     words = {p["key"]: p.get("choices") for p in lorasplit.params()}
-    assert words["model.name"] == ["seed", "pipeline"]
+    assert words["model.name"] == ["seed", "pipeline", "serving"]
     lp = lorasplit.export_lp(model="pipeline")
     out = subprocess.run([CLI, "export", "--model", "pipeline"], capture_output=True, text=True, check=True).stdout
     assert lp == out and lp.startswith("\\ lorasplit export")

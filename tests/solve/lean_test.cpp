@@ -156,7 +156,7 @@ TEST(Lean, IntegerFormsOfOneChangeAtATimeEqualTheGeneralOnes) {
       const Params donor = random_seed_instance(rng, step);
       const auto specs = param_specs();
       const ParamSpec& s = specs[std::uniform_int_distribution<std::size_t>(0, specs.size() - 1)(rng)];
-      if (s.pipeline_only || s.dimension == Dimension::kChoice || s.optional) continue;
+      if (s.pipeline_only || s.serving_only || s.dimension == Dimension::kChoice || s.optional) continue;
       Params next = p;
       next.set(s.id, donor.get(s.id));
       if (!validate(next).ok()) continue;

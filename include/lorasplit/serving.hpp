@@ -1,0 +1,180 @@
+#pragma once
+// The serving model (docs/model.md §9): one decode iteration of a transformer whose
+// projections carry LoRA adapters of mixed ranks, each kernel a roofline beside the base
+// model's GEMM, adapters resident in GPU memory, device memory or both. One stage graph
+// (§9.4) gives the model's stage times, the exact planner's rows and the simulator's
+// events.
+
+#include <lorasplit/params.hpp>
+#include <lorasplit/rational.hpp>
+#include <lorasplit/status.hpp>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace lorasplit {
+
+/// A decoder's shape (docs/model.md §9.1); widths in elements.
+struct TransformerShape {
+  std::string name;    ///< preset name, or the config.json's path, or "[transformer]"
+  std::string source;  ///< where the numbers come from
+  std::int64_t hidden{0}, intermediate{0}, layers{0}, heads{0}, kv_heads{0}, head_dim{0};
+  std::string dtype;   ///< "float16", "bfloat16", "float32"
+  std::int64_t element_bytes{0};
+};
+
+/// The built-in shapes (docs/model.md §9.8), each with the file its numbers come from.
+std::span<const TransformerShape> transformer_presets();
+/// A built-in shape by name; an unknown name is an error naming `transformer.preset`.
+Result<TransformerShape> transformer_preset(std::string_view name);
+/// A shape from the text of a Hugging Face config.json (`source` names it in messages).
+Result<TransformerShape> parse_hf_config(std::string_view json_text, std::string_view source);
+Result<TransformerShape> read_hf_config(const std::string& path);
+
+/// The seven projections, in this order.
+enum class Module : int { kQ, kK, kV, kO, kGate, kUp, kDown };
+inline constexpr std::size_t kModuleCount = 7;
+std::string_view to_string(Module m);
+
+/// The stages of a layer, in order (docs/model.md §9.1).
+enum class ServingStage : int { kQkv, kAttention, kO, kGateUp, kDown };
+inline constexpr std::size_t kServingStageCount = 5;
+std::string_view to_string(ServingStage s);
+
+enum class Residency { kGpu, kCxl, kBoth };
+std::string_view to_string(Residency r);
+
+struct ServingAdapter {
+  std::string name;
+  std::int64_t rank{0};
+  std::int64_t tokens{0};  ///< its tokens in this iteration's batch
+  Residency weights{Residency::kCxl};
+  std::uint8_t modules{0x7f};  ///< bit m: Module m carries this adapter
+};
+
+/// What one iteration serves: the shape, the adapters and the context.
+struct ServingWorkload {
+  TransformerShape shape;
+  std::vector<ServingAdapter> adapters;
+  std::int64_t context_tokens{0};  ///< C: tokens in each sequence's KV cache
+  std::string generator;           ///< how the adapters were generated (empty: listed)
+  [[nodiscard]] std::int64_t tokens() const;
+};
+
+/// Reads [transformer], [serving] and [[adapters]] from a config file (the parameters of
+/// [gpu], [cxl], [link] are load_config_file's). Errors name the key and value, with the
+/// file and line.
+Result<ServingWorkload> load_serving_workload(const std::string& path);
+/// `base_dir` resolves a relative transformer.hf_config.
+Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text, std::string_view source_name,
+                                                     const std::string& base_dir);
+/// A config file that holds the serving model's tables ([transformer], [serving],
+/// [[adapters]]) under another model is an error (they would be ignored), naming `config`.
+Status check_serving_tables(const std::string& path, ModelName model);
+
+/// Paths of one adapter's tokens in one stage: the seed's b1, b2, b3.
+enum class ServingPath : int { kGpu = 0, kSplit = 1, kDevice = 2 };
+std::string_view to_string(ServingPath p);
+
+/// tokens[stage][adapter][path]; an adapter without modules in a stage has all its
+/// tokens on kGpu there (they only pass the base GEMM).
+struct ServingPlan {
+  std::vector<std::vector<std::array<std::int64_t, 3>>> tokens;
+};
+
+/// Every token on one path where the adapter can take it (kGpu always can; kSplit and
+/// kDevice need the weights on the device).
+ServingPlan uniform_plan(const ServingWorkload& w, ServingPath path);
+
+/// One kernel or transfer of a stage at a plan.
+struct ServingItem {
+  std::string name;      ///< "base", "shrink_gpu", "x_in", ...
+  std::string resource;  ///< "gpu", "cxl", "link.to_gpu", "link.to_device"
+  bool runs{false};
+  Rational flops, bytes;  ///< [FLOP], [B]
+  Rational seconds;       ///< its duration [s] (0 when it does not run)
+  bool memory_bound{false};  ///< kernels: bytes / W >= FLOPs / F
+  bool transfer{false};
+};
+
+struct ServingStageTime {
+  ServingStage stage{ServingStage::kQkv};
+  Rational seconds;           ///< T_s [s], one layer
+  std::vector<ServingItem> items;
+  std::string critical_path;  ///< the longest path, e.g. "x_in > shrink_cxl > y_back > expand_gpu"
+};
+
+struct ServingMemory {
+  Rational gpu_bytes, device_bytes;
+  Rational gpu_capacity;
+  std::optional<Rational> device_capacity;
+};
+
+/// A plan's exact times and memory (docs/model.md §9.3-§9.5).
+struct ServingEvaluation {
+  bool feasible{false};
+  std::string reason;  ///< when infeasible: the memory row that fails, with its numbers
+  Rational iteration_s;         ///< T_iter = L * sum of stage times [s]
+  Rational tokens_per_s;        ///< T / T_iter
+  std::vector<ServingStageTime> stages;
+  ServingMemory memory;
+};
+
+/// Hardware of the serving model, read once from validated parameters.
+struct ServingHardware {
+  Rational gpu_flops, gpu_bandwidth, gpu_overhead_s, gpu_memory;  ///< F_g = flops * efficiency
+  Rational cxl_flops, cxl_bandwidth, cxl_overhead_s;
+  std::optional<Rational> cxl_memory;
+  Rational link_bandwidth, link_latency_s;
+};
+Result<ServingHardware> serving_hardware(const Params& params);
+
+/// Checks a plan against the workload (shape, sums, paths the residency allows); errors
+/// name the argument `plan`.
+Status check_serving_plan(const ServingWorkload& w, const ServingPlan& plan);
+/// The exact times of a checked plan; `all_in_hbm`: every adapter's weights counted as
+/// GPU-resident (the gpu_hbm what-if).
+ServingEvaluation evaluate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
+                                   bool all_in_hbm = false);
+
+/// One event of the simulated stage: an item's start, its end (last byte or last FLOP)
+/// and when its result is usable (end plus the latency for a transfer).
+struct ServingEvent {
+  std::string item, resource;
+  Rational start_s, end_s, done_s;
+};
+/// Plays one stage of one layer event by event over the same graph (docs/model.md §9.4).
+std::vector<ServingEvent> simulate_serving_stage(const ServingWorkload& w, const ServingHardware& hw,
+                                                 const ServingPlan& plan, ServingStage stage);
+
+struct ServingBaseline {
+  std::string name;  ///< "gpu_hbm", "gpu_fetch", "device_all"
+  ServingPlan plan;
+  ServingEvaluation eval;
+};
+
+struct ServingResult {
+  ServingHardware hardware;  ///< the rates and capacities the plan was made for
+  bool feasible{false};
+  std::string reason;
+  ServingPlan plan;
+  ServingEvaluation eval;
+  std::vector<ServingBaseline> baselines;  ///< gpu_hbm, gpu_fetch, device_all
+  long nodes{0}, pivots{0};                ///< branch and bound, over the stages
+  /// The simulated stage times equal the model's (checked for every stage of the optimum).
+  bool simulated_equal{false};
+};
+
+/// The plan of least iteration time under the workload's residency (docs/model.md §9.7),
+/// certified by a closed branch-and-bound tree over exact LPs, with the baselines.
+Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params);
+
+std::string render_serving_text(const ServingWorkload& w, const ServingResult& r);
+std::string render_serving_json(const ServingWorkload& w, const ServingResult& r);
+
+}  // namespace lorasplit

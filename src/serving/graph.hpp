@@ -1,0 +1,83 @@
+#pragma once
+// The stage graph of the serving model (docs/model.md §9.3-§9.4), written once: its items,
+// the resource each runs on and in which order, the data dependencies, and the work of each
+// adapter in each stage. The evaluator (formula), the simulator (events) and the planner
+// (integer rows) all read it from here.
+#include <lorasplit/serving.hpp>
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace lorasplit::detail {
+
+enum class ServingItemId : int {
+  kBase,  // the base GEMMs of the stage (the attention kernel in the attention stage)
+  kShrinkGpu,
+  kExpandGpu,
+  kShrinkCxl,
+  kExpandCxl,
+  kFetch,
+  kXIn,
+  kYBack,
+  kZBack,
+};
+inline constexpr std::size_t kServingItems = 9;
+
+struct ServingItemDef {
+  std::string_view name;
+  std::string_view resource;  // "gpu", "cxl", "link.to_gpu", "link.to_device"
+  bool transfer;
+};
+
+/// In each resource's order: GPU base > shrink_gpu > expand_gpu; device shrink_cxl >
+/// expand_cxl; to the GPU fetch > y_back > z_back; to the device x_in.
+const std::array<ServingItemDef, kServingItems>& serving_items();
+const ServingItemDef& item_def(ServingItemId id);
+
+/// An edge of the graph: `to` starts after `from` (its end; plus its latency when the edge
+/// is a data dependency out of a transfer).
+struct ServingEdge {
+  ServingItemId from, to;
+  bool data;  // a data dependency (true) or the resource's order (false)
+};
+const std::vector<ServingEdge>& serving_edges();
+
+/// One source-to-end path: its items in order, and after each whether the edge to the next
+/// adds the item's latency (a data edge out of a transfer).
+struct ServingGraphPath {
+  std::vector<ServingItemId> items;
+  std::vector<char> latency_after;
+};
+/// Every path from an item without predecessor to expand_gpu (the stage's end).
+const std::vector<ServingGraphPath>& serving_paths();
+
+/// The work of adapter a in stage s (docs/model.md §9.2), in elements.
+struct AdapterStageWork {
+  bool any{false};             // a has a module in s
+  Integer sa, sb, r, o, in;    // SA, SB, R, O, I
+};
+AdapterStageWork adapter_work(const TransformerShape& shape, const ServingAdapter& a, ServingStage s);
+
+/// din_s, and sum over the stage's modules of din_m * dout_m and of dout_m.
+struct StageShape {
+  Integer din, weights, outs;
+};
+StageShape stage_shape(const TransformerShape& shape, ServingStage s);
+/// (din_m, dout_m) of module m.
+std::pair<std::int64_t, std::int64_t> module_dims(const TransformerShape& shape, Module m);
+/// The stage a module belongs to.
+ServingStage stage_of(Module m);
+
+/// Flops and bytes of every item of one stage at a plan, and whether it runs.
+struct ItemWork {
+  Rational flops, bytes;
+  bool runs{false};
+};
+std::array<ItemWork, kServingItems> stage_work(const ServingWorkload& w, const ServingPlan& plan, ServingStage s,
+                                               bool all_in_hbm);
+/// Its duration [s] on its resource.
+Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardware& hw, bool* memory_bound);
+
+}  // namespace lorasplit::detail

@@ -1,0 +1,372 @@
+// The serving model (docs/model.md §9): shapes and their sources, the workload loader, the
+// stage graph's formula against its simulation, and the exact planner against exhaustive
+// search.
+#include <gtest/gtest.h>
+#include <lorasplit/serving.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <random>
+
+#include "serving/graph.hpp"
+
+namespace lorasplit {
+namespace {
+
+Params serving_params(std::mt19937_64& rng) {
+  Params p;
+  const auto pick = [&](std::initializer_list<const char*> xs) {
+    std::uniform_int_distribution<std::size_t> d(0, xs.size() - 1);
+    return *(xs.begin() + static_cast<std::ptrdiff_t>(d(rng)));
+  };
+  EXPECT_TRUE(set_param(p, "model.name", "serving"));
+  EXPECT_TRUE(set_param(p, "gpu.flops", pick({"100", "40", "7"})));
+  EXPECT_TRUE(set_param(p, "gpu.efficiency", pick({"1", "0.5"})));
+  EXPECT_TRUE(set_param(p, "gpu.memory_bandwidth_bytes_per_s", pick({"50", "8", "3"})));
+  EXPECT_TRUE(set_param(p, "gpu.kernel_overhead_s", pick({"0", "0.25", "1"})));
+  EXPECT_TRUE(set_param(p, "gpu.memory_bytes", "1000000"));
+  EXPECT_TRUE(set_param(p, "cxl.flops", pick({"40", "10", "3"})));
+  EXPECT_TRUE(set_param(p, "cxl.efficiency", "1"));
+  EXPECT_TRUE(set_param(p, "cxl.memory_bandwidth_bytes_per_s", pick({"80", "16", "4"})));
+  EXPECT_TRUE(set_param(p, "cxl.kernel_overhead_s", pick({"0", "0.5", "2"})));
+  EXPECT_TRUE(set_param(p, "link.bandwidth_bytes_per_s", pick({"16", "4", "64"})));
+  EXPECT_TRUE(set_param(p, "link.latency_s", pick({"0", "1", "0.125"})));
+  return p;
+}
+
+ServingWorkload tiny_workload(std::mt19937_64& rng, int max_adapters, int max_tokens) {
+  ServingWorkload w;
+  std::uniform_int_distribution<int> heads(1, 2), hd(1, 2), f(1, 4), layers(1, 2), nad(1, max_adapters),
+      rank(1, 2), tok(0, max_tokens), res(0, 2), mods(1, 127), ctx(0, 2);
+  w.shape.heads = heads(rng);
+  w.shape.kv_heads = w.shape.heads == 2 && rng() % 2 == 0 ? 1 : w.shape.heads;
+  w.shape.head_dim = hd(rng);
+  w.shape.hidden = w.shape.heads * w.shape.head_dim;
+  w.shape.intermediate = f(rng);
+  w.shape.layers = layers(rng);
+  w.shape.dtype = "float16";
+  w.shape.element_bytes = 2;
+  w.shape.name = "tiny";
+  w.context_tokens = ctx(rng);
+  const int n = nad(rng);
+  for (int i = 0; i < n; ++i) {
+    w.adapters.push_back({"a" + std::to_string(i), rank(rng), tok(rng), static_cast<Residency>(res(rng)),
+                          static_cast<std::uint8_t>(mods(rng))});
+  }
+  if (w.tokens() == 0) w.adapters[0].tokens = 1;
+  return w;
+}
+
+// Every plan of one stage: each adapter's tokens split over the paths it may take.
+void for_each_stage_plan(const ServingWorkload& w, const ServingPlan& base, ServingStage s,
+                         const std::function<void(const ServingPlan&)>& visit) {
+  ServingPlan plan = base;
+  const auto si = static_cast<std::size_t>(s);
+  std::function<void(std::size_t)> rec = [&](std::size_t i) {
+    if (i == w.adapters.size()) {
+      visit(plan);
+      return;
+    }
+    const auto& a = w.adapters[i];
+    const bool device = a.weights != Residency::kGpu && detail::adapter_work(w.shape, a, s).any;
+    for (std::int64_t p = 0; p <= (device ? a.tokens : 0); ++p) {
+      for (std::int64_t c = 0; p + c <= (device ? a.tokens : 0); ++c) {
+        plan.tokens[si][i] = {a.tokens - p - c, p, c};
+        rec(i + 1);
+      }
+    }
+  };
+  rec(0);
+}
+
+TEST(Serving, PresetsMatchTheirSources) {
+  // docs/model.md §9.8, from each model's config.json.
+  struct Row {
+    const char* name;
+    std::int64_t h, f, l, nh, nkv, hd, e;
+  };
+  const Row rows[] = {{"llama-2-7b", 4096, 11008, 32, 32, 32, 128, 2},  {"llama-2-13b", 5120, 13824, 40, 40, 40, 128, 2},
+                      {"llama-3-8b", 4096, 14336, 32, 32, 8, 128, 2},   {"llama-3-70b", 8192, 28672, 80, 64, 8, 128, 2},
+                      {"mistral-7b", 4096, 14336, 32, 32, 8, 128, 2},   {"qwen2.5-7b", 3584, 18944, 28, 28, 4, 128, 2}};
+  EXPECT_EQ(transformer_presets().size(), std::size(rows));
+  for (const auto& r : rows) {
+    auto s = transformer_preset(r.name);
+    ASSERT_TRUE(s) << r.name;
+    EXPECT_EQ(s->hidden, r.h) << r.name;
+    EXPECT_EQ(s->intermediate, r.f) << r.name;
+    EXPECT_EQ(s->layers, r.l) << r.name;
+    EXPECT_EQ(s->heads, r.nh) << r.name;
+    EXPECT_EQ(s->kv_heads, r.nkv) << r.name;
+    EXPECT_EQ(s->head_dim, r.hd) << r.name;
+    EXPECT_EQ(s->element_bytes, r.e) << r.name;
+    EXPECT_NE(s->source.find("config.json"), std::string::npos) << r.name;
+  }
+  auto bad = transformer_preset("llama-9");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().key, "transformer.preset");
+  EXPECT_NE(bad.error().message.find("llama-3-8b"), std::string::npos);
+}
+
+TEST(Serving, HuggingFaceConfigIsRead) {
+  auto s = parse_hf_config(R"({"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+      "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": null, "torch_dtype": "bfloat16",
+      "vocab_size": 128256})",
+                           "llama3.json");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->head_dim, 128);
+  EXPECT_EQ(s->kv_heads, 8);
+  EXPECT_EQ(s->element_bytes, 2);
+  // Without num_key_value_heads: multi-head attention. An explicit head_dim wins.
+  auto mha = parse_hf_config(R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1,
+      "num_attention_heads": 2, "head_dim": 3, "torch_dtype": "float32"})",
+                             "x.json");
+  ASSERT_TRUE(mha) << mha.error().message;
+  EXPECT_EQ(mha->kv_heads, 2);
+  EXPECT_EQ(mha->head_dim, 3);
+  EXPECT_EQ(mha->element_bytes, 4);
+  const struct {
+    const char* json;
+    ErrorCode code;
+    const char* key;
+  } bad[] = {
+      {"{", ErrorCode::kConfigSyntax, "transformer.hf_config"},
+      {"[1]", ErrorCode::kConfigSyntax, "transformer.hf_config"},
+      {R"({"hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2, "torch_dtype": "float16"})",
+       ErrorCode::kConfigSyntax, "transformer.intermediate_size"},
+      {R"({"hidden_size": -8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 2,
+          "torch_dtype": "float16"})",
+       ErrorCode::kOutOfRange, "transformer.hidden_size"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 3,
+          "torch_dtype": "float16"})",
+       ErrorCode::kInconsistent, "transformer.num_attention_heads"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 2,
+          "torch_dtype": "int4"})",
+       ErrorCode::kOutOfRange, "transformer.dtype"},
+      {R"({"hidden_size": 8, "intermediate_size": 4, "num_hidden_layers": 1, "num_attention_heads": 2,
+          "num_key_value_heads": 3, "torch_dtype": "float16"})",
+       ErrorCode::kOutOfRange, "transformer.num_key_value_heads"},
+  };
+  for (const auto& b : bad) {
+    auto r = parse_hf_config(b.json, "c.json");
+    ASSERT_FALSE(r) << b.json;
+    EXPECT_EQ(r.error().code, b.code) << b.json << ": " << r.error().message;
+    EXPECT_EQ(r.error().key, b.key) << b.json;
+    EXPECT_NE(r.error().message.find("c.json"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Serving, WorkloadsAreReadAndGenerated) {
+  const std::string listed = R"(
+[transformer]
+preset = "llama-3-8b"
+[serving]
+context_tokens = 512
+[[adapters]]
+name = "chat"
+rank = 16
+tokens = 40
+weights = "cxl"
+[[adapters]]
+name = "sql"
+rank = 64
+tokens = 24
+weights = "both"
+modules = ["q", "v"]
+)";
+  auto w = load_serving_workload_string(listed, "t.toml", ".");
+  ASSERT_TRUE(w) << w.error().message;
+  ASSERT_EQ(w->adapters.size(), 2U);
+  EXPECT_EQ(w->tokens(), 64);
+  EXPECT_EQ(w->adapters[1].modules, (1U << 0) | (1U << 2));
+  EXPECT_EQ(w->adapters[0].modules, 0x7f);
+  EXPECT_EQ(w->context_tokens, 512);
+  const std::string zipf = R"(
+[transformer]
+hidden_size = 8
+intermediate_size = 16
+num_hidden_layers = 2
+num_attention_heads = 2
+dtype = "float16"
+[serving]
+context_tokens = 0
+adapters = 5
+ranks = [8, 16]
+batch_tokens = 100
+popularity = "zipf:1"
+weights = "cxl"
+)";
+  auto z = load_serving_workload_string(zipf, "z.toml", ".");
+  ASSERT_TRUE(z) << z.error().message;
+  ASSERT_EQ(z->adapters.size(), 5U);
+  EXPECT_EQ(z->tokens(), 100);
+  // 100 * (1, 1/2, 1/3, 1/4, 1/5) / (137/60) = 43.80, 21.90, 14.60, 10.95, 8.76: floors 43,
+  // 21, 14, 10, 8 (96), the four left to the largest remainders .95 (a3), .90 (a1), .80
+  // (a0), .76 (a4).
+  const std::int64_t expect[] = {44, 22, 14, 11, 9};
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(z->adapters[i].tokens, expect[i]) << i;
+  EXPECT_EQ(z->adapters[1].rank, 16);
+  EXPECT_EQ(z->adapters[2].rank, 8);
+  EXPECT_EQ(z->shape.head_dim, 4);
+  const struct {
+    const char* text;
+    const char* key;
+  } bad[] = {
+      {"[serving]\ncontext_tokens = 0\n", "transformer"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n", "adapters"},
+      {"[transformer]\npreset = \"llama-3-8b\"\nhidden_size = 4\n[serving]\ncontext_tokens = 0\n", "transformer"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = -1\n", "serving.context_tokens"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nmode = \"capacity\"\n", "serving.mode"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nrank = 3\n", "serving.rank"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n[[adapters]]\nname = \"a\"\nrank = 0\n"
+       "tokens = 1\nweights = \"cxl\"\n",
+       "adapters.rank"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n[[adapters]]\nname = \"a\"\nrank = 1\n"
+       "tokens = 1\nweights = \"hbm\"\n",
+       "adapters.weights"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n[[adapters]]\nname = \"a\"\nrank = 1\n"
+       "tokens = 1\nweights = \"cxl\"\nmodules = [\"qkv\"]\n",
+       "adapters.modules"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n[[adapters]]\nname = \"a\"\nrank = 1\n"
+       "tokens = 0\nweights = \"cxl\"\n",
+       "adapters.tokens"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nadapters = 3\nranks = [8]\n"
+       "batch_tokens = 10\npopularity = \"zipf\"\nweights = \"cxl\"\n",
+       "serving.popularity"},
+  };
+  for (const auto& b : bad) {
+    auto r = load_serving_workload_string(b.text, "bad.toml", ".");
+    ASSERT_FALSE(r) << b.text;
+    EXPECT_EQ(r.error().key, b.key) << r.error().message;
+    EXPECT_NE(r.error().message.find("bad.toml"), std::string::npos) << r.error().message;
+  }
+}
+
+TEST(Serving, ParametersBelongToTheirModel) {
+  Params p;
+  ASSERT_TRUE(set_param(p, "gpu.memory_bandwidth_bytes_per_s", "3.35 TB/s"));
+  auto st = validate(p);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().key, "gpu.memory_bandwidth_bytes_per_s");
+  ASSERT_TRUE(set_param(p, "model.name", "serving"));
+  st = validate(p);  // the linear models' entry points refuse the serving model
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().key, "model.name");
+  st = validate_serving(p);  // set all four roofline keys
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().key, "cxl.memory_bandwidth_bytes_per_s");
+  ASSERT_TRUE(set_param(p, "cxl.memory_bandwidth_bytes_per_s", "1.1 TB/s"));
+  ASSERT_TRUE(set_param(p, "gpu.kernel_overhead_s", "5 us"));
+  ASSERT_TRUE(set_param(p, "cxl.kernel_overhead_s", "5 us"));
+  EXPECT_TRUE(validate_serving(p));
+  ASSERT_TRUE(set_param(p, "link.duplex", "shared"));
+  st = validate_serving(p);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().key, "link.duplex");
+  ASSERT_TRUE(set_param(p, "link.duplex", "full"));
+  ASSERT_TRUE(set_param(p, "pipeline.chunk_tokens", "64"));
+  st = validate_serving(p);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().key, "pipeline.chunk_tokens");
+}
+
+TEST(Serving, TheGraphHasTheDocumentedPaths) {
+  // docs/model.md §9.4: seven maximal paths into expand_gpu, and one dominated one.
+  std::vector<std::string> got;
+  for (const auto& p : detail::serving_paths()) {
+    std::string s;
+    for (std::size_t i = 0; i < p.items.size(); ++i) {
+      s += (i == 0 ? "" : " ") + std::string(detail::item_def(p.items[i]).name) + (p.latency_after[i] != 0 ? "+L" : "");
+    }
+    got.push_back(s);
+  }
+  std::sort(got.begin(), got.end());
+  const std::vector<std::string> want = {
+      "base shrink_gpu expand_gpu",
+      "fetch y_back z_back+L expand_gpu",
+      "fetch y_back+L expand_gpu",
+      "fetch+L expand_gpu",
+      "fetch+L shrink_gpu expand_gpu",
+      "x_in+L shrink_cxl expand_cxl z_back+L expand_gpu",
+      "x_in+L shrink_cxl y_back z_back+L expand_gpu",
+      "x_in+L shrink_cxl y_back+L expand_gpu",
+  };
+  EXPECT_EQ(got, want);
+}
+
+TEST(Serving, TheSimulatorEndsEveryStageWhereTheModelDoes) {
+  std::mt19937_64 rng(20261206);
+  int plans = 0;
+  for (int inst = 0; inst < 60; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 3, 3);
+    const Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw) << hw.error().message;
+    for (int k = 0; k < 5; ++k) {
+      ServingPlan plan = uniform_plan(w, ServingPath::kGpu);
+      for (std::size_t s = 0; s < kServingStageCount; ++s) {
+        for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+          const auto& a = w.adapters[i];
+          if (a.weights == Residency::kGpu || !detail::adapter_work(w.shape, a, static_cast<ServingStage>(s)).any) {
+            continue;
+          }
+          std::uniform_int_distribution<std::int64_t> d(0, a.tokens);
+          const std::int64_t x = d(rng);
+          std::uniform_int_distribution<std::int64_t> d2(0, a.tokens - x);
+          const std::int64_t y = d2(rng);
+          plan.tokens[s][i] = {a.tokens - x - y, x, y};
+        }
+      }
+      ASSERT_TRUE(check_serving_plan(w, plan));
+      const auto eval = evaluate_serving(w, hw.value(), plan);
+      for (std::size_t s = 0; s < kServingStageCount; ++s) {
+        const auto events = simulate_serving_stage(w, hw.value(), plan, static_cast<ServingStage>(s));
+        Rational end = 0;
+        for (const auto& e : events) end = std::max(end, e.done_s);
+        EXPECT_EQ(end, eval.stages[s].seconds) << "instance " << inst << " stage " << s;
+        // Each resource runs one item at a time, in its order.
+        for (std::size_t a = 0; a < events.size(); ++a) {
+          for (std::size_t b = a + 1; b < events.size(); ++b) {
+            if (events[a].resource != events[b].resource) continue;
+            EXPECT_LE(events[a].end_s, events[b].start_s) << events[a].item << " " << events[b].item;
+          }
+        }
+        ++plans;
+      }
+    }
+  }
+  EXPECT_EQ(plans, 60 * 5 * 5);
+}
+
+TEST(Serving, TheOptimumIsTheBestPlanOfExhaustiveSearch) {
+  std::mt19937_64 rng(7);
+  int solved = 0, device_helps = 0;
+  for (int inst = 0; inst < 40; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 2, 3);
+    const Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw);
+    auto r = solve_serving(w, p);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(r->simulated_equal);
+    // Stages share nothing, so the best plan is the best plan of each stage.
+    for (std::size_t s = 0; s < kServingStageCount; ++s) {
+      Rational best = -1;
+      for_each_stage_plan(w, r->plan, static_cast<ServingStage>(s), [&](const ServingPlan& plan) {
+        const Rational t = evaluate_serving(w, hw.value(), plan).stages[s].seconds;
+        if (best < 0 || t < best) best = t;
+      });
+      EXPECT_EQ(r->eval.stages[s].seconds, best) << "instance " << inst << " stage " << s;
+    }
+    const Rational& fetch = r->baselines[1].eval.iteration_s;
+    const Rational& device = r->baselines[2].eval.iteration_s;
+    EXPECT_LE(r->eval.iteration_s, fetch);
+    EXPECT_LE(r->eval.iteration_s, device);
+    if (r->eval.iteration_s < fetch) ++device_helps;
+    ++solved;
+  }
+  EXPECT_EQ(solved, 40);
+  EXPECT_GT(device_helps, 0);  // the family is not one where the GPU always wins
+}
+
+}  // namespace
+}  // namespace lorasplit
