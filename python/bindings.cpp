@@ -74,6 +74,30 @@ std::string solve_json(const std::string& preset_name, const std::string& config
   return render_json(a.value(), -1);
 }
 
+// The serving model (docs/model.md §9): parameters as above with model.name = serving, the
+// workload from the same config file.
+std::string serving_json(const std::string& preset_name, const std::string& config,
+                         const std::vector<std::pair<std::string, std::string>>& params) {
+  Params p = load_unvalidated(preset_name, config, params);
+  if (p.model_name() != ModelName::kServing) {
+    if (auto st = set_param(p, "model.name", "serving"); !st) raise(st.error());
+  }
+  if (config.empty()) {
+    raise(Error{ErrorCode::kBadOption, "config", "",
+                "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a config "
+                "file"});
+  }
+  auto w = load_serving_workload(config);
+  if (!w) raise(w.error());
+  Result<ServingResult> r = Error{};
+  {
+    py::gil_scoped_release release;
+    r = solve_serving(w.value(), p);
+  }
+  if (!r) raise(r.error());
+  return render_serving_json(w.value(), r.value());
+}
+
 py::dict sweep_columns(const std::string& preset_name, const std::string& config,
                        const std::vector<std::pair<std::string, std::string>>& params,
                        const std::vector<std::string>& vary, const std::string& domain, const std::string& shard,
@@ -280,6 +304,8 @@ PYBIND11_MODULE(_lorasplit, m) {
   m.def("sweep_columns", &sweep_columns, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("vary"),
         py::arg("domain"), py::arg("shard"), py::arg("threads"), "Sweep rows as columns (lists).");
   m.def("presets_json", &presets_json, "Built-in presets (JSON text).");
+  m.def("serving_json", &serving_json, py::arg("preset"), py::arg("config"), py::arg("params"),
+        "The serving model's exact plan and baselines (JSON text of lorasplit solve --model serving).");
   m.def("simulate_json", &simulate_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),
         py::arg("batches"), py::arg("overlap"), "Event-by-event simulation of a plan (JSON text).");
   m.def("params_json", [] { return render_params_json(-1); }, "The parameter table (JSON text).");

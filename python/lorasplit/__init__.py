@@ -27,7 +27,8 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 from . import _lorasplit
 
 __all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
-           "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp"]
+           "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",
+           "ServingResult", "serving"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
 
@@ -45,6 +46,7 @@ class Model(str, enum.Enum):
 
     SEED = "seed"  #: the formulation as written
     PIPELINE = "pipeline"  #: its physics made consistent; switches pipeline.*, link.duplex, lora.weights
+    SERVING = "serving"  #: a transformer's LoRA adapters (docs/model.md section 9): use serving()
 
 
 def _text(key: str, value: ParamValue) -> str:
@@ -254,6 +256,39 @@ def solve(preset: str = "seed", model: Union[Model, str, None] = None,
     file, then ``params``), with its report. Same numbers as ``lorasplit solve``."""
     text = _lorasplit.solve_json(preset, config or "", _params(params) + _model(model), _domain(domain))
     return Result.from_json(_exact(json.loads(text)))
+
+
+@dataclasses.dataclass(frozen=True, eq=True)
+class ServingResult(_Record):
+    """The serving model's answer (docs/model.md section 9), the fields of ``lorasplit
+    solve --model serving --format json``: the iteration time [s] and throughput
+    [tokens/s] of the optimum, its gain over ``gpu_fetch`` and ``gpu_hbm`` [%], the
+    ``baselines`` by name, the ``plan`` (``{adapter, stage, path, tokens}``), per-stage
+    item times, memory and the certificate. Every ``*_exact`` field is a ``Fraction``."""
+
+    status: str
+    model: str
+    reason: Optional[str] = None
+    iteration_time_s: Optional[float] = None
+    iteration_time_s_exact: Optional[Fraction] = None
+    throughput_tokens_per_s: Optional[float] = None
+    throughput_tokens_per_s_exact: Optional[Fraction] = None
+    gain_percent: Optional[float] = None
+    gain_over_gpu_hbm_percent: Optional[float] = None
+    baselines: Optional[Dict[str, Any]] = None
+    plan: Optional[List[Dict[str, Any]]] = None
+    stages: Optional[List[Dict[str, Any]]] = None
+    memory_bytes: Optional[Dict[str, Any]] = None
+    certificate: Optional[Dict[str, Any]] = None
+
+
+def serving(config: str, preset: str = "seed",
+            params: Optional[Mapping[str, ParamValue]] = None) -> ServingResult:
+    """The serving model's exact plan for the workload and hardware of the TOML ``config``
+    file (over ``preset``, then ``params``). Same numbers as ``lorasplit solve --model
+    serving --config FILE``."""
+    text = _lorasplit.serving_json(preset, config, _params(params))
+    return ServingResult.from_json(_exact(json.loads(text)))
 
 
 def sweep(vary: Mapping[str, str], preset: str = "seed",

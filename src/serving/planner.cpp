@@ -250,6 +250,12 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
   out.baselines[2].eval = evaluate_serving(w, hw, out.baselines[2].plan);
   const ServingEvaluation& fetch = out.baselines[1].eval;
   out.plan = uniform_plan(w, ServingPath::kGpu);
+  if (!fetch.feasible) {  // the memory rows do not depend on the plan (§9.5): no plan fits
+    out.eval = fetch;
+    out.feasible = false;
+    out.reason = fetch.reason;
+    return out;
+  }
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     const auto stage = static_cast<ServingStage>(s);
     if (stage == ServingStage::kAttention) continue;

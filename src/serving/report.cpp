@@ -128,7 +128,9 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
     j["throughput_tokens_per_s_exact"] = format_fraction(r.eval.tokens_per_s);
   } else {
     j["iteration_time_s"] = nullptr;
+    j["iteration_time_s_exact"] = nullptr;
     j["throughput_tokens_per_s"] = nullptr;
+    j["throughput_tokens_per_s_exact"] = nullptr;
   }
   const auto& fetch = baseline(r, "gpu_fetch");
   const auto& hbm = baseline(r, "gpu_hbm");
@@ -158,7 +160,7 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
   }
   j["baselines"] = base;
   ordered_json plan = ordered_json::array();
-  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+  for (std::size_t s = 0; s < kServingStageCount && r.feasible; ++s) {
     for (std::size_t i = 0; i < w.adapters.size(); ++i) {
       for (std::size_t p = 0; p < 3; ++p) {
         const auto t = r.plan.tokens[s][i][p];
@@ -173,7 +175,7 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
   }
   j["plan"] = plan;
   ordered_json stages = ordered_json::array();
-  for (const auto& st : r.eval.stages) {
+  for (const auto& st : r.feasible ? r.eval.stages : std::vector<ServingStageTime>{}) {
     ordered_json x;
     x["stage"] = to_string(st.stage);
     x["seconds"] = num(st.seconds);

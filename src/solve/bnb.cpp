@@ -117,7 +117,78 @@ BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
 BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Integer>& c,
                                                           const std::vector<int>& integer,
                                                           const std::optional<Rational>& cutoff) const {
-  return search(c, integer, cutoff, std::nullopt, false);
+  // One LP for the whole tree: a node is its bounds, applied to the LP of the node solved
+  // before it (the basis stays dual feasible under any bounds, so the dual simplex resumes
+  // from it). Memory stays one tableau however deep the tree.
+  MixedResult out;
+  if (empty_ || unbounded_) return out;
+  std::vector<Rational> lo0(n_, Rational(0)), up0(n_);
+  for (std::size_t j = 0; j < n_; ++j) up0[j] = upper_[j];
+  BoxLp lp(a_, h_, lo0, up0);
+  lp.set_objective(c);
+  struct Node {
+    std::vector<Rational> lo, up;
+  };
+  std::vector<Node> stack;
+  stack.push_back({std::move(lo0), std::move(up0)});
+  while (!stack.empty()) {
+    Node node = std::move(stack.back());
+    stack.pop_back();
+    for (std::size_t j = 0; j < n_; ++j) {
+      if (lp.lower(j) != node.lo[j] || lp.upper(j) != node.up[j]) lp.set_bounds(j, node.lo[j], node.up[j]);
+    }
+    lp.restore_dual_feasibility();
+    ++out.nodes;
+    const long before = lp.pivots();
+    const auto status = lp.solve();
+    out.pivots += lp.pivots() - before;
+    if (status != BoxLp::Status::kOptimal) continue;
+    const Rational z = lp.value();
+    if (out.feasible && z <= out.value) continue;       // nothing here beats the incumbent
+    if (!out.feasible && cutoff && z <= *cutoff) continue;  // nor the caller's known value
+    const std::size_t pick = branch_variable(lp, integer);
+    if (pick == n_) {  // integral where it must be: a new incumbent
+      out.feasible = true;
+      out.t.resize(n_);
+      for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j);
+      out.value = z;
+      continue;
+    }
+    const Rational v = lp.x(pick);
+    const Integer f = floor_of(v);
+    Node down = node, up = std::move(node);
+    down.up[pick] = Rational(f);
+    up.lo[pick] = Rational(f + 1);
+    // Pushed last = explored first: the nearer side.
+    if (v - Rational(f) >= Rational(1, 2)) {
+      stack.push_back(std::move(down));
+      stack.push_back(std::move(up));
+    } else {
+      stack.push_back(std::move(up));
+      stack.push_back(std::move(down));
+    }
+  }
+  return out;
+}
+
+std::size_t BranchAndBound::branch_variable(const BoxLp& lp, const std::vector<int>& integer) const {
+  // The most fractional variable of the highest priority (the first on ties); n: none.
+  std::size_t pick = n_;
+  int pick_priority = 0;
+  Rational best_gap;
+  for (std::size_t j = 0; j < n_; ++j) {
+    if (integer[j] <= 0 || integer[j] < pick_priority) continue;
+    const Rational v = lp.x(j);
+    if (v.get_den() == 1) continue;
+    Rational gap = v - Rational(floor_of(v)) - Rational(1, 2);
+    if (gap < 0) gap = -gap;
+    if (pick == n_ || integer[j] > pick_priority || gap < best_gap) {
+      pick = j;
+      pick_priority = integer[j];
+      best_gap = gap;
+    }
+  }
+  return pick;
 }
 
 BranchAndBound::MixedResult BranchAndBound::search(const std::vector<Integer>& c, const std::vector<int>& integer,
@@ -153,25 +224,7 @@ BranchAndBound::MixedResult BranchAndBound::search(const std::vector<Integer>& c
     const Rational bound = whole_values ? Rational(floor_of(z)) : z;
     if (out.feasible && bound <= out.value) continue;
     if (!out.feasible && cutoff && bound <= *cutoff) continue;
-    // Branch on the most fractional variable of the highest priority (the first on ties).
-    std::size_t pick = n_;
-    int pick_priority = 0;
-    Rational best_gap;
-    Rational v_pick;
-    for (std::size_t j = 0; j < n_; ++j) {
-      if (integer[j] <= 0 || integer[j] < pick_priority) continue;
-      Rational v = lp.x(j);
-      if (v.get_den() == 1) continue;
-      const Rational frac = v - Rational(floor_of(v));
-      Rational gap = frac - Rational(1, 2);
-      if (gap < 0) gap = -gap;
-      if (pick == n_ || integer[j] > pick_priority || gap < best_gap) {
-        pick = j;
-        pick_priority = integer[j];
-        best_gap = gap;
-        v_pick = std::move(v);
-      }
-    }
+    const std::size_t pick = branch_variable(lp, integer);
     if (pick == n_) {  // integral where it must be: a new incumbent (z beats the last one)
       out.feasible = true;
       out.t.resize(n_);
@@ -179,6 +232,7 @@ BranchAndBound::MixedResult BranchAndBound::search(const std::vector<Integer>& c
       out.value = z;
       continue;
     }
+    const Rational v_pick = lp.x(pick);
     const Integer f = floor_of(v_pick);
     const bool up_first = v_pick - Rational(f) >= Rational(1, 2);
     BoxLp other = lp;

@@ -75,6 +75,7 @@ class BranchAndBound {
   MixedResult search(const std::vector<Integer>& c, const std::vector<int>& integer,
                      const std::optional<Rational>& cutoff, const std::optional<std::vector<Rational>>& start,
                      bool whole_values) const;
+  std::size_t branch_variable(const BoxLp& lp, const std::vector<int>& integer) const;
   std::vector<std::vector<Integer>> a_;
   std::vector<Integer> h_;
   std::size_t n_;

@@ -104,6 +104,21 @@ void BoxLp::pivot(std::size_t r, std::size_t q, const Rational& target) {
   if (leaving < n_) at_upper_[leaving] = target == up_[leaving] && target != lo_[leaving] ? 1 : 0;
 }
 
+void BoxLp::restore_dual_feasibility() {
+  for (std::size_t j = 0; j < n_; ++j) {
+    if (row_of_[j] >= 0) continue;
+    const char want = d_[j] > 0 ? 1 : (d_[j] < 0 ? 0 : at_upper_[j]);
+    if (want == at_upper_[j]) continue;
+    const Rational old = nonbasic_value(j);
+    at_upper_[j] = want;
+    const Rational delta = nonbasic_value(j) - old;
+    if (delta == 0) continue;
+    for (std::size_t i = 0; i < m_; ++i) {
+      if (t_[i][j] != 0) val_[i] -= t_[i][j] * delta;
+    }
+  }
+}
+
 BoxLp::Status BoxLp::solve() {
   const std::size_t w = n_ + m_;
   for (;;) {

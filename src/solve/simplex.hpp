@@ -29,6 +29,12 @@ class BoxLp {
   [[nodiscard]] const Rational& lower(std::size_t j) const { return lo_[j]; }
   [[nodiscard]] const Rational& upper(std::size_t j) const { return up_[j]; }
 
+  /// Puts every nonbasic variable at the bound its reduced cost pulls towards, so that the
+  /// basis is dual feasible again after bounds were widened (a variable fixed by branching
+  /// keeps whatever reduced cost the pivots gave it; freed in another node, it may sit on
+  /// the wrong bound). Changes the values of the basic variables accordingly.
+  void restore_dual_feasibility();
+
   Status solve();
   /// The optimum's value and point (after solve() returned kOptimal).
   [[nodiscard]] Rational value() const;

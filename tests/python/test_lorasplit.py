@@ -125,6 +125,24 @@ def test_pipeline_hand_answer():
     assert r.throughput == Fraction(9, 11)
 
 
+def test_serving_hand_answer_equals_cli():
+    # docs/model.md section 9; the arithmetic is in the file's comments.
+    config = str(ROOT / "tests" / "data" / "hand_serving.toml")
+    rc, j, _ = cli_json("solve", "--config", config)
+    assert rc == 0
+    r = lorasplit.serving(config)
+    assert r.to_dict() == as_python(j)
+    assert r.iteration_time_s_exact == Fraction(197, 4)
+    assert r.baselines["gpu_fetch"]["iteration_time_s_exact"] == Fraction(211, 4)
+    assert {(p["adapter"], p["stage"], p["path"], p["tokens"]) for p in r.plan} == {
+        ("a", "qkv", "gpu", 1), ("a", "qkv", "split", 1), ("b", "o", "split", 1)}
+    # The same file with a smaller GPU: no plan fits, and the report says which row.
+    small = lorasplit.serving(config, params={"gpu.memory_bytes": "135 B"})
+    assert small.status == "infeasible" and "GPU memory row" in small.reason
+    with pytest.raises(ValueError, match="gpu.kernel_overhead_s"):
+        lorasplit.serving(config, params={"gpu.kernel_overhead_s": "-1 s"})
+
+
 def test_sweep_equals_cli_jsonl():
     vary = {"link.bandwidth_bytes_per_s": "log:1GiB/s:1TiB/s:7", "lora.r": "2,4,600"}
     cols = lorasplit.sweep(vary)

@@ -215,6 +215,78 @@ TEST(NColumn, BranchAndBoundEqualsBruteForce) {
   EXPECT_GT(nonempty, 100 / testing::kSanitizerDivisor);
 }
 
+// The mixed-integer search (one LP for the whole tree, nodes as bounds; the serving model's
+// planner) on the same random polytopes: every variable integer, the priorities drawn at
+// random; it must equal brute force, keep a cutoff it cannot beat, and beat one it can.
+// (Freed from a branch's bound, a variable must be put back on the bound its reduced cost
+// pulls towards, else a node's LP stops short of its optimum and the tree is cut wrongly.)
+TEST(NColumn, MixedBranchAndBoundEqualsBruteForce) {
+  std::mt19937_64 rng(11);
+  auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
+  int nonempty = 0;
+  for (int trial = 0; trial < 400 / testing::kSanitizerDivisor; ++trial) {
+    const std::size_t n = static_cast<std::size_t>(pick(4, 7));
+    std::vector<std::vector<Integer>> a;
+    std::vector<Integer> h;
+    std::vector<long> cap(n);
+    for (std::size_t j = 0; j < n; ++j) {
+      cap[j] = pick(0, 4);
+      std::vector<Integer> row(n, 0);
+      row[j] = 1;
+      a.push_back(row);
+      h.emplace_back(cap[j]);
+    }
+    for (int r = 0; r < pick(1, 5); ++r) {
+      std::vector<Integer> row(n);
+      for (auto& x : row) x = pick(-4, 6);
+      a.push_back(row);
+      h.emplace_back(pick(-3, 12));
+    }
+    std::vector<Integer> c(n);
+    for (auto& x : c) x = pick(-5, 9);
+    std::vector<int> priority(n);
+    for (auto& x : priority) x = static_cast<int>(pick(1, 2));
+    std::optional<Integer> best;
+    std::vector<long> t(n, 0);
+    for (;;) {
+      bool ok = true;
+      for (std::size_t i = 0; i < a.size() && ok; ++i) {
+        Integer lhs = 0;
+        for (std::size_t j = 0; j < n; ++j) lhs += a[i][j] * t[j];
+        ok = lhs <= h[i];
+      }
+      if (ok) {
+        Integer v = 0;
+        for (std::size_t j = 0; j < n; ++j) v += c[j] * t[j];
+        if (!best || v > *best) best = v;
+      }
+      std::size_t j = 0;
+      while (j < n && t[j] == cap[j]) t[j++] = 0;
+      if (j == n) break;
+      ++t[j];
+    }
+    const BranchAndBound bb(a, h, n, false);
+    const auto got = bb.maximize_mixed(c, priority, std::nullopt);
+    ASSERT_EQ(got.feasible, best.has_value()) << trial;
+    if (!best) continue;
+    ++nonempty;
+    EXPECT_EQ(got.value, Rational(*best)) << trial;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      Rational lhs = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        EXPECT_EQ(got.t[j].get_den(), 1) << trial;
+        lhs += Rational(a[i][j]) * got.t[j];
+      }
+      EXPECT_LE(lhs, Rational(h[i])) << trial;
+    }
+    EXPECT_FALSE(bb.maximize_mixed(c, priority, Rational(*best)).feasible) << trial;
+    const auto beat = bb.maximize_mixed(c, priority, Rational(*best - 1));
+    ASSERT_TRUE(beat.feasible) << trial;
+    EXPECT_EQ(beat.value, Rational(*best)) << trial;
+  }
+  EXPECT_GT(nonempty, 100 / testing::kSanitizerDivisor);
+}
+
 // A polytope no row bounds is reported, not searched; a row no t >= 0 meets is empty.
 TEST(NColumn, UnboundedAndEmptyPolytopes) {
   // t0 - t1 <= 1, t1 - t0 <= 1, t2 + t3 <= 2: t0 = t1 can grow without bound.
