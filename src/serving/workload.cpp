@@ -151,6 +151,29 @@ Status unknown_key(std::string_view table, std::string_view k, const toml::node&
                fmt::format("{}{}.{}: unknown key (expected {})", where_of(source, node), table, k, expected)};
 }
 
+// The six whole-number fields of a shape, each read by `field(key, required, out)` (from a
+// TOML table or a config.json), then the defaults of the two optional ones (docs/model.md
+// §9.1). `where` starts the messages.
+template <class Field>
+Status read_shape_fields(TransformerShape& s, Field&& field, std::string_view where) {
+  for (const auto& [key, out, required] :
+       {std::tuple{"hidden_size", &s.hidden, true}, std::tuple{"intermediate_size", &s.intermediate, true},
+        std::tuple{"num_hidden_layers", &s.layers, true}, std::tuple{"num_attention_heads", &s.heads, true},
+        std::tuple{"num_key_value_heads", &s.kv_heads, false}, std::tuple{"head_dim", &s.head_dim, false}}) {
+    if (auto st = field(key, required, *out); !st) return st;
+  }
+  if (s.kv_heads == 0) s.kv_heads = s.heads;
+  if (s.head_dim == 0) {
+    if (s.hidden % s.heads != 0) {
+      return Error{ErrorCode::kInconsistent, "transformer.num_attention_heads", std::to_string(s.heads),
+                   fmt::format("{}num_attention_heads = {} does not divide hidden_size = {} and there is no head_dim",
+                               where, s.heads, s.hidden)};
+    }
+    s.head_dim = s.hidden / s.heads;
+  }
+  return {};
+}
+
 Result<TransformerShape> shape_from_table(const toml::table& t, std::string_view source, const std::string& base_dir) {
   const bool has_preset = t.contains("preset"), has_hf = t.contains("hf_config");
   const std::array<std::string_view, 7> keys = {"hidden_size",         "intermediate_size", "num_hidden_layers",
@@ -206,21 +229,11 @@ Result<TransformerShape> shape_from_table(const toml::table& t, std::string_view
     out = *v;
     return {};
   };
-  for (const auto& [key, field, required] :
-       {std::tuple{"hidden_size", &s.hidden, true}, std::tuple{"intermediate_size", &s.intermediate, true},
-        std::tuple{"num_hidden_layers", &s.layers, true}, std::tuple{"num_attention_heads", &s.heads, true},
-        std::tuple{"num_key_value_heads", &s.kv_heads, false}, std::tuple{"head_dim", &s.head_dim, false}}) {
-    if (auto st = get(key, *field, required, 1, kMaxWidth); !st) return st.error();
-  }
-  if (s.kv_heads == 0) s.kv_heads = s.heads;
-  if (s.head_dim == 0) {
-    if (s.hidden % s.heads != 0) {
-      return Error{ErrorCode::kInconsistent, "transformer.num_attention_heads", std::to_string(s.heads),
-                   fmt::format("{}: transformer.num_attention_heads = '{}' does not divide hidden_size = {}; give "
-                               "head_dim",
-                               source, s.heads, s.hidden)};
-    }
-    s.head_dim = s.hidden / s.heads;
+  if (auto st = read_shape_fields(
+          s, [&](std::string_view key, bool required, std::int64_t& out) { return get(key, out, required, 1, kMaxWidth); },
+          fmt::format("{}: ", source));
+      !st) {
+    return st.error();
   }
   const toml::node* dt = t.get("dtype");
   if (dt == nullptr) {
@@ -328,21 +341,8 @@ Result<TransformerShape> parse_hf_config(std::string_view json_text, std::string
   TransformerShape s;
   s.name = std::string(source);
   s.source = fmt::format("Hugging Face config.json at {}", source);
-  for (const auto& [key, out, required] :
-       {std::tuple{"hidden_size", &s.hidden, true}, std::tuple{"intermediate_size", &s.intermediate, true},
-        std::tuple{"num_hidden_layers", &s.layers, true}, std::tuple{"num_attention_heads", &s.heads, true},
-        std::tuple{"num_key_value_heads", &s.kv_heads, false}, std::tuple{"head_dim", &s.head_dim, false}}) {
-    if (auto st = field(key, required, *out); !st) return st.error();
-  }
-  if (s.kv_heads == 0) s.kv_heads = s.heads;
-  if (s.head_dim == 0) {
-    if (s.hidden % s.heads != 0) {
-      return Error{ErrorCode::kInconsistent, "transformer.num_attention_heads", std::to_string(s.heads),
-                   fmt::format("transformer.hf_config = '{}': num_attention_heads = {} does not divide hidden_size = "
-                               "{} and there is no head_dim",
-                               source, s.heads, s.hidden)};
-    }
-    s.head_dim = s.hidden / s.heads;
+  if (auto st = read_shape_fields(s, field, fmt::format("transformer.hf_config = '{}': ", source)); !st) {
+    return st.error();
   }
   const auto dt = j.find("torch_dtype");
   if (dt == j.end() || !dt->is_string()) {

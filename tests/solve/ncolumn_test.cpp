@@ -143,52 +143,68 @@ TEST(NColumn, BinaryAndContinuousDomains) {
   EXPECT_EQ(checked, 60 / testing::kSanitizerDivisor);
 }
 
+// A random polytope in 4 to 7 dimensions, {t : 0 <= t <= cap, a·t <= h} (max_rows rows
+// besides the box), an objective c, and the best c·t over its integer points by brute force.
+struct RandomPolytope {
+  std::size_t n{0};
+  std::vector<std::vector<Integer>> a;
+  std::vector<Integer> h;
+  std::vector<long> cap;
+  std::vector<Integer> c;
+  std::optional<Integer> best;
+};
+
+RandomPolytope random_polytope(std::mt19937_64& rng, long max_cap, long max_rows) {
+  auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
+  RandomPolytope p;
+  p.n = static_cast<std::size_t>(pick(4, 7));
+  const std::size_t n = p.n;
+  p.cap.resize(n);
+  for (std::size_t j = 0; j < n; ++j) {  // t_j <= cap_j
+    p.cap[j] = pick(0, max_cap);
+    std::vector<Integer> row(n, 0);
+    row[j] = 1;
+    p.a.push_back(row);
+    p.h.emplace_back(p.cap[j]);
+  }
+  for (int r = 0; r < pick(1, max_rows); ++r) {
+    std::vector<Integer> row(n);
+    for (auto& x : row) x = pick(-4, 6);
+    p.a.push_back(row);
+    p.h.emplace_back(pick(-3, 12));
+  }
+  p.c.resize(n);
+  for (auto& x : p.c) x = pick(-5, 9);
+  std::vector<long> t(n, 0);
+  for (;;) {
+    bool ok = true;
+    for (std::size_t i = 0; i < p.a.size() && ok; ++i) {
+      Integer lhs = 0;
+      for (std::size_t j = 0; j < n; ++j) lhs += p.a[i][j] * t[j];
+      ok = lhs <= p.h[i];
+    }
+    if (ok) {
+      Integer v = 0;
+      for (std::size_t j = 0; j < n; ++j) v += p.c[j] * t[j];
+      if (!p.best || v > *p.best) p.best = v;
+    }
+    std::size_t j = 0;
+    while (j < n && t[j] == p.cap[j]) t[j++] = 0;
+    if (j == n) break;
+    ++t[j];
+  }
+  return p;
+}
+
 // The branch-and-bound oracle alone: max c·t over the integer points of random polytopes
 // in 4 to 7 dimensions, against brute force over the box; with and without a point to beat.
 TEST(NColumn, BranchAndBoundEqualsBruteForce) {
   std::mt19937_64 rng(5);
-  auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
   int nonempty = 0;
   for (int trial = 0; trial < 300 / testing::kSanitizerDivisor; ++trial) {
-    const std::size_t n = static_cast<std::size_t>(pick(4, 7));
-    std::vector<std::vector<Integer>> a;
-    std::vector<Integer> h;
-    std::vector<long> cap(n);
-    for (std::size_t j = 0; j < n; ++j) {  // t_j <= cap_j
-      cap[j] = pick(0, 3);
-      std::vector<Integer> row(n, 0);
-      row[j] = 1;
-      a.push_back(row);
-      h.emplace_back(cap[j]);
-    }
-    for (int r = 0; r < pick(1, 4); ++r) {
-      std::vector<Integer> row(n);
-      for (auto& x : row) x = pick(-4, 6);
-      a.push_back(row);
-      h.emplace_back(pick(-3, 12));
-    }
-    std::vector<Integer> c(n);
-    for (auto& x : c) x = pick(-5, 9);
-    // Brute force.
-    std::optional<Integer> best;
-    std::vector<long> t(n, 0);
-    for (;;) {
-      bool ok = true;
-      for (std::size_t i = 0; i < a.size() && ok; ++i) {
-        Integer lhs = 0;
-        for (std::size_t j = 0; j < n; ++j) lhs += a[i][j] * t[j];
-        ok = lhs <= h[i];
-      }
-      if (ok) {
-        Integer v = 0;
-        for (std::size_t j = 0; j < n; ++j) v += c[j] * t[j];
-        if (!best || v > *best) best = v;
-      }
-      std::size_t j = 0;
-      while (j < n && t[j] == cap[j]) t[j++] = 0;
-      if (j == n) break;
-      ++t[j];
-    }
+    const RandomPolytope p = random_polytope(rng, 3, 4);
+    const std::size_t n = p.n;
+    const auto& [unused_n, a, h, cap, c, best] = p;
     const BranchAndBound bb(a, h, n);
     ASSERT_FALSE(bb.unbounded());
     const auto got = bb.maximize(c, std::nullopt);
@@ -225,46 +241,11 @@ TEST(NColumn, MixedBranchAndBoundEqualsBruteForce) {
   auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
   int nonempty = 0;
   for (int trial = 0; trial < 400 / testing::kSanitizerDivisor; ++trial) {
-    const std::size_t n = static_cast<std::size_t>(pick(4, 7));
-    std::vector<std::vector<Integer>> a;
-    std::vector<Integer> h;
-    std::vector<long> cap(n);
-    for (std::size_t j = 0; j < n; ++j) {
-      cap[j] = pick(0, 4);
-      std::vector<Integer> row(n, 0);
-      row[j] = 1;
-      a.push_back(row);
-      h.emplace_back(cap[j]);
-    }
-    for (int r = 0; r < pick(1, 5); ++r) {
-      std::vector<Integer> row(n);
-      for (auto& x : row) x = pick(-4, 6);
-      a.push_back(row);
-      h.emplace_back(pick(-3, 12));
-    }
-    std::vector<Integer> c(n);
-    for (auto& x : c) x = pick(-5, 9);
+    const RandomPolytope p = random_polytope(rng, 4, 5);
+    const std::size_t n = p.n;
+    const auto& [unused_n, a, h, cap, c, best] = p;
     std::vector<int> priority(n);
     for (auto& x : priority) x = static_cast<int>(pick(1, 2));
-    std::optional<Integer> best;
-    std::vector<long> t(n, 0);
-    for (;;) {
-      bool ok = true;
-      for (std::size_t i = 0; i < a.size() && ok; ++i) {
-        Integer lhs = 0;
-        for (std::size_t j = 0; j < n; ++j) lhs += a[i][j] * t[j];
-        ok = lhs <= h[i];
-      }
-      if (ok) {
-        Integer v = 0;
-        for (std::size_t j = 0; j < n; ++j) v += c[j] * t[j];
-        if (!best || v > *best) best = v;
-      }
-      std::size_t j = 0;
-      while (j < n && t[j] == cap[j]) t[j++] = 0;
-      if (j == n) break;
-      ++t[j];
-    }
     const BranchAndBound bb(a, h, n, false);
     const auto got = bb.maximize_mixed(c, priority, std::nullopt);
     ASSERT_EQ(got.feasible, best.has_value()) << trial;
