@@ -91,6 +91,11 @@ void config(const std::uint8_t* data, std::size_t size) {
     const Status st = apply_assignment(p, text);
     if (!st) check_error(st.error(), "apply_assignment");
   }
+  {
+    // The serving model's tables of the same file ([transformer], [serving], [[adapters]]).
+    auto w = load_serving_workload_string(text, "fuzz.toml", "/nonexistent-fuzz-dir");
+    if (!w) check_error(w.error(), "load_serving_workload_string");
+  }
 }
 
 void solver(const std::uint8_t* data, std::size_t size) {
@@ -102,7 +107,7 @@ void solver(const std::uint8_t* data, std::size_t size) {
     const int exp = static_cast<int>(in.take(1) % 71) - 35;
     Rational v = Rational(mant) * pow10(exp);
     if (s.integer) v = Rational(Integer(v.get_num() / v.get_den()) + 1);
-    if (s.dimension == Dimension::kFraction) v = Rational(mant % 1000 + 1, 1000);
+    if (s.dimension == Dimension::kFraction) v = make_rational(Integer(static_cast<long>(mant % 1000 + 1)), Integer(1000));
     if (s.id == ParamId::kLoraD || s.id == ParamId::kLoraR) v = Rational(mant % 300 + 1);
     if (s.id == ParamId::kLoraElementBytes) v = Rational(mant % 8 + 1);
     if (s.id == ParamId::kLoraBlockTokens) v = Rational(mant % 4 + 1);
@@ -114,6 +119,12 @@ void solver(const std::uint8_t* data, std::size_t size) {
     }
     if (s.id == ParamId::kLinkLatencyS && (mant & 2U) == 0) v = 0;
     p.set(s.id, v);
+  }
+  // The serving model is planned from a workload (not this target); its keys are refused
+  // by the other models, so they stay unset here and the choice falls back to pipeline.
+  if (p.model_name() == ModelName::kServing) p.set(ParamId::kModelName, Rational(1));
+  for (const auto& s : param_specs()) {
+    if (s.serving_only) p.clear(s.id);
   }
   if (p.model_name() == ModelName::kSeed) reset_pipeline_switches(p);  // the seed model rejects them
   const Status valid = validate(p);

@@ -103,6 +103,8 @@ class Params {
   /// The value; 0 for an optional parameter that is unset (check has()).
   [[nodiscard]] const Rational& get(ParamId id) const { return v_[static_cast<std::size_t>(id)]; }
   [[nodiscard]] bool has(ParamId id) const { return set_[static_cast<std::size_t>(id)]; }
+  /// Stores `value`, which must be canonical (as every parser and make_rational() returns
+  /// it; GMP compares and adds non-canonical rationals wrongly).
   void set(ParamId id, Rational&& value) {
     v_[static_cast<std::size_t>(id)] = std::move(value);
     set_[static_cast<std::size_t>(id)] = true;
