@@ -802,6 +802,15 @@ Status validate_serving(const Params& params) {
                    fmt::format("{} = 'none': the serving model needs it ({})", spec(id).key, spec(id).description)};
     }
   }
+  // The batch bounds of the linear models mean nothing here (the batch is the workload's).
+  for (const auto id : {ParamId::kLoraMaxBatchTokens, ParamId::kLoraMaxBatchLatencyS}) {
+    if (!params.has(id)) continue;
+    const std::string text = param_text(spec(id), params.get(id));
+    return Error{ErrorCode::kInconsistent, std::string(spec(id).key), text,
+                 fmt::format("{} = '{}': not read by the serving model (its batch is the workload's adapters and "
+                             "tokens)",
+                             spec(id).key, text)};
+  }
   for (const auto& s : kSpecs) {
     if (!s.pipeline_only || s.id == ParamId::kCxlMemoryBytes) continue;
     const bool is_default =

@@ -14,6 +14,11 @@ namespace {
 
 using detail::ServingItemId;
 
+// The planner's dense exact LPs grow as (rows x columns) with about 25 rows and 7 columns
+// per adapter; beyond this many adapters with tokens in one stage the tree is refused
+// rather than left to run for hours (docs/model.md §9.7 has the measured times).
+constexpr std::size_t kMaxDecidingAdapters = 64;
+
 // A row sum_j coef[j] * x_j <= rhs over the stage's variables (times in seconds).
 struct Row {
   std::map<std::size_t, Rational> coef;
@@ -47,7 +52,7 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   std::vector<A> as;
   for (std::size_t i = 0; i < w.adapters.size(); ++i) {
     auto aw = detail::adapter_work(shape, w.adapters[i], s);
-    if (!aw.any) continue;
+    if (!aw.any || w.adapters[i].tokens == 0) continue;  // no work here, or nothing to decide
     A a{i, aw, Integer(w.adapters[i].tokens), 0, 0, 0, 0, 0, 0, 0};
     a.p = add_var(prog);
     a.c = add_var(prog);
@@ -259,9 +264,15 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     const auto stage = static_cast<ServingStage>(s);
     if (stage == ServingStage::kAttention) continue;
-    bool any = false;
-    for (const auto& a : w.adapters) any = any || detail::adapter_work(w.shape, a, stage).any;
-    if (!any) continue;
+    std::size_t deciding = 0;  // adapters with tokens and a module here
+    for (const auto& a : w.adapters) deciding += detail::adapter_work(w.shape, a, stage).any && a.tokens > 0 ? 1U : 0U;
+    if (deciding == 0) continue;
+    if (deciding > kMaxDecidingAdapters) {
+      return Error{ErrorCode::kUnsupported, "adapters", std::to_string(deciding),
+                   fmt::format("serving: stage {} has {} adapters with tokens; the exact planner handles at most {} "
+                               "per stage so far (docs/model.md section 9.7)",
+                               to_string(stage), deciding, kMaxDecidingAdapters)};
+    }
     // The best plan that sends every token one way (GPU only, or every device-capable
     // token to the device) is the incumbent; the search looks for a strictly shorter stage.
     const Rational& upper = fetch.stages[s].seconds;

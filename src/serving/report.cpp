@@ -98,13 +98,18 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
                            it.transfer ? "" : (it.memory_bound ? " M" : " C"));
     }
     line(fmt::format("            {}", items));
-    std::size_t listed = 0;
-    for (std::size_t i = 0; i < w.adapters.size() && listed < 20; ++i) {
+    std::size_t listed = 0, more = 0;
+    for (std::size_t i = 0; i < w.adapters.size(); ++i) {
       const auto& t = r.plan.tokens[s][i];
       if (!detail::adapter_work(w.shape, w.adapters[i], st.stage).any || w.adapters[i].tokens == 0) continue;
+      if (listed == 20) {
+        ++more;
+        continue;
+      }
       line(fmt::format("            {:<12} {} / {} / {}", w.adapters[i].name, t[0], t[1], t[2]));
       ++listed;
     }
+    if (more > 0) line(fmt::format("            ... and {} more adapters (JSON lists the whole plan)", more));
   }
   line("");
   line(fmt::format("memory: GPU {} of {} B; device {}{}", format_exact(r.eval.memory.gpu_bytes),
@@ -199,10 +204,16 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
   j["stages"] = stages;
   ordered_json mem;
   mem["gpu"] = num(r.eval.memory.gpu_bytes);
+  mem["gpu_exact"] = format_fraction(r.eval.memory.gpu_bytes);
   mem["gpu_capacity"] = num(r.eval.memory.gpu_capacity);
+  mem["gpu_capacity_exact"] = format_fraction(r.eval.memory.gpu_capacity);
   mem["device"] = num(r.eval.memory.device_bytes);
+  mem["device_exact"] = format_fraction(r.eval.memory.device_bytes);
   mem["device_capacity"] = r.eval.memory.device_capacity ? ordered_json(num(*r.eval.memory.device_capacity))
                                                          : ordered_json(nullptr);
+  mem["device_capacity_exact"] = r.eval.memory.device_capacity
+                                     ? ordered_json(format_fraction(*r.eval.memory.device_capacity))
+                                     : ordered_json(nullptr);
   j["memory_bytes"] = mem;
   j["certificate"] = {{"method", "branch and bound over exact rational LPs, per stage"},
                       {"nodes", r.nodes},
@@ -232,11 +243,19 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                    {"link_latency_s", format_fraction(hw.link_latency_s)}};
   ordered_json adapters = ordered_json::array();
   for (const auto& a : w.adapters) {
-    adapters.push_back(
-        {{"name", a.name}, {"rank", a.rank}, {"tokens", a.tokens}, {"weights", std::string(to_string(a.weights))}});
+    ordered_json mods = ordered_json::array();
+    for (std::size_t m = 0; m < kModuleCount; ++m) {
+      if ((a.modules & (1U << m)) != 0) mods.push_back(std::string(to_string(static_cast<Module>(m))));
+    }
+    adapters.push_back({{"name", a.name},
+                        {"rank", a.rank},
+                        {"tokens", a.tokens},
+                        {"weights", std::string(to_string(a.weights))},
+                        {"modules", mods}});
   }
   j["adapters"] = adapters;
-  return j.dump(2);
+  // Names come from the user's files: bytes that are not UTF-8 are replaced, not thrown on.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace lorasplit

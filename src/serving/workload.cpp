@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <sstream>
 #include <toml++/toml.h>
 
 #include "params/checks.hpp"
@@ -68,6 +69,17 @@ Status check_shape(const TransformerShape& s, std::string_view where) {
   return {};
 }
 
+// A TOML value as the file would write it (for messages), cut to one line.
+std::string node_text(const toml::node& node) {
+  std::ostringstream out;
+  node.visit([&](const auto& v) { out << v; });
+  std::string text = out.str();
+  for (auto& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return text.size() > 80 ? text.substr(0, 77) + "..." : text;
+}
+
 std::string where_of(std::string_view source, const toml::node& node) {
   return fmt::format("{}:{}: ", source, node.source().begin.line);
 }
@@ -82,11 +94,12 @@ Result<std::int64_t> whole(const toml::node& node, std::string_view key, std::st
     std::string text;
     if (const auto* s = node.as_string()) {
       text = s->get();
-    } else if (const auto* f = node.as_floating_point()) {
-      text = fmt::format("{}", f->get());
     } else {
-      return Error{ErrorCode::kConfigSyntax, std::string(key), "",
-                   fmt::format("{}{}: must be a whole number", where_of(source, node), key)};
+      const std::string given = node_text(node);
+      return Error{node.is_floating_point() ? ErrorCode::kNotInteger : ErrorCode::kConfigSyntax, std::string(key),
+                   given,
+                   fmt::format("{}{} = {}: must be a whole number (a TOML integer, or a string holding one)",
+                               where_of(source, node), key, given)};
     }
     auto q = parse_quantity(text, Dimension::kCount, key);
     if (!q || q->get_den() != 1 || !q->get_num().fits_slong_p()) {
@@ -104,8 +117,9 @@ Result<std::int64_t> whole(const toml::node& node, std::string_view key, std::st
 
 Result<std::string> word(const toml::node& node, std::string_view key, std::string_view source) {
   if (const auto* s = node.as_string()) return std::string(s->get());
-  return Error{ErrorCode::kConfigSyntax, std::string(key), "",
-               fmt::format("{}{}: must be a string", where_of(source, node), key)};
+  const std::string v = node_text(node);
+  return Error{ErrorCode::kConfigSyntax, std::string(key), v,
+               fmt::format("{}{} = {}: must be a string", where_of(source, node), key, v)};
 }
 
 Result<Residency> residency(const toml::node& node, std::string_view key, std::string_view source) {
@@ -121,9 +135,10 @@ Result<Residency> residency(const toml::node& node, std::string_view key, std::s
 Result<std::uint8_t> modules_of(const toml::node& node, std::string_view key, std::string_view source) {
   const auto* arr = node.as_array();
   if (arr == nullptr || arr->empty()) {
-    return Error{ErrorCode::kConfigSyntax, std::string(key), "",
-                 fmt::format("{}{}: must be a non-empty list of module names ({})", where_of(source, node), key,
-                             fmt::join(kModuleNames, ", "))};
+    const std::string v = node_text(node);
+    return Error{ErrorCode::kConfigSyntax, std::string(key), v,
+                 fmt::format("{}{} = {}: must be a non-empty list of module names ({})", where_of(source, node), key,
+                             v, fmt::join(kModuleNames, ", "))};
   }
   std::uint8_t mask = 0;
   for (const auto& item : *arr) {
@@ -191,10 +206,15 @@ Result<TransformerShape> shape_from_table(const toml::table& t, std::string_view
     explicit_keys = true;
   }
   if (static_cast<int>(has_preset) + static_cast<int>(has_hf) + static_cast<int>(explicit_keys) != 1) {
-    return Error{ErrorCode::kInconsistent, "transformer", "",
+    std::vector<std::string_view> given;
+    if (has_preset) given.emplace_back("preset");
+    if (has_hf) given.emplace_back("hf_config");
+    if (explicit_keys) given.emplace_back("the shape's keys");
+    const std::string what = given.empty() ? std::string("none") : fmt::format("{}", fmt::join(given, " and "));
+    return Error{ErrorCode::kInconsistent, "transformer", what,
                  fmt::format("{}: [transformer] needs exactly one of preset = \"NAME\", hf_config = \"PATH\" or the "
-                             "shape's keys written out",
-                             source)};
+                             "shape's keys written out (it has {})",
+                             source, what)};
   }
   if (has_preset) {
     auto name = word(*t.get("preset"), "transformer.preset", source);
@@ -244,7 +264,7 @@ Result<TransformerShape> shape_from_table(const toml::table& t, std::string_view
   if (!d) return d.error();
   s.dtype = *d;
   s.element_bytes = dtype_bytes(s.dtype);
-  if (auto st = check_shape(s, where_of(source, *dt)); !st) return st.error();
+  if (auto st = check_shape(s, fmt::format("{}: ", source)); !st) return st.error();
   return s;
 }
 
@@ -506,8 +526,9 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
   } else {
     const auto* arr = listed->as_array();
     if (arr == nullptr || arr->empty() || !arr->is_array_of_tables()) {
-      return Error{ErrorCode::kConfigSyntax, "adapters", "",
-                   fmt::format("{}adapters: must be [[adapters]] tables", where_of(source, *listed))};
+      const std::string v = node_text(*listed);
+      return Error{ErrorCode::kConfigSyntax, "adapters", v,
+                   fmt::format("{}adapters = {}: must be [[adapters]] tables", where_of(source, *listed), v)};
     }
     if (arr->size() > kMaxAdapters) {
       return Error{ErrorCode::kOutOfRange, "adapters", std::to_string(arr->size()),
@@ -572,7 +593,8 @@ Result<ServingWorkload> load_serving_workload(const std::string& path) {
   auto text = detail::read_text_file(path, "config", std::size_t{1} << 20);
   if (!text) return text.error();
   const auto slash = path.rfind('/');
-  return load_serving_workload_string(text.value(), path, slash == std::string::npos ? "." : path.substr(0, slash));
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  return load_serving_workload_string(text.value(), path, dir);
 }
 
 }  // namespace lorasplit

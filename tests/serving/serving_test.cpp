@@ -232,6 +232,12 @@ weights = "cxl"
       {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nadapters = 3\nranks = [8]\n"
        "batch_tokens = 10\npopularity = \"zipf\"\nweights = \"cxl\"\n",
        "serving.popularity"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n[[adapters]]\nname = \"a\"\nrank = 16.0\n"
+       "tokens = 1\nweights = \"cxl\"\n",
+       "adapters.rank"},
+      {"[transformer]\npreset = \"llama-3-8b\"\nhf_config = \"x.json\"\n[serving]\ncontext_tokens = 0\n",
+       "transformer"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = true\n", "serving.context_tokens"},
   };
   for (const auto& b : bad) {
     auto r = load_serving_workload_string(b.text, "bad.toml", ".");
@@ -267,6 +273,24 @@ TEST(Serving, ParametersBelongToTheirModel) {
   st = validate_serving(p);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().key, "pipeline.chunk_tokens");
+}
+
+TEST(Serving, TooManyAdaptersForTheExactPlannerAreRefused) {
+  // docs/model.md §9.7: more than 64 adapters with tokens in a stage are refused before any
+  // search (the dense exact LPs would run for hours), naming the count.
+  std::mt19937_64 rng(3);
+  ServingWorkload w = tiny_workload(rng, 1, 1);
+  w.adapters.clear();
+  for (int i = 0; i < 65; ++i) w.adapters.push_back({"a" + std::to_string(i), 1, 1, Residency::kCxl, 0x7f});
+  const Params p = serving_params(rng);
+  auto r = solve_serving(w, p);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().key, "adapters");
+  EXPECT_EQ(r.error().value, "65");
+  // Adapters without tokens take no part: two with tokens and 200 without still plan.
+  w.adapters.resize(2);
+  for (int i = 0; i < 200; ++i) w.adapters.push_back({"z" + std::to_string(i), 1, 0, Residency::kCxl, 0x7f});
+  EXPECT_TRUE(solve_serving(w, p));
 }
 
 TEST(Serving, TheGraphHasTheDocumentedPaths) {
