@@ -95,21 +95,56 @@ BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<
 
 BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
                                    const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const {
-  std::optional<std::vector<Rational>> start;
-  std::optional<Rational> cutoff;
-  if (incumbent) {
-    start.emplace();
-    for (const auto& x : incumbent->first) start->emplace_back(x);
-    cutoff = Rational(incumbent->second);
-  }
-  const MixedResult r = search(c, std::vector<int>(n_, 1), cutoff, start, true);
   BnbResult out;
-  out.nodes = r.nodes;
-  out.pivots = r.pivots;
-  if (r.feasible) {
+  if (incumbent) {
     out.feasible = true;
-    for (const auto& x : r.t) out.t.push_back(x.get_num());
-    out.value = r.value.get_num();
+    out.t = incumbent->first;
+    out.value = incumbent->second;
+  }
+  if (empty_ || unbounded_) return out;
+  const std::vector<int> all_integer(n_, 1);
+  std::vector<Rational> lo(n_, Rational(0)), up(n_);
+  for (std::size_t j = 0; j < n_; ++j) up[j] = upper_[j];
+  BoxLp root(a_, h_, lo, up);
+  root.set_objective(c);
+  // Depth first; each node is an LP whose basis is its parent's (dual feasible), so the
+  // dual simplex resumes from it after the one bound that differs.
+  std::vector<BoxLp> stack;
+  stack.push_back(std::move(root));
+  while (!stack.empty()) {
+    BoxLp lp = std::move(stack.back());
+    stack.pop_back();
+    ++out.nodes;
+    const long before = lp.pivots();
+    const auto status = lp.solve();
+    out.pivots += lp.pivots() - before;
+    if (status != BoxLp::Status::kOptimal) continue;
+    const Rational z = lp.value();
+    if (out.feasible && floor_of(z) <= out.value) continue;  // c·t is an integer: nothing here beats it
+    // Branch on the most fractional variable (the first on ties).
+    const std::size_t pick = branch_variable(lp, all_integer);
+    if (pick == n_) {  // integral: a new incumbent (z > incumbent here)
+      out.feasible = true;
+      out.t.resize(n_);
+      for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j).get_num();
+      out.value = z.get_num();
+      continue;
+    }
+    const Rational v_pick = lp.x(pick);
+    const Integer f = floor_of(v_pick);
+    const bool up_first = v_pick - Rational(f) >= Rational(1, 2);
+    BoxLp other = lp;
+    const Rational lo_j = lp.lower(pick), up_j = lp.upper(pick);
+    // Pushed last = explored first.
+    if (up_first) {
+      other.set_bounds(pick, lo_j, Rational(f));
+      lp.set_bounds(pick, Rational(f + 1), up_j);
+    } else {
+      other.set_bounds(pick, Rational(f + 1), up_j);
+      lp.set_bounds(pick, lo_j, Rational(f));
+    }
+    stack.push_back(std::move(other));
+    stack.push_back(std::move(lp));
   }
   return out;
 }
@@ -189,66 +224,6 @@ std::size_t BranchAndBound::branch_variable(const BoxLp& lp, const std::vector<i
     }
   }
   return pick;
-}
-
-BranchAndBound::MixedResult BranchAndBound::search(const std::vector<Integer>& c, const std::vector<int>& integer,
-                                                   const std::optional<Rational>& cutoff,
-                                                   const std::optional<std::vector<Rational>>& start,
-                                                   bool whole_values) const {
-  MixedResult out;
-  if (start) {  // the caller's point, kept when nothing beats it
-    out.feasible = true;
-    out.t = *start;
-    out.value = *cutoff;
-  }
-  if (empty_ || unbounded_) return out;
-  std::vector<Rational> lo(n_, Rational(0)), up(n_);
-  for (std::size_t j = 0; j < n_; ++j) up[j] = upper_[j];
-  BoxLp root(a_, h_, lo, up);
-  root.set_objective(c);
-  // Depth first; each node is an LP whose basis is its parent's (dual feasible), so the
-  // dual simplex resumes from it after the one bound that differs.
-  std::vector<BoxLp> stack;
-  stack.push_back(std::move(root));
-  while (!stack.empty()) {
-    BoxLp lp = std::move(stack.back());
-    stack.pop_back();
-    ++out.nodes;
-    const long before = lp.pivots();
-    const auto status = lp.solve();
-    out.pivots += lp.pivots() - before;
-    if (status != BoxLp::Status::kOptimal) continue;
-    const Rational z = lp.value();
-    // Nothing here beats the incumbent (or the cutoff); with whole values, floor(z) bounds
-    // every value below this node.
-    const Rational bound = whole_values ? Rational(floor_of(z)) : z;
-    if (out.feasible && bound <= out.value) continue;
-    if (!out.feasible && cutoff && bound <= *cutoff) continue;
-    const std::size_t pick = branch_variable(lp, integer);
-    if (pick == n_) {  // integral where it must be: a new incumbent (z beats the last one)
-      out.feasible = true;
-      out.t.resize(n_);
-      for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j);
-      out.value = z;
-      continue;
-    }
-    const Rational v_pick = lp.x(pick);
-    const Integer f = floor_of(v_pick);
-    const bool up_first = v_pick - Rational(f) >= Rational(1, 2);
-    BoxLp other = lp;
-    const Rational lo_j = lp.lower(pick), up_j = lp.upper(pick);
-    // Pushed last = explored first.
-    if (up_first) {
-      other.set_bounds(pick, lo_j, Rational(f));
-      lp.set_bounds(pick, Rational(f + 1), up_j);
-    } else {
-      other.set_bounds(pick, Rational(f + 1), up_j);
-      lp.set_bounds(pick, lo_j, Rational(f));
-    }
-    stack.push_back(std::move(other));
-    stack.push_back(std::move(lp));
-  }
-  return out;
 }
 
 }  // namespace lorasplit::detail

@@ -70,11 +70,6 @@ class BranchAndBound {
                      const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const;
 
  private:
-  // The one search of both: integer[j] as in maximize_mixed; `whole_values`: c·t is an
-  // integer at every feasible point (pure integer program), so floor(LP) bounds it.
-  MixedResult search(const std::vector<Integer>& c, const std::vector<int>& integer,
-                     const std::optional<Rational>& cutoff, const std::optional<std::vector<Rational>>& start,
-                     bool whole_values) const;
   std::size_t branch_variable(const BoxLp& lp, const std::vector<int>& integer) const;
   std::vector<std::vector<Integer>> a_;
   std::vector<Integer> h_;
