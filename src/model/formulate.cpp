@@ -146,6 +146,111 @@ class Formulator {
     }
   }
 
+  // A GPU-side item with a fixed time (a weight fetch) that runs on a lane the device's
+  // transfers also use holds it from the stage's start (it is ready first and comes first
+  // in the stage's order), so the device's items from its first one on that lane onwards
+  // start no earlier than the fetch's end. For each such lane, one more device term: the
+  // fetch, then the device's part of the chain from that item on, as its own terms are
+  // built (docs/model.md §7.2, "lane shared with a fetch").
+  void lane_parts(const Stage& st, const std::vector<int>& s, const bool stage_once, bool chunked,
+                  std::vector<Part>& parts) const {
+    for (std::size_t res = 0; res < d_.resources.size(); ++res) {
+      Expr held;
+      std::string held_text;
+      for (const auto i : st.items) {
+        const WorkItem& w = d_.items[i];
+        if (w.side == Side::kGpu && w.resource == res && active(w, s) && !w.fixed_seconds.is_zero()) {
+          held += w.fixed_seconds;
+          held_text += fmt::format("{}{}", held_text.empty() ? "" : " + ", w.symbol);
+        }
+      }
+      if (held_text.empty()) continue;
+      // The device's items from its first running one on this lane, in the chain's order.
+      std::vector<std::size_t> tail;
+      for (const auto i : st.items) {
+        const WorkItem& w = d_.items[i];
+        if (w.side != Side::kDevice) continue;
+        if (tail.empty() && !(w.resource == res && active(w, s))) continue;
+        tail.push_back(i);
+      }
+      if (tail.empty()) continue;
+      const std::string first = d_.items[tail.front()].part;
+      // The one latency of stage 1 (transfer_latency off) stands for X in's: it is on this
+      // chain only when the chain starts with the device's first item.
+      std::size_t first_device = 0;
+      while (d_.items[st.items[first_device]].side != Side::kDevice) ++first_device;
+      const bool once = stage_once && tail.front() == st.items[first_device];
+      SymAffine base(n_);
+      base.constant = held;
+      int lats = once ? 1 : 0;
+      std::string fixed_text;
+      for (const auto i : tail) {
+        const WorkItem& w = d_.items[i];
+        if (!active(w, s)) continue;
+        if (!w.fixed_seconds.is_zero()) {
+          base.constant += w.fixed_seconds;
+          fixed_text += fmt::format(" + {}", w.symbol);
+        }
+        if (charged(w)) {
+          base.constant += d_.latency_s;
+          ++lats;
+        }
+      }
+      if (once) base.constant += d_.latency_s;
+      const std::string lat_text = lats == 0 ? "" : lats == 1 ? " + L" : fmt::format(" + {}L", lats);
+      const std::string head = held_text + lat_text + fixed_text;
+      if (!chunked) {
+        SymAffine t = base;
+        std::string text = head;
+        for (const auto i : tail) {
+          const WorkItem& w = d_.items[i];
+          if (is_fetch(w)) continue;
+          for (std::size_t j = 0; j < n_; ++j) {
+            if (w.columns[j] != 0) t.coef[j] += w.seconds_for(j);
+          }
+          text += fmt::format(" + {}*{}", w.symbol, columns_text(d_.columns, w.columns));
+        }
+        parts.push_back({"fetch_" + first, text, std::move(t)});
+        continue;
+      }
+      // Chunked: one term per lane or engine of the tail, its work plus one chunk through
+      // the tail's other running parts (the parts before the tail overlap the fetch).
+      std::vector<std::size_t> engines;
+      for (const auto i : tail) {
+        const WorkItem& w = d_.items[i];
+        if (w.chunked && active(w, s) && std::find(engines.begin(), engines.end(), w.resource) == engines.end()) {
+          engines.push_back(w.resource);
+        }
+      }
+      const Expr& c = *d_.chunk_tokens;
+      for (const auto eng : engines) {
+        SymAffine t = base;
+        Expr fill;
+        std::string own_text, fill_text, name;
+        int on_eng = 0;
+        for (const auto i : tail) {
+          const WorkItem& w = d_.items[i];
+          if (!w.chunked) continue;
+          if (w.resource == eng) {
+            ++on_eng;
+            name = w.part;
+            for (std::size_t j = 0; j < n_; ++j) {
+              if (w.columns[j] != 0) t.coef[j] += w.seconds_for(j);
+            }
+            own_text += fmt::format(" + {}*{}", w.symbol, columns_text(d_.columns, w.columns));
+          } else if (active(w, s)) {
+            fill += w.seconds_per_token;
+            fill_text += fmt::format("{}{}", fill_text.empty() ? "" : "+", w.symbol);
+          }
+        }
+        if (on_eng > 1) name = d_.resources[eng].name;
+        t.constant += c * fill;
+        parts.push_back({"fetch_" + name, fmt::format("{}{}{}", head, own_text, fill_text.empty() ? "" : " + c*(" + fill_text + ")"),
+                         std::move(t)});
+      }
+    }
+  }
+
   StageForm stage_form(std::size_t index, const std::vector<int>& s) const {
     const Stage& st = d_.stages[index];
     StageForm out;
@@ -241,6 +346,7 @@ class Formulator {
           out.parts.push_back({name, fmt::format("{}{} + c*({})", f_text, own_text, fill_text), std::move(t)});
         }
       }
+      lane_parts(st, s, once, chunked, out.parts);
     }
     // Model terms of the device side: in every part, or a part of their own.
     for (const auto& term : d_.terms) {

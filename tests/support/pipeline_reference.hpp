@@ -57,6 +57,17 @@ inline std::optional<Rational> pipeline_throughput(const Params& p, const Plan& 
       }
       c1 = fixed + m;
     }
+    // Weights on the device: the GPU's fetch of A holds the lane to the GPU from the start
+    // (shared link: the only lane, before X in). Y back, and on a shared link everything
+    // the device does, starts no earlier than its end; Y back's data then takes its latency
+    // (with transfer_latency off, stage 1's one latency stands for X in's, not on this path).
+    if (w == 2 && s1) {
+      if (shared) {
+        *c1 += omega;
+      } else if (s2) {
+        c1 = std::max(*c1, Rational(omega + eta * b2 + lt));
+      }
+    }
   }
   // Device, stage 2.
   const Rational credit = no_credit ? Rational(0) : eta * b2;
@@ -70,6 +81,8 @@ inline std::optional<Rational> pipeline_throughput(const Params& p, const Plan& 
       const Rational c = p.get(ParamId::kPipelineChunkTokens);
       c2 = fixed + std::max(Rational(kappa * b3 + c * xi), Rational(xi * b3 + c * kappa)) - credit;
     }
+    // The GPU's fetch of B holds the lane Z comes back on from the stage's start.
+    if (w == 2 && (s1 || s2)) c2 = std::max(*c2, Rational(omega + xi * b3 + lt - credit));
   } else if (!no_credit && s2) {
     c2 = -credit;
   }
