@@ -4,7 +4,10 @@
 // formulas and by the simulator.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "serving/graph.hpp"
 #include "solve/bnb.hpp"
@@ -15,9 +18,10 @@ namespace {
 using detail::ServingItemId;
 
 // The planner's dense exact LPs grow as (rows x columns) with about 25 rows and 7 columns
-// per adapter; beyond this many adapters with tokens in one stage the tree is refused
-// rather than left to run for hours (docs/model.md §9.7 has the measured times).
-constexpr std::size_t kMaxDecidingAdapters = 64;
+// per class of identical adapters; beyond this many classes with tokens in one stage the
+// tree is refused rather than left to run for hours (docs/model.md §9.7 has the measured
+// times).
+constexpr std::size_t kMaxDecidingClasses = 64;
 
 // A row sum_j coef[j] * x_j <= rhs over the stage's variables (times in seconds).
 struct Row {
@@ -25,14 +29,76 @@ struct Row {
   Rational rhs;
 };
 
+// A class of identical adapters in one stage: the same work (ranks and modules here),
+// residency and tokens. Its variables are the class's totals: P and C tokens on the split
+// and device paths, and for each matrix a side reads, how many of its adapters read it.
+// (k = 1: one adapter and its own indicators.) docs/model.md §9.7 shows that the totals
+// lose nothing: a plan of the class with those totals and the fewest readers exists.
+struct Unit {
+  detail::AdapterStageWork work;
+  Residency weights{Residency::kCxl};
+  Integer n;                           // tokens of each adapter
+  std::int64_t k{0};                   // adapters in the class
+  std::vector<std::size_t> members;    // their indices, in order
+  std::size_t p{0}, c{0}, uga{0}, ugb{0}, uda{0}, udb{0}, up{0};
+};
+
+std::vector<Unit> stage_units(const ServingWorkload& w, ServingStage s) {
+  std::vector<Unit> units;
+  for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+    const auto& a = w.adapters[i];
+    auto aw = detail::adapter_work(w.shape, a, s);
+    if (!aw.any || a.tokens == 0) continue;  // no work here, or nothing to decide
+    const auto same = [&](const Unit& u) {
+      return u.weights == a.weights && u.n == a.tokens && u.work.sa == aw.sa && u.work.sb == aw.sb &&
+             u.work.r == aw.r && u.work.o == aw.o && u.work.in == aw.in;
+    };
+    auto it = std::find_if(units.begin(), units.end(), same);
+    if (it == units.end()) {
+      units.push_back(Unit{aw, a.weights, Integer(a.tokens), 0, {}});
+      it = units.end() - 1;
+    }
+    it->k += 1;
+    it->members.push_back(i);
+  }
+  return units;
+}
+
+// Per adapter of a class, (g, p, c) from the class's totals with the fewest readers of each
+// matrix: floor(G/n), floor(P/n), floor(C/n) adapters on one path, the rest (0, n or 2n
+// tokens) on one adapter, or on two as (rg, n - rg, 0) and (0, rg + rp - n, rc).
+std::vector<std::array<std::int64_t, 3>> unit_plan(const Unit& u, std::int64_t p, std::int64_t c) {
+  const std::int64_t n = u.n.get_si();
+  const std::int64_t tot[3] = {u.k * n - p - c, p, c};
+  std::vector<std::array<std::int64_t, 3>> out;
+  std::int64_t rest[3];
+  for (std::size_t x = 0; x < 3; ++x) {
+    for (std::int64_t q = 0; q < tot[x] / n; ++q) {
+      std::array<std::int64_t, 3> one{0, 0, 0};
+      one[x] = n;
+      out.push_back(one);
+    }
+    rest[x] = tot[x] % n;
+  }
+  const std::int64_t left = rest[0] + rest[1] + rest[2];
+  if (left == n) {
+    out.push_back({rest[0], rest[1], rest[2]});
+  } else if (left == 2 * n) {
+    out.push_back({rest[0], n - rest[0], 0});
+    out.push_back({0, rest[0] + rest[1] - n, rest[2]});
+  }
+  return out;
+}
+
 struct StageProgram {
   std::size_t n{0};
   std::vector<Row> rows;
-  std::vector<std::size_t> time_vars;  // the durations and the stage time [s], reals
-  std::vector<std::size_t> indicators;  // 0/1 variables
-  std::vector<std::size_t> adapters;   // the adapters with work in the stage
-  std::vector<std::size_t> p, c;       // their split and device tokens' variables
+  std::vector<std::size_t> time_vars;  // the durations and the stage time [s], reals, in that order
+  std::vector<std::size_t> run_flags;  // 0/1: whether each kernel or transfer runs
+  std::vector<std::size_t> indicators;  // the classes' reader counts
+  std::vector<Unit> units;             // the classes with work in the stage
   std::size_t t{0};                    // the stage time
+  std::vector<Integer> upper;          // the box [0, upper] of every variable
 };
 
 std::size_t add_var(StageProgram& prog) { return prog.n++; }
@@ -43,17 +109,10 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   const auto& shape = w.shape;
   const Rational e(shape.element_bytes);
   const detail::StageShape ss = detail::stage_shape(shape, s);
-  struct A {
-    std::size_t i;
-    detail::AdapterStageWork work;
-    Integer n;
-    std::size_t p, c, uga, ugb, uda, udb, up;
-  };
-  std::vector<A> as;
-  for (std::size_t i = 0; i < w.adapters.size(); ++i) {
-    auto aw = detail::adapter_work(shape, w.adapters[i], s);
-    if (!aw.any || w.adapters[i].tokens == 0) continue;  // no work here, or nothing to decide
-    A a{i, aw, Integer(w.adapters[i].tokens), 0, 0, 0, 0, 0, 0, 0};
+  prog.units = stage_units(w, s);
+  using A = Unit;
+  std::vector<A>& as = prog.units;
+  for (A& a : as) {
     a.p = add_var(prog);
     a.c = add_var(prog);
     a.uga = add_var(prog);
@@ -61,52 +120,55 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
     a.uda = add_var(prog);
     a.udb = add_var(prog);
     a.up = add_var(prog);
-    prog.adapters.push_back(i);
-    prog.p.push_back(a.p);
-    prog.c.push_back(a.c);
-    as.push_back(a);
   }
   const std::size_t v_sg = add_var(prog), v_e = add_var(prog), v_sd = add_var(prog), v_ed = add_var(prog),
                     v_f = add_var(prog), v_y = add_var(prog);
   const std::size_t d_sg = add_var(prog), d_e = add_var(prog), d_sd = add_var(prog), d_ed = add_var(prog);
   prog.t = add_var(prog);
   prog.time_vars = {d_sg, d_e, d_sd, d_ed, prog.t};
-  prog.indicators = {v_sg, v_e, v_sd, v_ed, v_f, v_y};
+  prog.upper.assign(prog.n, Integer(0));
+  for (const A& a : as) prog.upper[a.p] = prog.upper[a.c] = a.n * a.k;
+  prog.run_flags = {v_sg, v_e, v_sd, v_ed, v_f, v_y};
   for (const A& a : as) prog.indicators.insert(prog.indicators.end(), {a.uga, a.ugb, a.uda, a.udb, a.up});
   const auto row = [&](std::map<std::size_t, Rational> coef, Rational rhs) {
     prog.rows.push_back({std::move(coef), std::move(rhs)});
   };
-  // Linking rows: tokens and the indicators of what each side reads (§9.2).
+  // Linking rows: tokens and the readers of each matrix (§9.2, §9.7): with N = k n the
+  // class's tokens, G = N - P - C <= n uGA, G + P <= n uGB, P + C <= n uDA, C <= n uDB,
+  // P <= n uP, every count at most k and at most k times its item's run flag.
   for (const A& a : as) {
-    row({{a.p, 1}, {a.c, 1}}, Rational(a.n));                             // g = n - p - c >= 0
-    row({{a.p, -1}, {a.c, -1}, {a.uga, Rational(-a.n)}}, Rational(-a.n));  // g <= n uGA
-    row({{a.c, -1}, {a.ugb, Rational(-a.n)}}, Rational(-a.n));            // g + p <= n uGB
-    row({{a.p, 1}, {a.c, 1}, {a.uda, Rational(-a.n)}}, 0);                // p + c <= n uDA
-    row({{a.c, 1}, {a.udb, Rational(-a.n)}}, 0);                          // c <= n uDB
-    row({{a.p, 1}, {a.up, Rational(-a.n)}}, 0);                           // p <= n uP
-    for (const auto u : {a.uga, a.ugb, a.uda, a.udb, a.up}) row({{u, 1}}, 1);
-    row({{a.uga, 1}, {v_sg, -1}}, 0);
-    row({{a.ugb, 1}, {v_e, -1}}, 0);
-    row({{a.udb, 1}, {v_e, -1}}, 0);
-    row({{a.uda, 1}, {v_sd, -1}}, 0);
-    row({{a.udb, 1}, {v_ed, -1}}, 0);
-    row({{a.up, 1}, {v_y, -1}}, 0);
-    if (w.adapters[a.i].weights == Residency::kCxl) row({{a.ugb, 1}, {v_f, -1}}, 0);
-    // Valid inequalities (they hold at every integer point and tighten the LP): g > 0
-    // implies g + p > 0, c > 0 implies p + c > 0, p > 0 implies both, and with n > 0 the
-    // tokens go somewhere: g > 0 or p + c > 0, and g + p > 0 or c > 0.
+    const Integer total = a.n * a.k;
+    const Rational k(a.k);
+    row({{a.p, 1}, {a.c, 1}}, Rational(total));                             // G >= 0
+    row({{a.p, -1}, {a.c, -1}, {a.uga, Rational(-a.n)}}, Rational(-total));  // G <= n uGA
+    row({{a.c, -1}, {a.ugb, Rational(-a.n)}}, Rational(-total));            // G + P <= n uGB
+    row({{a.p, 1}, {a.c, 1}, {a.uda, Rational(-a.n)}}, 0);                  // P + C <= n uDA
+    row({{a.c, 1}, {a.udb, Rational(-a.n)}}, 0);                            // C <= n uDB
+    row({{a.p, 1}, {a.up, Rational(-a.n)}}, 0);                             // P <= n uP
+    for (const auto u : {a.uga, a.ugb, a.uda, a.udb, a.up}) prog.upper[u] = a.k;
+    // Valid inequalities (they hold at the plan with the fewest readers and tighten the
+    // LP): an adapter on g reads B too, one on c reads A too, one on p reads both, and each
+    // adapter's tokens go somewhere: uGA + uDA >= k, uGB + uDB >= k.
     row({{a.uga, 1}, {a.ugb, -1}}, 0);
     row({{a.udb, 1}, {a.uda, -1}}, 0);
     row({{a.up, 1}, {a.ugb, -1}}, 0);
     row({{a.up, 1}, {a.uda, -1}}, 0);
-    if (a.n > 0) {
-      row({{a.uga, -1}, {a.uda, -1}}, -1);
-      row({{a.ugb, -1}, {a.udb, -1}}, -1);
-      row({{v_e, -1}}, -1);  // the expand kernel runs whenever a token has LoRA work here
-    }
-    if (w.adapters[a.i].weights == Residency::kGpu) row({{a.p, 1}, {a.c, 1}}, 0);
+    row({{a.uga, -1}, {a.uda, -1}}, -k);
+    row({{a.ugb, -1}, {a.udb, -1}}, -k);
+    if (a.weights == Residency::kGpu) row({{a.p, 1}, {a.c, 1}}, 0);
   }
-  for (const auto v : {v_sg, v_e, v_sd, v_ed, v_f, v_y}) row({{v, 1}}, 1);
+  // Whether each kernel and transfer runs: a flag at 0 forbids every reader of its
+  // matrices (uGA <= k v_sg, ...; expand_gpu runs whenever a token has LoRA work here).
+  for (const A& a : as) {
+    const Rational k(a.k);
+    row({{a.uga, 1}, {v_sg, -k}}, 0);
+    row({{a.uda, 1}, {v_sd, -k}}, 0);
+    row({{a.udb, 1}, {v_ed, -k}}, 0);
+    row({{a.up, 1}, {v_y, -k}}, 0);
+    if (a.weights == Residency::kCxl) row({{a.ugb, 1}, {v_f, -k}}, 0);
+  }
+  row({{v_e, -1}}, -1);
+  for (const auto v : {v_sg, v_e, v_sd, v_ed, v_f, v_y}) prog.upper[v] = 1;
   // Kernel durations: d >= o v + FLOPs / F and d >= o v + bytes / W, with g = n - p - c.
   const auto kernel = [&](std::size_t d, std::size_t v, bool gpu, const auto& flops, const auto& bytes) {
     const Rational& f = gpu ? hw.gpu_flops : hw.cxl_flops;
@@ -141,11 +203,11 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       d_sg, v_sg, true,
       [&](const A& a, std::array<Rational, 3>& lin) {
         const Rational k(2 * a.work.sa);
-        lin = {-k, -k, k * a.n};
+        lin = {-k, -k, k * a.n * a.k};
       },
       [&](const A& a, std::array<Rational, 3>& lin, std::vector<std::pair<std::size_t, Rational>>& ind) {
         const Rational k = e * Rational(a.work.in + a.work.r);
-        lin = {-k, -k, k * a.n};
+        lin = {-k, -k, k * a.n * a.k};
         ind.emplace_back(a.uga, e * Rational(a.work.sa));
       });
   // expand_gpu: FLOPs 2 SB (g + p) + O c; bytes e (uGB SB + (g + p)(R + 2 O) + 3 O c).
@@ -153,11 +215,11 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       d_e, v_e, true,
       [&](const A& a, std::array<Rational, 3>& lin) {
         const Rational k(2 * a.work.sb);
-        lin = {0, Rational(a.work.o) - k, k * a.n};
+        lin = {0, Rational(a.work.o) - k, k * a.n * a.k};
       },
       [&](const A& a, std::array<Rational, 3>& lin, std::vector<std::pair<std::size_t, Rational>>& ind) {
         const Rational k = e * Rational(a.work.r + 2 * a.work.o);
-        lin = {0, e * Rational(3 * a.work.o) - k, k * a.n};
+        lin = {0, e * Rational(3 * a.work.o) - k, k * a.n * a.k};
         ind.emplace_back(a.ugb, e * Rational(a.work.sb));
       });
   // shrink_cxl: FLOPs 2 SA (p + c); bytes e (uDA SA + (p + c)(I + R)).
@@ -197,7 +259,7 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       case ServingItemId::kExpandCxl: r.coef[d_ed] += 1; break;
       case ServingItemId::kFetch:
         for (const A& a : as) {
-          if (w.adapters[a.i].weights != Residency::kCxl) continue;
+          if (a.weights != Residency::kCxl) continue;
           r.coef[a.uga] += e * Rational(a.work.sa) / bw;
           r.coef[a.ugb] += e * Rational(a.work.sb) / bw;
         }
@@ -235,8 +297,199 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
     }
     prog.rows.push_back(std::move(r));
   }
-  for (const auto d : prog.time_vars) row({{d, 1}}, upper_s);
+  // Every duration and the stage time that can beat the incumbent are below GPU-only's
+  // stage time upper_s: the box holds them with floor(upper_s) + 1 seconds.
+  const Integer time_box = floor_of(upper_s) + 1;
+  for (const auto d : prog.time_vars) prog.upper[d] = time_box;
   return prog;
+}
+
+// A proposal for the incumbent: a local search over the classes' totals in double
+// precision, on the program's own rows (the durations and the stage time propagated from
+// the integer variables, the fewest readers for each class's totals). It only proposes:
+// the plan it finds is evaluated exactly before it is used, and the branch and bound then
+// proves it optimal or finds a better one (docs/model.md §9.7).
+class IncumbentSearch {
+ public:
+  static constexpr std::size_t kPairKickClasses = 24;
+  explicit IncumbentSearch(const StageProgram& prog) : prog_(prog), col_(prog.n) {
+    std::vector<char> real(prog.n, 0);
+    for (const auto j : prog.time_vars) real[j] = 1;
+    for (const auto& r : prog.rows) {
+      std::optional<std::size_t> dep;
+      for (const auto& [j, x] : r.coef) {
+        if (real[j] != 0 && x < 0) dep = j;
+      }
+      if (!dep) continue;  // a row over the integers only, or an upper bound on a time
+      const std::size_t i = rhs_.size();
+      rhs_.push_back(r.rhs.get_d());
+      dep_.push_back(*dep);
+      dep_coef_.push_back(-r.coef.at(*dep).get_d());
+      std::vector<std::pair<std::size_t, double>> reals;
+      for (const auto& [j, x] : r.coef) {
+        if (j == *dep) continue;
+        if (real[j] != 0) {
+          reals.emplace_back(j, x.get_d());
+        } else {
+          col_[j].emplace_back(i, x.get_d());
+        }
+      }
+      reals_.push_back(std::move(reals));
+    }
+  }
+
+  using Totals = std::vector<std::pair<std::int64_t, std::int64_t>>;
+  // Per class (P, C): the best plan found from each of `starts`, then from the best with
+  // one class moved whole to another path (a kick out of a local optimum), while that
+  // improves it.
+  Totals run(const std::vector<Totals>& starts) const {
+    Totals best = descend(starts);
+    const auto pure = [this](std::size_t u) {
+      const std::int64_t total = prog_.units[u].n.get_si() * prog_.units[u].k;
+      return std::array<std::pair<std::int64_t, std::int64_t>, 3>{{{0, 0}, {total, 0}, {0, total}}};
+    };
+    for (int kick = 0; kick < 8; ++kick) {
+      // The best with one class moved whole to another path, and (while the classes are
+      // few) with two.
+      std::vector<Totals> kicked;
+      const std::size_t units = prog_.units.size();
+      for (std::size_t u = 0; u < units; ++u) {
+        if (prog_.units[u].weights == Residency::kGpu) continue;
+        for (const auto& to : pure(u)) {
+          if (best[u] == to) continue;
+          kicked.push_back(best);
+          kicked.back()[u] = to;
+          for (std::size_t v = u + 1; v < units && units <= kPairKickClasses; ++v) {
+            if (prog_.units[v].weights == Residency::kGpu) continue;
+            for (const auto& to2 : pure(v)) {
+              if (best[v] == to2) continue;
+              kicked.push_back(best);
+              kicked.back()[u] = to;
+              kicked.back()[v] = to2;
+            }
+          }
+        }
+      }
+      Totals next = descend(kicked);
+      if (next.empty() || !(time_of(next) < time_of(best))) break;
+      best = std::move(next);
+    }
+    return best;
+  }
+
+ private:
+  // Steepest descent from each start; the best end.
+  Totals descend(const std::vector<Totals>& starts) const {
+    Totals best;
+    double best_t = 0;
+    for (const auto& start : starts) {
+      auto cur = start;
+      double cur_t = time_of(cur);
+      // First improvement, class by class: each class's best move, until a whole pass
+      // over the classes improves nothing.
+      std::size_t since = 0;
+      for (std::size_t u = 0; since < prog_.units.size(); u = (u + 1) % prog_.units.size(), ++since) {
+        const Unit& unit = prog_.units[u];
+        if (unit.weights == Residency::kGpu) continue;
+        const std::int64_t total = unit.n.get_si() * unit.k;
+        const auto here = cur[u];
+        const std::int64_t tok[3] = {total - here.first - here.second, here.first, here.second};
+        double move_t = cur_t;
+        auto move_to = here;
+        for (std::size_t from = 0; from < 3; ++from) {
+          for (std::size_t to = 0; to < 3; ++to) {
+            if (from == to || tok[from] == 0) continue;
+            // Shift all of it, one adapter's worth, then halves down to one token.
+            for (std::int64_t d = tok[from], step = 0; d > 0; ++step) {
+              std::int64_t t3[3] = {tok[0], tok[1], tok[2]};
+              t3[from] -= d;
+              t3[to] += d;
+              cur[u] = {t3[1], t3[2]};
+              const double t = time_of(cur);
+              if (t < move_t) {
+                move_t = t;
+                move_to = cur[u];
+              }
+              d = step == 0 && unit.n.get_si() < tok[from] ? unit.n.get_si() : d / 2;
+            }
+          }
+        }
+        cur[u] = move_to;
+        if (move_t < cur_t) {
+          cur_t = move_t;
+          since = 0;
+        }
+      }
+      if (best.empty() || cur_t < best_t) {
+        best = cur;
+        best_t = cur_t;
+      }
+    }
+    return best;
+  }
+
+  // The stage time of the program's point with these totals (the fewest readers).
+  [[nodiscard]] double time_of(const std::vector<std::pair<std::int64_t, std::int64_t>>& pc) const {
+    std::vector<double>& act = act_;
+    act.resize(rhs_.size());
+    for (std::size_t i = 0; i < act.size(); ++i) act[i] = -rhs_[i];
+    const auto add = [&](std::size_t j, double v) {
+      if (v == 0) return;
+      for (const auto& [i, x] : col_[j]) act[i] += x * v;
+    };
+    bool run[6] = {false, false, false, false, false, false};  // sg, e, sd, ed, f, y
+    for (std::size_t u = 0; u < prog_.units.size(); ++u) {
+      const Unit& a = prog_.units[u];
+      const std::int64_t n = a.n.get_si(), total = n * a.k;
+      const auto [p, c] = pc[u];
+      const std::int64_t g = total - p - c;
+      const auto readers = [n](std::int64_t x) { return (x + n - 1) / n; };
+      const std::int64_t uga = readers(g), ugb = readers(g + p), uda = readers(p + c), udb = readers(c),
+                         up = readers(p);
+      add(a.p, static_cast<double>(p));
+      add(a.c, static_cast<double>(c));
+      add(a.uga, static_cast<double>(uga));
+      add(a.ugb, static_cast<double>(ugb));
+      add(a.uda, static_cast<double>(uda));
+      add(a.udb, static_cast<double>(udb));
+      add(a.up, static_cast<double>(up));
+      run[0] = run[0] || uga > 0;
+      run[1] = true;
+      run[2] = run[2] || uda > 0;
+      run[3] = run[3] || udb > 0;
+      run[4] = run[4] || (a.weights == Residency::kCxl && ugb > 0);
+      run[5] = run[5] || up > 0;
+    }
+    for (std::size_t f = 0; f < 6; ++f) add(prog_.run_flags[f], run[f] ? 1.0 : 0.0);
+    std::vector<double>& x = x_;
+    x.assign(prog_.n, 0.0);
+    for (const auto r : prog_.time_vars) {
+      for (std::size_t i = 0; i < act.size(); ++i) {
+        if (dep_[i] != r) continue;
+        double v = act[i];
+        for (const auto& [j, c] : reals_[i]) v += c * x[j];
+        x[r] = std::max(x[r], v / dep_coef_[i]);
+      }
+    }
+    return x[prog_.t];
+  }
+
+  const StageProgram& prog_;
+  std::vector<double> rhs_;
+  std::vector<std::size_t> dep_;
+  std::vector<double> dep_coef_;
+  std::vector<std::vector<std::pair<std::size_t, double>>> reals_;
+  std::vector<std::vector<std::pair<std::size_t, double>>> col_;  // per integer variable: (row, coefficient)
+  mutable std::vector<double> act_, x_;  // time_of's work space
+};
+
+// The stage's plan from the classes' totals.
+void set_stage_plan(const StageProgram& prog, const std::vector<std::pair<std::int64_t, std::int64_t>>& pc,
+                    std::vector<std::array<std::int64_t, 3>>& row) {
+  for (std::size_t u = 0; u < prog.units.size(); ++u) {
+    const auto per = unit_plan(prog.units[u], pc[u].first, pc[u].second);
+    for (std::size_t q = 0; q < prog.units[u].members.size(); ++q) row[prog.units[u].members[q]] = per[q];
+  }
 }
 
 }  // namespace
@@ -264,22 +517,35 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     const auto stage = static_cast<ServingStage>(s);
     if (stage == ServingStage::kAttention) continue;
-    std::size_t deciding = 0;  // adapters with tokens and a module here
-    for (const auto& a : w.adapters) deciding += detail::adapter_work(w.shape, a, stage).any && a.tokens > 0 ? 1U : 0U;
-    if (deciding == 0) continue;
-    if (deciding > kMaxDecidingAdapters) {
-      return Error{ErrorCode::kUnsupported, "adapters", std::to_string(deciding),
-                   fmt::format("serving: stage {} has {} adapters with tokens; the exact planner handles at most {} "
-                               "per stage so far (docs/model.md section 9.7)",
-                               to_string(stage), deciding, kMaxDecidingAdapters)};
-    }
-    // The best plan that sends every token one way (GPU only, or every device-capable
-    // token to the device) is the incumbent; the search looks for a strictly shorter stage.
     const Rational& upper = fetch.stages[s].seconds;
-    const Rational& device_s = out.baselines[2].eval.stages[s].seconds;
-    const bool device_first = device_s < upper;
-    const Rational incumbent = device_first ? device_s : upper;
     StageProgram prog = build_program(w, hw, stage, upper);
+    if (prog.units.empty()) continue;  // no adapter with tokens has a module here
+    if (prog.units.size() > kMaxDecidingClasses) {
+      return Error{ErrorCode::kUnsupported, "adapters", std::to_string(prog.units.size()),
+                   fmt::format("serving: stage {} has {} classes of adapters with tokens (adapters alike in rank, "
+                               "modules, residency and tokens form one); the exact planner handles at most {} per "
+                               "stage so far (docs/model.md section 9.7)",
+                               to_string(stage), prog.units.size(), kMaxDecidingClasses)};
+    }
+    // The incumbent: the best of the two uniform plans (GPU only, every device-capable token
+    // on the device) and of a local search started from each, evaluated exactly.
+    std::vector<std::pair<std::int64_t, std::int64_t>> all_gpu, all_device;
+    for (const Unit& u : prog.units) {
+      all_gpu.emplace_back(0, 0);
+      all_device.emplace_back(0, u.weights == Residency::kGpu ? 0 : u.n.get_si() * u.k);
+    }
+    const auto proposal = IncumbentSearch(prog).run({all_gpu, all_device});
+    std::vector<std::pair<std::int64_t, std::int64_t>> incumbent_pc = all_gpu;
+    Rational incumbent = upper;
+    for (const auto* cand : {&std::as_const(all_device), &proposal}) {
+      ServingPlan trial = out.plan;
+      set_stage_plan(prog, *cand, trial.tokens[s]);
+      const Rational t = evaluate_serving(w, hw, trial).stages[s].seconds;
+      if (t < incumbent) {
+        incumbent = t;
+        incumbent_pc = *cand;
+      }
+    }
     // Each row scaled by the lcm of its own denominators: integer rows over the tokens,
     // indicators (integers) and the durations and stage time in seconds (reals).
     std::vector<std::vector<Integer>> a;
@@ -292,36 +558,39 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       a.push_back(std::move(coef));
       h.push_back(Rational(r.rhs * Rational(d)).get_num());
     }
-    detail::BranchAndBound bnb(a, h, prog.n, false);
+    detail::BranchAndBound bnb(a, h, prog.upper);
     if (bnb.empty() || bnb.unbounded()) {
       return Error{ErrorCode::kInternal, "", "",
                    fmt::format("serving: stage {} has no point although the GPU-only plan is one", to_string(stage))};
     }
     std::vector<Integer> c(prog.n, Integer(0));
     c[prog.t] = -1;
-    // Branch on the indicators first, then on the token counts; with them fixed, the LP's
-    // durations and stage time are the exact maxima of their terms (docs/model.md §9.7).
+    // Branch on whether each kernel and transfer runs first (their overheads and latencies
+    // are what the LP spreads thinnest), then on the classes' reader counts, then on the
+    // token counts; with them fixed, the LP's durations and stage time are the exact maxima
+    // of their terms (docs/model.md §9.7). Only strictly better points than the incumbent
+    // are searched for.
     std::vector<int> integer(prog.n, 1);
+    for (const auto j : prog.run_flags) integer[j] = 3;
     for (const auto j : prog.indicators) integer[j] = 2;
     for (const auto j : prog.time_vars) integer[j] = 0;
     const auto res = bnb.maximize_mixed(c, integer, Rational(-incumbent));
     out.nodes += res.nodes;
     out.pivots += res.pivots;
-    if (!res.feasible) {  // nothing beats the incumbent: the uniform plan is optimal
-      if (device_first) out.plan.tokens[s] = out.baselines[2].plan.tokens[s];
-      continue;
+    Rational claimed = incumbent;
+    if (res.feasible) {
+      for (std::size_t u = 0; u < prog.units.size(); ++u) {
+        incumbent_pc[u] = {res.t[prog.units[u].p].get_num().get_si(), res.t[prog.units[u].c].get_num().get_si()};
+      }
+      claimed = -res.value;
     }
-    for (std::size_t k = 0; k < prog.adapters.size(); ++k) {
-      const std::size_t i = prog.adapters[k];
-      const std::int64_t p = res.t[prog.p[k]].get_num().get_si(), cc = res.t[prog.c[k]].get_num().get_si();
-      out.plan.tokens[s][i] = {w.adapters[i].tokens - p - cc, p, cc};
-    }
+    set_stage_plan(prog, incumbent_pc, out.plan.tokens[s]);
     // The formulas at the plan give the program's optimum exactly (§9.7).
     const auto check = evaluate_serving(w, hw, out.plan);
-    if (check.stages[s].seconds != -res.value) {
+    if (check.stages[s].seconds != claimed) {
       return Error{ErrorCode::kInternal, "", "",
                    fmt::format("serving: stage {}: the plan's time {} s differs from the program's optimum {} s",
-                               to_string(stage), format_exact(check.stages[s].seconds), format_exact(-res.value))};
+                               to_string(stage), format_exact(check.stages[s].seconds), format_exact(claimed))};
     }
   }
   if (auto st = check_serving_plan(w, out.plan); !st) {

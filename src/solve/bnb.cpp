@@ -93,6 +93,9 @@ BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<
   upper_ = std::move(box.upper);
 }
 
+BranchAndBound::BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::vector<Integer> upper)
+    : a_(std::move(a)), h_(std::move(h)), n_(upper.size()), upper_(std::move(upper)) {}
+
 BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
                                    const std::optional<std::pair<std::vector<Integer>, Integer>>& incumbent) const {
   BnbResult out;

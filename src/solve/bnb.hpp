@@ -43,6 +43,9 @@ class BranchAndBound {
   /// the integer points (false for a mixed-integer program).
   BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::size_t n,
                  bool integer_box = true);
+  /// The same rows with the box [0, upper] given by the caller, who guarantees that every
+  /// point of interest lies in it (the rows then need not bound each column alone).
+  BranchAndBound(std::vector<std::vector<Integer>> a, std::vector<Integer> h, std::vector<Integer> upper);
   /// No row bounds some direction: the maximum may not exist.
   [[nodiscard]] bool unbounded() const { return unbounded_; }
   /// Proved to hold no point (a row that no t >= 0 meets, or an empty relaxation).

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "serving/graph.hpp"
+#include "support/reference.hpp"
 
 namespace lorasplit {
 namespace {
@@ -276,17 +277,23 @@ TEST(Serving, ParametersBelongToTheirModel) {
 }
 
 TEST(Serving, TooManyAdaptersForTheExactPlannerAreRefused) {
-  // docs/model.md §9.7: more than 64 adapters with tokens in a stage are refused before any
-  // search (the dense exact LPs would run for hours), naming the count.
+  // docs/model.md §9.7: more than 64 classes of adapters with tokens in a stage are refused
+  // before any search (the dense exact LPs would run for hours), naming the count.
   std::mt19937_64 rng(3);
   ServingWorkload w = tiny_workload(rng, 1, 1);
   w.adapters.clear();
-  for (int i = 0; i < 65; ++i) w.adapters.push_back({"a" + std::to_string(i), 1, 1, Residency::kCxl, 0x7f});
+  for (int i = 0; i < 65; ++i) w.adapters.push_back({"a" + std::to_string(i), 1, i + 1, Residency::kCxl, 0x7f});
   const Params p = serving_params(rng);
   auto r = solve_serving(w, p);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().key, "adapters");
   EXPECT_EQ(r.error().value, "65");
+  // 300 adapters alike (rank, modules, residency, tokens) are one class: planned.
+  w.adapters.clear();
+  for (int i = 0; i < 300; ++i) w.adapters.push_back({"b" + std::to_string(i), 1, 2, Residency::kCxl, 0x7f});
+  auto many = solve_serving(w, p);
+  ASSERT_TRUE(many) << many.error().message;
+  EXPECT_TRUE(many->simulated_equal);
   // Adapters without tokens take no part: two with tokens and 200 without still plan.
   w.adapters.resize(2);
   for (int i = 0; i < 200; ++i) w.adapters.push_back({"z" + std::to_string(i), 1, 0, Residency::kCxl, 0x7f});
@@ -390,6 +397,52 @@ TEST(Serving, TheOptimumIsTheBestPlanOfExhaustiveSearch) {
   }
   EXPECT_EQ(solved, 40);
   EXPECT_GT(device_helps, 0);  // the family is not one where the GPU always wins
+}
+
+// Adapters alike in rank, modules, residency and tokens are planned as one class by their
+// totals (docs/model.md §9.7); nothing is lost: the optimum equals exhaustive search over
+// every adapter's own split.
+TEST(Serving, ClassesOfIdenticalAdaptersLoseNothing) {
+  std::mt19937_64 rng(17);
+  int solved = 0, split = 0;
+  for (int inst = 0; inst < 24 / testing::kSanitizerDivisor; ++inst) {
+    ServingWorkload w = tiny_workload(rng, 1, 3);
+    // Three adapters: copies of one or two templates.
+    const ServingAdapter t0 = w.adapters[0];
+    ServingAdapter t1 = t0;
+    t1.name = "other";
+    t1.tokens = static_cast<std::int64_t>(rng() % 3) + 1;
+    w.adapters.clear();
+    const bool two = rng() % 2 == 0;
+    for (int i = 0; i < 3; ++i) {
+      ServingAdapter a = two && i == 2 ? t1 : t0;
+      a.name = "a" + std::to_string(i);
+      if (a.tokens == 0) a.tokens = 2;
+      w.adapters.push_back(a);
+    }
+    const Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw);
+    auto r = solve_serving(w, p);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(r->simulated_equal);
+    for (std::size_t s = 0; s < kServingStageCount; ++s) {
+      Rational best = -1;
+      for_each_stage_plan(w, r->plan, static_cast<ServingStage>(s), [&](const ServingPlan& plan) {
+        const Rational t = evaluate_serving(w, hw.value(), plan).stages[s].seconds;
+        if (best < 0 || t < best) best = t;
+      });
+      EXPECT_EQ(r->eval.stages[s].seconds, best) << "instance " << inst << " stage " << s;
+      for (const auto& a : r->plan.tokens[s]) {
+        int used = 0;
+        for (const auto x : a) used += x > 0 ? 1 : 0;
+        split += used > 1 ? 1 : 0;
+      }
+    }
+    ++solved;
+  }
+  EXPECT_EQ(solved, 24 / testing::kSanitizerDivisor);
+  EXPECT_GT(split, 0);  // some optimum splits an adapter of a class
 }
 
 }  // namespace
