@@ -3,15 +3,26 @@
 #include <benchmark/benchmark.h>
 #include <lorasplit/lorasplit.hpp>
 
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
-#include <random>
-
+#include "serving/program.hpp"
 #include "support/adapters.hpp"
 #include "support/ncolumn.hpp"
 #ifdef LORASPLIT_BENCH_GLPK
 #include "support/milp_dinkelbach.hpp"
+#endif
+#ifdef LORASPLIT_HAVE_CBC
+#include <Cbc_C_Interface.h>
 #endif
 
 namespace {
@@ -281,6 +292,258 @@ void BM_SolveFourAdapters(benchmark::State& state) {
   state.counters["cases"] = static_cast<double>(f.cases.size());
 }
 BENCHMARK(BM_SolveFourAdapters)->Unit(benchmark::kMicrosecond);
+
+// The serving planner (docs/model.md §9.7) on examples/serving_llama3_8b.toml with N
+// adapters (the example's `adapters = 16` line rewritten in a temporary copy, made once
+// per N outside the timed loop).
+struct ServingInstance {
+  std::string error;  // empty: loaded
+  ServingWorkload workload;
+  Params params;
+  ServingHardware hardware;
+};
+
+ServingInstance load_serving_instance(std::int64_t adapters) {
+  ServingInstance inst;
+  const std::filesystem::path example = std::filesystem::path(LORASPLIT_SOURCE_DIR) / "examples" /
+                                        "serving_llama3_8b.toml";
+  std::ifstream in(example);
+  if (!in) {
+    inst.error = "cannot read " + example.string();
+    return inst;
+  }
+  std::ostringstream text;
+  std::string line;
+  bool replaced = false;
+  while (std::getline(in, line)) {
+    if (line == "adapters = 16") {
+      line = "adapters = " + std::to_string(adapters);
+      replaced = true;
+    }
+    text << line << '\n';
+  }
+  if (!replaced) {
+    inst.error = "no line `adapters = 16` in " + example.string();
+    return inst;
+  }
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("lorasplit_bench_serving_" + std::to_string(adapters) + ".toml");
+  {
+    std::ofstream out(path);
+    out << text.str();
+    if (!out) {
+      inst.error = "cannot write " + path.string();
+      return inst;
+    }
+  }
+  auto w = load_serving_workload(path.string());
+  const Status st = load_config_file(inst.params, path.string());
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+  if (!w) {
+    inst.error = w.error().message;
+    return inst;
+  }
+  if (!st) {
+    inst.error = st.error().message;
+    return inst;
+  }
+  auto hw = serving_hardware(inst.params);
+  if (!hw) {
+    inst.error = hw.error().message;
+    return inst;
+  }
+  inst.workload = std::move(w).value();
+  inst.hardware = std::move(hw).value();
+  return inst;
+}
+
+// The stages that have a program: the projections with at least one class of adapters.
+bool has_program(ServingStage stage) { return stage != ServingStage::kAttention; }
+
+// The exact planner's answer per N, kept for the CBC benchmark's comparison (filled by
+// BM_ServingPlanExact, or by BM_ServingPlanCbc when run alone).
+struct ServingReference {
+  std::string error;
+  std::vector<double> stage_seconds;  // per stage, one layer
+  long nodes{0}, pivots{0};
+};
+std::map<std::int64_t, ServingReference>& serving_references() {
+  static std::map<std::int64_t, ServingReference> refs;
+  return refs;
+}
+ServingReference reference_of(const Result<ServingResult>& r) {
+  ServingReference ref;
+  if (!r) {
+    ref.error = r.error().message;
+    return ref;
+  }
+  if (!r->feasible) {
+    ref.error = "the workload does not fit: " + r->reason;
+    return ref;
+  }
+  for (const auto& st : r->eval.stages) ref.stage_seconds.push_back(to_double(st.seconds));
+  ref.nodes = r->nodes;
+  ref.pivots = r->pivots;
+  return ref;
+}
+
+// The whole exact planner: baselines, incumbents, branch and bound per stage, the exact
+// re-check and the simulation of every stage.
+void BM_ServingPlanExact(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const ServingInstance inst = load_serving_instance(n);
+  if (!inst.error.empty()) {
+    state.SkipWithError(inst.error.c_str());
+    return;
+  }
+  ServingReference ref;
+  for (auto _ : state) {
+    auto r = solve_serving(inst.workload, inst.params);
+    benchmark::DoNotOptimize(r);
+    state.PauseTiming();
+    ref = reference_of(r);
+    state.ResumeTiming();
+  }
+  if (!ref.error.empty()) {
+    state.SkipWithError(ref.error.c_str());
+    return;
+  }
+  double layer = 0;
+  for (const double s : ref.stage_seconds) layer += s;
+  state.counters["layer_s"] = layer;
+  state.counters["nodes"] = static_cast<double>(ref.nodes);
+  state.counters["pivots"] = static_cast<double>(ref.pivots);
+  serving_references()[n] = ref;
+}
+BENCHMARK(BM_ServingPlanExact)->Arg(4)->Arg(16)->Arg(64)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+#ifdef LORASPLIT_HAVE_CBC
+// The same stage programs (serving_stage_mip, the rows the branch and bound solves, each
+// scaled to integers) handed to COIN-OR CBC in double precision: every variable boxed by
+// `upper`, those of priority > 0 integer, minimise the stage time. Timed: loading and
+// solving every stage with classes; not timed: building the programs. CBC gets at most
+// kCbcSecondsPerStage per stage. Counters (over the stages with a program; attention and
+// stages without classes are plan-independent and left out of both sums):
+//   exact_s      the exact planner's time of those stages [s], one layer
+//   cbc_s        CBC's objectives summed [s] (NaN when a stage has no CBC solution)
+//   rel_diff     (cbc_s - exact_s) / exact_s: below 0 CBC claims a point better than the
+//                certified optimum (not feasible in exact arithmetic), above 0 it is worse
+//   stages       stages solved; cbc_optimal: those CBC calls proven optimal;
+//   cbc_no_sol   those with no integer point; cbc_infeasible: declared infeasible;
+//   cbc_abandoned: given up on numerical difficulties; cbc_time_limit: stopped by the limit;
+//   cbc_better / cbc_worse: stages whose CBC objective is below / above the exact stage
+//                time by more than 1e-9 relative
+constexpr double kCbcSecondsPerStage = 20;
+
+struct CbcStageAnswer {
+  bool solution{false}, optimal{false}, time_limit{false}, infeasible{false}, abandoned{false};
+  double objective{std::numeric_limits<double>::quiet_NaN()};
+};
+
+CbcStageAnswer solve_stage_with_cbc(const detail::ServingStageMip& mip) {
+  const std::size_t cols = mip.upper.size();
+  const std::size_t rows = mip.a.size();
+  std::vector<CoinBigIndex> start{0};
+  std::vector<int> index;
+  std::vector<double> value;
+  for (std::size_t j = 0; j < cols; ++j) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      if (sgn(mip.a[i][j]) != 0) {
+        index.push_back(static_cast<int>(i));
+        value.push_back(mip.a[i][j].get_d());
+      }
+    }
+    start.push_back(static_cast<CoinBigIndex>(index.size()));
+  }
+  const double inf = std::numeric_limits<double>::infinity();
+  std::vector<double> collb(cols, 0.0), colub(cols), obj(cols, 0.0), rowlb(rows, -inf), rowub(rows);
+  for (std::size_t j = 0; j < cols; ++j) colub[j] = mip.upper[j].get_d();
+  for (std::size_t i = 0; i < rows; ++i) rowub[i] = mip.h[i].get_d();
+  obj[mip.stage_time] = 1;
+  Cbc_Model* model = Cbc_newModel();
+  Cbc_loadProblem(model, static_cast<int>(cols), static_cast<int>(rows), start.data(), index.data(), value.data(),
+                  collb.data(), colub.data(), obj.data(), rowlb.data(), rowub.data());
+  for (std::size_t j = 0; j < cols; ++j) {
+    if (mip.priority[j] > 0) Cbc_setInteger(model, static_cast<int>(j));
+  }
+  Cbc_setObjSense(model, 1);  // minimise
+  Cbc_setLogLevel(model, 0);
+  Cbc_setMaximumSeconds(model, kCbcSecondsPerStage);
+  Cbc_solve(model);
+  CbcStageAnswer a;
+  a.optimal = Cbc_isProvenOptimal(model) != 0;
+  a.time_limit = Cbc_isSecondsLimitReached(model) != 0;
+  a.infeasible = Cbc_isProvenInfeasible(model) != 0;
+  a.abandoned = Cbc_isAbandoned(model) != 0;
+  a.solution = Cbc_bestSolution(model) != nullptr;  // an integer point, proven optimal or not
+  if (a.solution) a.objective = Cbc_getObjValue(model);
+  Cbc_deleteModel(model);
+  return a;
+}
+
+void BM_ServingPlanCbc(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const ServingInstance inst = load_serving_instance(n);
+  if (!inst.error.empty()) {
+    state.SkipWithError(inst.error.c_str());
+    return;
+  }
+  auto& refs = serving_references();
+  if (refs.find(n) == refs.end()) refs[n] = reference_of(solve_serving(inst.workload, inst.params));
+  const ServingReference& ref = refs[n];
+  if (!ref.error.empty()) {
+    state.SkipWithError(ref.error.c_str());
+    return;
+  }
+  // The programs, bounded as the planner bounds them: by GPU-only's stage times.
+  const ServingEvaluation gpu_only = evaluate_serving(inst.workload, inst.hardware,
+                                                      uniform_plan(inst.workload, ServingPath::kGpu));
+  std::vector<std::size_t> stages;
+  std::vector<detail::ServingStageMip> mips;
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    const auto stage = static_cast<ServingStage>(s);
+    if (!has_program(stage)) continue;
+    detail::ServingStageMip mip = detail::serving_stage_mip(inst.workload, inst.hardware, stage,
+                                                            gpu_only.stages[s].seconds);
+    if (mip.classes == 0) continue;
+    stages.push_back(s);
+    mips.push_back(std::move(mip));
+  }
+  std::vector<CbcStageAnswer> answers(mips.size());
+  for (auto _ : state) {
+    for (std::size_t k = 0; k < mips.size(); ++k) answers[k] = solve_stage_with_cbc(mips[k]);
+    benchmark::DoNotOptimize(answers.data());
+  }
+  double exact = 0, cbc = 0;
+  int optimal = 0, no_solution = 0, infeasible = 0, abandoned = 0, time_limit = 0, better = 0, worse = 0;
+  for (std::size_t k = 0; k < mips.size(); ++k) {
+    const double e = ref.stage_seconds[stages[k]];
+    const CbcStageAnswer& a = answers[k];
+    exact += e;
+    cbc += a.objective;  // NaN without a solution
+    optimal += a.optimal ? 1 : 0;
+    no_solution += a.solution ? 0 : 1;
+    infeasible += a.infeasible ? 1 : 0;
+    abandoned += a.abandoned ? 1 : 0;
+    time_limit += a.time_limit ? 1 : 0;
+    if (a.solution && a.objective < e * (1 - 1e-9)) ++better;
+    if (a.solution && a.objective > e * (1 + 1e-9)) ++worse;
+  }
+  state.counters["exact_s"] = exact;
+  state.counters["cbc_s"] = cbc;
+  state.counters["rel_diff"] = (cbc - exact) / exact;
+  state.counters["stages"] = static_cast<double>(mips.size());
+  state.counters["cbc_optimal"] = optimal;
+  state.counters["cbc_no_sol"] = no_solution;
+  state.counters["cbc_infeasible"] = infeasible;
+  state.counters["cbc_abandoned"] = abandoned;
+  state.counters["cbc_time_limit"] = time_limit;
+  state.counters["cbc_better"] = better;
+  state.counters["cbc_worse"] = worse;
+}
+BENCHMARK(BM_ServingPlanCbc)->Arg(4)->Arg(16)->Arg(64)->Iterations(1)->Unit(benchmark::kMillisecond);
+#endif
 
 }  // namespace
 

@@ -77,7 +77,11 @@ std::string solve_json(const std::string& preset_name, const std::string& config
 // The serving model (docs/model.md §9): parameters as above with model.name = serving, the
 // workload from the same config file.
 std::string serving_json(const std::string& preset_name, const std::string& config,
-                         const std::vector<std::pair<std::string, std::string>>& params) {
+                         const std::vector<std::pair<std::string, std::string>>& all) {
+  // Workload keys (serving.*, transformer.*) go to the workload, the others to the parameters.
+  std::vector<std::pair<std::string, std::string>> params;
+  WorkloadOverrides sets;
+  for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
   Params p = load_unvalidated(preset_name, config, params);
   if (p.model_name() != ModelName::kServing) {
     if (auto st = set_param(p, "model.name", "serving"); !st) raise(st.error());
@@ -87,7 +91,7 @@ std::string serving_json(const std::string& preset_name, const std::string& conf
                 "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a config "
                 "file"});
   }
-  auto w = load_serving_workload(config);
+  auto w = load_serving_workload(config, sets);
   if (!w) raise(w.error());
   Result<ServingResult> r = Error{};
   {

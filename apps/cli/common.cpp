@@ -50,6 +50,63 @@ Status conflicting_sources(const ParamSources& sources) {
   return {};
 }
 
+void add_search_limit_options(CLI::App* app, SearchLimitOpts& opts) {
+  app->add_option("--gap", opts.gap,
+                  "serving model: accept a plan proved within this fraction of the optimum ('0.1 %' or 0.001); the "
+                  "report gives the certified lower bound (default: exact)");
+  app->add_option("--node-limit", opts.node_limit,
+                  "serving model: at most this many LPs per stage; the open nodes bound the optimum (default: none)")
+      ->check(CLI::Range(1L, 1000000000L));
+}
+
+Result<ServingSolveOptions> search_limits(const SearchLimitOpts& opts, ModelName model) {
+  ServingSolveOptions out;
+  if (opts.gap.empty() && opts.node_limit == 0) return out;
+  if (model != ModelName::kServing) {
+    return Error{ErrorCode::kBadOption, opts.gap.empty() ? "--node-limit" : "--gap",
+                 opts.gap.empty() ? std::to_string(opts.node_limit) : opts.gap,
+                 fmt::format("{}: the other models' solves are always exact and fast; only the serving model takes it",
+                             opts.gap.empty() ? "--node-limit" : "--gap")};
+  }
+  if (!opts.gap.empty()) {
+    auto g = parse_quantity(opts.gap, Dimension::kFraction, "--gap");
+    if (!g) return g.error();
+    if (*g < 0 || *g >= 1) {
+      return Error{ErrorCode::kBadOption, "--gap", opts.gap,
+                   fmt::format("--gap = '{}': a fraction from 0 (exact) to below 1 (100 %)", opts.gap)};
+    }
+    out.relative_gap = g.value();
+  }
+  out.node_limit = opts.node_limit;
+  return out;
+}
+
+WorkloadOverrides take_workload_sets(ParamSources& sources) {
+  WorkloadOverrides out;
+  std::vector<std::string> rest;
+  for (auto& assignment : sources.sets) {
+    const std::string key = assignment_key(assignment);
+    const auto eq = assignment.find('=');
+    if (eq != std::string::npos && is_workload_key(key)) {
+      std::string value = assignment.substr(eq + 1);
+      const auto first = value.find_first_not_of(" \t");
+      value = first == std::string::npos ? "" : value.substr(first, value.find_last_not_of(" \t") - first + 1);
+      out.emplace_back(key, value);
+    } else {
+      rest.push_back(std::move(assignment));
+    }
+  }
+  sources.sets = std::move(rest);
+  return out;
+}
+
+Status workload_sets_need_serving(const WorkloadOverrides& sets, ModelName model) {
+  if (sets.empty() || model == ModelName::kServing) return {};
+  return Error{ErrorCode::kInconsistent, sets.front().first, sets.front().second,
+               fmt::format("--set {}={}: a workload key of the serving model (model.name = serving)",
+                           sets.front().first, sets.front().second)};
+}
+
 Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params) {
   if (Status st = conflicting_sources(sources); !st) return st.error();
   auto params = preset(sources.preset);

@@ -2,6 +2,7 @@
 #include <lorasplit/plot.hpp>
 // Shared pieces of the subcommands: where parameters come from, exit codes, errors.
 #include <lorasplit/lorasplit.hpp>
+#include <lorasplit/serving.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -38,6 +39,19 @@ void add_param_options(CLI::App* app, ParamSources& sources);
 std::string assignment_key(std::string_view assignment);
 /// An error when the command line gives one key twice (two --set, or --set and its flag).
 Status conflicting_sources(const ParamSources& sources);
+/// --gap and --node-limit: how far the serving model's exact search goes.
+struct SearchLimitOpts {
+  std::string gap;      ///< a fraction ("0.1 %", 0.001); empty: exact
+  long node_limit{0};   ///< LPs per stage; 0: no limit
+};
+void add_search_limit_options(CLI::App* app, SearchLimitOpts& opts);
+/// The options as the library takes them; refused (exit 2) under another model.
+Result<ServingSolveOptions> search_limits(const SearchLimitOpts& opts, ModelName model);
+/// Moves the --set assignments of workload keys (serving.*, transformer.*; the serving
+/// model's, read with its workload) out of `sources` into the returned list.
+WorkloadOverrides take_workload_sets(ParamSources& sources);
+/// An error naming the first workload assignment when the model is not serving (exit 2).
+Status workload_sets_need_serving(const WorkloadOverrides& sets, ModelName model);
 /// Preset, config, --set, --model, --max-batch-latency; validated unless `validate_params` is false.
 /// Bare numbers far from the value they replace are said on io.err as warnings.
 Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params = true);

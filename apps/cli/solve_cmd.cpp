@@ -11,12 +11,14 @@ namespace {
 
 struct SolveOpts {
   ParamSources sources;
+  SearchLimitOpts limits;
   std::string domain{"integer"};
   std::string format{"text"};
 };
 
 // The serving model (docs/model.md §9): its workload comes from the config file.
-int run_solve_serving(const SolveOpts& opts, const Params& params, const Io& io) {
+int run_solve_serving(const SolveOpts& opts, const Params& params, const WorkloadOverrides& sets,
+                      const ServingSolveOptions& limits, const Io& io) {
   const bool json = opts.format == "json";
   if (opts.domain != "integer") {
     return report_error(io,
@@ -31,9 +33,9 @@ int run_solve_serving(const SolveOpts& opts, const Params& params, const Io& io)
                               "[[adapters]]; docs/model.md section 9.1)"},
                         json);
   }
-  auto workload = load_serving_workload(opts.sources.config);
+  auto workload = load_serving_workload(opts.sources.config, sets);
   if (!workload) return report_error(io, for_cli(workload.error()), json);
-  auto result = solve_serving(workload.value(), params);
+  auto result = solve_serving(workload.value(), params, limits);
   if (!result) return report_error(io, result.error(), json);
   const std::string out = json ? render_serving_json(workload.value(), result.value()) + "\n"
                                : render_serving_text(workload.value(), result.value());
@@ -45,9 +47,16 @@ int run_solve_serving(const SolveOpts& opts, const Params& params, const Io& io)
 
 int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
-  auto params = load_params(opts.sources, io, false);
+  ParamSources sources = opts.sources;
+  const WorkloadOverrides sets = take_workload_sets(sources);
+  auto params = load_params(sources, io, false);
   if (!params) return report_error(io, params.error(), json);
-  if (params->model_name() == ModelName::kServing) return run_solve_serving(opts, params.value(), io);
+  if (auto st = workload_sets_need_serving(sets, params->model_name()); !st) return report_error(io, st.error(), json);
+  auto limits = search_limits(opts.limits, params->model_name());
+  if (!limits) return report_error(io, limits.error(), json);
+  if (params->model_name() == ModelName::kServing) {
+    return run_solve_serving(opts, params.value(), sets, limits.value(), io);
+  }
   if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);
   auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {}});
   if (!analysis) return report_error(io, analysis.error(), json);
@@ -65,6 +74,7 @@ void setup_solve(CLI::App& app, int& exit_status, const Io& io) {
   add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "output: text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
+  add_search_limit_options(sub, opts->limits);
   sub->callback([opts, &exit_status, io]() { exit_status = run_solve(*opts, io); });
 }
 

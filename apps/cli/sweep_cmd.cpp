@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 #include <lorasplit/plot.hpp>
+#include <lorasplit/serving.hpp>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +16,7 @@ namespace {
 
 struct SweepOpts {
   ParamSources sources;
+  SearchLimitOpts limits;
   std::vector<std::string> vary;
   std::string domain{"integer"};
   std::string format{"csv"};
@@ -24,12 +27,112 @@ struct SweepOpts {
   bool progress{false};
 };
 
+// The serving model (docs/model.md §9.10): hardware keys and workload keys, one CSV or
+// JSON line per point, in order.
+int run_sweep_serving(const SweepOpts& opts, const Params& params, const WorkloadOverrides& sets,
+                      const ServingSolveOptions& limits, const Io& io) {
+  const auto refuse = [&](const std::string& option, const std::string& value, const std::string& why) {
+    return report_error(io, Error{ErrorCode::kBadOption, option, value, why}, false);
+  };
+  if (opts.sources.config.empty()) {
+    return refuse("--config", "", "the serving model reads its workload from --config FILE (docs/model.md section 9.1)");
+  }
+  if (opts.domain != "integer") return refuse("--domain", opts.domain, "the serving model plans whole tokens only");
+  if (opts.shard != "1/1") return refuse("--shard", opts.shard, "--shard: not built for the serving model");
+  if (!opts.plot.empty()) {
+    return refuse("--plot", opts.plot,
+                  "--plot: not built for the serving model; plot the CSV (scripts/serving_study.sh shows how)");
+  }
+  std::vector<ServingAxis> axes;
+  for (const auto& v : opts.vary) {
+    auto axis = parse_serving_axis(v);
+    if (!axis) return report_error(io, axis.error(), false);
+    for (const auto& a : axes) {
+      if (a.key == axis->key) return refuse("--vary", axis->key, fmt::format("{} is varied twice", axis->key));
+    }
+    for (const auto& [key, value] : sets) {
+      if (key == axis->key) {
+        return refuse("--vary", key, fmt::format("{} is both varied (--vary) and set (--set {}={}): give it once", key,
+                                                 key, value));
+      }
+    }
+    for (const auto& set : opts.sources.sets) {
+      if (assignment_key(set) == axis->key) {
+        return refuse("--vary", axis->key,
+                      fmt::format("{} is both varied (--vary) and set (--set {}): give it once", axis->key, set));
+      }
+    }
+    axes.push_back(std::move(axis.value()));
+  }
+  const bool csv = opts.format == "csv";
+  if (csv && std::fputs((serving_csv_header(axes) + "\n").c_str(), io.out) < 0) {
+    return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
+  }
+  bool write_failed = false;
+  std::size_t rows = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const Status st = run_serving_sweep(params, opts.sources.config, sets, axes, opts.threads,
+                                      [&](const ServingSweepRow& row) {
+                                        std::string line;
+                                        if (csv) {
+                                          line = serving_csv_row(row);
+                                        } else {
+                                          nlohmann::ordered_json j;
+                                          for (std::size_t i = 0; i < axes.size(); ++i) j[axes[i].key] = row.values[i];
+                                          nlohmann::ordered_json out;
+                                          out["vary"] = std::move(j);
+                                          out["result"] = nlohmann::ordered_json::parse(
+                                              render_serving_json(row.workload, row.result));
+                                          line = out.dump();
+                                        }
+                                        write_failed = write_failed || std::fputs((line + "\n").c_str(), io.out) < 0;
+                                        ++rows;
+                                        if (opts.progress) {
+                                          const double secs = std::chrono::duration<double>(
+                                                                  std::chrono::steady_clock::now() - start)
+                                                                  .count();
+                                          std::fputs(fmt::format("lorasplit: progress: {} points, {:.1f} s\n", rows,
+                                                                 secs)
+                                                         .c_str(),
+                                                     io.err);
+                                        }
+                                      },
+                                      limits);
+  if (!st) return report_error(io, st.error(), false);
+  if (write_failed || std::fflush(io.out) != 0) {
+    return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
+  }
+  return kExitOptimal;
+}
+
 int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
-  auto params = load_params(opts.sources, io);
-  if (!params) return report_error(io, params.error(), false);
   if (opts.vary.empty() || opts.vary.size() > 2) {
     return report_error(io, Error{ErrorCode::kBadOption, "--vary", "", "--vary: give one or two KEY=SPEC"}, false);
   }
+  ParamSources sources = opts.sources;
+  const WorkloadOverrides sets = take_workload_sets(sources);
+  {
+    auto p = load_params(sources, io, false);
+    if (!p) return report_error(io, p.error(), false);
+    if (auto st = workload_sets_need_serving(sets, p->model_name()); !st) return report_error(io, st.error(), false);
+    auto limits = search_limits(opts.limits, p->model_name());
+    if (!limits) return report_error(io, limits.error(), false);
+    if (p->model_name() == ModelName::kServing) {
+      SweepOpts serving = opts;
+      serving.sources = sources;
+      return run_sweep_serving(serving, p.value(), sets, limits.value(), io);
+    }
+    for (const auto& v : opts.vary) {
+      if (is_workload_key(assignment_key(v))) {
+        return report_error(io, Error{ErrorCode::kInconsistent, assignment_key(v), v,
+                                      fmt::format("--vary {}: a workload key of the serving model (model.name = serving)",
+                                                  v)},
+                            false);
+      }
+    }
+  }
+  auto params = load_params(opts.sources, io);
+  if (!params) return report_error(io, params.error(), false);
   std::vector<SweepAxis> axes;
   for (const auto& v : opts.vary) {
     auto axis = parse_sweep_axis(v);
@@ -138,7 +241,8 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
 
 void setup_sweep(CLI::App& app, int& exit_status, const Io& io) {
   auto opts = std::make_shared<SweepOpts>();
-  CLI::App* sub = app.add_subcommand("sweep", "solve exactly over a grid of one or two parameters");
+  CLI::App* sub = app.add_subcommand("sweep", "solve exactly over a grid of one or two parameters (serving: also "
+                                               "workload keys serving.*, transformer.*)");
   add_param_options(sub, opts->sources);
   sub->add_option("--vary", opts->vary,
                   "KEY=lin:A:B:N, KEY=log:A:B:N or KEY=a,b,c (values may carry units); once or twice")
@@ -148,6 +252,7 @@ void setup_sweep(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--shard", opts->shard, "i/n: run the i-th of n slices (1-based); the slices concatenate to the sweep");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
   add_plot_options(sub, opts->plot, opts->plot_options, "throughput and gain");
+  add_search_limit_options(sub, opts->limits);
   sub->add_flag("--progress", opts->progress,
                 "report progress on stderr even when it is not a terminal (a line every 5 s)");
   sub->callback([opts, &exit_status, io]() { exit_status = run_sweep_cmd(*opts, io); });

@@ -11,10 +11,12 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace lorasplit {
@@ -69,10 +71,20 @@ struct ServingWorkload {
 /// Reads [transformer], [serving] and [[adapters]] from a config file (the parameters of
 /// [gpu], [cxl], [link] are load_config_file's). Errors name the key and value, with the
 /// file and line.
-Result<ServingWorkload> load_serving_workload(const std::string& path);
+/// `overrides`: ("serving.KEY" or "transformer.KEY", value) pairs applied over the file's
+/// tables before they are read (a value is read as TOML when it parses as an integer, a
+/// float or an array, else as a string; "8,16" is the array [8, 16]). Setting
+/// transformer.preset or transformer.hf_config replaces the whole [transformer] table;
+/// setting serving.adapters removes any [[adapters]] list.
+using WorkloadOverrides = std::vector<std::pair<std::string, std::string>>;
+Result<ServingWorkload> load_serving_workload(const std::string& path, const WorkloadOverrides& overrides = {});
 /// `base_dir` resolves a relative transformer.hf_config.
 Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text, std::string_view source_name,
-                                                     const std::string& base_dir);
+                                                     const std::string& base_dir,
+                                                     const WorkloadOverrides& overrides = {});
+/// Whether KEY is a workload key ("serving.*" or "transformer.*"), which --set hands to
+/// load_serving_workload rather than to the parameters.
+bool is_workload_key(std::string_view key);
 /// A config file that holds the serving model's tables ([transformer], [serving],
 /// [[adapters]]) under another model is an error (they would be ignored), naming `config`.
 Status check_serving_tables(const std::string& path, ModelName model);
@@ -166,13 +178,59 @@ struct ServingResult {
   ServingEvaluation eval;
   std::vector<ServingBaseline> baselines;  ///< gpu_hbm, gpu_fetch, device_all
   long nodes{0}, pivots{0};                ///< branch and bound, over the stages
+  std::size_t classes{0};                  ///< the most classes of adapters in one stage
   /// The simulated stage times equal the model's (checked for every stage of the optimum).
   bool simulated_equal{false};
+  /// The plan is proved optimal; false when a gap or a node limit (ServingSolveOptions)
+  /// closed part of the tree: then the optimum lies in [lower_bound_s, eval.iteration_s].
+  bool proved_optimal{true};
+  Rational lower_bound_s;  ///< no plan's iteration time is below it [s] (exact)
+};
+
+/// How far the exact search goes. The default proves the optimum however long it takes.
+struct ServingSolveOptions {
+  /// Close a node whose LP cannot shorten a stage by more than this fraction of the best
+  /// stage time known (0: exact); its LP value is kept as the certified lower bound.
+  Rational relative_gap{0};
+  /// Stop each stage's search after this many LPs (0: no limit); the open nodes' LP values
+  /// bound the optimum from below.
+  long node_limit{0};
 };
 
 /// The plan of least iteration time under the workload's residency (docs/model.md §9.7),
 /// certified by a closed branch-and-bound tree over exact LPs, with the baselines.
-Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params);
+Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params,
+                                    const ServingSolveOptions& options = {});
+
+/// One axis of a serving sweep (docs/model.md §9.10): a hardware parameter (exact values,
+/// as `lorasplit sweep` parses them) or a workload key (serving.*, transformer.*: a list,
+/// ';' between values that hold commas, or lin:A:B:N / log:A:B:N over whole numbers).
+struct ServingAxis {
+  std::string key;
+  bool workload{false};
+  ParamId param{};                  ///< a parameter axis's key
+  std::vector<std::string> values;  ///< as printed (and, for workload keys, as applied)
+  std::vector<Rational> exact;      ///< a parameter axis's values
+};
+Result<ServingAxis> parse_serving_axis(std::string_view spec);
+struct ServingSweepRow {
+  std::vector<std::string> values;  ///< one per axis
+  ServingWorkload workload;
+  ServingResult result;
+};
+/// Solves every point of the grid (the last axis fastest), `threads` at once (0: all
+/// cores), and hands each row to `emit` in order. The workload comes from `config` with
+/// `sets` and the point's workload values over it. The first point that fails stops the
+/// sweep with its error, naming the point.
+Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
+                         const std::vector<ServingAxis>& axes, unsigned threads,
+                         const std::function<void(const ServingSweepRow&)>& emit,
+                         const ServingSolveOptions& options = {});
+/// CSV: the axes, status, iteration time (and exact), throughput, gains over gpu_fetch and
+/// gpu_hbm [%], the three baselines' throughputs, the device's share of the LoRA tokens
+/// [%], the adapters with tokens, the branch-and-bound nodes.
+std::string serving_csv_header(const std::vector<ServingAxis>& axes);
+std::string serving_csv_row(const ServingSweepRow& row);
 
 std::string render_serving_text(const ServingWorkload& w, const ServingResult& r);
 std::string render_serving_json(const ServingWorkload& w, const ServingResult& r);

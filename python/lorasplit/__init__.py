@@ -285,8 +285,9 @@ class ServingResult(_Record):
 def serving(config: str, preset: str = "seed",
             params: Optional[Mapping[str, ParamValue]] = None) -> ServingResult:
     """The serving model's exact plan for the workload and hardware of the TOML ``config``
-    file (over ``preset``, then ``params``). Same numbers as ``lorasplit solve --model
-    serving --config FILE``."""
+    file (over ``preset``, then ``params``; keys ``serving.*`` and ``transformer.*`` change
+    the workload, as ``--set`` does). Same numbers as ``lorasplit solve --model serving
+    --config FILE``."""
     text = _lorasplit.serving_json(preset, config, _params(params))
     return ServingResult.from_json(_exact(json.loads(text)))
 

@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <utility>
 
 #include "serving/graph.hpp"
+#include "serving/program.hpp"
 #include "solve/bnb.hpp"
 
 namespace lorasplit {
@@ -304,6 +306,32 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   return prog;
 }
 
+// The program as integer rows: each row scaled by the lcm of its own denominators (over
+// the token totals and counts, integers, and the durations and stage time in seconds,
+// reals). Branch on whether each kernel and transfer runs first (their overheads and
+// latencies are what the LP spreads thinnest), then on the classes' reader counts, then on
+// the token totals; with them fixed, the LP's durations and stage time are the exact
+// maxima of their terms (docs/model.md §9.7).
+detail::ServingStageMip to_mip(const StageProgram& prog) {
+  detail::ServingStageMip mip;
+  for (const auto& r : prog.rows) {
+    Integer d = r.rhs.get_den();
+    for (const auto& [j, x] : r.coef) mpz_lcm(d.get_mpz_t(), d.get_mpz_t(), x.get_den().get_mpz_t());
+    std::vector<Integer> coef(prog.n, Integer(0));
+    for (const auto& [j, x] : r.coef) coef[j] = Rational(x * Rational(d)).get_num();
+    mip.a.push_back(std::move(coef));
+    mip.h.push_back(Rational(r.rhs * Rational(d)).get_num());
+  }
+  mip.upper = prog.upper;
+  mip.priority.assign(prog.n, 1);
+  for (const auto j : prog.run_flags) mip.priority[j] = 3;
+  for (const auto j : prog.indicators) mip.priority[j] = 2;
+  for (const auto j : prog.time_vars) mip.priority[j] = 0;
+  mip.stage_time = prog.t;
+  mip.classes = prog.units.size();
+  return mip;
+}
+
 // A proposal for the incumbent: a local search over the classes' totals in double
 // precision, on the program's own rows (the durations and the stage time propagated from
 // the integer variables, the fewest readers for each class's totals). It only proposes:
@@ -494,7 +522,15 @@ void set_stage_plan(const StageProgram& prog, const std::vector<std::pair<std::i
 
 }  // namespace
 
-Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params) {
+namespace detail {
+ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
+                                  const Rational& upper_s) {
+  return to_mip(build_program(w, hw, s, upper_s));
+}
+}  // namespace detail
+
+Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params,
+                                    const ServingSolveOptions& options) {
   auto hw_r = serving_hardware(params);
   if (!hw_r) return hw_r.error();
   const ServingHardware& hw = hw_r.value();
@@ -514,6 +550,9 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     out.reason = fetch.reason;
     return out;
   }
+  // Per stage, a lower bound on its time [s]: the optimum's own time unless a gap or a
+  // node limit left part of its tree open.
+  std::array<std::optional<Rational>, kServingStageCount> stage_bound;
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     const auto stage = static_cast<ServingStage>(s);
     if (stage == ServingStage::kAttention) continue;
@@ -546,37 +585,17 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         incumbent_pc = *cand;
       }
     }
-    // Each row scaled by the lcm of its own denominators: integer rows over the tokens,
-    // indicators (integers) and the durations and stage time in seconds (reals).
-    std::vector<std::vector<Integer>> a;
-    std::vector<Integer> h;
-    for (const auto& r : prog.rows) {
-      Integer d = r.rhs.get_den();
-      for (const auto& [j, x] : r.coef) mpz_lcm(d.get_mpz_t(), d.get_mpz_t(), x.get_den().get_mpz_t());
-      std::vector<Integer> coef(prog.n, Integer(0));
-      for (const auto& [j, x] : r.coef) coef[j] = Rational(x * Rational(d)).get_num();
-      a.push_back(std::move(coef));
-      h.push_back(Rational(r.rhs * Rational(d)).get_num());
-    }
-    detail::BranchAndBound bnb(a, h, prog.upper);
-    if (bnb.empty() || bnb.unbounded()) {
-      return Error{ErrorCode::kInternal, "", "",
-                   fmt::format("serving: stage {} has no point although the GPU-only plan is one", to_string(stage))};
-    }
-    std::vector<Integer> c(prog.n, Integer(0));
-    c[prog.t] = -1;
-    // Branch on whether each kernel and transfer runs first (their overheads and latencies
-    // are what the LP spreads thinnest), then on the classes' reader counts, then on the
-    // token counts; with them fixed, the LP's durations and stage time are the exact maxima
-    // of their terms (docs/model.md §9.7). Only strictly better points than the incumbent
-    // are searched for.
-    std::vector<int> integer(prog.n, 1);
-    for (const auto j : prog.run_flags) integer[j] = 3;
-    for (const auto j : prog.indicators) integer[j] = 2;
-    for (const auto j : prog.time_vars) integer[j] = 0;
-    const auto res = bnb.maximize_mixed(c, integer, Rational(-incumbent));
+    detail::ServingStageMip mip = to_mip(prog);
+    detail::BranchAndBound bnb(std::move(mip.a), std::move(mip.h), mip.upper);
+    std::vector<Integer> c(mip.upper.size(), Integer(0));
+    c[mip.stage_time] = -1;
+    // Only strictly better points than the incumbent are searched for.
+    const auto res = bnb.maximize_mixed(c, mip.priority, Rational(-incumbent), options.relative_gap,
+                                        options.node_limit);
     out.nodes += res.nodes;
     out.pivots += res.pivots;
+    out.classes = std::max(out.classes, mip.classes);
+    stage_bound[s] = -res.bound;
     Rational claimed = incumbent;
     if (res.feasible) {
       for (std::size_t u = 0; u < prog.units.size(); ++u) {
@@ -585,9 +604,12 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       claimed = -res.value;
     }
     set_stage_plan(prog, incumbent_pc, out.plan.tokens[s]);
-    // The formulas at the plan give the program's optimum exactly (§9.7).
+    // The formulas at the plan give the program's optimum exactly (§9.7). When a gap or
+    // the node limit stopped the search, the point found may have more readers than its
+    // totals need: the plan (the fewest readers) is then at most as long as the program
+    // says.
     const auto check = evaluate_serving(w, hw, out.plan);
-    if (check.stages[s].seconds != claimed) {
+    if (res.complete ? check.stages[s].seconds != claimed : check.stages[s].seconds > claimed) {
       return Error{ErrorCode::kInternal, "", "",
                    fmt::format("serving: stage {}: the plan's time {} s differs from the program's optimum {} s",
                                to_string(stage), format_exact(check.stages[s].seconds), format_exact(claimed))};
@@ -599,6 +621,17 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
   out.eval = evaluate_serving(w, hw, out.plan);
   out.feasible = out.eval.feasible;
   out.reason = out.eval.reason;
+  Rational layer_bound = 0;
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    const Rational& t = out.eval.stages[s].seconds;
+    if (stage_bound[s] && *stage_bound[s] < t) {
+      out.proved_optimal = false;
+      layer_bound += *stage_bound[s];
+    } else {
+      layer_bound += t;
+    }
+  }
+  out.lower_bound_s = layer_bound * w.shape.layers;
   // The simulator plays every stage of the plan: it must end each where the model does.
   out.simulated_equal = true;
   for (std::size_t s = 0; s < kServingStageCount; ++s) {

@@ -65,9 +65,18 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
   if (!r.feasible) {
     line(fmt::format("status: infeasible: {}", r.reason));
   } else {
-    line(fmt::format("status: optimal (exact; branch and bound closed: {} LPs, {} pivots; simulated stage times equal "
-                     "the model's)",
-                     r.nodes, r.pivots));
+    if (r.proved_optimal) {
+      line(fmt::format("status: optimal (exact; branch and bound closed: {} LPs, {} pivots, {} classes of adapters "
+                       "at most in a stage; simulated stage times equal the model's)",
+                       r.nodes, r.pivots, r.classes));
+    } else {
+      line(fmt::format("status: feasible, not proved optimal: the optimum's iteration time is at least {} ({} s "
+                       "exactly), at most {} % below this plan's (--gap or --node-limit closed part of the tree: {} "
+                       "LPs, {} pivots; simulated stage times equal the model's)",
+                       seconds_text(r.lower_bound_s), format_exact(r.lower_bound_s),
+                       fmt::format("{:.3g}", 100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s)), r.nodes,
+                       r.pivots));
+    }
     line(fmt::format("iteration time: {} ({} s exactly)", seconds_text(r.eval.iteration_s),
                      format_exact(r.eval.iteration_s)));
     line(fmt::format("throughput:     {} tokens/s", rate_text(r.eval.tokens_per_s)));
@@ -122,7 +131,7 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
 std::string render_serving_json(const ServingWorkload& w, const ServingResult& r) {
   using nlohmann::ordered_json;
   ordered_json j;
-  j["status"] = r.feasible ? "optimal" : "infeasible";
+  j["status"] = !r.feasible ? "infeasible" : r.proved_optimal ? "optimal" : "feasible";
   j["model"] = "serving";
   if (!r.feasible) j["reason"] = r.reason;
   const auto num = [](const Rational& x) { return to_double(x); };
@@ -218,6 +227,11 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
   j["certificate"] = {{"method", "branch and bound over exact rational LPs, per stage"},
                       {"nodes", r.nodes},
                       {"pivots", r.pivots},
+                      {"classes", r.classes},
+                      {"proved_optimal", r.proved_optimal},
+                      {"lower_bound_iteration_time_s", r.feasible ? ordered_json(num(r.lower_bound_s)) : nullptr},
+                      {"lower_bound_iteration_time_s_exact",
+                       r.feasible ? ordered_json(format_fraction(r.lower_bound_s)) : nullptr},
                       {"simulated_equal", r.simulated_equal}};
   ordered_json transformer;
   transformer["name"] = w.shape.name;

@@ -81,6 +81,9 @@ std::string node_text(const toml::node& node) {
 }
 
 std::string where_of(std::string_view source, const toml::node& node) {
+  // A value from the command line (--set) says so.
+  if (node.source().begin.line == 0) return "--set: ";
+  if (const auto& path = node.source().path; path && path->starts_with("--set")) return "--set: ";
   return fmt::format("{}:{}: ", source, node.source().begin.line);
 }
 
@@ -400,14 +403,65 @@ Status check_serving_tables(const std::string& path, ModelName model) {
   return {};
 }
 
+bool is_workload_key(std::string_view key) {
+  return key.starts_with("serving.") || key.starts_with("transformer.");
+}
+
+namespace {
+
+// One override over the parsed tables (see load_serving_workload).
+Status apply_override(toml::table& root, const std::string& key, const std::string& value) {
+  const auto dot = key.find('.');
+  const std::string table = key.substr(0, dot), name = key.substr(dot + 1);
+  if (!is_workload_key(key) || name.empty() || name.find('.') != std::string::npos) {
+    return Error{ErrorCode::kUnknownKey, key, value,
+                 fmt::format("--set {}={}: not a workload key (serving.NAME or transformer.NAME)", key, value)};
+  }
+  // The value as TOML (an integer, a float, an array; "8,16" as [8, 16]), else a string;
+  // its source is the command line, so messages say where it came from.
+  const std::string where = "--set";
+  std::optional<toml::table> parsed;
+  for (const std::string& text : {fmt::format("v = {}", value), fmt::format("v = [{}]", value)}) {
+    if (text.back() == ']' && value.find(',') == std::string::npos) continue;
+    try {
+      auto t = toml::parse(text, where);
+      const toml::node* v = t.get("v");
+      if (v != nullptr && (v->is_integer() || v->is_floating_point() || v->is_array())) {
+        parsed = std::move(t);
+        break;
+      }
+    } catch (const toml::parse_error&) {
+    }
+  }
+  if (!parsed) {
+    toml::table t;
+    t.insert("v", value);
+    parsed = std::move(t);
+  }
+  if (table == "transformer" && (name == "preset" || name == "hf_config")) root.insert_or_assign("transformer", toml::table{});
+  if (key == "serving.adapters") root.erase("adapters");
+  auto* t = root.get_as<toml::table>(table);
+  if (t == nullptr) {
+    root.insert_or_assign(table, toml::table{});
+    t = root.get_as<toml::table>(table);
+  }
+  t->insert_or_assign(name, std::move(*parsed->get("v")));
+  return {};
+}
+
+}  // namespace
+
 Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text, std::string_view source,
-                                                     const std::string& base_dir) {
+                                                     const std::string& base_dir, const WorkloadOverrides& overrides) {
   toml::table root;
   try {
     root = toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
     return Error{ErrorCode::kConfigSyntax, std::string(source), "",
                  fmt::format("{}:{}: malformed TOML: {}", source, e.source().begin.line, e.description())};
+  }
+  for (const auto& [key, value] : overrides) {
+    if (auto st = apply_override(root, key, value); !st) return st.error();
   }
   ServingWorkload w;
   const auto* tt = root.get_as<toml::table>("transformer");
@@ -589,12 +643,12 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
   return w;
 }
 
-Result<ServingWorkload> load_serving_workload(const std::string& path) {
+Result<ServingWorkload> load_serving_workload(const std::string& path, const WorkloadOverrides& overrides) {
   auto text = detail::read_text_file(path, "config", std::size_t{1} << 20);
   if (!text) return text.error();
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  return load_serving_workload_string(text.value(), path, dir);
+  return load_serving_workload_string(text.value(), path, dir, overrides);
 }
 
 }  // namespace lorasplit

@@ -154,7 +154,8 @@ BnbResult BranchAndBound::maximize(const std::vector<Integer>& c,
 
 BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Integer>& c,
                                                           const std::vector<int>& integer,
-                                                          const std::optional<Rational>& cutoff) const {
+                                                          const std::optional<Rational>& cutoff,
+                                                          const Rational& relative_gap, long node_limit) const {
   // One LP for the whole tree: a node is its bounds, applied to the LP of the node solved
   // before it (the basis stays dual feasible under any bounds, so the dual simplex resumes
   // from it). Memory stays one tableau however deep the tree.
@@ -166,10 +167,24 @@ BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Int
   lp.set_objective(c);
   struct Node {
     std::vector<Rational> lo, up;
+    std::optional<Rational> parent_z;  // the LP value of its parent: a bound on its points
   };
   std::vector<Node> stack;
-  stack.push_back({std::move(lo0), std::move(up0)});
+  stack.push_back({std::move(lo0), std::move(up0), std::nullopt});
+  std::optional<Rational> gap_bound;  // the largest LP value of a node closed by the gap or left open
+  const auto best = [&]() -> std::optional<Rational> {
+    if (out.feasible) return out.value;
+    return cutoff;
+  };
   while (!stack.empty()) {
+    if (node_limit > 0 && out.nodes >= node_limit) {
+      out.complete = false;
+      for (const auto& n : stack) {
+        if (!n.parent_z) continue;
+        if (!gap_bound || *n.parent_z > *gap_bound) gap_bound = *n.parent_z;
+      }
+      break;
+    }
     Node node = std::move(stack.back());
     stack.pop_back();
     for (std::size_t j = 0; j < n_; ++j) {
@@ -184,6 +199,14 @@ BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Int
     const Rational z = lp.value();
     if (out.feasible && z <= out.value) continue;       // nothing here beats the incumbent
     if (!out.feasible && cutoff && z <= *cutoff) continue;  // nor the caller's known value
+    if (const auto b = best(); b && relative_gap > 0) {
+      const Rational a = *b < 0 ? Rational(-*b) : *b;
+      if (z <= *b + relative_gap * a) {  // within the gap: closed, its value kept as a bound
+        out.complete = false;
+        if (!gap_bound || z > *gap_bound) gap_bound = z;
+        continue;
+      }
+    }
     const std::size_t pick = branch_variable(lp, integer);
     if (pick == n_) {  // integral where it must be: a new incumbent
       out.feasible = true;
@@ -197,6 +220,8 @@ BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Int
     Node down = node, up = std::move(node);
     down.up[pick] = Rational(f);
     up.lo[pick] = Rational(f + 1);
+    down.parent_z = z;
+    up.parent_z = z;
     // Pushed last = explored first: the nearer side.
     if (v - Rational(f) >= Rational(1, 2)) {
       stack.push_back(std::move(down));
@@ -206,6 +231,8 @@ BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Int
       stack.push_back(std::move(down));
     }
   }
+  if (const auto b = best(); b) out.bound = *b;
+  if (gap_bound && (!best() || *gap_bound > out.bound)) out.bound = *gap_bound;
   return out;
 }
 

@@ -58,14 +58,23 @@ class BranchAndBound {
   /// highest integer[j] first (indicators before counts); a node is closed when its LP
   /// value does not exceed the incumbent's, or `cutoff` (a value known to be reachable:
   /// then "not feasible" means that nothing beats it). Exact: point and value are rationals.
+  ///
+  /// `relative_gap` (>= 0): a node whose LP value exceeds the best known value v by at most
+  /// relative_gap * |v| is closed too, its value kept in `bound`; `node_limit` (> 0): the
+  /// search stops after that many LPs, the open nodes' parents' LP values kept in `bound`.
+  /// `bound` is then an exact upper bound on the maximum (the value itself when the tree
+  /// closed with no gap: `complete`).
   struct MixedResult {
     bool feasible{false};
     std::vector<Rational> t;
     Rational value;
     long nodes{0}, pivots{0};
+    Rational bound;         ///< no point has c·t above it (when feasible or a cutoff was given)
+    bool complete{true};    ///< every node closed without the gap or the limit
   };
   MixedResult maximize_mixed(const std::vector<Integer>& c, const std::vector<int>& integer,
-                             const std::optional<Rational>& cutoff) const;
+                             const std::optional<Rational>& cutoff, const Rational& relative_gap = Rational(0),
+                             long node_limit = 0) const;
 
   /// max c·t over the integer points; `incumbent` (a point and its value c·t) is kept when
   /// nothing beats it, so only strictly better points are searched for.

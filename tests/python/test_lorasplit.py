@@ -143,6 +143,19 @@ def test_serving_hand_answer_equals_cli():
         lorasplit.serving(config, params={"gpu.kernel_overhead_s": "-1 s"})
 
 
+def test_serving_workload_keys_equal_cli_set():
+    # docs/model.md section 9.1: serving.* and transformer.* change the workload, as --set does.
+    config = str(ROOT / "examples" / "serving_llama3_8b.toml")
+    rc, j, _ = cli_json("solve", "--config", config, "--set", "serving.adapters=2", "--set",
+                        "transformer.preset=mistral-7b")
+    assert rc == 0
+    r = lorasplit.serving(config, params={"serving.adapters": 2, "transformer.preset": "mistral-7b"})
+    assert r.to_dict() == as_python(j)
+    assert r.to_dict()["transformer"]["name"] == "mistral-7b" and len(r.to_dict()["adapters"]) == 2
+    with pytest.raises(ValueError, match="serving.adapters"):
+        lorasplit.serving(config, params={"serving.adapters": "x"})
+
+
 def test_sweep_equals_cli_jsonl():
     vary = {"link.bandwidth_bytes_per_s": "log:1GiB/s:1TiB/s:7", "lora.r": "2,4,600"}
     cols = lorasplit.sweep(vary)

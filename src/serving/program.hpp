@@ -1,0 +1,27 @@
+#pragma once
+// The serving planner's integer program of one stage (docs/model.md §9.7), as the exact
+// branch and bound solves it: integer rows a·x <= h over the box [0, upper], minimise the
+// stage time. Exposed for the benchmarks, which hand the same program to CBC.
+#include <lorasplit/serving.hpp>
+
+#include <cstddef>
+#include <vector>
+
+namespace lorasplit::detail {
+
+struct ServingStageMip {
+  std::vector<std::vector<Integer>> a;  ///< rows, each scaled by the lcm of its denominators
+  std::vector<Integer> h;
+  std::vector<Integer> upper;           ///< the box [0, upper] of every variable
+  /// 0: a real (a duration or the stage time [s]); 1: a class's token total; 2: a class's
+  /// reader count; 3: a run flag (0 or 1). The branch and bound branches on 3 first.
+  std::vector<int> priority;
+  std::size_t stage_time{0};            ///< the variable minimised [s]
+  std::size_t classes{0};               ///< classes of identical adapters with tokens here
+};
+
+/// The program of stage s; `upper_s` bounds every duration (GPU-only's stage time [s]).
+ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
+                                  const Rational& upper_s);
+
+}  // namespace lorasplit::detail

@@ -1,0 +1,214 @@
+// Sweeps of the serving model (docs/model.md §9.10): every point of a grid over hardware
+// parameters and workload keys solved exactly, one row each.
+#include <fmt/format.h>
+#include <lorasplit/serving.hpp>
+#include <lorasplit/sweep.hpp>
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "serving/graph.hpp"
+
+namespace lorasplit {
+namespace {
+
+std::vector<std::string> split_items(std::string_view body, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto pos = body.find(sep, start);
+    std::string item(body.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    const auto a = item.find_first_not_of(' ');
+    item = a == std::string::npos ? "" : item.substr(a, item.find_last_not_of(' ') - a + 1);
+    out.push_back(item);
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ServingAxis> parse_serving_axis(std::string_view spec) {
+  const auto eq = spec.find('=');
+  if (eq == std::string_view::npos) {
+    return Error{ErrorCode::kBadOption, "--vary", std::string(spec),
+                 fmt::format("vary '{}': expected KEY=SPEC", spec)};
+  }
+  ServingAxis axis;
+  axis.key = std::string(spec.substr(0, eq));
+  const std::string_view body = spec.substr(eq + 1);
+  if (!is_workload_key(axis.key)) {  // a parameter: the sweeps' own parser, exact values
+    auto a = parse_sweep_axis(spec);
+    if (!a) return a.error();
+    axis.param = find_param(axis.key)->id;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const Rational v = a->value(i);
+      axis.values.push_back(format_exact(v));
+      axis.exact.push_back(v);
+    }
+    return axis;
+  }
+  axis.workload = true;
+  if (body.starts_with("lin:") || body.starts_with("log:")) {
+    // A range of whole numbers (serving.adapters, batch_tokens, context_tokens).
+    SweepAxis range;
+    range.kind = body[1] == 'i' ? AxisKind::kLinear : AxisKind::kLog;
+    range.integer = true;
+    const auto parts = split_items(body.substr(4), ':');
+    std::vector<std::int64_t> nums;
+    for (const auto& p : parts) {
+      try {
+        std::size_t used = 0;
+        const long long v = std::stoll(p, &used);
+        if (used != p.size() || v < 1) throw std::invalid_argument(p);
+        nums.push_back(v);
+      } catch (const std::exception&) {
+        return Error{ErrorCode::kBadOption, axis.key, std::string(spec),
+                     fmt::format("vary '{}': a workload range is lin:A:B:N or log:A:B:N with whole numbers A, B, N "
+                                 ">= 1",
+                                 spec)};
+      }
+    }
+    if (nums.size() != 3 || nums[2] > 10000) {
+      return Error{ErrorCode::kBadOption, axis.key, std::string(spec),
+                   fmt::format("vary '{}': a workload range is lin:A:B:N or log:A:B:N, N <= 10000", spec)};
+    }
+    range.first = Rational(nums[0]);
+    range.last = Rational(nums[1]);
+    range.count = static_cast<std::size_t>(nums[2]);
+    for (std::size_t i = 0; i < range.size(); ++i) {
+      const std::string v = format_exact(range.value(i));
+      if (axis.values.empty() || axis.values.back() != v) axis.values.push_back(v);  // rounding may repeat one
+    }
+    return axis;
+  }
+  // A list; ';' separates the values when they hold commas themselves (serving.ranks).
+  axis.values = split_items(body, body.find(';') != std::string_view::npos ? ';' : ',');
+  for (const auto& v : axis.values) {
+    if (v.empty()) {
+      return Error{ErrorCode::kBadOption, axis.key, std::string(spec), fmt::format("vary '{}': an empty value", spec)};
+    }
+  }
+  return axis;
+}
+
+Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
+                         const std::vector<ServingAxis>& axes, unsigned threads,
+                         const std::function<void(const ServingSweepRow&)>& emit, const ServingSolveOptions& options) {
+  std::size_t total = 1;
+  for (const auto& a : axes) total *= a.values.size();
+  // The point of index k: the last axis varies fastest.
+  const auto point = [&](std::size_t k) -> Result<ServingSweepRow> {
+    ServingSweepRow row;
+    row.values.resize(axes.size());
+    Params p = base;
+    WorkloadOverrides over = sets;
+    for (std::size_t i = axes.size(); i-- > 0;) {
+      const std::size_t j = k % axes[i].values.size();
+      k /= axes[i].values.size();
+      row.values[i] = axes[i].values[j];
+      if (axes[i].workload) {
+        over.emplace_back(axes[i].key, axes[i].values[j]);
+      } else {
+        p.set(axes[i].param, axes[i].exact[j]);
+      }
+    }
+    auto w = load_serving_workload(config, over);
+    if (!w) return w.error();
+    auto r = solve_serving(w.value(), p, options);
+    if (!r) return r.error();
+    row.workload = std::move(w.value());
+    row.result = std::move(r.value());
+    return row;
+  };
+  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, total));
+  std::vector<std::optional<Result<ServingSweepRow>>> done(total);
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;
+  std::size_t emitted = 0;
+  std::optional<Error> failed;
+  // Workers solve points in any order; rows are emitted in order as soon as they can be.
+  const auto work = [&]() {
+    while (true) {
+      const std::size_t k = next.fetch_add(1);
+      if (k >= total) return;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failed) return;
+      }
+      auto r = point(k);
+      std::lock_guard<std::mutex> lock(mu);
+      done[k] = std::move(r);
+      while (emitted < total && done[emitted] && !failed) {
+        auto& res = *done[emitted];
+        if (!res) {
+          const Error& e = res.error();
+          failed = Error{e.code, e.key, e.value,
+                         fmt::format("point {} of {}: {}", emitted + 1, total, e.message)};
+          break;
+        }
+        emit(res.value());
+        done[emitted].reset();
+        ++emitted;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failed) return *failed;
+  return {};
+}
+
+std::string serving_csv_header(const std::vector<ServingAxis>& axes) {
+  std::string out;
+  for (const auto& a : axes) out += a.key + ",";
+  return out +
+         "status,iteration_time_s,iteration_time_s_exact,throughput_tokens_per_s,gain_percent,"
+         "gain_over_gpu_hbm_percent,gpu_hbm_tokens_per_s,gpu_fetch_tokens_per_s,device_all_tokens_per_s,"
+         "device_share_percent,adapters_with_tokens,nodes,lower_bound_iteration_time_s_exact,gap_at_most_percent";
+}
+
+std::string serving_csv_row(const ServingSweepRow& row) {
+  std::string out;
+  for (const auto& v : row.values) out += (v.find(',') != std::string::npos ? "\"" + v + "\"" : v) + ",";
+  const ServingResult& r = row.result;
+  const auto tput = [](const ServingBaseline& b) {
+    return b.eval.feasible ? fmt::format("{:.9g}", to_double(b.eval.tokens_per_s)) : std::string();
+  };
+  // The share of the LoRA work's tokens (adapter, stage) that the device touches (paths
+  // p and c), over the projection stages where the adapter has modules.
+  Integer lora = 0, device = 0;
+  for (std::size_t s = 0; s < r.plan.tokens.size(); ++s) {
+    for (std::size_t i = 0; i < row.workload.adapters.size(); ++i) {
+      if (!detail::adapter_work(row.workload.shape, row.workload.adapters[i], static_cast<ServingStage>(s)).any) continue;
+      const auto& t = r.plan.tokens[s][i];
+      lora += t[0] + t[1] + t[2];
+      device += t[1] + t[2];
+    }
+  }
+  std::int64_t with_tokens = 0;
+  for (const auto& a : row.workload.adapters) with_tokens += a.tokens > 0 ? 1 : 0;
+  const std::string share = lora > 0 ? fmt::format("{:.6g}", 100.0 * to_double(Rational(device, lora))) : "0";
+  if (!r.feasible) {
+    return out + fmt::format("infeasible,,,,,,{},{},{},,{},{},,", tput(r.baselines[0]), tput(r.baselines[1]),
+                             tput(r.baselines[2]), with_tokens, r.nodes);
+  }
+  const double fetch = r.baselines[1].eval.feasible ? to_double(r.baselines[1].eval.tokens_per_s) : 0;
+  const double hbm = r.baselines[0].eval.feasible ? to_double(r.baselines[0].eval.tokens_per_s) : 0;
+  const double x = to_double(r.eval.tokens_per_s);
+  return out + fmt::format("{},{:.9g},{},{:.9g},{},{},{},{},{},{},{},{},{},{:.3g}", r.proved_optimal ? "optimal" : "feasible",
+                           to_double(r.eval.iteration_s),
+                           format_exact(r.eval.iteration_s), x,
+                           fetch > 0 ? fmt::format("{:.6g}", 100 * (x / fetch - 1)) : std::string(),
+                           hbm > 0 ? fmt::format("{:.6g}", 100 * (x / hbm - 1)) : std::string(), tput(r.baselines[0]),
+                           tput(r.baselines[1]), tput(r.baselines[2]), share, with_tokens, r.nodes,
+                           format_exact(r.lower_bound_s), 100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s));
+}
+
+}  // namespace lorasplit
