@@ -66,30 +66,8 @@ std::vector<Unit> stage_units(const ServingWorkload& w, ServingStage s) {
   return units;
 }
 
-// Per adapter of a class, (g, p, c) from the class's totals with the fewest readers of each
-// matrix: floor(G/n), floor(P/n), floor(C/n) adapters on one path, the rest (0, n or 2n
-// tokens) on one adapter, or on two as (rg, n - rg, 0) and (0, rg + rp - n, rc).
 std::vector<std::array<std::int64_t, 3>> unit_plan(const Unit& u, std::int64_t p, std::int64_t c) {
-  const std::int64_t n = u.n.get_si();
-  const std::int64_t tot[3] = {u.k * n - p - c, p, c};
-  std::vector<std::array<std::int64_t, 3>> out;
-  std::int64_t rest[3];
-  for (std::size_t x = 0; x < 3; ++x) {
-    for (std::int64_t q = 0; q < tot[x] / n; ++q) {
-      std::array<std::int64_t, 3> one{0, 0, 0};
-      one[x] = n;
-      out.push_back(one);
-    }
-    rest[x] = tot[x] % n;
-  }
-  const std::int64_t left = rest[0] + rest[1] + rest[2];
-  if (left == n) {
-    out.push_back({rest[0], rest[1], rest[2]});
-  } else if (left == 2 * n) {
-    out.push_back({rest[0], n - rest[0], 0});
-    out.push_back({0, rest[0] + rest[1] - n, rest[2]});
-  }
-  return out;
+  return detail::class_plan(u.k, u.n.get_si(), p, c);
 }
 
 struct StageProgram {
@@ -523,6 +501,30 @@ void set_stage_plan(const StageProgram& prog, const std::vector<std::pair<std::i
 }  // namespace
 
 namespace detail {
+// floor(G/n), floor(P/n), floor(C/n) adapters on one path, the rest (0, n or 2n tokens) on
+// one adapter, or on two as (rg, n - rg, 0) and (0, rg + rp - n, rc).
+std::vector<std::array<std::int64_t, 3>> class_plan(std::int64_t k, std::int64_t n, std::int64_t p, std::int64_t c) {
+  const std::int64_t tot[3] = {k * n - p - c, p, c};
+  std::vector<std::array<std::int64_t, 3>> out;
+  std::int64_t rest[3];
+  for (std::size_t x = 0; x < 3; ++x) {
+    for (std::int64_t q = 0; q < tot[x] / n; ++q) {
+      std::array<std::int64_t, 3> one{0, 0, 0};
+      one[x] = n;
+      out.push_back(one);
+    }
+    rest[x] = tot[x] % n;
+  }
+  const std::int64_t left = rest[0] + rest[1] + rest[2];
+  if (left == n) {
+    out.push_back({rest[0], rest[1], rest[2]});
+  } else if (left == 2 * n) {
+    out.push_back({rest[0], n - rest[0], 0});
+    out.push_back({0, rest[0] + rest[1] - n, rest[2]});
+  }
+  return out;
+}
+
 ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
                                   const Rational& upper_s) {
   return to_mip(build_program(w, hw, s, upper_s));
@@ -561,9 +563,9 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     if (prog.units.empty()) continue;  // no adapter with tokens has a module here
     if (prog.units.size() > kMaxDecidingClasses) {
       return Error{ErrorCode::kUnsupported, "adapters", std::to_string(prog.units.size()),
-                   fmt::format("serving: stage {} has {} classes of adapters with tokens (adapters alike in rank, "
-                               "modules, residency and tokens form one); the exact planner handles at most {} per "
-                               "stage so far (docs/model.md section 9.7)",
+                   fmt::format("serving: stage {} has {} classes of adapters with tokens (adapters alike in "
+                               "their matrices' shapes here, residency and tokens form one); the exact planner "
+                               "handles at most {} per stage so far (docs/model.md section 9.7)",
                                to_string(stage), prog.units.size(), kMaxDecidingClasses)};
     }
     // The incumbent: the best of the two uniform plans (GPU only, every device-capable token
@@ -624,6 +626,12 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
   Rational layer_bound = 0;
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     const Rational& t = out.eval.stages[s].seconds;
+    if (stage_bound[s] && *stage_bound[s] > t) {  // a lower bound above a plan's time: unsound
+      return Error{ErrorCode::kInternal, "", "",
+                   fmt::format("serving: stage {}: the search's lower bound {} s exceeds the plan's time {} s",
+                               to_string(static_cast<ServingStage>(s)), format_exact(*stage_bound[s]),
+                               format_exact(t))};
+    }
     if (stage_bound[s] && *stage_bound[s] < t) {
       out.proved_optimal = false;
       layer_bound += *stage_bound[s];

@@ -4,7 +4,9 @@
 // stage time. Exposed for the benchmarks, which hand the same program to CBC.
 #include <lorasplit/serving.hpp>
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace lorasplit::detail {
@@ -19,6 +21,12 @@ struct ServingStageMip {
   std::size_t stage_time{0};            ///< the variable minimised [s]
   std::size_t classes{0};               ///< classes of identical adapters with tokens here
 };
+
+/// The plan of a class of k adapters of n tokens each from its totals P and C (G = k n -
+/// P - C): per adapter (g, p, c), each summing to n, with the fewest readers of each matrix
+/// (ceil(G/n) adapters with g > 0, ceil((G+P)/n) with g + p > 0, ceil((P+C)/n) with
+/// p + c > 0, ceil(C/n) with c > 0; docs/model.md §9.7).
+std::vector<std::array<std::int64_t, 3>> class_plan(std::int64_t k, std::int64_t n, std::int64_t p, std::int64_t c);
 
 /// The program of stage s; `upper_s` bounds every duration (GPU-only's stage time [s]).
 ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,

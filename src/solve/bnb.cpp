@@ -199,14 +199,6 @@ BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Int
     const Rational z = lp.value();
     if (out.feasible && z <= out.value) continue;       // nothing here beats the incumbent
     if (!out.feasible && cutoff && z <= *cutoff) continue;  // nor the caller's known value
-    if (const auto b = best(); b && relative_gap > 0) {
-      const Rational a = *b < 0 ? Rational(-*b) : *b;
-      if (z <= *b + relative_gap * a) {  // within the gap: closed, its value kept as a bound
-        out.complete = false;
-        if (!gap_bound || z > *gap_bound) gap_bound = z;
-        continue;
-      }
-    }
     const std::size_t pick = branch_variable(lp, integer);
     if (pick == n_) {  // integral where it must be: a new incumbent
       out.feasible = true;
@@ -214,6 +206,14 @@ BranchAndBound::MixedResult BranchAndBound::maximize_mixed(const std::vector<Int
       for (std::size_t j = 0; j < n_; ++j) out.t[j] = lp.x(j);
       out.value = z;
       continue;
+    }
+    if (const auto b = best(); b && relative_gap > 0) {
+      const Rational a = *b < 0 ? Rational(-*b) : *b;
+      if (z <= *b + relative_gap * a) {  // within the gap: closed, its value kept as a bound
+        out.complete = false;
+        if (!gap_bound || z > *gap_bound) gap_bound = z;
+        continue;
+      }
     }
     const Rational v = lp.x(pick);
     const Integer f = floor_of(v);

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "serving/graph.hpp"
+#include "serving/program.hpp"
 #include "support/reference.hpp"
 
 namespace lorasplit {
@@ -443,6 +444,75 @@ TEST(Serving, ClassesOfIdenticalAdaptersLoseNothing) {
   }
   EXPECT_EQ(solved, 24 / testing::kSanitizerDivisor);
   EXPECT_GT(split, 0);  // some optimum splits an adapter of a class
+}
+
+// The plan of a class from its totals (docs/model.md §9.7): k adapters of n tokens, the
+// totals kept, and the fewest readers of each matrix, for every (k <= 4, n <= 5, P, C).
+TEST(Serving, ClassPlanHasTheFewestReaders) {
+  int two_split = 0;
+  for (std::int64_t k = 1; k <= 4; ++k) {
+    for (std::int64_t n = 1; n <= 5; ++n) {
+      for (std::int64_t p = 0; p <= k * n; ++p) {
+        for (std::int64_t c = 0; p + c <= k * n; ++c) {
+          const std::int64_t g = k * n - p - c;
+          const auto plan = detail::class_plan(k, n, p, c);
+          ASSERT_EQ(static_cast<std::int64_t>(plan.size()), k);
+          std::int64_t tot[3] = {0, 0, 0}, ga = 0, gb = 0, da = 0, db = 0, split = 0;
+          for (const auto& a : plan) {
+            ASSERT_TRUE(a[0] >= 0 && a[1] >= 0 && a[2] >= 0);
+            ASSERT_EQ(a[0] + a[1] + a[2], n);
+            for (std::size_t x = 0; x < 3; ++x) tot[x] += a[x];
+            ga += a[0] > 0 ? 1 : 0;
+            gb += a[0] + a[1] > 0 ? 1 : 0;
+            da += a[1] + a[2] > 0 ? 1 : 0;
+            db += a[2] > 0 ? 1 : 0;
+            split += (a[0] > 0) + (a[1] > 0) + (a[2] > 0) > 1 ? 1 : 0;
+          }
+          ASSERT_EQ(tot[0], g);
+          ASSERT_EQ(tot[1], p);
+          ASSERT_EQ(tot[2], c);
+          const auto readers = [n](std::int64_t x) { return (x + n - 1) / n; };
+          EXPECT_EQ(ga, readers(g)) << k << " " << n << " " << p << " " << c;
+          EXPECT_EQ(gb, readers(g + p)) << k << " " << n << " " << p << " " << c;
+          EXPECT_EQ(da, readers(p + c)) << k << " " << n << " " << p << " " << c;
+          EXPECT_EQ(db, readers(c)) << k << " " << n << " " << p << " " << c;
+          two_split += split == 2 ? 1 : 0;
+        }
+      }
+    }
+  }
+  EXPECT_GT(two_split, 0);  // the remainders of 2n, on two adapters, are reached
+}
+
+// A node limit leaves the proof open: the plan is still exact and simulated, and its
+// certified lower bound is never above the true optimum (exhaustive search).
+TEST(Serving, NodeLimitsGiveACertifiedLowerBound) {
+  std::mt19937_64 rng(23);
+  int open = 0;
+  for (int inst = 0; inst < 16 / testing::kSanitizerDivisor; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 3, 3);
+    const Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw);
+    auto exact = solve_serving(w, p);
+    ASSERT_TRUE(exact) << exact.error().message;
+    ASSERT_TRUE(exact->proved_optimal);
+    EXPECT_EQ(exact->lower_bound_s, exact->eval.iteration_s);
+    for (const long limit : {1L, 2L, 3L}) {
+      ServingSolveOptions o;
+      o.node_limit = limit;
+      auto r = solve_serving(w, p, o);
+      ASSERT_TRUE(r) << r.error().message;
+      ASSERT_TRUE(r->simulated_equal);
+      EXPECT_LE(r->lower_bound_s, exact->eval.iteration_s) << inst;
+      EXPECT_GE(r->eval.iteration_s, exact->eval.iteration_s) << inst;
+      if (r->proved_optimal) {
+        EXPECT_EQ(r->eval.iteration_s, exact->eval.iteration_s) << inst;
+      }
+      open += r->proved_optimal ? 0 : 1;
+    }
+  }
+  EXPECT_GT(open, 0);
 }
 
 }  // namespace
