@@ -5,13 +5,9 @@
 
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -294,8 +290,7 @@ void BM_SolveFourAdapters(benchmark::State& state) {
 BENCHMARK(BM_SolveFourAdapters)->Unit(benchmark::kMicrosecond);
 
 // The serving planner (docs/model.md §9.7) on examples/serving_llama3_8b.toml with N
-// adapters (the example's `adapters = 16` line rewritten in a temporary copy, made once
-// per N outside the timed loop).
+// adapters (serving.adapters = N over the file, as --set does).
 struct ServingInstance {
   std::string error;  // empty: loaded
   ServingWorkload workload;
@@ -305,46 +300,13 @@ struct ServingInstance {
 
 ServingInstance load_serving_instance(std::int64_t adapters) {
   ServingInstance inst;
-  const std::filesystem::path example = std::filesystem::path(LORASPLIT_SOURCE_DIR) / "examples" /
-                                        "serving_llama3_8b.toml";
-  std::ifstream in(example);
-  if (!in) {
-    inst.error = "cannot read " + example.string();
-    return inst;
-  }
-  std::ostringstream text;
-  std::string line;
-  bool replaced = false;
-  while (std::getline(in, line)) {
-    if (line == "adapters = 16") {
-      line = "adapters = " + std::to_string(adapters);
-      replaced = true;
-    }
-    text << line << '\n';
-  }
-  if (!replaced) {
-    inst.error = "no line `adapters = 16` in " + example.string();
-    return inst;
-  }
-  const std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("lorasplit_bench_serving_" + std::to_string(adapters) + ".toml");
-  {
-    std::ofstream out(path);
-    out << text.str();
-    if (!out) {
-      inst.error = "cannot write " + path.string();
-      return inst;
-    }
-  }
-  auto w = load_serving_workload(path.string());
-  const Status st = load_config_file(inst.params, path.string());
-  std::error_code ignored;
-  std::filesystem::remove(path, ignored);
+  const std::string example = std::string(LORASPLIT_SOURCE_DIR) + "/examples/serving_llama3_8b.toml";
+  auto w = load_serving_workload(example, {{"serving.adapters", std::to_string(adapters)}});
   if (!w) {
     inst.error = w.error().message;
     return inst;
   }
-  if (!st) {
+  if (const Status st = load_config_file(inst.params, example); !st) {
     inst.error = st.error().message;
     return inst;
   }
