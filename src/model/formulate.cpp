@@ -146,6 +146,48 @@ class Formulator {
     }
   }
 
+  // The chunked terms of the device's items among `items` (in the chain's order): one per
+  // engine (a lane or the device's compute) that runs one of them, its items' work plus one
+  // chunk through every other running one (docs/model.md §7.2). Each term's time holds the
+  // per-token work and the chunk's fill; the caller adds the fixed parts.
+  struct ChunkTerm {
+    std::string name, own_text, fill_text;
+    SymAffine time;
+  };
+  std::vector<ChunkTerm> chunk_terms(const std::vector<std::size_t>& items, const std::vector<int>& s) const {
+    std::vector<std::size_t> engines;
+    for (const auto i : items) {
+      const WorkItem& w = d_.items[i];
+      if (w.side != Side::kDevice || !w.chunked || !active(w, s)) continue;
+      if (std::find(engines.begin(), engines.end(), w.resource) == engines.end()) engines.push_back(w.resource);
+    }
+    std::vector<ChunkTerm> out;
+    for (const auto eng : engines) {
+      ChunkTerm term{"", "", "", SymAffine(n_)};
+      Expr fill;
+      int on_eng = 0;
+      for (const auto i : items) {
+        const WorkItem& w = d_.items[i];
+        if (w.side != Side::kDevice || !w.chunked) continue;
+        if (w.resource == eng) {
+          ++on_eng;
+          term.name = w.part;
+          for (std::size_t j = 0; j < n_; ++j) {
+            if (w.columns[j] != 0) term.time.coef[j] += w.seconds_for(j);
+          }
+          term.own_text += fmt::format(" + {}*{}", w.symbol, columns_text(d_.columns, w.columns));
+        } else if (active(w, s)) {
+          fill += w.seconds_per_token;
+          term.fill_text += fmt::format("{}{}", term.fill_text.empty() ? "" : "+", w.symbol);
+        }
+      }
+      if (on_eng > 1) term.name = d_.resources[eng].name;
+      term.time.constant = *d_.chunk_tokens * fill;
+      out.push_back(std::move(term));
+    }
+    return out;
+  }
+
   // A GPU-side item with a fixed time (a weight fetch) that runs on a lane the device's
   // transfers also use holds it from the stage's start (it is ready first and comes first
   // in the stage's order), so the device's items from its first one on that lane onwards
@@ -215,38 +257,11 @@ class Formulator {
       }
       // Chunked: one term per lane or engine of the tail, its work plus one chunk through
       // the tail's other running parts (the parts before the tail overlap the fetch).
-      std::vector<std::size_t> engines;
-      for (const auto i : tail) {
-        const WorkItem& w = d_.items[i];
-        if (w.chunked && active(w, s) && std::find(engines.begin(), engines.end(), w.resource) == engines.end()) {
-          engines.push_back(w.resource);
-        }
-      }
-      const Expr& c = *d_.chunk_tokens;
-      for (const auto eng : engines) {
-        SymAffine t = base;
-        Expr fill;
-        std::string own_text, fill_text, name;
-        int on_eng = 0;
-        for (const auto i : tail) {
-          const WorkItem& w = d_.items[i];
-          if (!w.chunked) continue;
-          if (w.resource == eng) {
-            ++on_eng;
-            name = w.part;
-            for (std::size_t j = 0; j < n_; ++j) {
-              if (w.columns[j] != 0) t.coef[j] += w.seconds_for(j);
-            }
-            own_text += fmt::format(" + {}*{}", w.symbol, columns_text(d_.columns, w.columns));
-          } else if (active(w, s)) {
-            fill += w.seconds_per_token;
-            fill_text += fmt::format("{}{}", fill_text.empty() ? "" : "+", w.symbol);
-          }
-        }
-        if (on_eng > 1) name = d_.resources[eng].name;
-        t.constant += c * fill;
-        parts.push_back({"fetch_" + name, fmt::format("{}{}{}", head, own_text, fill_text.empty() ? "" : " + c*(" + fill_text + ")"),
-                         std::move(t)});
+      for (auto& term : chunk_terms(tail, s)) {
+        parts.push_back({"fetch_" + term.name,
+                         fmt::format("{}{}{}", head, term.own_text,
+                                     term.fill_text.empty() ? "" : " + c*(" + term.fill_text + ")"),
+                         base + term.time});
       }
     }
   }
@@ -309,41 +324,12 @@ class Formulator {
         }
         out.parts.push_back({"sum", text, std::move(t)});
       } else {
-        // One term per resource that has a running chunked item: its items' work plus one
-        // chunk through every other running part (docs/model.md §7.2).
-        std::vector<std::size_t> resources;
-        for (const auto i : st.items) {
-          const WorkItem& w = d_.items[i];
-          if (w.side != Side::kDevice || !w.chunked || !active(w, s)) continue;
-          if (std::find(resources.begin(), resources.end(), w.resource) == resources.end()) {
-            resources.push_back(w.resource);
-          }
-        }
-        const Expr& c = *d_.chunk_tokens;
-        for (const auto res : resources) {
-          SymAffine t(n_);
-          t.constant = fixed;
-          Expr fill;
-          std::string own_text, fill_text, name;
-          int on_res = 0;
-          for (const auto i : st.items) {
-            const WorkItem& w = d_.items[i];
-            if (w.side != Side::kDevice || !w.chunked) continue;
-            if (w.resource == res) {
-              ++on_res;
-              name = w.part;
-              for (std::size_t j = 0; j < n_; ++j) {
-                if (w.columns[j] != 0) t.coef[j] += w.seconds_for(j);
-              }
-              own_text += fmt::format(" + {}*{}", w.symbol, columns_text(d_.columns, w.columns));
-            } else if (active(w, s)) {
-              fill += w.seconds_per_token;
-              fill_text += fmt::format("{}{}", fill_text.empty() ? "" : "+", w.symbol);
-            }
-          }
-          if (on_res > 1) name = d_.resources[res].name;
-          t.constant += c * fill;
-          out.parts.push_back({name, fmt::format("{}{} + c*({})", f_text, own_text, fill_text), std::move(t)});
+        // One term per resource that has a running chunked item (docs/model.md §7.2).
+        SymAffine fixed_part(n_);
+        fixed_part.constant = fixed;
+        for (auto& term : chunk_terms(st.items, s)) {
+          out.parts.push_back({term.name, fmt::format("{}{} + c*({})", f_text, term.own_text, term.fill_text),
+                               fixed_part + term.time});
         }
       }
       lane_parts(st, s, once, chunked, out.parts);

@@ -77,6 +77,10 @@ struct ItemWork {
 };
 std::array<ItemWork, kServingItems> stage_work(const ServingWorkload& w, const ServingPlan& plan, ServingStage s,
                                                bool all_in_hbm);
+/// One stage of a plan evaluated by the formulas (docs/model.md §9.3-§9.4): its items and
+/// its time [s], the longest path (evaluate_serving does every stage).
+ServingStageTime evaluate_stage(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
+                                ServingStage stage, bool all_in_hbm = false);
 /// Its duration [s] on its resource.
 Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardware& hw, bool* memory_bound);
 

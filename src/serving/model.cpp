@@ -307,51 +307,58 @@ ServingMemory memory_of(const ServingWorkload& w, const ServingHardware& hw, boo
 
 }  // namespace
 
+namespace detail {
+ServingStageTime evaluate_stage(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
+                                ServingStage stage, bool all_in_hbm) {
+  const auto work = detail::stage_work(w, plan, stage, all_in_hbm);
+  ServingStageTime st;
+  st.stage = stage;
+  std::array<Rational, detail::kServingItems> dur;
+  for (std::size_t k = 0; k < detail::kServingItems; ++k) {
+    const auto id = static_cast<ServingItemId>(k);
+    ServingItem item;
+    item.name = std::string(detail::item_def(id).name);
+    if (stage == ServingStage::kAttention && id == ServingItemId::kBase) item.name = "attention";
+    item.resource = std::string(detail::item_def(id).resource);
+    item.transfer = detail::item_def(id).transfer;
+    item.runs = work[k].runs;
+    item.flops = work[k].flops;
+    item.bytes = work[k].bytes;
+    item.seconds = detail::item_seconds(id, work[k], hw, &item.memory_bound);
+    dur[k] = item.seconds;
+    st.items.push_back(std::move(item));
+  }
+  // The longest path (docs/model.md §9.4).
+  const detail::ServingGraphPath* best = nullptr;
+  for (const auto& path : detail::serving_paths()) {
+    Rational len = 0;
+    for (std::size_t i = 0; i < path.items.size(); ++i) {
+      const auto k = static_cast<std::size_t>(path.items[i]);
+      len += dur[k];
+      if (path.latency_after[i] != 0 && work[k].runs) len += hw.link_latency_s;
+    }
+    if (best == nullptr || len > st.seconds) {
+      st.seconds = len;
+      best = &path;
+    }
+  }
+  std::string names;
+  for (const auto id : best->items) {
+    if (!work[static_cast<std::size_t>(id)].runs) continue;
+    names += (names.empty() ? "" : " > ") + st.items[static_cast<std::size_t>(id)].name;
+  }
+  st.critical_path = names;
+  return st;
+}
+}  // namespace detail
+
 ServingEvaluation evaluate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
                                    bool all_in_hbm) {
   ServingEvaluation out;
   out.memory = memory_of(w, hw, all_in_hbm);
   Rational layer = 0;
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
-    const auto stage = static_cast<ServingStage>(s);
-    const auto work = detail::stage_work(w, plan, stage, all_in_hbm);
-    ServingStageTime st;
-    st.stage = stage;
-    std::array<Rational, detail::kServingItems> dur;
-    for (std::size_t k = 0; k < detail::kServingItems; ++k) {
-      const auto id = static_cast<ServingItemId>(k);
-      ServingItem item;
-      item.name = std::string(detail::item_def(id).name);
-      if (stage == ServingStage::kAttention && id == ServingItemId::kBase) item.name = "attention";
-      item.resource = std::string(detail::item_def(id).resource);
-      item.transfer = detail::item_def(id).transfer;
-      item.runs = work[k].runs;
-      item.flops = work[k].flops;
-      item.bytes = work[k].bytes;
-      item.seconds = detail::item_seconds(id, work[k], hw, &item.memory_bound);
-      dur[k] = item.seconds;
-      st.items.push_back(std::move(item));
-    }
-    // The longest path (docs/model.md §9.4).
-    const detail::ServingGraphPath* best = nullptr;
-    for (const auto& path : detail::serving_paths()) {
-      Rational len = 0;
-      for (std::size_t i = 0; i < path.items.size(); ++i) {
-        const auto k = static_cast<std::size_t>(path.items[i]);
-        len += dur[k];
-        if (path.latency_after[i] != 0 && work[k].runs) len += hw.link_latency_s;
-      }
-      if (best == nullptr || len > st.seconds) {
-        st.seconds = len;
-        best = &path;
-      }
-    }
-    std::string names;
-    for (const auto id : best->items) {
-      if (!work[static_cast<std::size_t>(id)].runs) continue;
-      names += (names.empty() ? "" : " > ") + st.items[static_cast<std::size_t>(id)].name;
-    }
-    st.critical_path = names;
+    ServingStageTime st = detail::evaluate_stage(w, hw, plan, static_cast<ServingStage>(s), all_in_hbm);
     layer += st.seconds;
     out.stages.push_back(std::move(st));
   }

@@ -581,7 +581,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     for (const auto* cand : {&std::as_const(all_device), &proposal}) {
       ServingPlan trial = out.plan;
       set_stage_plan(prog, *cand, trial.tokens[s]);
-      const Rational t = evaluate_serving(w, hw, trial).stages[s].seconds;
+      const Rational t = detail::evaluate_stage(w, hw, trial, stage).seconds;
       if (t < incumbent) {
         incumbent = t;
         incumbent_pc = *cand;
@@ -610,11 +610,11 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     // the node limit stopped the search, the point found may have more readers than its
     // totals need: the plan (the fewest readers) is then at most as long as the program
     // says.
-    const auto check = evaluate_serving(w, hw, out.plan);
-    if (res.complete ? check.stages[s].seconds != claimed : check.stages[s].seconds > claimed) {
+    const Rational check = detail::evaluate_stage(w, hw, out.plan, stage).seconds;
+    if (res.complete ? check != claimed : check > claimed) {
       return Error{ErrorCode::kInternal, "", "",
                    fmt::format("serving: stage {}: the plan's time {} s differs from the program's optimum {} s",
-                               to_string(stage), format_exact(check.stages[s].seconds), format_exact(claimed))};
+                               to_string(stage), format_exact(check), format_exact(claimed))};
     }
   }
   if (auto st = check_serving_plan(w, out.plan); !st) {
