@@ -57,7 +57,7 @@ plot for [b in "64 128 256"] "$out/adapters.csv" using (\$1==b+0 ? \$2 : 1/0):8 
        title "batch ".b." tokens", 0 with lines dashtype 2 lc "black" notitle
 unset multiplot
 unset logscale x
-set key top right
+set key right center
 
 set logscale x 2
 set output "$out/link.svg"
