@@ -39,19 +39,47 @@ Domain domain_of(const std::string& name) {
   raise(Error{ErrorCode::kBadOption, "domain", name, message});
 }
 
-// The parameters of preset, config file and assignments, without the relation checks
-// (compare states per model what it cannot solve).
-Params load_unvalidated(const std::string& preset_name, const std::string& config,
-                        const std::vector<std::pair<std::string, std::string>>& params) {
+// The parameters of preset, config file, hardware parts and assignments, without the
+// relation checks (compare states per model what it cannot solve), with where each came
+// from. A key "hardware.gpu" (cxl, link) names a part of the hardware library, as --gpu
+// does; the model name is the one given (or the file's) unless `model` says otherwise.
+struct Loaded {
+  Params params;
+  InputProvenance provenance;
+};
+Loaded load_with_provenance(const std::string& preset_name, const std::string& config,
+                            const std::vector<std::pair<std::string, std::string>>& params,
+                            const std::string& model = "") {
   auto p = preset(preset_name);
   if (!p) raise(p.error());
+  Loaded out{p.value(), {}};
+  out.provenance.reset(Origin::kPreset, preset_name);
   if (!config.empty()) {
-    if (auto st = load_config_file(p.value(), config); !st) raise(st.error());
+    if (auto st = load_config_file(out.params, config, nullptr, &out.provenance); !st) raise(st.error());
   }
   for (const auto& [key, value] : params) {
-    if (auto st = set_param(p.value(), key, value); !st) raise(st.error());
+    if (!key.starts_with("hardware.")) continue;
+    auto part = find_hardware(key.substr(9), value);
+    if (!part) raise(part.error());
+    if (auto st = apply_hardware(out.params, out.provenance, *part.value()); !st) raise(st.error());
   }
-  return p.value();
+  for (const auto& [key, value] : params) {
+    if (key.starts_with("hardware.")) continue;
+    if (auto st = set_param(out.params, key, value); !st) raise(st.error());
+    if (const ParamSpec* s = find_param(key)) {
+      out.provenance.at(s->id) = Provenance{Evidence::kNotStated, {}, Origin::kCommandLine, "params " + key};
+    }
+  }
+  if (!model.empty()) {
+    if (auto st = set_param(out.params, "model.name", model); !st) raise(st.error());
+  }
+  drop_unread_parts(out.params, out.provenance, out.params.model_name());
+  return out;
+}
+
+Params load_unvalidated(const std::string& preset_name, const std::string& config,
+                        const std::vector<std::pair<std::string, std::string>>& params) {
+  return load_with_provenance(preset_name, config, params).params;
 }
 
 // As load_unvalidated, then checked (r <= d, a block fits, ...).
@@ -62,16 +90,25 @@ Params load(const std::string& preset_name, const std::string& config,
   return p;
 }
 
+// A JSON report with the hardware inputs added when one of them says what it rests on
+// (as lorasplit solve does).
+std::string with_inputs(std::string json, const Loaded& l) {
+  const ModelName m = l.params.model_name();
+  return provenance_stated(l.provenance, m) ? add_inputs_json(json, l.params, l.provenance, m) : json;
+}
+
 std::string solve_json(const std::string& preset_name, const std::string& config,
                        const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
-  const Params p = load(preset_name, config, params);
+  const Loaded l = load_with_provenance(preset_name, config, params);
+  const Params& p = l.params;
+  if (auto st = validate(p); !st) raise(st.error());
   Result<Analysis> a = Error{};
   {
     py::gil_scoped_release release;
     a = analyze(p, SolveOptions{domain_of(domain), {}});
   }
   if (!a) raise(a.error());
-  return render_json(a.value(), -1);
+  return with_inputs(render_json(a.value(), -1), l);
 }
 
 // The serving model (docs/model.md §9): parameters as above with model.name = serving, the
@@ -82,10 +119,8 @@ std::string serving_json(const std::string& preset_name, const std::string& conf
   std::vector<std::pair<std::string, std::string>> params;
   WorkloadOverrides sets;
   for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
-  Params p = load_unvalidated(preset_name, config, params);
-  if (p.model_name() != ModelName::kServing) {
-    if (auto st = set_param(p, "model.name", "serving"); !st) raise(st.error());
-  }
+  const Loaded l = load_with_provenance(preset_name, config, params, "serving");
+  const Params& p = l.params;
   if (config.empty()) {
     raise(Error{ErrorCode::kBadOption, "config", "",
                 "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a config "
@@ -99,7 +134,7 @@ std::string serving_json(const std::string& preset_name, const std::string& conf
     r = solve_serving(w.value(), p);
   }
   if (!r) raise(r.error());
-  return render_serving_json(w.value(), r.value());
+  return with_inputs(render_serving_json(w.value(), r.value()), l);
 }
 
 py::dict sweep_columns(const std::string& preset_name, const std::string& config,
@@ -308,6 +343,15 @@ PYBIND11_MODULE(_lorasplit, m) {
   m.def("sweep_columns", &sweep_columns, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("vary"),
         py::arg("domain"), py::arg("shard"), py::arg("threads"), "Sweep rows as columns (lists).");
   m.def("presets_json", &presets_json, "Built-in presets (JSON text).");
+  m.def(
+      "hardware_json",
+      [](const std::string& kind) {
+        if (auto probe = find_hardware("gpu", ""); !probe && probe.error().code == ErrorCode::kInternal) {
+          raise(probe.error());
+        }
+        return render_hardware_json(kind);
+      },
+      py::arg("kind"), "The hardware library (JSON text of lorasplit hardware --format json).");
   m.def("serving_json", &serving_json, py::arg("preset"), py::arg("config"), py::arg("params"),
         "The serving model's exact plan and baselines (JSON text of lorasplit solve --model serving).");
   m.def("simulate_json", &simulate_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),

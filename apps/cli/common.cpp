@@ -19,6 +19,9 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
                   "pipeline.*) or serving (a transformer's adapters; solve only, workload in --config); same as "
                   "--set model.name=NAME")
       ->check(CLI::IsMember({"seed", "pipeline", "serving"}));
+  app->add_option("--gpu", sources.gpu, "a GPU of the hardware library (see 'lorasplit hardware'), e.g. h100-sxm");
+  app->add_option("--cxl", sources.cxl, "a CXL memory device of the hardware library, e.g. cxl-pnm-512gb");
+  app->add_option("--link", sources.link, "a link of the hardware library, e.g. cxl2-x16");
 }
 
 std::string assignment_key(std::string_view assignment) {
@@ -107,16 +110,42 @@ Status workload_sets_need_serving(const WorkloadOverrides& sets, ModelName model
                            sets.front().first, sets.front().second)};
 }
 
-Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params) {
+Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params,
+                           InputProvenance* provenance) {
   if (Status st = conflicting_sources(sources); !st) return st.error();
   auto params = preset(sources.preset);
   if (!params) return params;
+  InputProvenance scratch;
+  InputProvenance& prov = provenance != nullptr ? *provenance : scratch;
+  prov.reset(Origin::kPreset, sources.preset);
   std::vector<std::string> warnings;
   if (!sources.config.empty()) {
-    if (auto st = load_config_file(params.value(), sources.config, &warnings); !st) return st.error();
+    if (auto st = load_config_file(params.value(), sources.config, &warnings, &prov); !st) return st.error();
   }
+  // The parts named on the command line go over the config's parts, under its own values.
+  for (const auto& [kind, name] : {std::pair<std::string_view, const std::string&>{"gpu", sources.gpu},
+                                   {"cxl", sources.cxl},
+                                   {"link", sources.link}}) {
+    if (name.empty()) continue;
+    auto part = find_hardware(kind, name);
+    if (!part) {
+      Error e = part.error();
+      const std::string flag = fmt::format("--{}", kind);
+      const std::string key = fmt::format("hardware.{}", kind);
+      if (e.message.starts_with(key)) e.message = flag + e.message.substr(key.size());
+      e.key = flag;
+      return e;
+    }
+    if (auto st = apply_hardware(params.value(), prov, *part.value()); !st) return st.error();
+  }
+  const auto given = [&](std::string_view key, std::string where) {
+    if (const ParamSpec* s = find_param(key)) {
+      prov.at(s->id) = Provenance{Evidence::kNotStated, {}, Origin::kCommandLine, std::move(where)};
+    }
+  };
   for (const auto& assignment : sources.sets) {
     if (auto st = apply_assignment(params.value(), assignment, &warnings); !st) return st.error();
+    given(assignment_key(assignment), "--set " + assignment);
   }
   // Bare numbers far from the value they replace: read in SI units, said on stderr.
   {
@@ -128,10 +157,16 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
     if (auto st = set_param(params.value(), "lora.max_batch_latency_s", sources.max_batch_latency); !st) {
       return st.error();
     }
+    given("lora.max_batch_latency_s", "--max-batch-latency " + sources.max_batch_latency);
   }
   if (!sources.model.empty()) {
     if (auto st = set_param(params.value(), "model.name", sources.model); !st) return st.error();
+    given("model.name", "--model " + sources.model);
   }
+  // A part's values that this model does not read go back to their defaults (a GPU's
+  // roofline keys under the seed model); values written by the user are left for
+  // validate() to judge.
+  drop_unread_parts(params.value(), prov, params->model_name());
   if (!sources.config.empty()) {
     if (auto st = check_serving_tables(sources.config, params->model_name()); !st) return st.error();
   }

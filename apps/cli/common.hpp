@@ -25,10 +25,13 @@ struct Io {
   std::FILE* err;
 };
 
-/// Parameters come from a preset, then a TOML file, then --set assignments, in that order.
+/// Parameters come from a preset, then the hardware parts named (the config's [hardware],
+/// then --gpu/--cxl/--link), then the config's own values, then --set, in that order; a
+/// value written in the config or with --set is never replaced by a part's.
 struct ParamSources {
   std::string preset{"seed"};
   std::string config;
+  std::string gpu, cxl, link;  ///< --gpu NAME, --cxl NAME, --link NAME: parts of the hardware library
   std::vector<std::string> sets;
   std::string max_batch_latency;  ///< --max-batch-latency T: same as --set lora.max_batch_latency_s=T
   std::string model;              ///< --model NAME: same as --set model.name=NAME
@@ -52,9 +55,11 @@ Result<ServingSolveOptions> search_limits(const SearchLimitOpts& opts, ModelName
 WorkloadOverrides take_workload_sets(ParamSources& sources);
 /// An error naming the first workload assignment when the model is not serving (exit 2).
 Status workload_sets_need_serving(const WorkloadOverrides& sets, ModelName model);
-/// Preset, config, --set, --model, --max-batch-latency; validated unless `validate_params` is false.
-/// Bare numbers far from the value they replace are said on io.err as warnings.
-Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params = true);
+/// Preset, config, hardware parts, --set, --model, --max-batch-latency; validated unless
+/// `validate_params` is false. Bare numbers far from the value they replace are said on
+/// io.err as warnings. With `provenance`: where each value came from, what it rests on.
+Result<Params> load_params(const ParamSources& sources, const Io& io, bool validate_params = true,
+                           InputProvenance* provenance = nullptr);
 
 /// "b1,b2,b3" (whole numbers, tokens, one per column of the model) as given to --plan.
 Result<Plan> parse_plan(const std::string& text, const std::vector<Column>& columns);

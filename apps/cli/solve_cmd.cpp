@@ -17,8 +17,16 @@ struct SolveOpts {
 };
 
 // The serving model (docs/model.md §9): its workload comes from the config file.
-int run_solve_serving(const SolveOpts& opts, const Params& params, const WorkloadOverrides& sets,
-                      const ServingSolveOptions& limits, const Io& io) {
+// The report, and the hardware inputs with what they rest on when any of them says.
+std::string with_inputs(std::string report, bool json, const Params& params, const InputProvenance& prov) {
+  const ModelName model = params.model_name();
+  if (!provenance_stated(prov, model)) return report;
+  if (json) return add_inputs_json(report, params, prov, model);
+  return report + "\n" + render_inputs_text(params, prov, model);
+}
+
+int run_solve_serving(const SolveOpts& opts, const Params& params, const InputProvenance& prov,
+                      const WorkloadOverrides& sets, const ServingSolveOptions& limits, const Io& io) {
   const bool json = opts.format == "json";
   if (opts.domain != "integer") {
     return report_error(io,
@@ -37,8 +45,9 @@ int run_solve_serving(const SolveOpts& opts, const Params& params, const Workloa
   if (!workload) return report_error(io, for_cli(workload.error()), json);
   auto result = solve_serving(workload.value(), params, limits);
   if (!result) return report_error(io, result.error(), json);
-  const std::string out = json ? render_serving_json(workload.value(), result.value()) + "\n"
-                               : render_serving_text(workload.value(), result.value());
+  const std::string out =
+      json ? with_inputs(render_serving_json(workload.value(), result.value()), true, params, prov) + "\n"
+           : with_inputs(render_serving_text(workload.value(), result.value()), false, params, prov);
   if (std::fputs(out.c_str(), io.out) < 0) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, json);
   }
@@ -49,18 +58,20 @@ int run_solve(const SolveOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   ParamSources sources = opts.sources;
   const WorkloadOverrides sets = take_workload_sets(sources);
-  auto params = load_params(sources, io, false);
+  InputProvenance prov;
+  auto params = load_params(sources, io, false, &prov);
   if (!params) return report_error(io, params.error(), json);
   if (auto st = workload_sets_need_serving(sets, params->model_name()); !st) return report_error(io, st.error(), json);
   auto limits = search_limits(opts.limits, params->model_name());
   if (!limits) return report_error(io, limits.error(), json);
   if (params->model_name() == ModelName::kServing) {
-    return run_solve_serving(opts, params.value(), sets, limits.value(), io);
+    return run_solve_serving(opts, params.value(), prov, sets, limits.value(), io);
   }
   if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);
   auto analysis = analyze(params.value(), SolveOptions{domain_from(opts.domain), {}});
   if (!analysis) return report_error(io, analysis.error(), json);
-  const std::string out = json ? render_json(analysis.value()) + "\n" : render_text(analysis.value());
+  const std::string out = json ? with_inputs(render_json(analysis.value()), true, params.value(), prov) + "\n"
+                               : with_inputs(render_text(analysis.value()), false, params.value(), prov);
   std::fputs(out.c_str(), io.out);
   return analysis->result.status == SolveStatus::kOptimal ? kExitOptimal : kExitInfeasible;
 }

@@ -2,6 +2,7 @@
 // Umbrella header: everything a user of the library needs.
 #include <lorasplit/analysis.hpp>
 #include <lorasplit/files.hpp>
+#include <lorasplit/hardware.hpp>
 #include <lorasplit/model.hpp>
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>

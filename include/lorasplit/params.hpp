@@ -16,6 +16,8 @@
 
 namespace lorasplit {
 
+struct InputProvenance;  // lorasplit/hardware.hpp
+
 /// Physical dimension of a parameter; decides which units its value may carry.
 enum class Dimension {
   kBytes,           ///< B, KB..EB (10^3k), KiB..EiB (2^10k)
@@ -200,8 +202,13 @@ Result<Params> preset(std::string_view name);
 /// `params`. Numbers are read from the file's text, so 15.7e12 stays exact; strings may
 /// carry units ("16 GiB"). A top-level `preset = "NAME"` starts from that preset.
 /// `warnings` as for set_param, each line prefixed with "FILE:LINE: ".
-Status load_config_file(Params& params, const std::string& path, std::vector<std::string>* warnings = nullptr);
+/// A top-level [hardware] table names parts of the hardware library (gpu, cxl, link), set
+/// before the file's own values; a value may be an inline table
+/// { value = ..., spec | measured | assumed = "..." }. With `provenance`, records where
+/// each value came from and what it rests on (lorasplit/hardware.hpp).
+Status load_config_file(Params& params, const std::string& path, std::vector<std::string>* warnings = nullptr,
+                        InputProvenance* provenance = nullptr);
 Status load_config_string(Params& params, std::string_view toml_text, std::string_view source_name,
-                          std::vector<std::string>* warnings = nullptr);
+                          std::vector<std::string>* warnings = nullptr, InputProvenance* provenance = nullptr);
 
 }  // namespace lorasplit

@@ -22,7 +22,7 @@ enum class ErrorCode {
   kInconsistent,     ///< parameters that contradict each other (r > d)
   kConfigSyntax,     ///< the TOML file does not parse, or has a value of the wrong type
   kFileUnreadable,   ///< a config file that cannot be opened
-  kUnknownPreset,    ///< --preset NAME that is not built in
+  kUnknownPreset,    ///< --preset NAME, or a hardware part (--gpu NAME, ...), that is not built in
   kBadOption,        ///< a malformed command-line option (e.g. --set without '=')
   kUnsupported,      ///< a model structure the exact solver does not handle
   kWriteFailed,      ///< an output (standard output, -o, --plot, --trace, --gantt) could not be written whole

@@ -282,6 +282,16 @@ class ServingResult(_Record):
     certificate: Optional[Dict[str, Any]] = None
 
 
+def hardware(kind: Optional[str] = None) -> List[Dict[str, Any]]:
+    """The hardware library (docs/hardware.md): GPUs, CXL devices and links, each value
+    with ``evidence`` (spec, measured, assumed) and its ``note``; only ``kind`` ("gpu",
+    "cxl", "link") when given. A part is used as ``params={"hardware.gpu": NAME}``, like
+    ``--gpu NAME``. Same as ``lorasplit hardware --format json``."""
+    if kind not in (None, "gpu", "cxl", "link"):
+        raise ValueError(f"kind = '{kind}': expected gpu, cxl or link")
+    return json.loads(_lorasplit.hardware_json(kind or ""))
+
+
 def serving(config: str, preset: str = "seed",
             params: Optional[Mapping[str, ParamValue]] = None) -> ServingResult:
     """The serving model's exact plan for the workload and hardware of the TOML ``config``

@@ -143,6 +143,21 @@ def test_serving_hand_answer_equals_cli():
         lorasplit.serving(config, params={"gpu.kernel_overhead_s": "-1 s"})
 
 
+def test_hardware_parts_equal_cli():
+    # docs/hardware.md: the library as the CLI lists it, and a machine composed from it.
+    rc, j, _ = cli_json("hardware")
+    assert rc == 0 and lorasplit.hardware() == j
+    assert [p["name"] for p in lorasplit.hardware("link")] == ["pcie4-x16", "cxl2-x16", "cxl3-x16"]
+    rc, j, _ = cli_json("solve", "--gpu", "h100-sxm", "--cxl", "cxl-pnm-512gb")
+    assert rc == 0
+    r = lorasplit.solve(params={"hardware.gpu": "h100-sxm", "hardware.cxl": "cxl-pnm-512gb"})
+    assert r.to_dict() == as_python(j)
+    flops = [i for i in r.inputs if i["key"] == "cxl.flops"][0]
+    assert flops["evidence"] == "assumed" and flops["where"] == "cxl cxl-pnm-512gb"
+    with pytest.raises(ValueError, match="did you mean 'h100-sxm'"):
+        lorasplit.solve(params={"hardware.gpu": "h100"})
+
+
 def test_serving_workload_keys_equal_cli_set():
     # docs/model.md section 9.1: serving.* and transformer.* change the workload, as --set does.
     config = str(ROOT / "examples" / "serving_llama3_8b.toml")
