@@ -29,8 +29,8 @@ struct SweepOpts {
 
 // The serving model (docs/model.md §9.10): hardware keys and workload keys, one CSV or
 // JSON line per point, in order.
-int run_sweep_serving(const SweepOpts& opts, const Params& params, const WorkloadOverrides& sets,
-                      const ServingSolveOptions& limits, const Io& io) {
+int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputProvenance& prov,
+                      const WorkloadOverrides& sets, const ServingSolveOptions& limits, const Io& io) {
   const auto refuse = [&](const std::string& option, const std::string& value, const std::string& why) {
     return report_error(io, Error{ErrorCode::kBadOption, option, value, why}, false);
   };
@@ -54,6 +54,16 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const Workloa
       if (key == axis->key) {
         return refuse("--vary", key, fmt::format("{} is both varied (--vary) and set (--set {}={}): give it once", key,
                                                  key, value));
+      }
+    }
+    if (!axis->part_kind.empty()) {
+      const std::string& named = axis->part_kind == "gpu"   ? opts.sources.gpu
+                                 : axis->part_kind == "cxl" ? opts.sources.cxl
+                                                            : opts.sources.link;
+      if (!named.empty()) {
+        return refuse("--vary", axis->key,
+                      fmt::format("{} is both varied (--vary) and named (--{} {}): give it once", axis->key,
+                                  axis->part_kind, named));
       }
     }
     for (const auto& set : opts.sources.sets) {
@@ -97,7 +107,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const Workloa
                                                      io.err);
                                         }
                                       },
-                                      limits);
+                                      limits, &prov);
   if (!st) return report_error(io, st.error(), false);
   if (write_failed || std::fflush(io.out) != 0) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
@@ -112,7 +122,8 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   ParamSources sources = opts.sources;
   const WorkloadOverrides sets = take_workload_sets(sources);
   {
-    auto p = load_params(sources, io, false);
+    InputProvenance prov;
+    auto p = load_params(sources, io, false, &prov);
     if (!p) return report_error(io, p.error(), false);
     if (auto st = workload_sets_need_serving(sets, p->model_name()); !st) return report_error(io, st.error(), false);
     auto limits = search_limits(opts.limits, p->model_name());
@@ -120,9 +131,16 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
     if (p->model_name() == ModelName::kServing) {
       SweepOpts serving = opts;
       serving.sources = sources;
-      return run_sweep_serving(serving, p.value(), sets, limits.value(), io);
+      return run_sweep_serving(serving, p.value(), prov, sets, limits.value(), io);
     }
     for (const auto& v : opts.vary) {
+      if (assignment_key(v).starts_with("hardware.")) {
+        return report_error(io, Error{ErrorCode::kBadOption, assignment_key(v), v,
+                                      fmt::format("--vary {}: parts of the hardware library are varied under the "
+                                                  "serving model; here run one sweep per part (--gpu NAME ...)",
+                                                  v)},
+                            false);
+      }
       if (is_workload_key(assignment_key(v))) {
         return report_error(io, Error{ErrorCode::kInconsistent, assignment_key(v), v,
                                       fmt::format("--vary {}: a workload key of the serving model (model.name = serving)",

@@ -5,6 +5,7 @@
 // (§9.4) gives the model's stage times, the exact planner's rows and the simulator's
 // events.
 
+#include <lorasplit/hardware.hpp>
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
 #include <lorasplit/status.hpp>
@@ -208,6 +209,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
 struct ServingAxis {
   std::string key;
   bool workload{false};
+  std::string part_kind;            ///< "gpu", "cxl" or "link" for hardware.KIND: the values name parts
   ParamId param{};                  ///< a parameter axis's key
   std::vector<std::string> values;  ///< as printed (and, for workload keys, as applied)
   std::vector<Rational> exact;      ///< a parameter axis's values
@@ -221,11 +223,13 @@ struct ServingSweepRow {
 /// Solves every point of the grid (the last axis fastest), `threads` at once (0: all
 /// cores), and hands each row to `emit` in order. The workload comes from `config` with
 /// `sets` and the point's workload values over it. The first point that fails stops the
-/// sweep with its error, naming the point.
+/// sweep with its error, naming the point. A hardware axis (hardware.gpu=NAME,NAME...)
+/// sets each part's values over `base` as --gpu does: with `provenance`, the values the
+/// user wrote (config, --set) stay.
 Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
                          const std::vector<ServingAxis>& axes, unsigned threads,
                          const std::function<void(const ServingSweepRow&)>& emit,
-                         const ServingSolveOptions& options = {});
+                         const ServingSolveOptions& options = {}, const InputProvenance* provenance = nullptr);
 /// CSV: the axes, status, iteration time (and exact), throughput, gains over gpu_fetch and
 /// gpu_hbm [%], the three baselines' throughputs, the device's share of the LoRA tokens
 /// [%], the adapters with tokens, the branch-and-bound nodes.

@@ -40,6 +40,21 @@ Result<ServingAxis> parse_serving_axis(std::string_view spec) {
   ServingAxis axis;
   axis.key = std::string(spec.substr(0, eq));
   const std::string_view body = spec.substr(eq + 1);
+  if (axis.key.starts_with("hardware.")) {  // parts of the hardware library: gpu, cxl, link
+    axis.part_kind = axis.key.substr(9);
+    if (axis.part_kind != "gpu" && axis.part_kind != "cxl" && axis.part_kind != "link") {
+      return Error{ErrorCode::kBadOption, axis.key, std::string(spec),
+                   fmt::format("vary '{}': hardware axes are hardware.gpu, hardware.cxl, hardware.link", spec)};
+    }
+    axis.values = split_items(body, ',');
+    for (const auto& v : axis.values) {
+      if (auto part = find_hardware(axis.part_kind, v); !part) {
+        const Error& e = part.error();
+        return Error{e.code, axis.key, v, fmt::format("vary '{}': {}", spec, e.message)};
+      }
+    }
+    return axis;
+  }
   if (!is_workload_key(axis.key)) {  // a parameter: the sweeps' own parser, exact values
     auto a = parse_sweep_axis(spec);
     if (!a) return a.error();
@@ -97,7 +112,8 @@ Result<ServingAxis> parse_serving_axis(std::string_view spec) {
 
 Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
                          const std::vector<ServingAxis>& axes, unsigned threads,
-                         const std::function<void(const ServingSweepRow&)>& emit, const ServingSolveOptions& options) {
+                         const std::function<void(const ServingSweepRow&)>& emit, const ServingSolveOptions& options,
+                         const InputProvenance* provenance) {
   std::size_t total = 1;
   for (const auto& a : axes) total *= a.values.size();
   // The point of index k: the last axis varies fastest.
@@ -105,12 +121,17 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     ServingSweepRow row;
     row.values.resize(axes.size());
     Params p = base;
+    InputProvenance prov = provenance != nullptr ? *provenance : InputProvenance{};
     WorkloadOverrides over = sets;
     for (std::size_t i = axes.size(); i-- > 0;) {
       const std::size_t j = k % axes[i].values.size();
       k /= axes[i].values.size();
       row.values[i] = axes[i].values[j];
-      if (axes[i].workload) {
+      if (!axes[i].part_kind.empty()) {
+        auto part = find_hardware(axes[i].part_kind, axes[i].values[j]);
+        if (!part) return part.error();
+        if (auto st = apply_hardware(p, prov, *part.value()); !st) return st.error();
+      } else if (axes[i].workload) {
         over.emplace_back(axes[i].key, axes[i].values[j]);
       } else {
         p.set(axes[i].param, axes[i].exact[j]);
