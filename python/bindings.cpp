@@ -59,9 +59,9 @@ Loaded load_with_provenance(const std::string& preset_name, const std::string& c
   }
   for (const auto& [key, value] : params) {
     if (!key.starts_with("hardware.")) continue;
-    auto part = find_hardware(key.substr(9), value);
+    auto part = resolve_hardware(key.substr(9), value);
     if (!part) raise(part.error());
-    if (auto st = apply_hardware(out.params, out.provenance, *part.value()); !st) raise(st.error());
+    if (auto st = apply_hardware(out.params, out.provenance, part.value()); !st) raise(st.error());
   }
   for (const auto& [key, value] : params) {
     if (key.starts_with("hardware.")) continue;

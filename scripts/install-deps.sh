@@ -4,8 +4,8 @@
 #   scripts/install-deps.sh --fuzz   also clang and libFuzzer's runtime (CI's fuzzing step)
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgmp-dev libfmt-dev nlohmann-json3-dev
-      libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libxml2-utils glpk-utils libglpk-dev coinor-libcbc-dev
-      pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib)
+      libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libxml2-utils glpk-utils libglpk-dev coinor-libcbc-dev libopenblas-dev
+      pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib python3-torch)
 if [ "${1:-}" = "--fuzz" ]; then pkgs+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -26,6 +26,7 @@ int run_subcommand(int argc, const char* const* argv, const Io& io) {
   setup_solve(app, exit_status, io);
   setup_presets(app, exit_status, io);
   setup_hardware(app, exit_status, io);
+  setup_calibrate(app, exit_status, io);
   setup_params(app, exit_status, io);
   setup_sweep(app, exit_status, io);
   setup_breakeven(app, exit_status, io);

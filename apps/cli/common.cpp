@@ -19,9 +19,11 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
                   "pipeline.*) or serving (a transformer's adapters; solve only, workload in --config); same as "
                   "--set model.name=NAME")
       ->check(CLI::IsMember({"seed", "pipeline", "serving"}));
-  app->add_option("--gpu", sources.gpu, "a GPU of the hardware library (see 'lorasplit hardware'), e.g. h100-sxm");
-  app->add_option("--cxl", sources.cxl, "a CXL memory device of the hardware library, e.g. cxl-pnm-512gb");
-  app->add_option("--link", sources.link, "a link of the hardware library, e.g. cxl2-x16");
+  app->add_option("--gpu", sources.gpu,
+                  "a GPU of the hardware library (see 'lorasplit hardware'), e.g. h100-sxm, or a profile FILE.toml "
+                  "(lorasplit calibrate -o)");
+  app->add_option("--cxl", sources.cxl, "a CXL memory device of the hardware library, e.g. cxl-pnm-512gb, or FILE.toml");
+  app->add_option("--link", sources.link, "a link of the hardware library, e.g. cxl2-x16, or FILE.toml");
 }
 
 std::string assignment_key(std::string_view assignment) {
@@ -127,7 +129,7 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
                                    {"cxl", sources.cxl},
                                    {"link", sources.link}}) {
     if (name.empty()) continue;
-    auto part = find_hardware(kind, name);
+    auto part = resolve_hardware(kind, name);
     if (!part) {
       Error e = part.error();
       const std::string flag = fmt::format("--{}", kind);
@@ -136,7 +138,7 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
       e.key = flag;
       return e;
     }
-    if (auto st = apply_hardware(params.value(), prov, *part.value()); !st) return st.error();
+    if (auto st = apply_hardware(params.value(), prov, part.value()); !st) return st.error();
   }
   const auto given = [&](std::string_view key, std::string where) {
     if (const ParamSpec* s = find_param(key)) {

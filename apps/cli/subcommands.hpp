@@ -10,6 +10,7 @@ namespace lorasplit::cli {
 void setup_solve(CLI::App& app, int& exit_status, const Io& io);
 void setup_presets(CLI::App& app, int& exit_status, const Io& io);
 void setup_hardware(CLI::App& app, int& exit_status, const Io& io);
+void setup_calibrate(CLI::App& app, int& exit_status, const Io& io);
 void setup_params(CLI::App& app, int& exit_status, const Io& io);
 void setup_sweep(CLI::App& app, int& exit_status, const Io& io);
 void setup_breakeven(CLI::App& app, int& exit_status, const Io& io);

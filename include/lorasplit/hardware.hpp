@@ -75,6 +75,12 @@ struct HardwarePart {
 std::span<const HardwarePart> hardware_library();
 /// The part `name` of `kind` ("gpu", "cxl", "link"); an error naming the known ones.
 Result<const HardwarePart*> find_hardware(std::string_view kind, std::string_view name);
+/// A part of the library, or, when `name` ends in ".toml", the [KIND] table of that file (a
+/// profile written by `lorasplit calibrate`, or any config; its other tables are not read),
+/// a relative path taken from `base_dir` when that is not empty. Errors name the key
+/// hardware.KIND, the file and line.
+Result<HardwarePart> resolve_hardware(std::string_view kind, std::string_view name, const std::string& base_dir = "");
+
 /// The library as JSON text (what `lorasplit hardware --format json` prints): an array of
 /// {kind, name, description, values: [{key, value, value_exact, evidence, note}]}, only the
 /// parts of `kind` when it is not empty.

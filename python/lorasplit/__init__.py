@@ -24,7 +24,19 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
-from . import _lorasplit
+try:
+    from . import _lorasplit
+except ImportError as _missing:  # lorasplit.calibrate (the torch backend) runs without the compiled part
+
+    class _Unbuilt:
+        def __init__(self, error: ImportError) -> None:
+            self._error = error
+
+        def __getattr__(self, name: str) -> Any:
+            raise ImportError(f"lorasplit's compiled module is not built ({self._error}); only lorasplit.calibrate "
+                              "runs without it")
+
+    _lorasplit = _Unbuilt(_missing)  # type: ignore[assignment]
 
 __all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
            "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",

@@ -156,12 +156,16 @@ Status load_hardware_table(Params& params, InputProvenance& provenance, const to
                           detail::literal_at(lines, part_node->source().begin),
                           "must be a string naming a part of the hardware library (see 'lorasplit hardware')");
     }
-    auto part = find_hardware(kind, name->get());
+    // A profile file named here is found from the config's own folder.
+    const std::string_view src(source_name);
+    const std::string base_dir = src.find('/') == std::string_view::npos ? std::string(".")
+                                                                          : std::string(src.substr(0, src.rfind('/')));
+    auto part = resolve_hardware(kind, name->get(), base_dir);
     if (!part) {
       const Error& e = part.error();
       return Error{e.code, key, e.value, fmt::format("{}:{}: {}", source_name, part_node->source().begin.line, e.message)};
     }
-    if (auto st = apply_hardware(params, provenance, *part.value()); !st) return st;
+    if (auto st = apply_hardware(params, provenance, part.value()); !st) return st;
   }
   for (const auto& [k, v] : *tbl) {
     const std::string_view key = k.str();

@@ -168,6 +168,62 @@ Result<const HardwarePart*> find_hardware(std::string_view kind, std::string_vie
                            kind_word(kind), known, hint)};
 }
 
+Result<HardwarePart> resolve_hardware(std::string_view kind, std::string_view name, const std::string& base_dir) {
+  if (!name.ends_with(".toml")) {
+    auto p = find_hardware(kind, name);
+    if (!p) return p.error();
+    return *p.value();
+  }
+  const std::string key = fmt::format("hardware.{}", kind);
+  std::string path(name);
+  if (!base_dir.empty() && !path.starts_with("/")) path = base_dir + "/" + path;
+  auto text = detail::read_text_file(path, key, std::size_t{1} << 20);
+  if (!text) return text.error();
+  toml::table root;
+  try {
+    root = toml::parse(text.value(), path);
+  } catch (const toml::parse_error& e) {
+    return Error{ErrorCode::kConfigSyntax, key, path,
+                 fmt::format("{}:{}: malformed TOML: {}", printable(path), e.source().begin.line, e.description())};
+  }
+  const auto* tbl = root.get(kind) != nullptr ? root.get(kind)->as_table() : nullptr;
+  if (tbl == nullptr) {
+    return Error{ErrorCode::kConfigSyntax, key, path,
+                 fmt::format("{} = '{}': the file has no [{}] table", key, printable(path), kind)};
+  }
+  const auto lines = detail::split_lines(text.value());
+  HardwarePart part;
+  part.kind = std::string(kind);
+  part.name = path;
+  part.description = fmt::format("the [{}] table of {}", kind, path);
+  std::vector<std::pair<std::size_t, HardwareValue>> values;
+  Params scratch;
+  for (const auto& [k, node] : *tbl) {
+    const std::string pkey = fmt::format("{}.{}", kind, k.str());
+    const ParamSpec* spec = find_param(pkey);
+    const auto line = node.source().begin.line;
+    auto read = detail::read_value_node(node, lines, spec);
+    if (const auto* e = std::get_if<detail::ValueError>(&read)) {
+      const std::string why = e->code == ErrorCode::kUnknownKey ? e->why + detail::did_you_mean(pkey) : e->why;
+      return Error{e->code, pkey, e->value, fmt::format("{}:{}: {} = '{}': {}", printable(path), line, pkey, e->value, why)};
+    }
+    auto& v = std::get<detail::ValueText>(read);
+    if (spec == nullptr) {
+      return Error{ErrorCode::kUnknownKey, pkey, v.text,
+                   fmt::format("{}:{}: {} = '{}': unknown parameter{}", printable(path), line, pkey, v.text,
+                               detail::did_you_mean(pkey))};
+    }
+    if (auto st = set_param(scratch, pkey, v.text); !st) {
+      const Error& e = st.error();
+      return Error{e.code, e.key, e.value, fmt::format("{}:{}: {}", printable(path), line, e.message)};
+    }
+    values.emplace_back(line, HardwareValue{pkey, std::move(v.text), v.evidence, std::move(v.note)});
+  }
+  std::sort(values.begin(), values.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [line, v] : values) part.values.push_back(std::move(v));
+  return part;
+}
+
 std::string render_hardware_json(std::string_view kind) {
   nlohmann::ordered_json all = nlohmann::ordered_json::array();
   for (const auto& part : hardware_library()) {

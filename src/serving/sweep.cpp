@@ -48,7 +48,7 @@ Result<ServingAxis> parse_serving_axis(std::string_view spec) {
     }
     axis.values = split_items(body, ',');
     for (const auto& v : axis.values) {
-      if (auto part = find_hardware(axis.part_kind, v); !part) {
+      if (auto part = resolve_hardware(axis.part_kind, v); !part) {
         const Error& e = part.error();
         return Error{e.code, axis.key, v, fmt::format("vary '{}': {}", spec, e.message)};
       }
@@ -128,9 +128,9 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
       k /= axes[i].values.size();
       row.values[i] = axes[i].values[j];
       if (!axes[i].part_kind.empty()) {
-        auto part = find_hardware(axes[i].part_kind, axes[i].values[j]);
+        auto part = resolve_hardware(axes[i].part_kind, axes[i].values[j]);
         if (!part) return part.error();
-        if (auto st = apply_hardware(p, prov, *part.value()); !st) return st.error();
+        if (auto st = apply_hardware(p, prov, part.value()); !st) return st.error();
       } else if (axes[i].workload) {
         over.emplace_back(axes[i].key, axes[i].values[j]);
       } else {

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# calibrate.sh CLI DATA: the CPU backend's quick calibration (docs/calibration.md) runs,
+# its fit reproduces its own measurements within the stated error, and the profile it
+# writes loads back and solves under the seed and serving models.
+set -euo pipefail
+cli=$1
+data=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+"$cli" calibrate --quick -o "$dir/p.toml" --format json > "$dir/c.json"
+/usr/bin/python3 - "$dir/c.json" "$dir/p.toml" <<'PY'
+import json, sys, tomllib
+c = json.load(open(sys.argv[1]))
+assert c["backend"] == "cpu" and len(c["kernels"]) == 30, c.keys()
+fit = c["fit"]
+assert fit["flops_per_s"] > 0 and fit["bytes_per_s"] > 0 and fit["overhead_s"] > 0, fit
+# The error the docs state for a quick run: the median within 50 %.
+assert fit["median_abs_error"] < 0.5, fit
+for k in c["kernels"]:
+    assert k["repetitions"] >= 3 and k["min_s"] <= k["median_s"] <= k["max_s"], k
+    pred = max(k["flops"] / fit["flops_per_s"], k["bytes"] / fit["bytes_per_s"]) + fit["overhead_s"]
+    assert abs(pred / k["predicted_s"] - 1) < 1e-9, k
+p = tomllib.load(open(sys.argv[2], "rb"))["gpu"]
+assert set(p) >= {"flops", "memory_bandwidth_bytes_per_s", "kernel_overhead_s", "efficiency"}, p
+assert all("measured" in v for v in p.values()), p
+print("calibrate: 30 kernels, median |error| %.1f %%" % (100 * fit["median_abs_error"]))
+PY
+out=$("$cli" solve --gpu "$dir/p.toml")
+grep -Eq "gpu.flops +[0-9.]+ [GT]FLOPS +measured +from gpu $dir/p.toml" <<<"$out" || { echo "$out"; exit 1; }
+"$cli" solve --config "$data/serving_parts.toml" --gpu "$dir/p.toml" --format json > "$dir/s.json"
+/usr/bin/python3 -c "
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j['status'] == 'optimal', j['status']
+ev = {i['key']: i['evidence'] for i in j['inputs']}
+assert ev['gpu.memory_bandwidth_bytes_per_s'] == 'measured' and ev['gpu.kernel_overhead_s'] == 'measured', ev
+print('calibrate: the profile solves the serving model')" "$dir/s.json"
