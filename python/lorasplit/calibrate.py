@@ -103,11 +103,16 @@ def fit_roofline(kernels: Sequence[Dict[str, Any]]) -> Dict[str, float]:
         fit = {"flops_per_s": math.exp(x[0]), "bytes_per_s": math.exp(x[1]), "overhead_s": math.exp(x[2])}
         return sum(math.log(roofline_time_s(fit, k["flops"], k["bytes"]) / k["median_s"]) ** 2 for k in kernels)
 
-    start = [math.log(max(k["flops"] / k["median_s"] for k in kernels)),
-             math.log(max(k["bytes"] / k["median_s"] for k in kernels)),
-             math.log(0.5 * min(k["median_s"] for k in kernels))]
-    x = _nelder_mead(cost, start, 0.5)
-    x = _nelder_mead(cost, x, 0.1)
+    p0 = max(k["flops"] / k["median_s"] for k in kernels)
+    w0 = max(k["bytes"] / k["median_s"] for k in kernels)
+    t_min = min(k["median_s"] for k in kernels)
+    # The max() makes the cost kinked with several local minima: Nelder-Mead (then a
+    # restart from its best point) from the three best points of a coarse grid.
+    grid = sorted(((cost(x), x) for x in ([math.log(p0) - i * math.log(2.0), math.log(w0) - j * math.log(2.0),
+                                           math.log(f * t_min)]
+                                          for i in range(7) for j in range(7)
+                                          for f in (1e-3, 0.01, 0.1, 0.3, 0.6, 0.9))), key=lambda g: g[0])[:3]
+    x = min((_nelder_mead(cost, _nelder_mead(cost, g[1], 0.5), 0.1) for g in grid), key=cost)
     fit = {"flops_per_s": math.exp(x[0]), "bytes_per_s": math.exp(x[1]), "overhead_s": math.exp(x[2])}
     errors = sorted(abs(roofline_time_s(fit, k["flops"], k["bytes"]) / k["median_s"] - 1) for k in kernels)
     fit["median_abs_error"] = statistics.median(errors)

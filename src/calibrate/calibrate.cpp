@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -154,9 +155,30 @@ RooflineFit fit_roofline(std::span<const KernelMeasurement> m) {
     w0 = std::max(w0, k.bytes / k.median_s);
     t_min = std::min(t_min, k.median_s);
   }
-  std::array<double, 3> x{std::log(p0), std::log(w0), std::log(0.5 * t_min)};
-  x = nelder_mead(x, 0.5, m);
-  x = nelder_mead(x, 0.1, m);  // a restart from the best point: Nelder-Mead can stall
+  // The max() makes the cost kinked with several local minima: Nelder-Mead (then a
+  // restart from its best point, where it can stall) from the three best points of a
+  // coarse grid around the rates and times the data show.
+  std::vector<std::pair<double, std::array<double, 3>>> grid;
+  for (int i = 0; i <= 6; ++i) {
+    for (int j = 0; j <= 6; ++j) {
+      for (const double f : {1e-3, 0.01, 0.1, 0.3, 0.6, 0.9}) {
+        const std::array<double, 3> x{std::log(p0) - i * std::log(2.0), std::log(w0) - j * std::log(2.0),
+                                      std::log(f * t_min)};
+        grid.emplace_back(cost(x, m), x);
+      }
+    }
+  }
+  std::partial_sort(grid.begin(), grid.begin() + 3, grid.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::array<double, 3> x = grid.front().second;
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t g = 0; g < 3; ++g) {
+    const std::array<double, 3> y = nelder_mead(nelder_mead(grid[g].second, 0.5, m), 0.1, m);
+    if (const double cy = cost(y, m); cy < best) {
+      best = cy;
+      x = y;
+    }
+  }
   out.flops_per_s = std::exp(x[0]);
   out.bytes_per_s = std::exp(x[1]);
   out.overhead_s = std::exp(x[2]);
