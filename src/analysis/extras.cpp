@@ -91,8 +91,16 @@ void lean_extras(const LeanSolver& solver, const SolveResult& result, LeanExtras
     if (!lc.wide) {
       Int128 n = 0, d = 0;
       try {
-        if (out.cap_stamps != lc.narrow_stamps) {  // other rows than last time
-          out.cap_stamps = lc.narrow_stamps;
+        // The cap reads the memory and limit rows only: the same builds of those (their
+        // stamps) give the same cap, however often the sync rows were rebuilt.
+        const auto& stamps = lc.narrow_stamps;
+        bool same = out.cap_stamps.size() == stamps.size() && stamps.size() == lc.narrow.rows.size();
+        for (std::size_t i = 0; i < stamps.size() && same; ++i) {
+          const RowKind kind = lc.narrow.rows[i].kind;
+          same = kind == RowKind::kSync || kind == RowKind::kCase || out.cap_stamps[i] == stamps[i];
+        }
+        if (!same) {
+          out.cap_stamps = stamps;
           out.cap = first_column_cap(lc.narrow);
         }
         have_gpu = gpu_only_of(lc.narrow, out.cap, st.block, b1, n, d);

@@ -47,6 +47,12 @@ Int128 gcd(Int128 a, Int128 b) {
   const int shift = ctz128(x | y);
   x >>= ctz128(x);
   y >>= ctz128(y);
+  // An odd part of 1 (an operand that is a power of two, as byte counts and rows scaled
+  // by them often are) leaves only the common factors 2: no steps.
+  if (x == 1 || y == 1) {
+    if (shift == 127) throw Overflow{};  // 2^127
+    return Int128::raw(static_cast<i128>(static_cast<u128>(1) << shift));
+  }
   while ((x | y) >> 64 != 0) {  // both odd here
     if (x > y) {
       const u128 t = x;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <type_traits>
 
 namespace lorasplit::detail {
 
@@ -148,6 +149,13 @@ I ipow(const I& x, int e) {
   return out;
 }
 
+// |a| < |b|.
+bool abs_less(const Integer& a, const Integer& b) { return mpz_cmpabs(a.get_mpz_t(), b.get_mpz_t()) < 0; }
+bool abs_less(const Int128& a, const Int128& b) {
+  const auto mag = [](const Int128& x) { return x < 0 ? 0 - static_cast<u128>(x.get()) : static_cast<u128>(x.get()); };
+  return mag(a) < mag(b);
+}
+
 template <class I>
 I lcm_with(const I& s, const I& d) {
   if (d == 1 || d == s) return s;
@@ -166,14 +174,7 @@ IntegerForms<I>::IntegerForms(std::shared_ptr<const CompiledFormulation> c) : c_
 }
 
 template <class I>
-bool IntegerForms<I>::current(Entry& e, const std::vector<ParamId>& reads, std::uint64_t mask,
-                              const ParamValues<I>& v) const {
-  if (!e.valid) return false;
-  if (e.epoch == v.epoch) return true;
-  if (e.epoch == v.prev_epoch && e.epoch != 0 && (mask & v.changed) == 0) {
-    e.epoch = v.epoch;
-    return true;
-  }
+bool IntegerForms<I>::current_by_version(Entry& e, const std::vector<ParamId>& reads, const ParamValues<I>& v) const {
   for (std::size_t i = 0; i < reads.size(); ++i) {
     if (e.versions[i] != v.version[static_cast<std::size_t>(reads[i])]) return false;
   }
@@ -190,7 +191,8 @@ void IntegerForms<I>::stamp(Entry& e, const std::vector<ParamId>& reads, const P
 }
 
 template <class I>
-const typename IntegerForms<I>::MonomialValue& IntegerForms<I>::monomial(std::size_t m, const ParamValues<I>& v) {
+const typename IntegerForms<I>::MonomialValue& IntegerForms<I>::refresh_monomial(std::size_t m,
+                                                                                 const ParamValues<I>& v) {
   const auto& def = c_->monomials()[m];
   MonomialValue& mv = monomials_[m];
   if (current(mv, def.reads, def.mask, v)) return mv;
@@ -223,6 +225,20 @@ const typename IntegerForms<I>::MonomialValue& IntegerForms<I>::monomial(std::si
   mv.den = den;
   stamp(mv, def.reads, v);
   return mv;
+}
+
+template <class I>
+I IntegerForms<I>::denominator_gcd(const I& a, const I& b) {
+  for (const auto& e : gcd_memo_) {
+    if (e.g != 0 && e.a == a && e.b == b) return e.g;
+  }
+  const I g = gcd(a, b);
+  GcdMemo& e = gcd_memo_[gcd_next_];
+  gcd_next_ = (gcd_next_ + 1) % gcd_memo_.size();
+  e.a = a;
+  e.b = b;
+  e.g = g;
+  return g;
 }
 
 template <class I>
@@ -281,66 +297,95 @@ const BasicIntRow<I>& IntegerForms<I>::row(std::size_t form, std::size_t offsets
     cached.quot_p = p;
     cached.quot_valid = true;
   }
-  I s = p, m = 1;  // s = p * m
-  for (std::size_t i = u; i < groups; ++i) {
-    const I& d = cached.den[cached.order[i]];
-    if (d == 1 || d == s) continue;
-    bool seen = false;  // equal denominators of other groups (a parameter's whole-number factors)
-    for (std::size_t k = u; k < i && !seen; ++k) seen = cached.den[cached.order[k]] == d;
-    if (seen) continue;
-    const I gd = gcd(s, d);
-    const I factor = gd == 1 ? d : I(d / gd);
-    s *= factor;
-    m *= factor;
-  }
-  thread_local std::vector<I> quot;
-  quot.resize(groups);
-  for (std::size_t i = 0; i < groups; ++i) {
-    const std::size_t g = cached.order[i];
-    if (i < u) {
-      quot[g] = m == 1 ? cached.quot[g] : I(cached.quot[g] * m);
+  BasicIntRow<I>& row = cached.row;
+  // The row times a common multiple s of its denominators, made primitive. The primitive
+  // row, and h as a reduced fraction, are the same for every common multiple (times t,
+  // the coefficients' gcd is t times as large; without coefficients h is the constant's
+  // own reduced numerator), so s is first p times the changed denominators, without the
+  // gcds that make it least. A number that does not fit 128 bits then takes the least
+  // common multiple, the row's smallest numbers, as before.
+  const auto finish = [&](bool least) {
+    I s = p, m = 1;  // s = p * m
+    for (std::size_t i = u; i < groups; ++i) {
+      const I& d = cached.den[cached.order[i]];
+      if (d == 1 || d == s) continue;
+      bool seen = false;  // equal denominators of other groups (a parameter's whole-number factors)
+      for (std::size_t k = u; k < i && !seen; ++k) seen = cached.den[cached.order[k]] == d;
+      if (seen) continue;
+      I factor = d;
+      if (least) {
+        const I gd = denominator_gcd(s, d);
+        if (gd != 1) factor = d / gd;
+      }
+      s *= factor;
+      m *= factor;
+    }
+    thread_local std::vector<I> quot;
+    quot.resize(groups);
+    for (std::size_t i = 0; i < groups; ++i) {
+      const std::size_t g = cached.order[i];
+      if (i < u) {
+        quot[g] = m == 1 ? cached.quot[g] : I(cached.quot[g] * m);
+      } else {
+        const I& d = cached.den[g];
+        quot[g] = d == s ? I(1) : I(s / d);
+      }
+    }
+    row.a.resize(n);
+    for (auto& a : row.a) a = 0;
+    I constant = 0;
+    for (const auto& t : f.terms) {
+      const MonomialValue& mv = monomial(t.monomial, v);
+      const I& q = quot[t.den];
+      const I scaled = q == 1 ? mv.num : I(mv.num * q);
+      if (t.column == n) {
+        constant += scaled;
+      } else {
+        const I x = block == 1 ? scaled : I(scaled * block);  // b_j = block * (offset_j + y_j)
+        row.a[t.column] += x;
+        if (off[t.column] != 0) constant += x;
+      }
+    }
+    // The gcd of the coefficients from the smallest in magnitude: every later gcd then
+    // starts from a number no larger than it (one remainder brings the other down to it),
+    // and most rows reach 1, or a power of two, at once. (The same gcd in any order.)
+    std::size_t smallest = n;
+    for (std::size_t j = 0; j < n; ++j) {
+      if (row.a[j] != 0 && (smallest == n || abs_less(row.a[j], row.a[smallest]))) smallest = j;
+    }
+    I g = 0;
+    if (smallest < n) {
+      const I& a0 = row.a[smallest];
+      g = a0 < 0 ? I(-a0) : a0;
+      for (std::size_t j = 0; j < n && g != 1; ++j) {
+        if (j != smallest && row.a[j] != 0) g = gcd(g, row.a[j]);
+      }
+    }
+    if (g == 0) {
+      // No coefficient: to_integer_form scales the constant to its own numerator.
+      const I gc = gcd(constant, s);
+      row.h_lp = Frac<I>{I(-(constant / (gc == 0 ? I(1) : gc))), I(1)};
+      row.h_int = row.h_lp.num;
     } else {
-      const I& d = cached.den[g];
-      quot[g] = d == s ? I(1) : I(s / d);
+      if (g != 1) {
+        for (auto& a : row.a) a /= g;
+      }
+      const I gh = g == 1 ? I(1) : gcd(constant, g);  // h = -constant / g in lowest terms (g > 0)
+      row.h_lp = gh == 1 ? Frac<I>{I(-constant), g} : Frac<I>{I(-(constant / gh)), I(g / gh)};
+      row.h_int = row.h_lp.den == 1 ? row.h_lp.num : floor_div(row.h_lp.num, row.h_lp.den);
+    }
+  };
+  if constexpr (std::is_same_v<I, Integer>) {
+    finish(true);  // GMP: the smallest numbers are the cheapest
+  } else {
+    try {
+      finish(false);
+    } catch (const Overflow&) {
+      finish(true);
     }
   }
   cached.lcm_ok = true;
-  BasicIntRow<I>& row = cached.row;
-  row.a.resize(n);
-  for (auto& a : row.a) a = 0;
-  I constant = 0;
-  for (const auto& t : f.terms) {
-    const MonomialValue& mv = monomial(t.monomial, v);
-    const I& q = quot[t.den];
-    const I scaled = q == 1 ? mv.num : I(mv.num * q);
-    if (t.column == n) {
-      constant += scaled;
-    } else {
-      const I x = block == 1 ? scaled : I(scaled * block);  // b_j = block * (offset_j + y_j)
-      row.a[t.column] += x;
-      if (off[t.column] != 0) constant += x;
-    }
-  }
-  I g = 0;
-  for (const auto& a : row.a) {
-    if (a == 0) continue;
-    g = g == 0 ? (a < 0 ? I(-a) : a) : gcd(g, a);
-    if (g == 1) break;
-  }
-  if (g == 0) {
-    // No coefficient: to_integer_form scales the constant to its own numerator.
-    const I gc = gcd(constant, s);
-    row.h_lp = Frac<I>{I(-(constant / (gc == 0 ? I(1) : gc))), I(1)};
-    row.h_int = row.h_lp.num;
-  } else {
-    if (g != 1) {
-      for (auto& a : row.a) a /= g;
-    }
-    const I gh = g == 1 ? I(1) : gcd(constant, g);  // h = -constant / g in lowest terms (g > 0)
-    row.h_lp = gh == 1 ? Frac<I>{I(-constant), g} : Frac<I>{I(-(constant / gh)), I(g / gh)};
-    row.h_int = row.h_lp.den == 1 ? row.h_lp.num : floor_div(row.h_lp.num, row.h_lp.den);
-  }
-  row.name = f.name;
+  if (row.name != f.name) row.name = f.name;  // set once: the same form's name every build
   row.kind = f.kind;
   row.removed = false;
   static std::atomic<std::uint64_t> builds{0};  // process-wide: a stamp names one build of one row

@@ -1,8 +1,10 @@
 #pragma once
 // The integer form of a case built straight from its symbolic rows (docs/model.md §3.10):
 // every monomial evaluated from the parameters' numerators and denominators, each row
-// scaled by the least common multiple of its monomials' denominators and divided by the
-// gcd of its coefficients. The same template serves GMP integers and overflow-checked
+// scaled by a common multiple of its monomials' denominators and divided by the gcd of
+// its coefficients (the same row for every common multiple; in 128 bits the denominators
+// that changed multiply it without the gcds that would make it least, unless a number
+// then does not fit). The same template serves GMP integers and overflow-checked
 // 128-bit integers; the result equals to_integer_form of the evaluated model row for row
 // (a primitive integer row is unique).
 //
@@ -14,6 +16,7 @@
 // integer form.
 #include <lorasplit/params.hpp>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -131,8 +134,29 @@ class IntegerForms {
     std::vector<I> coef;
     I constant{0}, scale{1};
   };
-  const MonomialValue& monomial(std::size_t m, const ParamValues<I>& v);
-  bool current(Entry& e, const std::vector<ParamId>& reads, std::uint64_t mask, const ParamValues<I>& v) const;
+  /// Monomial m at `values`: checked once per load (its epoch), then read as it is.
+  const MonomialValue& monomial(std::size_t m, const ParamValues<I>& v) {
+    const MonomialValue& mv = monomials_[m];
+    if (mv.valid && mv.epoch == v.epoch) return mv;
+    return refresh_monomial(m, v);
+  }
+  const MonomialValue& refresh_monomial(std::size_t m, const ParamValues<I>& v);
+  /// gcd(a, b) for a row's least common denominator (GMP, and 128 bits when the plain
+  /// product does not fit), remembered for the next row: the rows that read the same
+  /// changed parameter have the same denominators and would otherwise take the same gcd.
+  I denominator_gcd(const I& a, const I& b);
+  /// Inline for the common answers (checked at this load, or at the previous one and none
+  /// of its parameters changed); otherwise the versions are compared (current_by_version).
+  bool current(Entry& e, const std::vector<ParamId>& reads, std::uint64_t mask, const ParamValues<I>& v) const {
+    if (!e.valid) return false;
+    if (e.epoch == v.epoch) return true;
+    if (e.epoch == v.prev_epoch && e.epoch != 0 && (mask & v.changed) == 0) {
+      e.epoch = v.epoch;
+      return true;
+    }
+    return current_by_version(e, reads, v);
+  }
+  bool current_by_version(Entry& e, const std::vector<ParamId>& reads, const ParamValues<I>& v) const;
   void stamp(Entry& e, const std::vector<ParamId>& reads, const ParamValues<I>& v) const;
   const BasicIntRow<I>& row(std::size_t form, std::size_t offsets, const ParamValues<I>& v);
   const CachedObjective& objective(std::size_t form, std::size_t offsets, const ParamValues<I>& v);
@@ -141,6 +165,11 @@ class IntegerForms {
   std::vector<Cached> rows_;               // by form * offset_sets + offsets
   std::vector<CachedObjective> objectives_;
   std::vector<std::size_t> changed_, unchanged_;  // scratch
+  struct GcdMemo {
+    I a{0}, b{0}, g{0};
+  };
+  std::array<GcdMemo, 2> gcd_memo_{};  // the last two, the older one replaced
+  std::size_t gcd_next_{0};
 };
 
 }  // namespace lorasplit::detail

@@ -3,7 +3,9 @@
 // monoid keeps the best value of u*x + v*y over the points visited, so the maximum of a
 // linear function over {(x, floor((P x + R)/Q))} costs O(log max(P, Q, L)) products
 // instead of L evaluations.
+#include <cstdint>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -26,8 +28,8 @@ struct Recorder {
     if (b < 0) return a;
     const auto& l = nodes[static_cast<std::size_t>(a)];
     const auto& r = nodes[static_cast<std::size_t>(b)];
-    typename LinePlan<I>::Node node{false, static_cast<char>(l.has != 0 || r.has != 0), a, b, I(0), l.dx + r.dx,
-                                    l.dy + r.dy};
+    typename LinePlan<I>::Node node{false, static_cast<char>(l.has != 0 || r.has != 0), l.has, r.has, a, b, I(0),
+                                    l.dx + r.dx, l.dy + r.dy};
     nodes.push_back(std::move(node));
     return static_cast<int>(nodes.size()) - 1;
   }
@@ -35,7 +37,7 @@ struct Recorder {
     if (a < 0 || n == 0) return -1;
     if (n == 1) return a;
     const auto& l = nodes[static_cast<std::size_t>(a)];
-    typename LinePlan<I>::Node node{true, l.has, a, -1, n, l.dx * n, l.dy * n};
+    typename LinePlan<I>::Node node{true, l.has, l.has, 0, a, -1, n, l.dx * n, l.dy * n};
     nodes.push_back(std::move(node));
     return static_cast<int>(nodes.size()) - 1;
   }
@@ -56,7 +58,71 @@ struct Recorder {
     const int mid = euclid(Q, P, gap - first * P, m - 1, right, up);
     return mul(mul(head, mid), pow(right, cnt));
   }
+  // The same recursion in 64-bit words, for a line with P*L + R < 2^63: P*L + R never
+  // grows down the recursion (P mod Q < P; and Q*(m - 1) + (gap mod P) < P*L + R for
+  // P < Q), and every product it forms (P*L, Q*m, quot*Q, first*P) is at most that, so
+  // no step overflows. Every node it records is a factor of the whole word (a right
+  // passed down is always used: cnt >= 1, or L >= 1 copies when m = 0; an up is used
+  // whenever m >= 1), so each displacement is at most the walk's own, (L, f(L)) with
+  // f(L) <= P*L + R: they are formed without overflow checks (mul64, pow64).
+  int euclid64(std::int64_t P, std::int64_t Q, std::int64_t R, std::int64_t L, int up, int right) {
+    if (L == 0) return -1;
+    if (P >= Q) {
+      const std::int64_t quot = P / Q;
+      return euclid64(P - quot * Q, Q, R, L, up, mul64(pow64(up, quot), right));
+    }
+    const std::int64_t m = (P * L + R) / Q;
+    if (m == 0) return pow64(right, L);
+    const std::int64_t cnt = L - (Q * m - R - 1) / P;
+    const std::int64_t gap = Q - R - 1;
+    const std::int64_t first = gap / P;
+    const int head = mul64(pow64(right, first), up);
+    const int mid = euclid64(Q, P, gap - first * P, m - 1, right, up);
+    return mul64(mul64(head, mid), pow64(right, cnt));
+  }
+  // mul and pow for euclid64, whose displacements fit 64 bits.
+  static I sum_fit(const I& a, const I& b) {
+    if constexpr (std::is_same_v<I, Int128>) {
+      return Int128::raw(a.get() + b.get());
+    } else {
+      return a + b;
+    }
+  }
+  static I times_fit(const I& a, std::int64_t n) {
+    if constexpr (std::is_same_v<I, Int128>) {
+      return Int128::raw(a.get() * n);
+    } else {
+      return a * I(static_cast<long>(n));
+    }
+  }
+  int mul64(int a, int b) {
+    if (a < 0) return b;
+    if (b < 0) return a;
+    const auto& l = nodes[static_cast<std::size_t>(a)];
+    const auto& r = nodes[static_cast<std::size_t>(b)];
+    typename LinePlan<I>::Node node{false, static_cast<char>(l.has != 0 || r.has != 0), l.has, r.has, a, b, I(0),
+                                    sum_fit(l.dx, r.dx), sum_fit(l.dy, r.dy)};
+    nodes.push_back(std::move(node));
+    return static_cast<int>(nodes.size()) - 1;
+  }
+  int pow64(int a, std::int64_t n) {
+    if (a < 0 || n == 0) return -1;
+    if (n == 1) return a;
+    const auto& l = nodes[static_cast<std::size_t>(a)];
+    typename LinePlan<I>::Node node{true, l.has, l.has, 0, a, -1, I(static_cast<long>(n)), times_fit(l.dx, n),
+                                    times_fit(l.dy, n)};
+    nodes.push_back(std::move(node));
+    return static_cast<int>(nodes.size()) - 1;
+  }
 };
+
+// x as a 64-bit word, when it is one.
+bool word(const Integer& x, std::int64_t& out) {
+  if (!x.fits_slong_p()) return false;
+  out = x.get_si();
+  return true;
+}
+bool word(const Int128& x, std::int64_t& out) { return get_int64(x, out); }
 
 }  // namespace
 
@@ -76,10 +142,18 @@ void LinePlan<I>::assign(const I& s, const I& t, const I& a, const I& h, const I
   fdiv_qr(q0_, r0, r_full, c);
   // Node 0 is "up" (displacement (0, 1), no point), node 1 "right" ((1, 0), its point).
   nodes_.resize(2);
-  nodes_[0] = Node{false, 0, -1, -1, I(0), I(0), I(1)};
-  nodes_[1] = Node{false, 1, -1, -1, I(0), I(1), I(0)};
+  nodes_[0] = Node{false, 0, 0, 0, -1, -1, I(0), I(0), I(1)};
+  nodes_[1] = Node{false, 1, 0, 0, -1, -1, I(0), I(1), I(0)};
   Recorder<I> rec{nodes_};
-  root_ = rec.euclid(slope, c, r0, I(t - s), 0, 1);
+  const I length = t - s;
+  // In 64-bit words when the line allows it (P*L + R < 2^63, see euclid64).
+  std::int64_t p64 = 0, c64 = 0, r64 = 0, l64 = 0;
+  if (word(slope, p64) && word(c, c64) && word(r0, r64) && word(length, l64) &&
+      I(I(slope * length) + r0) <= I(static_cast<long>(INT64_MAX))) {
+    root_ = rec.euclid64(p64, c64, r64, l64, 0, 1);
+  } else {
+    root_ = rec.euclid(slope, c, r0, length, 0, 1);
+  }
 }
 
 template <class I>
@@ -91,25 +165,26 @@ BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
   state_[1].val = du;  // "right", whose one point (1, 0) is its best
   state_[1].best = du;
   state_[1].ref = 1;
-  const auto best_of = [this](const State& st) -> const I& { return state_[static_cast<std::size_t>(st.ref)].best; };
   I cand;
   // The monoid's products, values only: the best over a product is the left factor's best
   // or the left's total plus the right's best (ties keep the earlier point); over a power
   // the copies' bests form an arithmetic progression, so it is the first or the last copy.
   // A best that equals a factor's is not copied: `ref` names the node that holds it (a
-  // copy just after the factor was written would stall on store forwarding).
+  // copy just after the factor was written would stall on store forwarding). Raw pointers:
+  // the stores through State would otherwise reload the vectors' data on every node.
+  const Node* const nodes = nodes_.data();
+  State* const st = state_.data();
   for (std::size_t i = 2; i < n; ++i) {
-    const Node& node = nodes_[i];
-    State& r = state_[i];
-    const Node& ln = nodes_[static_cast<std::size_t>(node.a)];
-    const State& l = state_[static_cast<std::size_t>(node.a)];
+    const Node& node = nodes[i];
+    State& r = st[i];
+    const State& l = st[static_cast<std::size_t>(node.a)];
     if (node.pow) {
       r.val = l.val * node.n;
-      if (ln.has == 0) continue;
+      if (node.left_has == 0) continue;
       if (l.val > 0) {
-        cand = node.n - 1;
-        cand *= l.val;
-        r.best = best_of(l) + cand;
+        cand = r.val;
+        cand -= l.val;  // (n - 1) * l.val: the last copy starts n - 1 displacements on
+        r.best = st[static_cast<std::size_t>(l.ref)].best + cand;
         r.ref = static_cast<int>(i);
         r.from = kLastCopy;
       } else {
@@ -117,12 +192,11 @@ BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
         r.from = kFirstCopy;
       }
     } else {
-      const auto rt = static_cast<std::size_t>(node.b);
-      const State& rs = state_[rt];
-      if (nodes_[rt].has != 0) {
+      const State& rs = st[static_cast<std::size_t>(node.b)];
+      if (node.right_has != 0) {
         cand = l.val;
-        cand += best_of(rs);
-        if (ln.has == 0 || cand > best_of(l)) {
+        cand += st[static_cast<std::size_t>(rs.ref)].best;
+        if (node.left_has == 0 || cand > st[static_cast<std::size_t>(l.ref)].best) {
           std::swap(r.best, cand);
           r.ref = static_cast<int>(i);
           r.from = kRight;
@@ -130,13 +204,14 @@ BasicPoint2<I> LinePlan<I>::eval(const I& u, const I& v) const {
           r.ref = l.ref;
           r.from = kLeft;
         }
-      } else if (ln.has != 0) {
+      } else if (node.left_has != 0) {
         r.ref = l.ref;
         r.from = kLeft;
       }
       r.val = l.val + rs.val;
     }
   }
+  const auto best_of = [this](const State& x) -> const I& { return state_[static_cast<std::size_t>(x.ref)].best; };
   BasicPoint2<I> out{x0_, q0_, u * x0_ + v * q0_};
   if (root_ < 0) return out;
   const auto root = static_cast<std::size_t>(root_);

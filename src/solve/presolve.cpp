@@ -21,6 +21,18 @@ bool equal(const Frac<I>& x, const Frac<I>& y) {
   return x.num * y.den == y.num * x.den;
 }
 
+// The sign tests of implied_by (they decide most pairs without a product): a positive a_i
+// against a_j <= 0, or h_i < 0 against h_j >= 0, admits no mu > 0. Inline, so that the
+// pairs they decide cost no call.
+template <class I>
+inline bool sign_excludes(const BasicIntProblem<I>& pb, const BasicIntRow<I>& ri, const BasicIntRow<I>& rj) {
+  const std::size_t n = pb.cols();
+  for (std::size_t k = 0; k < n; ++k) {
+    if (!pb.fixed_zero[k] && ri.a[k] > 0 && rj.a[k] <= 0) return true;
+  }
+  return ri.h_lp.num < 0 && rj.h_lp.num >= 0;
+}
+
 // Is row i implied by row j for all b >= 0? True iff some mu > 0 has
 // a_i <= mu*a_j (componentwise over free columns) and h_i >= mu*h_j: then
 // a_i·b <= mu*a_j·b <= mu*h_j <= h_i. Returns such a mu.
@@ -38,13 +50,8 @@ std::optional<Frac<I>> implied_by(const BasicIntProblem<I>& pb, const BasicIntRo
   const auto need_le = [&](const Frac<I>& bound) {
     if (!hi || less(bound, *hi)) hi = bound;
   };
-  // Sign tests first (they decide most pairs without a product): a positive a_i
-  // against a_j <= 0, or h_i < 0 against h_j >= 0, admits no mu > 0.
+  if (sign_excludes(pb, ri, rj)) return std::nullopt;
   const std::size_t n = pb.cols();
-  for (std::size_t k = 0; k < n; ++k) {
-    if (!pb.fixed_zero[k] && ri.a[k] > 0 && rj.a[k] <= 0) return std::nullopt;
-  }
-  if (ri.h_lp.num < 0 && rj.h_lp.num >= 0) return std::nullopt;
   for (std::size_t k = 0; k < n; ++k) {
     if (pb.fixed_zero[k]) continue;
     const I& ai = ri.a[k];
@@ -92,33 +99,48 @@ void presolve(BasicIntProblem<I>& pb, std::vector<PresolveReduction>* log, Preso
     if (remember) {
       for (std::size_t k = 0; k < n; ++k) fixed |= pb.fixed_zero[k] != 0 ? std::uint64_t{1} << k : 0;
     }
-    for (std::size_t i = 0; i < m; ++i) {
+    if (remember) {
+      // Two slots a pair: the rounds before and after a column is fixed. (Raw pointers: the
+      // stores to the rows and the memo would otherwise reload the vectors' data per pair.)
+      const std::uint64_t* const stamps = memo->stamps.data();
+      PresolveMemo::Pair* const pairs = memo->pairs.data();
+      BasicIntRow<I>* const rows = pb.rows.data();
+      for (std::size_t i = 0; i < m; ++i) {
+        auto& ri = rows[i];
+        if (ri.removed) continue;
+        const std::uint64_t si = stamps[i];
+        for (std::size_t j = 0; j < m; ++j) {
+          const auto& rj = rows[j];
+          if (i == j || rj.removed) continue;
+          PresolveMemo::Pair* slots = pairs + 2 * (i * m + j);
+          const std::uint64_t sj = stamps[j];
+          const bool known = si != 0 && sj != 0;
+          bool implied = false;
+          if (known && slots[0].si == si && slots[0].sj == sj && slots[0].fixed == fixed) {
+            implied = slots[0].implied;
+          } else if (known && slots[1].si == si && slots[1].sj == sj && slots[1].fixed == fixed) {
+            implied = slots[1].implied;
+          } else {
+            PresolveMemo::Pair* pair = &slots[slots[0].fixed == fixed || slots[0].si != si || slots[0].sj != sj ? 0 : 1];
+            implied = !sign_excludes(pb, ri, rj) && implied_by(pb, ri, rj).has_value();
+            pair->implied = implied;
+            pair->si = si;
+            pair->sj = sj;
+            pair->fixed = fixed;
+          }
+          if (implied) {
+            ri.removed = true;
+            break;
+          }
+        }
+      }
+    }
+    for (std::size_t i = 0; i < m && !remember; ++i) {
       auto& ri = pb.rows[i];
       if (ri.removed) continue;
       for (std::size_t j = 0; j < m; ++j) {
         const auto& rj = pb.rows[j];
         if (i == j || rj.removed) continue;
-        if (remember) {
-          // Two slots a pair: the rounds before and after a column is fixed.
-          PresolveMemo::Pair* slots = &memo->pairs[2 * (i * m + j)];
-          const std::uint64_t si = memo->stamps[i], sj = memo->stamps[j];
-          PresolveMemo::Pair* pair = nullptr;
-          for (int k = 0; k < 2 && pair == nullptr; ++k) {
-            if (si != 0 && sj != 0 && slots[k].si == si && slots[k].sj == sj && slots[k].fixed == fixed) pair = &slots[k];
-          }
-          if (pair == nullptr) {
-            pair = &slots[slots[0].fixed == fixed || slots[0].si != si || slots[0].sj != sj ? 0 : 1];
-            pair->implied = implied_by(pb, ri, rj).has_value();
-            pair->si = si;
-            pair->sj = sj;
-            pair->fixed = fixed;
-          }
-          if (pair->implied) {
-            ri.removed = true;
-            break;
-          }
-          continue;
-        }
         if (auto mu = implied_by(pb, ri, rj)) {
           ri.removed = true;
           if (log != nullptr) {

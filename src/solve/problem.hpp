@@ -179,6 +179,7 @@ class LinePlan {
   struct Node {
     bool pow{false};
     char has{0};
+    char left_has{0}, right_has{0};  ///< whether nodes[a], nodes[b] visit a point (read by eval)
     int a{-1}, b{-1};
     I n{0};
     I dx{0}, dy{0};
@@ -220,8 +221,9 @@ BasicOracle2Result<I> max_linear_2d(const std::vector<BasicRow2<I>>& rows, const
                                      const I& v);
 
 /// max_linear_2d for fixed rows and any number of objectives: the lower envelope's pieces
-/// and each piece's walk are computed once (they do not depend on u and v). Keeps
-/// pointers into `rows`, which must outlive it unchanged.
+/// and each piece's walk are computed once (they do not depend on u and v), a piece's walk
+/// when an objective first needs it. Keeps pointers into `rows`, which must outlive it
+/// unchanged. Not thread-safe (eval records walks and reuses buffers).
 template <class I>
 class Envelope2 {
  public:
@@ -247,11 +249,21 @@ class Envelope2 {
     I s, t;
     const BasicRow2<I>* row;
   };
+  /// Piece i's walk, recorded on first use.
+  const LinePlan<I>& piece(std::size_t i) const;
   I lo_{0}, hi_{0};
   bool has_lines_{false};
   std::vector<Corner> corners_;  // one per piece in use
-  std::vector<LinePlan<I>> pieces_;  // in increasing x; the first n_pieces_ are in use
+  mutable std::vector<LinePlan<I>> walks_;   // the first n_walks_ in use, in the order they were needed
+  mutable std::vector<std::size_t> walk_of_;  // per piece in use: its index in walks_, or kNoWalk
+  mutable std::size_t n_walks_{0};
+  static constexpr std::size_t kNoWalk = ~std::size_t{0};
   std::size_t n_pieces_{0};
+  struct Bound {
+    I value;
+    std::size_t piece;
+  };
+  mutable std::vector<Bound> bounds_;  // eval's scratch
 };
 
 }  // namespace lorasplit::detail

@@ -5,6 +5,7 @@
 // one piece per row, and each piece is one lattice walk (lattice.cpp).
 #include <array>
 #include <span>
+#include <utility>
 
 #include "solve/problem.hpp"
 
@@ -70,16 +71,32 @@ void Envelope2<I>::assign(const std::vector<BasicRow2<I>>& rows, const I& lo, co
         if (last < end) end = last;
       }
     }
-    if (n_pieces_ < pieces_.size()) {
-      pieces_[n_pieces_].assign(cur, end, act->ax, act->h, act->ay);
+    if (n_pieces_ < corners_.size()) {
       corners_[n_pieces_] = Corner{cur, end, act};
     } else {
-      pieces_.emplace_back(cur, end, act->ax, act->h, act->ay);
       corners_.push_back(Corner{cur, end, act});
     }
     ++n_pieces_;
     cur = end + 1;
   }
+  // The walks are recorded when an objective first needs them: the warm start reads the
+  // corners only, and an objective may settle a piece by its bound alone (eval).
+  walk_of_.assign(n_pieces_, kNoWalk);
+  n_walks_ = 0;
+}
+
+template <class I>
+const LinePlan<I>& Envelope2<I>::piece(std::size_t i) const {
+  if (walk_of_[i] == kNoWalk) {
+    const Corner& c = corners_[i];
+    if (n_walks_ < walks_.size()) {
+      walks_[n_walks_].assign(c.s, c.t, c.row->ax, c.row->h, c.row->ay);
+    } else {
+      walks_.emplace_back(c.s, c.t, c.row->ax, c.row->h, c.row->ay);
+    }
+    walk_of_[i] = n_walks_++;
+  }
+  return walks_[walk_of_[i]];
 }
 
 template <class I>
@@ -94,11 +111,46 @@ BasicOracle2Result<I> Envelope2<I>::eval(const I& u, const I& v) const {
     out.unbounded = true;
     return out;
   }
-  bool have = false;
+  if (n_pieces_ == 1) {
+    out.best = piece(0).eval(u, v);
+    return out;
+  }
+  // The best point over all pieces, the first piece on ties. A piece's points lie on or
+  // under its line, so u*x + v*y <= floor(max over its ends of (u*c*x + v*(h - a*x))/c)
+  // (v > 0; the bound is linear in x): pieces are walked in decreasing order of that
+  // bound, and one whose bound cannot beat the best so far (or only tie it from a later
+  // piece) is not walked. The same point as walking every piece in order. A bound that
+  // does not fit 128 bits walks its piece.
+  std::vector<Bound>& bounds = bounds_;
+  bounds.clear();
+  std::size_t unbounded = 0;  // pieces without a bound, walked first
   for (std::size_t i = 0; i < n_pieces_; ++i) {
-    BasicPoint2<I> p = pieces_[i].eval(u, v);
-    if (!have || p.value > out.best.value) {
+    const Corner& c = corners_[i];
+    try {
+      const I slope = u * c.row->ay - v * c.row->ax;
+      const I& x = slope >= 0 ? c.t : c.s;
+      bounds.push_back(Bound{floor_div(I(slope * x + v * c.row->h), c.row->ay), i});
+    } catch (const Overflow&) {
+      bounds.insert(bounds.begin() + static_cast<std::ptrdiff_t>(unbounded++), Bound{I(0), i});
+    }
+  }
+  for (std::size_t k = unbounded + 1; k < bounds.size(); ++k) {  // insertion sort: a handful of pieces
+    for (std::size_t m = k; m > unbounded && bounds[m - 1].value < bounds[m].value; --m) {
+      std::swap(bounds[m - 1], bounds[m]);
+    }
+  }
+  bool have = false;
+  std::size_t best_piece = 0;
+  for (std::size_t k = 0; k < bounds.size(); ++k) {
+    const std::size_t i = bounds[k].piece;
+    if (have && k >= unbounded &&
+        (bounds[k].value < out.best.value || (bounds[k].value == out.best.value && i > best_piece))) {
+      continue;
+    }
+    BasicPoint2<I> p = piece(i).eval(u, v);
+    if (!have || p.value > out.best.value || (p.value == out.best.value && i < best_piece)) {
       out.best = std::move(p);
+      best_piece = i;
       have = true;
     }
   }
