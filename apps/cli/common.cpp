@@ -19,11 +19,17 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
                   "pipeline.*) or serving (a transformer's adapters; solve only, workload in --config); same as "
                   "--set model.name=NAME")
       ->check(CLI::IsMember({"seed", "pipeline", "serving"}));
+  // An empty name is refused, never read as "not given".
+  const auto named = [](const std::string& s) {
+    return s.empty() ? std::string("an empty name: give a part of 'lorasplit hardware' or a FILE.toml") : std::string();
+  };
   app->add_option("--gpu", sources.gpu,
                   "a GPU of the hardware library (see 'lorasplit hardware'), e.g. h100-sxm, or a profile FILE.toml "
-                  "(lorasplit calibrate -o)");
-  app->add_option("--cxl", sources.cxl, "a CXL memory device of the hardware library, e.g. cxl-pnm-512gb, or FILE.toml");
-  app->add_option("--link", sources.link, "a link of the hardware library, e.g. cxl2-x16, or FILE.toml");
+                  "(lorasplit calibrate -o)")
+      ->check(named);
+  app->add_option("--cxl", sources.cxl, "a CXL memory device of the hardware library, e.g. cxl-pnm-512gb, or FILE.toml")
+      ->check(named);
+  app->add_option("--link", sources.link, "a link of the hardware library, e.g. cxl2-x16, or FILE.toml")->check(named);
 }
 
 std::string assignment_key(std::string_view assignment) {
