@@ -224,6 +224,9 @@ void cli(const std::uint8_t* data, std::size_t size) {
   if (!cur.empty()) args.push_back(cur);
   for (const auto& a : args) {
     if (a.find('/') != std::string::npos || a.size() > 300) return;
+    // The calibration measures this machine for seconds to minutes with a buffer the size
+    // of its cache: timing, not parsing (its options are tested in tests/cli).
+    if (a == "calibrate") return;
   }
   std::vector<const char*> argv;
   for (const auto& a : args) argv.push_back(a.c_str());

@@ -393,6 +393,57 @@ TEST(Int128, AgreesWithGmp) {
   EXPECT_FALSE(to_int128(Integer(1) << 127).has_value());
 }
 
+// Lines whose walk sits at the edge of the 64-bit path (P*L + R just below, at and just
+// above 2^63, where it falls back to checked arithmetic): the walk's maximiser equals
+// brute force in exact integers, in both integer types.
+TEST(LinePlan, WalksAtTheEdgeOfSixtyFourBitsEqualBruteForce) {
+  const Integer two63 = Integer(1) << 63;
+  struct Line {
+    Integer s, t, a, h, c;
+  };
+  std::vector<Line> lines;
+  for (const long l : {1L, 2L, 3L, 7L, 1000L}) {
+    for (const int extra : {-2, -1, 0, 1, 2}) {
+      // slope P = floor((2^63 + extra) / L) - 1 with c just above it: P*L + R sits at 2^63 + extra - O(L)
+      const Integer p = (two63 + extra) / l - 1;
+      for (const Integer& c : {Integer(p + 1), Integer(p + 3), Integer(two63 - 1)}) {
+        lines.push_back({Integer(0), Integer(l), Integer(-p), Integer(c - 1), c});
+        lines.push_back({Integer(-5), Integer(-5 + l), Integer(p), Integer(-(c / 2)), c});
+      }
+    }
+  }
+  lines.push_back({Integer(0), Integer(1), -(Integer(1) << 62), (Integer(1) << 62) - 1, (Integer(1) << 62) + 1});
+  for (const auto& ln : lines) {
+    const LinePlan<Integer> gp{ln.s, ln.t, ln.a, ln.h, ln.c};
+    std::optional<LinePlan<Int128>> fp;
+    const auto f128 = [](const Integer& x) { return *to_int128(x); };
+    if (to_int128(ln.a) && to_int128(ln.h) && to_int128(ln.c)) fp.emplace(f128(ln.s), f128(ln.t), f128(ln.a), f128(ln.h), f128(ln.c));
+    for (const auto& [u, v] : {std::pair<long, long>{1, 1}, {-1, 1}, {-1, 3}, {1, 2}, {7, 1}}) {
+      const bool forward = ln.a <= 0;
+      std::optional<Integer> best;
+      Integer bx;
+      const long len = Integer(ln.t - ln.s).get_si();
+      for (long j = 0; j <= len; ++j) {
+        const Integer x = forward ? Integer(ln.s + j) : Integer(ln.t - j);
+        const Integer y = floor_div(Integer(ln.h - ln.a * x), ln.c);
+        const Integer val = Integer(u) * x + Integer(v) * y;
+        if (!best || val > *best) {
+          best = val;
+          bx = x;
+        }
+      }
+      const auto g = gp.eval(Integer(u), Integer(v));
+      EXPECT_EQ(g.value, *best) << ln.a << " " << ln.c << " " << ln.t - ln.s;
+      EXPECT_EQ(g.x, bx);
+      if (fp) {
+        const auto f = fp->eval(Int128(u), Int128(v));
+        EXPECT_EQ(to_integer(f.value), *best) << ln.a << " " << ln.c;
+        EXPECT_EQ(to_integer(f.x), bx);
+      }
+    }
+  }
+}
+
 // A recorded walk evaluated for many objectives equals a fresh walk for each, in both
 // integer types.
 TEST(LinePlan, ReplayEqualsFreshWalks) {
