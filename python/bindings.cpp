@@ -59,6 +59,10 @@ Loaded load_with_provenance(const std::string& preset_name, const std::string& c
   }
   for (const auto& [key, value] : params) {
     if (!key.starts_with("hardware.")) continue;
+    if (key != "hardware.gpu" && key != "hardware.cxl" && key != "hardware.link") {
+      raise(Error{ErrorCode::kUnknownKey, key, value,
+                  key + " = '" + value + "': unknown key (hardware parts are hardware.gpu, hardware.cxl, hardware.link)"});
+    }
     auto part = resolve_hardware(key.substr(9), value);
     if (!part) raise(part.error());
     if (auto st = apply_hardware(out.params, out.provenance, part.value()); !st) raise(st.error());
@@ -233,8 +237,9 @@ std::string breakeven_json(const std::string& preset_name, const std::string& co
 // `lorasplit compare --format json`.
 std::string compare_json(const std::string& preset_name, const std::string& config,
                          const std::vector<std::pair<std::string, std::string>>& params, const std::string& domain) {
-  // As the CLI: the pipeline switches are welcome whatever model.name says (both models are solved).
-  Params p = load_unvalidated(preset_name, config, params);
+  // As the CLI: the pipeline switches are welcome whatever model.name says (both models are
+  // solved); loaded as the pipeline model so that a part's device memory is kept.
+  Params p = load_with_provenance(preset_name, config, params, "pipeline").params;
   if (auto st = set_param(p, "model.name", "pipeline"); !st) raise(st.error());
   if (auto st = validate(p); !st) raise(st.error());
   Result<Comparison> c = Error{};

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -16,7 +17,14 @@ struct CompareOpts {
 int run_compare(const CompareOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   // The pipeline switches are welcome here whatever model.name says: both models are solved.
-  auto params = load_params(opts.sources, io, false);
+  // Loaded as the pipeline model, so that a part's keys the pipeline reads (the device's
+  // memory) are kept; the seed column resets them (compare_models).
+  ParamSources sources = opts.sources;
+  const bool model_given = !sources.model.empty() || std::any_of(sources.sets.begin(), sources.sets.end(), [](const auto& a) {
+    return assignment_key(a) == "model.name";
+  });
+  if (!model_given) sources.model = "pipeline";
+  auto params = load_params(sources, io, false);
   if (!params) return report_error(io, params.error(), json);
   if (auto st = set_param(params.value(), "model.name", "pipeline"); !st) return report_error(io, st.error(), json);
   if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);

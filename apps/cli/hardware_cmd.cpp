@@ -35,7 +35,8 @@ int run_hardware(const HardwareOpts& opts, const Io& io) {
     }
     out += fmt::format("  {}\n    {}\n", part.name, part.description);
     for (const auto& v : part.values) {
-      out += fmt::format("    {:<34} {:<14} {:<9} {}\n", v.key, v.value, to_string(v.evidence), v.note);
+      out += fmt::format("    {:<34} {:<14} {:<9} {}\n", v.key, printable(v.value), to_string(v.evidence),
+                         printable(v.note));
     }
   }
   if (std::fputs(out.c_str(), io.out) < 0) {

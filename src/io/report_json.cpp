@@ -206,7 +206,7 @@ std::string render_error_json(const Error& error) {
                 {"key", error.key},
                 {"value", error.value},
                 {"message", error.message}};
-  return j.dump(2);
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);  // a user's bytes need not be UTF-8
 }
 
 

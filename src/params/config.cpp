@@ -109,7 +109,7 @@ std::variant<ValueText, ValueError> read_value_node(const toml::node& node, cons
                                     to_string(out.evidence), key)};
     }
     const auto* note = v.as_string();
-    if (note == nullptr || note->get().find_first_not_of(" \t") == std::string::npos) {
+    if (note == nullptr || note->get().find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
       return ValueError{ErrorCode::kConfigSyntax, "{...}",
                         fmt::format("{} must be a non-empty string saying {}", key,
                                     ev == Evidence::kSpec       ? "where the number is published"

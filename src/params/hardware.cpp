@@ -144,6 +144,11 @@ std::span<const HardwarePart> hardware_library() { return library().parts; }
 Result<const HardwarePart*> find_hardware(std::string_view kind, std::string_view name) {
   const Library& lib = library();
   const std::string key = fmt::format("hardware.{}", kind);
+  if (std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
+    return Error{ErrorCode::kUnknownKey, key, std::string(name),
+                 fmt::format("{} = '{}': unknown key (hardware parts are hardware.gpu, hardware.cxl, hardware.link)",
+                             printable(key), printable(name))};
+  }
   if (!lib.error.empty()) {
     return Error{ErrorCode::kInternal, key, std::string(name), fmt::format("the built-in hardware library: {}", lib.error)};
   }
@@ -169,7 +174,7 @@ Result<const HardwarePart*> find_hardware(std::string_view kind, std::string_vie
 }
 
 Result<HardwarePart> resolve_hardware(std::string_view kind, std::string_view name, const std::string& base_dir) {
-  if (!name.ends_with(".toml")) {
+  if (!name.ends_with(".toml") || std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
     auto p = find_hardware(kind, name);
     if (!p) return p.error();
     return *p.value();
@@ -301,8 +306,9 @@ std::string render_inputs_text(const Params& params, const InputProvenance& prov
   for (const ParamSpec* s : hardware_inputs(model)) {
     const Provenance& p = provenance.at(s->id);
     const std::string value = params.has(s->id) ? readable_quantity(*s, params.get(s->id)) : std::string("none");
-    out += fmt::format("  {:<34} {:<14} {:<10} from {}\n", s->key, value, to_string(p.evidence), origin_text(p));
-    if (!p.note.empty()) out += fmt::format("      {}\n", p.note);
+    out += fmt::format("  {:<34} {:<14} {:<10} from {}\n", s->key, value, to_string(p.evidence),
+                       printable(origin_text(p)));
+    if (!p.note.empty()) out += fmt::format("      {}\n", printable(p.note));
     std::string& list = p.evidence == Evidence::kAssumed ? assumed : unstated;
     if (p.evidence == Evidence::kAssumed || p.evidence == Evidence::kNotStated) {
       list += fmt::format("{}{}", list.empty() ? "" : ", ", s->key);

@@ -123,18 +123,25 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     Params p = base;
     InputProvenance prov = provenance != nullptr ? *provenance : InputProvenance{};
     WorkloadOverrides over = sets;
+    std::vector<std::size_t> at(axes.size());
     for (std::size_t i = axes.size(); i-- > 0;) {
-      const std::size_t j = k % axes[i].values.size();
+      at[i] = k % axes[i].values.size();
       k /= axes[i].values.size();
-      row.values[i] = axes[i].values[j];
-      if (!axes[i].part_kind.empty()) {
-        auto part = resolve_hardware(axes[i].part_kind, axes[i].values[j]);
-        if (!part) return part.error();
-        if (auto st = apply_hardware(p, prov, part.value()); !st) return st.error();
-      } else if (axes[i].workload) {
-        over.emplace_back(axes[i].key, axes[i].values[j]);
+      row.values[i] = axes[i].values[at[i]];
+    }
+    // The parts first: a varied parameter goes over them, whatever the order of the axes.
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+      if (axes[i].part_kind.empty()) continue;
+      auto part = resolve_hardware(axes[i].part_kind, axes[i].values[at[i]]);
+      if (!part) return part.error();
+      if (auto st = apply_hardware(p, prov, part.value()); !st) return st.error();
+    }
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+      if (!axes[i].part_kind.empty()) continue;
+      if (axes[i].workload) {
+        over.emplace_back(axes[i].key, axes[i].values[at[i]]);
       } else {
-        p.set(axes[i].param, axes[i].exact[j]);
+        p.set(axes[i].param, axes[i].exact[at[i]]);
       }
     }
     auto w = load_serving_workload(config, over);

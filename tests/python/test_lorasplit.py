@@ -156,6 +156,13 @@ def test_hardware_parts_equal_cli():
     assert flops["evidence"] == "assumed" and flops["where"] == "cxl cxl-pnm-512gb"
     with pytest.raises(ValueError, match="did you mean 'h100-sxm'"):
         lorasplit.solve(params={"hardware.gpu": "h100"})
+    with pytest.raises(ValueError, match="hardware.foo = 'h100-sxm': unknown key"):
+        lorasplit.solve(params={"hardware.foo": "h100-sxm"})
+    # compare keeps a part's device memory for its pipeline column, as the CLI does.
+    tiny = str(ROOT / "tests" / "data" / "tiny_cxl_profile.toml")
+    rc, j, _ = cli_json("compare", "--cxl", tiny)
+    assert rc == 0 and j["pipeline"]["b1"] == 13172
+    assert lorasplit.compare(params={"hardware.cxl": tiny})["pipeline"].b1 == 13172
 
 
 def test_serving_workload_keys_equal_cli_set():
