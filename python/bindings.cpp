@@ -137,10 +137,92 @@ std::string serving_json(const std::string& preset_name, const std::string& conf
   return with_inputs(render_serving_json(w.value(), r.value()), l);
 }
 
+// A serving-model sweep as columns of the CSV's cells (text; lorasplit/__init__.py types
+// them), with "_model" = "serving" and "_param_axes" (the axes over exact parameters).
+py::dict serving_sweep_columns(const Loaded& l, const std::string& config, const WorkloadOverrides& sets,
+                               const std::vector<std::string>& vary, const std::string& domain,
+                               const std::string& shard, unsigned threads) {
+  if (config.empty()) {
+    raise(Error{ErrorCode::kBadOption, "config", "",
+                "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a config "
+                "file"});
+  }
+  if (domain != "integer") {
+    raise(Error{ErrorCode::kBadOption, "domain", domain,
+                "domain = '" + domain + "': the serving model plans whole tokens only"});
+  }
+  std::vector<ServingAxis> axes;
+  for (const auto& v : vary) {
+    auto axis = parse_serving_axis(v);
+    if (!axis) raise(axis.error());
+    for (const auto& [key, value] : sets) {
+      if (key == axis->key) {
+        raise(Error{ErrorCode::kBadOption, "vary", key,
+                    key + " is both varied (vary) and set (params): give it once"});
+      }
+    }
+    axes.push_back(std::move(axis.value()));
+  }
+  auto sh = parse_shard(shard);
+  if (!sh) raise(sh.error());
+  ServingSweepOptions so;
+  so.shard = sh.value();
+  so.threads = threads;
+  so.provenance = &l.provenance;
+  so.cancelled = [] {
+    py::gil_scoped_acquire acquire;
+    return PyErr_CheckSignals() != 0;
+  };
+  const std::vector<std::string> names = serving_columns(axes);
+  std::vector<std::vector<std::string>> cols(names.size());
+  Status st;
+  {
+    py::gil_scoped_release release;
+    st = run_serving_sweep(l.params, config, sets, axes, so, [&](const ServingSweepRow& row) {
+      const std::vector<std::string> cells = serving_cells(row);
+      for (std::size_t k = 0; k < cells.size() && k < cols.size(); ++k) cols[k].push_back(cells[k]);
+    });
+  }
+  if (!st) {
+    if (st.error().code == ErrorCode::kInterrupted && PyErr_Occurred() != nullptr) throw py::error_already_set();
+    raise(st.error());
+  }
+  py::dict out;
+  out["_model"] = "serving";
+  std::vector<std::string> param_axes;
+  for (const auto& a : axes) {
+    if (!a.workload && a.part_kind.empty()) param_axes.push_back(a.key);
+  }
+  out["_param_axes"] = param_axes;
+  for (std::size_t k = 0; k < names.size(); ++k) out[py::str(names[k])] = cols[k];
+  return out;
+}
+
 py::dict sweep_columns(const std::string& preset_name, const std::string& config,
-                       const std::vector<std::pair<std::string, std::string>>& params,
+                       const std::vector<std::pair<std::string, std::string>>& all,
                        const std::vector<std::string>& vary, const std::string& domain, const std::string& shard,
                        unsigned threads) {
+  // Workload keys (serving.*, transformer.*) go to the serving model's workload.
+  std::vector<std::pair<std::string, std::string>> params;
+  WorkloadOverrides sets;
+  for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
+  {
+    const Loaded l = load_with_provenance(preset_name, config, params);
+    if (l.params.model_name() == ModelName::kServing) {
+      return serving_sweep_columns(l, config, sets, vary, domain, shard, threads);
+    }
+  }
+  if (!sets.empty()) {
+    raise(Error{ErrorCode::kInconsistent, sets.front().first, sets.front().second,
+                sets.front().first + ": a workload key of the serving model (model.name = serving)"});
+  }
+  for (const auto& v : vary) {
+    const std::string key = v.substr(0, v.find('='));
+    if (is_workload_key(key) || key.starts_with("hardware.")) {
+      raise(Error{ErrorCode::kInconsistent, key, v,
+                  "vary " + key + ": varied under the serving model only (model.name = serving)"});
+    }
+  }
   const Params p = load(preset_name, config, params);
   std::vector<SweepAxis> axes;
   for (const auto& v : vary) {

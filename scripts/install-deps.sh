@@ -5,7 +5,8 @@
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgmp-dev libfmt-dev nlohmann-json3-dev
       libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libxml2-utils glpk-utils libglpk-dev coinor-libcbc-dev libopenblas-dev
-      pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib python3-torch)
+      pybind11-dev python3-dev python3-pytest python3-numpy python3-matplotlib python3-torch
+      python3-distributed python3-pandas)
 if [ "${1:-}" = "--fuzz" ]; then pkgs+=(clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do

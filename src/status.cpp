@@ -25,10 +25,13 @@ std::string_view to_string(ErrorCode code) {
     case ErrorCode::kWriteFailed: return "write_failed";
     case ErrorCode::kOutOfMemory: return "out_of_memory";
     case ErrorCode::kInterrupted: return "interrupted";
+    case ErrorCode::kBadPart: return "bad_part";
     case ErrorCode::kInternal: return "internal";
   }
   return "internal";
 }
+
+std::string_view version() { return LORASPLIT_VERSION; }
 
 std::string printable(std::string_view text) {
   constexpr std::size_t kMaxChars = 300;

@@ -20,7 +20,7 @@ namespace {
 
 int run_subcommand(int argc, const char* const* argv, const Io& io) {
   CLI::App app{"lorasplit: exact, certified GPU/CXL splits of a LoRA batch"};
-  app.set_version_flag("--version", "lorasplit 0.1.0");
+  app.set_version_flag("--version", "lorasplit " + std::string(version()));
   app.require_subcommand(1);
   int exit_status = kExitOptimal;
   setup_solve(app, exit_status, io);
@@ -29,6 +29,7 @@ int run_subcommand(int argc, const char* const* argv, const Io& io) {
   setup_calibrate(app, exit_status, io);
   setup_params(app, exit_status, io);
   setup_sweep(app, exit_status, io);
+  setup_merge(app, exit_status, io);
   setup_breakeven(app, exit_status, io);
   setup_pareto(app, exit_status, io);
   setup_explain(app, exit_status, io);

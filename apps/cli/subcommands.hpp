@@ -13,6 +13,7 @@ void setup_hardware(CLI::App& app, int& exit_status, const Io& io);
 void setup_calibrate(CLI::App& app, int& exit_status, const Io& io);
 void setup_params(CLI::App& app, int& exit_status, const Io& io);
 void setup_sweep(CLI::App& app, int& exit_status, const Io& io);
+void setup_merge(CLI::App& app, int& exit_status, const Io& io);
 void setup_breakeven(CLI::App& app, int& exit_status, const Io& io);
 void setup_pareto(CLI::App& app, int& exit_status, const Io& io);
 void setup_explain(CLI::App& app, int& exit_status, const Io& io);

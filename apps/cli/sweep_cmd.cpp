@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <lorasplit/files.hpp>
 #include <lorasplit/plot.hpp>
 #include <lorasplit/serving.hpp>
 #include <nlohmann/json.hpp>
@@ -6,7 +7,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "common.hpp"
 #include "subcommands.hpp"
@@ -19,13 +22,58 @@ struct SweepOpts {
   SearchLimitOpts limits;
   std::vector<std::string> vary;
   std::string domain{"integer"};
+
   std::string format{"csv"};
   std::string shard{"1/1"};
+  std::string part;  ///< --part FILE: the shard as a part for `lorasplit merge`
   std::string plot;
   PlotOptions plot_options;
   unsigned threads{0};
   bool progress{false};
 };
+
+// What a part records of the sweep that produced it (sweep.hpp, "Parts"): everything that
+// changes a row, nothing that does not (threads, the config's path, the shard).
+Result<std::vector<std::string>> part_identity(const SweepOpts& opts, const Params& params,
+                                               const WorkloadOverrides& sets, const ServingSolveOptions* limits) {
+  std::vector<std::string> id;
+  id.push_back(fmt::format("version: {}", version()));
+  const ParamSpec& model = spec(ParamId::kModelName);
+  id.push_back(fmt::format("model: {}", param_text(model, params.get(ParamId::kModelName))));
+  id.push_back(fmt::format("format: {}", opts.format));
+  if (limits == nullptr) id.push_back(fmt::format("domain: {}", opts.domain));
+  for (const auto& v : opts.vary) id.push_back(fmt::format("vary: {}", v));
+  if (limits != nullptr) {
+    // The workload is read from the config at every point: its bytes are part of the sweep.
+    std::ifstream in(opts.sources.config, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) {
+      return Error{ErrorCode::kFileUnreadable, "--config", opts.sources.config,
+                   fmt::format("--config '{}': cannot read the file", opts.sources.config)};
+    }
+    id.push_back(fmt::format("workload digest: {}", content_digest(bytes.str())));
+    for (const auto& [key, value] : sets) id.push_back(fmt::format("set {} = {}", key, value));
+    id.push_back(fmt::format("search: gap={} node_limit={}", format_exact(limits->relative_gap), limits->node_limit));
+  }
+  for (const ParamSpec& s : param_specs()) {
+    if (params.has(s.id)) id.push_back(fmt::format("param {} = {}", s.key, param_text(s, params.get(s.id))));
+  }
+  return id;
+}
+
+/// Writes a part: its head, the text, its tail; whole or not at all.
+int write_part(const SweepOpts& opts, std::vector<std::string> identity, const Shard& shard, std::size_t total,
+               const std::string& text, std::size_t rows, const Io& io) {
+  SweepPartHead head;
+  head.identity = std::move(identity);
+  head.shard = shard;
+  head.total_points = total;
+  if (auto st = write_file(opts.part, render_part_head(head) + text + render_part_tail(rows), "--part"); !st) {
+    return report_error(io, st.error(), false);
+  }
+  return kExitOptimal;
+}
 
 // The serving model (docs/model.md §9.10): hardware keys and workload keys, one CSV or
 // JSON line per point, in order.
@@ -38,7 +86,6 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     return refuse("--config", "", "the serving model reads its workload from --config FILE (docs/model.md section 9.1)");
   }
   if (opts.domain != "integer") return refuse("--domain", opts.domain, "the serving model plans whole tokens only");
-  if (opts.shard != "1/1") return refuse("--shard", opts.shard, "--shard: not built for the serving model");
   if (!opts.plot.empty()) {
     return refuse("--plot", opts.plot,
                   "--plot: not built for the serving model; plot the CSV (scripts/serving_study.sh shows how)");
@@ -74,41 +121,62 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     }
     axes.push_back(std::move(axis.value()));
   }
+  auto shard = parse_shard(opts.shard);
+  if (!shard) return report_error(io, shard.error(), false);
+  const auto total = serving_sweep_size(axes);
+  if (!total) return refuse("--vary", "", "sweep: the number of points does not fit a 64-bit count");
+  std::vector<std::string> identity;
+  if (!opts.part.empty()) {
+    auto id = part_identity(opts, params, sets, &limits);
+    if (!id) return report_error(io, id.error(), false);
+    identity = std::move(id.value());
+  }
   const bool csv = opts.format == "csv";
-  if (csv && std::fputs((serving_csv_header(axes) + "\n").c_str(), io.out) < 0) {
+  const bool to_part = !opts.part.empty();
+  std::string part_text;
+  bool write_failed = false;
+  // Standard output, or the part's text (written whole at the end).
+  const auto put = [&](const std::string& line) {
+    if (to_part) {
+      part_text += line;
+    } else {
+      write_failed = write_failed || std::fputs(line.c_str(), io.out) < 0;
+    }
+  };
+  // The header opens the sweep (the first shard on standard output, so that the shards
+  // concatenate to it) and every part.
+  if (csv && (to_part || shard->index == 1)) put(serving_csv_header(axes) + "\n");
+  if (write_failed) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
   }
-  bool write_failed = false;
   std::size_t rows = 0;
   const auto start = std::chrono::steady_clock::now();
-  const Status st = run_serving_sweep(params, opts.sources.config, sets, axes, opts.threads,
-                                      [&](const ServingSweepRow& row) {
-                                        std::string line;
-                                        if (csv) {
-                                          line = serving_csv_row(row);
-                                        } else {
-                                          nlohmann::ordered_json j;
-                                          for (std::size_t i = 0; i < axes.size(); ++i) j[axes[i].key] = row.values[i];
-                                          nlohmann::ordered_json out;
-                                          out["vary"] = std::move(j);
-                                          out["result"] = nlohmann::ordered_json::parse(
-                                              render_serving_json(row.workload, row.result));
-                                          line = out.dump();
-                                        }
-                                        write_failed = write_failed || std::fputs((line + "\n").c_str(), io.out) < 0;
-                                        ++rows;
-                                        if (opts.progress) {
-                                          const double secs = std::chrono::duration<double>(
-                                                                  std::chrono::steady_clock::now() - start)
-                                                                  .count();
-                                          std::fputs(fmt::format("lorasplit: progress: {} points, {:.1f} s\n", rows,
-                                                                 secs)
-                                                         .c_str(),
-                                                     io.err);
-                                        }
-                                      },
-                                      limits, &prov);
+  ServingSweepOptions so;
+  so.solve = limits;
+  so.shard = shard.value();
+  so.threads = opts.threads;
+  so.provenance = &prov;
+  const Status st = run_serving_sweep(params, opts.sources.config, sets, axes, so, [&](const ServingSweepRow& row) {
+    std::string line;
+    if (csv) {
+      line = serving_csv_row(row);
+    } else {
+      nlohmann::ordered_json j;
+      for (std::size_t i = 0; i < axes.size(); ++i) j[axes[i].key] = row.values[i];
+      nlohmann::ordered_json out;
+      out["vary"] = std::move(j);
+      out["result"] = nlohmann::ordered_json::parse(render_serving_json(row.workload, row.result));
+      line = out.dump();
+    }
+    put(line + "\n");
+    ++rows;
+    if (opts.progress) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::fputs(fmt::format("lorasplit: progress: {} points, {:.1f} s\n", rows, secs).c_str(), io.err);
+    }
+  });
   if (!st) return report_error(io, st.error(), false);
+  if (to_part) return write_part(opts, std::move(identity), shard.value(), *total, part_text, rows, io);
   if (write_failed || std::fflush(io.out) != 0) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
   }
@@ -177,8 +245,25 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   so.shard = shard.value();
   so.threads = opts.threads;
 
+  if (!opts.part.empty() && !opts.plot.empty()) {
+    return report_error(io, Error{ErrorCode::kBadOption, "--plot", opts.plot,
+                                  "--plot draws a whole sweep: plot the merged parts, not one (--part)"},
+                        false);
+  }
+  std::vector<std::string> identity;
+  if (!opts.part.empty()) {
+    auto id = part_identity(opts, params.value(), {}, nullptr);
+    if (!id) return report_error(io, id.error(), false);
+    identity = std::move(id.value());
+  }
+  const bool to_part = !opts.part.empty();
+  std::string part_text;
+  std::size_t part_rows = 0;
   const bool csv = opts.format == "csv";
-  if (csv && so.shard.index == 1) std::fputs((sweep_csv_header(axes) + "\n").c_str(), io.out);
+  // The header opens the sweep (the first shard on standard output, so that the shards
+  // concatenate to it) and every part.
+  if (csv && to_part) part_text = sweep_csv_header(axes) + "\n";
+  if (csv && !to_part && so.shard.index == 1) std::fputs((sweep_csv_header(axes) + "\n").c_str(), io.out);
   std::vector<SweepRow> kept;  // only for --plot
   const auto start = std::chrono::steady_clock::now();
   const bool tty = io.err == stderr && isatty(fileno(stderr)) != 0;
@@ -227,6 +312,12 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   const Status st = run_sweep(
       params.value(), axes, so,
       [&](const SweepRow& row) {
+        if (to_part) {
+          part_text += row.text;
+          part_text += '\n';
+          ++part_rows;
+          return;
+        }
         buffer += row.text;
         buffer += '\n';
         if (buffer.size() > (1U << 16)) {
@@ -249,6 +340,9 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
       progress);
   std::fputs(buffer.c_str(), io.out);
   if (!st) return report_error(io, st.error(), false);
+  if (to_part) {
+    return write_part(opts, std::move(identity), so.shard, *sweep_size(axes), part_text, part_rows, io);
+  }
   if (!opts.plot.empty()) {
     if (const Status ps = plot_sweep(axes, kept, opts.plot, opts.plot_options); !ps) return plot_failed(io, ps.error());
   }
@@ -268,6 +362,9 @@ void setup_sweep(CLI::App& app, int& exit_status, const Io& io) {
   add_domain_option(sub, opts->domain);
   sub->add_option("--format", opts->format, "csv (default) or jsonl")->check(CLI::IsMember({"csv", "jsonl"}));
   sub->add_option("--shard", opts->shard, "i/n: run the i-th of n slices (1-based); the slices concatenate to the sweep");
+  sub->add_option("--part", opts->part,
+                  "write the shard to FILE as a part for `lorasplit merge` (what produced it, its rows, a closing "
+                  "row count), whole or not at all");
   sub->add_option("--threads", opts->threads, "worker threads (default: all cores)");
   add_plot_options(sub, opts->plot, opts->plot_options, "throughput and gain");
   add_search_limit_options(sub, opts->limits);

@@ -9,6 +9,7 @@
 #include <lorasplit/params.hpp>
 #include <lorasplit/rational.hpp>
 #include <lorasplit/status.hpp>
+#include <lorasplit/sweep.hpp>
 
 #include <array>
 #include <cstdint>
@@ -216,25 +217,42 @@ struct ServingAxis {
 };
 Result<ServingAxis> parse_serving_axis(std::string_view spec);
 struct ServingSweepRow {
+  std::size_t index{0};             ///< the point's index in the whole grid (0-based)
   std::vector<std::string> values;  ///< one per axis
   ServingWorkload workload;
   ServingResult result;
 };
-/// Solves every point of the grid (the last axis fastest), `threads` at once (0: all
-/// cores), and hands each row to `emit` in order. The workload comes from `config` with
-/// `sets` and the point's workload values over it. The first point that fails stops the
-/// sweep with its error, naming the point. A hardware axis (hardware.gpu=NAME,NAME...)
-/// sets each part's values over `base` as --gpu does: with `provenance`, the values the
-/// user wrote (config, --set) stay.
+struct ServingSweepOptions {
+  ServingSolveOptions solve;
+  Shard shard;                                   ///< the slice of the grid to run (sweep.hpp)
+  unsigned threads{0};                           ///< 0: all cores
+  const InputProvenance* provenance{nullptr};    ///< with it, values the user wrote stay over a part's
+  /// Asked before each point is started: true stops the sweep with ErrorCode::kInterrupted
+  /// after the rows already emitted (Python: a pending signal). Called from worker threads.
+  std::function<bool()> cancelled;
+};
+/// Number of points of the grid (the product of the axes' sizes), or nullopt when it
+/// does not fit a size_t.
+std::optional<std::size_t> serving_sweep_size(const std::vector<ServingAxis>& axes);
+/// Solves every point of the shard (the last axis fastest), `threads` at once, and hands
+/// each row to `emit` in index order; memory is bounded by a window of points in flight,
+/// not by the size of the grid. The workload comes from `config` with `sets` and the
+/// point's workload values over it. The first point that fails stops the sweep with its
+/// error, naming the point. A hardware axis (hardware.gpu=NAME,NAME...) sets each part's
+/// values over `base` as --gpu does: with `provenance`, the values the user wrote
+/// (config, --set) stay. Every thread is joined on every path; an exception thrown by
+/// `emit` is rethrown after.
 Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
-                         const std::vector<ServingAxis>& axes, unsigned threads,
-                         const std::function<void(const ServingSweepRow&)>& emit,
-                         const ServingSolveOptions& options = {}, const InputProvenance* provenance = nullptr);
+                         const std::vector<ServingAxis>& axes, const ServingSweepOptions& options,
+                         const std::function<void(const ServingSweepRow&)>& emit);
 /// CSV: the axes, status, iteration time (and exact), throughput, gains over gpu_fetch and
 /// gpu_hbm [%], the three baselines' throughputs, the device's share of the LoRA tokens
 /// [%], the adapters with tokens, the branch-and-bound nodes.
 std::string serving_csv_header(const std::vector<ServingAxis>& axes);
 std::string serving_csv_row(const ServingSweepRow& row);
+/// The header's column names and a row's cells, unquoted (what the CSV line joins).
+std::vector<std::string> serving_columns(const std::vector<ServingAxis>& axes);
+std::vector<std::string> serving_cells(const ServingSweepRow& row);
 
 std::string render_serving_text(const ServingWorkload& w, const ServingResult& r);
 std::string render_serving_json(const ServingWorkload& w, const ServingResult& r);

@@ -28,11 +28,16 @@ enum class ErrorCode {
   kWriteFailed,      ///< an output (standard output, -o, --plot, --trace, --gantt) could not be written whole
   kOutOfMemory,      ///< the work did not fit the memory it may use (a sweep, a plot)
   kInterrupted,      ///< stopped by the caller (a signal in Python, SweepOptions::cancelled)
+  kBadPart,          ///< sweep parts that do not make one sweep: missing, repeated, truncated or foreign
   kInternal,         ///< a bug: an invariant of the solver failed
 };
 
 /// Stable lower-case identifier of an error code (used in JSON output).
 std::string_view to_string(ErrorCode code);
+
+/// The library's version (the CMake project's), e.g. "0.1.0": printed by --version and
+/// recorded in every sweep part.
+std::string_view version();
 
 struct Error {
   ErrorCode code{ErrorCode::kInternal};

@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lorasplit {
@@ -100,5 +101,48 @@ std::string sweep_csv_header(const std::vector<SweepAxis>& axes);
 std::string sweep_csv_row(const SweepRow& row, const std::vector<SweepAxis>& axes);
 /// One JSON object per line, with exact values beside the numbers.
 std::string sweep_jsonl_row(const SweepRow& row, const std::vector<SweepAxis>& axes);
+
+// Parts: a sweep cut into shards that run apart (array jobs on a cluster) and are merged
+// back. A part is the shard's output (the CSV header included, or JSON lines) between
+// '#' lines that say what produced it and a closing line with its row count, so that
+// merge_sweep_parts can refuse a part that is missing, repeated, truncated or foreign.
+//
+//   # lorasplit sweep part
+//   # sweep id: 3f0c9a51d2e4b786        (digest of the identity lines below)
+//   # version: 0.1.0                    (identity: the same in every part of one sweep)
+//   # model: seed
+//   # format: csv
+//   # vary: lora.r=4,8,16
+//   # param gpu.flops = 312000000000000
+//   # ...
+//   # shard: 2/3
+//   # points: begin=1 end=2 total=3     (0-based indices of the whole sweep, end excluded)
+//   lora.r,b1,b2,...                    (csv: the header, in every part)
+//   8,...
+//   # end: 1 rows
+
+/// What produced a part. `identity` lines ("key: value" or "param KEY = VALUE") must
+/// include "format: csv" or "format: jsonl"; every part of one sweep has the same ones.
+struct SweepPartHead {
+  std::vector<std::string> identity;
+  Shard shard;
+  std::size_t total_points{0};  ///< points of the whole sweep
+};
+/// 16 hex digits of the 64-bit FNV-1a digest of `bytes`: tells files and sweeps apart (it
+/// guards against mistakes, not against forgery).
+std::string content_digest(std::string_view bytes);
+/// The '#' lines a part opens with, each ending in '\n'.
+std::string render_part_head(const SweepPartHead& head);
+/// The line a complete part closes with (ending in '\n').
+std::string render_part_tail(std::size_t rows);
+/// Checks that `paths` are the parts of one sweep (any order): each opens with the part
+/// head and closes with its '# end' line and as many rows as its shard has points; all
+/// have the same identity, the same number of shards and CSV header; every shard 1..n is
+/// there exactly once. Then `write` receives the merged sweep, exactly what the unsharded
+/// sweep prints: the CSV header once and every row in order. Nothing is written when a
+/// check fails (ErrorCode::kBadPart, or kFileUnreadable, naming the file); `write`
+/// returning false stops with ErrorCode::kWriteFailed.
+Status merge_sweep_parts(const std::vector<std::string>& paths,
+                         const std::function<bool(std::string_view)>& write);
 
 }  // namespace lorasplit

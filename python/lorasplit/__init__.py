@@ -40,7 +40,7 @@ except ImportError as _missing:  # lorasplit.calibrate (the torch backend) runs 
 
 __all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
            "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",
-           "ServingResult", "serving"]
+           "ServingResult", "serving", "Sweep", "ShardError"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
 
@@ -314,22 +314,100 @@ def serving(config: str, preset: str = "seed",
     return ServingResult.from_json(_exact(json.loads(text)))
 
 
-def sweep(vary: Mapping[str, str], preset: str = "seed",
-          params: Optional[Mapping[str, ParamValue]] = None, model: Union[Model, str, None] = None,
-          domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None,
-          shard: str = "1/1", threads: int = 0) -> Dict[str, Any]:
-    """Solves every point of a grid exactly. ``vary`` maps one or two parameter keys to a
-    spec: ``"lin:A:B:N"``, ``"log:A:B:N"`` or ``"a,b,c"`` (units allowed). Returns columns:
-    one per varied key (floats, for plotting) with its exact values beside it in
-    ``KEY_exact`` (Fractions); ``b1``, ``b2``, ``b3`` [tokens] (integers when every point
-    has a plan, else floats with NaN where none); ``throughput_tokens_per_s`` and
-    ``gain_percent`` (floats, NaN where infeasible) with ``throughput_tokens_per_s_exact``
-    (Fractions, None where infeasible); ``binding`` and ``status``. numpy arrays when
-    numpy is importable, lists otherwise (then b1..b3 are ints, or None where infeasible)."""
+class Sweep(dict):
+    """The columns of a sweep (a dict: column name -> numpy array, or list without numpy),
+    one entry per point in the sweep's order. ``to_pandas()`` gives them as a
+    ``pandas.DataFrame`` (exact columns as Fractions in object columns)."""
+
+    def to_pandas(self):
+        """The columns as a ``pandas.DataFrame`` (needs pandas: Debian's python3-pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError(f"Sweep.to_pandas() needs pandas (Debian: python3-pandas): {e}") from None
+        return pd.DataFrame({k: list(v) if not hasattr(v, "dtype") else v for k, v in self.items()})
+
+
+class ShardError(RuntimeError):
+    """A shard of a sweep run on a Dask cluster failed: ``shard`` (1-based) of ``shards``,
+    with the shard's own one-line ``message``."""
+
+    def __init__(self, shard: int, shards: int, message: str) -> None:
+        super().__init__(f"sweep shard {shard}/{shards} failed: {message}")
+        self.shard = shard
+        self.shards = shards
+        self.message = message
+
+
+_SERVING_FLOAT = ("iteration_time_s", "throughput_tokens_per_s", "gain_percent", "gain_over_gpu_hbm_percent",
+                  "gpu_hbm_tokens_per_s", "gpu_fetch_tokens_per_s", "device_all_tokens_per_s", "device_share_percent",
+                  "gap_at_most_percent")
+_SERVING_INT = ("adapters_with_tokens", "nodes")
+
+
+def _raw_columns(vary: Mapping[str, str], preset: str, params: Optional[Mapping[str, ParamValue]],
+                 model: Union[Model, str, None], domain: Union[Domain, str], config: Optional[str], shard: str,
+                 threads: int) -> Dict[str, Any]:
+    """One shard of a sweep as the compiled module returns it (lists; what a Dask task
+    sends back)."""
     specs = [f"{k}={v}" for k, v in vary.items()]
-    cols = _lorasplit.sweep_columns(preset, config or "", _params(params) + _model(model), specs, _domain(domain), shard,
-                                    threads)
+    return _lorasplit.sweep_columns(preset, config or "", _params(params) + _model(model), specs, _domain(domain),
+                                    shard, threads)
+
+
+def _concat(parts: Sequence[Dict[str, Any]]) -> Dict[str, Any]:
+    """Shards' raw columns, one after the other."""
     out: Dict[str, Any] = {}
+    for part in parts:
+        for key, col in part.items():
+            if key.startswith("_"):
+                out[key] = col
+            else:
+                out.setdefault(key, []).extend(col)
+    return out
+
+
+def _finish_serving(cols: Dict[str, Any], vary: Mapping[str, str]) -> Sweep:
+    param_axes = set(cols.pop("_param_axes"))
+    cols.pop("_model")
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is optional
+        np = None
+    nan = float("nan")
+    out = Sweep()
+    for key in vary:
+        cells = cols.pop(key)
+        if key in param_axes:
+            exact = [Fraction(v) for v in cells]
+            out[key] = [float(v) for v in exact]
+            out[key + "_exact"] = exact
+        elif all(c.isdigit() for c in cells):
+            out[key] = [int(c) for c in cells]
+        else:
+            out[key] = list(cells)
+    for key, cells in cols.items():
+        if key.endswith("_exact"):
+            out[key] = [Fraction(c) if c else None for c in cells]
+        elif key in _SERVING_FLOAT:
+            out[key] = [float(c) if c else nan for c in cells]
+        elif key in _SERVING_INT:
+            out[key] = [int(c) for c in cells]
+        else:
+            out[key] = list(cells)
+    if np is not None:
+        for key, col in list(out.items()):
+            if key.endswith("_exact"):
+                continue
+            out[key] = np.array(col, dtype=float if key in _SERVING_FLOAT or key in param_axes else None)
+    return out
+
+
+def _finish(cols: Dict[str, Any], vary: Mapping[str, str]) -> Sweep:
+    """Raw columns -> typed columns (the same for a local and a cluster sweep)."""
+    if cols.get("_model") == "serving":
+        return _finish_serving(cols, vary)
+    out = Sweep()
     for key in vary:
         exact = [Fraction(v) for v in cols.pop(key + "_exact")]
         out[key] = [float(v) for v in exact]
@@ -352,6 +430,71 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
         out[key] = np.array(out[key], dtype=float)
     out["status"] = np.array(out["status"])
     return out
+
+
+def sweep(vary: Mapping[str, str], preset: str = "seed",
+          params: Optional[Mapping[str, ParamValue]] = None, model: Union[Model, str, None] = None,
+          domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None,
+          shard: str = "1/1", threads: int = 0, client: Any = None, shards: Optional[int] = None,
+          progress: bool = False) -> Sweep:
+    """Solves every point of a grid exactly. ``vary`` maps one or two parameter keys to a
+    spec: ``"lin:A:B:N"``, ``"log:A:B:N"`` or ``"a,b,c"`` (units allowed). Returns a
+    ``Sweep`` of columns (``to_pandas()`` for a DataFrame).
+
+    Seed and pipeline models: one column per varied key (floats, for plotting) with its
+    exact values beside it in ``KEY_exact`` (Fractions); ``b1``, ``b2``, ``b3`` [tokens]
+    (integers when every point has a plan, else floats with NaN where none);
+    ``throughput_tokens_per_s`` and ``gain_percent`` (floats, NaN where infeasible) with
+    ``throughput_tokens_per_s_exact`` (Fractions, None where infeasible); ``binding`` and
+    ``status``.
+
+    Serving model (``model="serving"`` or the config's, workload in ``config``; ``vary``
+    may name workload keys ``serving.*``, ``transformer.*`` and parts ``hardware.gpu``,
+    ``hardware.cxl``, ``hardware.link``): the columns of ``lorasplit sweep``'s CSV, times
+    and throughputs as floats (NaN where empty), ``*_exact`` as Fractions (None where
+    empty), counts as ints.
+
+    numpy arrays when numpy is importable, lists otherwise (then b1..b3 are ints, or None
+    where infeasible). ``shard="i/n"`` runs the i-th of n slices only.
+
+    ``client`` (a ``distributed.Client``): the sweep is cut into ``shards`` slices (default:
+    4 per worker) and each runs as one task on the client's workers, ``threads`` threads
+    each (default 1: the workers' own threads give the parallelism); the result is the
+    same columns, in the same order, as the local sweep. A failed shard raises
+    ``ShardError`` with its number and message. ``progress=True`` shows Dask's progress
+    bar (``distributed.progress``); the tasks are named ``lorasplit-sweep-...`` on the
+    dashboard. The workers must be able to import lorasplit (PYTHONPATH)."""
+    if client is None:
+        if shards is not None:
+            raise ValueError(f"shards = '{shards}': shards run on a Dask cluster: give client=")
+        return _finish(_raw_columns(vary, preset, params, model, domain, config, shard, threads), vary)
+    if shard != "1/1":
+        raise ValueError(f"shard = '{shard}': with client=, give shards=N (the cluster runs every shard)")
+    if shards is None:
+        shards = 4 * max(1, len(client.scheduler_info().get("workers", {})))
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise ValueError(f"shards = '{shards}': expected a whole number >= 1")
+    from dask.base import tokenize
+
+    token = tokenize(dict(vary), preset, dict(params or {}), str(getattr(model, "value", model)),
+                     str(getattr(domain, "value", domain)), config, shards)
+    futures = [client.submit(_raw_columns, dict(vary), preset, dict(params or {}), model, domain, config,
+                             f"{i}/{shards}", threads or 1, key=f"lorasplit-sweep-{i}-of-{shards}-{token}")
+               for i in range(1, shards + 1)]
+    if progress:
+        from distributed import progress as dask_progress
+        dask_progress(futures)
+    parts = []
+    try:
+        for i, f in enumerate(futures, start=1):
+            try:
+                parts.append(f.result())
+            except Exception as e:  # the worker's exception, re-raised here by Dask
+                raise ShardError(i, shards, str(e)) from e
+    finally:
+        for f in futures:
+            f.release()
+    return _finish(_concat(parts), vary)
 
 
 @dataclasses.dataclass(frozen=True, eq=True)

@@ -4,9 +4,13 @@
 #include <lorasplit/serving.hpp>
 #include <lorasplit/sweep.hpp>
 
-#include <atomic>
+#include <algorithm>
+#include <condition_variable>
+#include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "serving/graph.hpp"
@@ -106,20 +110,35 @@ Result<ServingAxis> parse_serving_axis(std::string_view spec) {
   return axis;
 }
 
-Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
-                         const std::vector<ServingAxis>& axes, unsigned threads,
-                         const std::function<void(const ServingSweepRow&)>& emit, const ServingSolveOptions& options,
-                         const InputProvenance* provenance) {
+std::optional<std::size_t> serving_sweep_size(const std::vector<ServingAxis>& axes) {
   std::size_t total = 1;
-  for (const auto& a : axes) total *= a.values.size();
+  for (const auto& a : axes) {
+    if (a.values.empty()) return std::size_t{0};
+    if (total > std::numeric_limits<std::size_t>::max() / a.values.size()) return std::nullopt;
+    total *= a.values.size();
+  }
+  return total;
+}
+
+Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
+                         const std::vector<ServingAxis>& axes, const ServingSweepOptions& options,
+                         const std::function<void(const ServingSweepRow&)>& emit) {
+  const auto size = serving_sweep_size(axes);
+  if (!size) {
+    return Error{ErrorCode::kOutOfRange, "vary", "", "sweep: the number of points does not fit a 64-bit count"};
+  }
+  const std::size_t total = *size;
+  const auto [begin, end] = shard_range(total, options.shard);
   // The point of index k: the last axis varies fastest.
-  const auto point = [&](std::size_t k) -> Result<ServingSweepRow> {
+  const auto point = [&](std::size_t index) -> Result<ServingSweepRow> {
     ServingSweepRow row;
+    row.index = index;
     row.values.resize(axes.size());
     Params p = base;
-    InputProvenance prov = provenance != nullptr ? *provenance : InputProvenance{};
+    InputProvenance prov = options.provenance != nullptr ? *options.provenance : InputProvenance{};
     WorkloadOverrides over = sets;
     std::vector<std::size_t> at(axes.size());
+    std::size_t k = index;
     for (std::size_t i = axes.size(); i-- > 0;) {
       at[i] = k % axes[i].values.size();
       k /= axes[i].values.size();
@@ -142,65 +161,111 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     }
     auto w = load_serving_workload(config, over);
     if (!w) return w.error();
-    auto r = solve_serving(w.value(), p, options);
+    auto r = solve_serving(w.value(), p, options.solve);
     if (!r) return r.error();
     row.workload = std::move(w.value());
     row.result = std::move(r.value());
     return row;
   };
+  const std::size_t points = end - begin;
+  unsigned threads = options.threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, total));
-  std::vector<std::optional<Result<ServingSweepRow>>> done(total);
-  std::atomic<std::size_t> next{0};
-  std::mutex mu;
-  std::size_t emitted = 0;
+  threads = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, points)));
+  // Points in flight: solved ahead of the next row to emit by at most `window` (a ring).
+  const std::size_t window = 8 * static_cast<std::size_t>(threads);
+  std::vector<std::optional<Result<ServingSweepRow>>> ring(window);
+  std::size_t next = 0;     // the next point to start (offset in the shard)
+  std::size_t emitted = 0;  // rows handed to emit
+  bool stop = false;
   std::optional<Error> failed;
-  // Workers solve points in any order; rows are emitted in order as soon as they can be.
+  std::exception_ptr thrown;
+  std::mutex mu;
+  std::condition_variable room;
   const auto work = [&]() {
+    std::unique_lock<std::mutex> lock(mu);
     while (true) {
-      const std::size_t k = next.fetch_add(1);
-      if (k >= total) return;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (failed) return;
+      room.wait(lock, [&] { return stop || next >= points || next < emitted + window; });
+      if (stop || next >= points) return;
+      const std::size_t k = next++;
+      lock.unlock();
+      std::optional<Result<ServingSweepRow>> r;
+      std::exception_ptr ex;
+      try {
+        if (options.cancelled && options.cancelled()) {
+          r = Error{ErrorCode::kInterrupted, "vary", "", "sweep: interrupted"};
+        } else {
+          r = point(begin + k);
+        }
+      } catch (const std::bad_alloc&) {
+        r = Error{ErrorCode::kOutOfMemory, "vary", "", "sweep: out of memory"};
+      } catch (...) {
+        ex = std::current_exception();
       }
-      auto r = point(k);
-      std::lock_guard<std::mutex> lock(mu);
-      done[k] = std::move(r);
-      while (emitted < total && done[emitted] && !failed) {
-        auto& res = *done[emitted];
+      lock.lock();
+      if (ex) {
+        if (!thrown) thrown = ex;
+        stop = true;
+        room.notify_all();
+        return;
+      }
+      ring[k % window] = std::move(r);
+      // Whoever completes the next row in order emits every row that is ready.
+      while (!stop && emitted < points && ring[emitted % window]) {
+        auto& res = *ring[emitted % window];
         if (!res) {
           const Error& e = res.error();
-          failed = Error{e.code, e.key, e.value,
-                         fmt::format("point {} of {}: {}", emitted + 1, total, e.message)};
+          failed = e.code == ErrorCode::kInterrupted
+                       ? e
+                       : Error{e.code, e.key, e.value,
+                               fmt::format("point {} of {}: {}", begin + emitted + 1, total, e.message)};
+          stop = true;
           break;
         }
-        emit(res.value());
-        done[emitted].reset();
+        try {
+          emit(res.value());
+        } catch (...) {
+          if (!thrown) thrown = std::current_exception();
+          stop = true;
+          break;
+        }
+        ring[emitted % window].reset();
         ++emitted;
       }
+      room.notify_all();
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  try {
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  } catch (const std::system_error&) {  // fewer threads than asked: the ones started do the work
+  }
   work();
   for (auto& t : pool) t.join();
+  if (thrown) std::rethrow_exception(thrown);
   if (failed) return *failed;
   return {};
 }
 
-std::string serving_csv_header(const std::vector<ServingAxis>& axes) {
-  std::string out;
-  for (const auto& a : axes) out += a.key + ",";
-  return out +
-         "status,iteration_time_s,iteration_time_s_exact,throughput_tokens_per_s,gain_percent,"
-         "gain_over_gpu_hbm_percent,gpu_hbm_tokens_per_s,gpu_fetch_tokens_per_s,device_all_tokens_per_s,"
-         "device_share_percent,adapters_with_tokens,nodes,lower_bound_iteration_time_s_exact,gap_at_most_percent";
+std::vector<std::string> serving_columns(const std::vector<ServingAxis>& axes) {
+  std::vector<std::string> out;
+  for (const auto& a : axes) out.push_back(a.key);
+  for (const char* c : {"status", "iteration_time_s", "iteration_time_s_exact", "throughput_tokens_per_s",
+                        "gain_percent", "gain_over_gpu_hbm_percent", "gpu_hbm_tokens_per_s", "gpu_fetch_tokens_per_s",
+                        "device_all_tokens_per_s", "device_share_percent", "adapters_with_tokens", "nodes",
+                        "lower_bound_iteration_time_s_exact", "gap_at_most_percent"}) {
+    out.emplace_back(c);
+  }
+  return out;
 }
 
-std::string serving_csv_row(const ServingSweepRow& row) {
+std::string serving_csv_header(const std::vector<ServingAxis>& axes) {
   std::string out;
-  for (const auto& v : row.values) out += (v.find(',') != std::string::npos ? "\"" + v + "\"" : v) + ",";
+  for (const auto& c : serving_columns(axes)) out += (out.empty() ? "" : ",") + c;
+  return out;
+}
+
+std::vector<std::string> serving_cells(const ServingSweepRow& row) {
+  std::vector<std::string> out = row.values;
   const ServingResult& r = row.result;
   const auto tput = [](const ServingBaseline& b) {
     return b.eval.feasible ? fmt::format("{:.9g}", to_double(b.eval.tokens_per_s)) : std::string();
@@ -220,19 +285,38 @@ std::string serving_csv_row(const ServingSweepRow& row) {
   for (const auto& a : row.workload.adapters) with_tokens += a.tokens > 0 ? 1 : 0;
   const std::string share = lora > 0 ? fmt::format("{:.6g}", 100.0 * to_double(Rational(device, lora))) : "0";
   if (!r.feasible) {
-    return out + fmt::format("infeasible,,,,,,{},{},{},,{},{},,", tput(r.baselines[0]), tput(r.baselines[1]),
-                             tput(r.baselines[2]), with_tokens, r.nodes);
+    for (const std::string& c : {std::string("infeasible"), std::string(), std::string(), std::string(),
+                                 std::string(), std::string(), tput(r.baselines[0]), tput(r.baselines[1]),
+                                 tput(r.baselines[2]), std::string(), std::to_string(with_tokens),
+                                 std::to_string(r.nodes), std::string(), std::string()}) {
+      out.push_back(c);
+    }
+    return out;
   }
   const double fetch = r.baselines[1].eval.feasible ? to_double(r.baselines[1].eval.tokens_per_s) : 0;
   const double hbm = r.baselines[0].eval.feasible ? to_double(r.baselines[0].eval.tokens_per_s) : 0;
   const double x = to_double(r.eval.tokens_per_s);
-  return out + fmt::format("{},{:.9g},{},{:.9g},{},{},{},{},{},{},{},{},{},{:.3g}", r.proved_optimal ? "optimal" : "feasible",
-                           to_double(r.eval.iteration_s),
-                           format_exact(r.eval.iteration_s), x,
-                           fetch > 0 ? fmt::format("{:.6g}", 100 * (x / fetch - 1)) : std::string(),
-                           hbm > 0 ? fmt::format("{:.6g}", 100 * (x / hbm - 1)) : std::string(), tput(r.baselines[0]),
-                           tput(r.baselines[1]), tput(r.baselines[2]), share, with_tokens, r.nodes,
-                           format_exact(r.lower_bound_s), 100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s));
+  for (std::string& c : std::vector<std::string>{
+           r.proved_optimal ? "optimal" : "feasible", fmt::format("{:.9g}", to_double(r.eval.iteration_s)),
+           format_exact(r.eval.iteration_s), fmt::format("{:.9g}", x),
+           fetch > 0 ? fmt::format("{:.6g}", 100 * (x / fetch - 1)) : std::string(),
+           hbm > 0 ? fmt::format("{:.6g}", 100 * (x / hbm - 1)) : std::string(), tput(r.baselines[0]),
+           tput(r.baselines[1]), tput(r.baselines[2]), share, std::to_string(with_tokens), std::to_string(r.nodes),
+           format_exact(r.lower_bound_s),
+           fmt::format("{:.3g}", 100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s))}) {
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::string serving_csv_row(const ServingSweepRow& row) {
+  const std::vector<std::string> cells = serving_cells(row);
+  std::string out;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) out += ',';
+    out += cells[i].find(',') != std::string::npos ? "\"" + cells[i] + "\"" : cells[i];
+  }
+  return out;
 }
 
 }  // namespace lorasplit
