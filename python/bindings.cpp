@@ -140,6 +140,7 @@ std::string serving_json(const std::string& preset_name, const std::string& conf
 // A serving-model sweep as columns of the CSV's cells (text; lorasplit/__init__.py types
 // them), with "_model" = "serving" and "_param_axes" (the axes over exact parameters).
 py::dict serving_sweep_columns(const Loaded& l, const std::string& config, const WorkloadOverrides& sets,
+                               const std::vector<std::pair<std::string, std::string>>& params,
                                const std::vector<std::string>& vary, const std::string& domain,
                                const std::string& shard, unsigned threads) {
   if (config.empty()) {
@@ -155,10 +156,14 @@ py::dict serving_sweep_columns(const Loaded& l, const std::string& config, const
   for (const auto& v : vary) {
     auto axis = parse_serving_axis(v);
     if (!axis) raise(axis.error());
-    for (const auto& [key, value] : sets) {
-      if (key == axis->key) {
-        raise(Error{ErrorCode::kBadOption, "vary", key,
-                    key + " is both varied (vary) and set (params): give it once"});
+    // A key both varied and given (a workload key, a parameter or a part) would be solved at
+    // the varied values under a label that hides the other: refused, as the CLI does.
+    for (const auto* given : {&sets, &params}) {
+      for (const auto& [key, value] : *given) {
+        if (key == axis->key) {
+          raise(Error{ErrorCode::kBadOption, "vary", key,
+                      key + " is both varied (vary) and set (params): give it once"});
+        }
       }
     }
     axes.push_back(std::move(axis.value()));
@@ -209,7 +214,7 @@ py::dict sweep_columns(const std::string& preset_name, const std::string& config
   {
     const Loaded l = load_with_provenance(preset_name, config, params);
     if (l.params.model_name() == ModelName::kServing) {
-      return serving_sweep_columns(l, config, sets, vary, domain, shard, threads);
+      return serving_sweep_columns(l, config, sets, params, vary, domain, shard, threads);
     }
   }
   if (!sets.empty()) {

@@ -18,21 +18,22 @@ if [ $# -lt 2 ]; then
 fi
 outdir=$1
 shift
-for v in SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT; do
+for v in SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN; do
   if [ -z "${!v:-}" ]; then
     echo "sweep-array.sh: $v is not set: run it as a task of a Slurm array job (sbatch --array=...)" >&2
     exit 2
   fi
 done
-id=$SLURM_ARRAY_TASK_ID
-count=$SLURM_ARRAY_TASK_COUNT
-min=${SLURM_ARRAY_TASK_MIN:-0}
-step=${SLURM_ARRAY_TASK_STEP:-1}
-number='^[0-9]+$'
-for v in "$id" "$count" "$min" "$step"; do
-  [[ $v =~ $number ]] || { echo "sweep-array.sh: '$v' is not a whole number (SLURM_ARRAY_TASK_*)" >&2; exit 2; }
+number='^[0-9]{1,9}$'
+for v in SLURM_ARRAY_TASK_ID SLURM_ARRAY_TASK_COUNT SLURM_ARRAY_TASK_MIN SLURM_ARRAY_TASK_STEP; do
+  [[ ${!v:-1} =~ $number ]] || { echo "sweep-array.sh: $v = '${!v}' is not a whole number" >&2; exit 2; }
 done
-if [ "$step" -eq 0 ] || [ "$id" -lt "$min" ] || [ $(((id - min) % step)) -ne 0 ]; then
+# Base 10 even with leading zeros (bash reads 010 as octal).
+id=$((10#$SLURM_ARRAY_TASK_ID))
+count=$((10#$SLURM_ARRAY_TASK_COUNT))
+min=$((10#$SLURM_ARRAY_TASK_MIN))
+step=$((10#${SLURM_ARRAY_TASK_STEP:-1}))
+if [ "$count" -eq 0 ] || [ "$step" -eq 0 ] || [ "$id" -lt "$min" ] || [ $(((id - min) % step)) -ne 0 ]; then
   echo "sweep-array.sh: task $id is not min $min + a multiple of step $step" >&2
   exit 2
 fi

@@ -32,10 +32,27 @@ struct SweepOpts {
   bool progress{false};
 };
 
+// The exact text of what a workload holds (shape, adapters, context), for a part's identity.
+std::string workload_text(const ServingWorkload& w) {
+  const TransformerShape& t = w.shape;
+  std::string out = fmt::format("shape {} {} {} {} {} {} {} {}; context {}; generator {};", t.hidden, t.intermediate,
+                                t.layers, t.heads, t.kv_heads, t.head_dim, t.dtype, t.element_bytes,
+                                w.context_tokens, w.generator);
+  for (const auto& a : w.adapters) {
+    out += fmt::format(" {} r{} n{} w{} m{};", a.name, a.rank, a.tokens, static_cast<int>(a.weights),
+                       static_cast<unsigned>(a.modules));
+  }
+  return out;
+}
+
 // What a part records of the sweep that produced it (sweep.hpp, "Parts"): everything that
-// changes a row, nothing that does not (threads, the config's path, the shard).
+// changes a row, nothing that does not (threads, the config's path, the shard). Under the
+// serving model also what the files read at every point hold (the config, a Hugging Face
+// config.json, hardware profiles on an axis) and which values the user wrote (they stay
+// over a part's on a hardware axis).
 Result<std::vector<std::string>> part_identity(const SweepOpts& opts, const Params& params,
-                                               const WorkloadOverrides& sets, const ServingSolveOptions* limits) {
+                                               const WorkloadOverrides& sets, const ServingSolveOptions* limits,
+                                               const InputProvenance* prov, const std::vector<ServingAxis>* axes) {
   std::vector<std::string> id;
   id.push_back(fmt::format("version: {}", version()));
   const ParamSpec& model = spec(ParamId::kModelName);
@@ -52,12 +69,37 @@ Result<std::vector<std::string>> part_identity(const SweepOpts& opts, const Para
       return Error{ErrorCode::kFileUnreadable, "--config", opts.sources.config,
                    fmt::format("--config '{}': cannot read the file", opts.sources.config)};
     }
-    id.push_back(fmt::format("workload digest: {}", content_digest(bytes.str())));
+    id.push_back(fmt::format("config digest: {}", content_digest(bytes.str())));
     for (const auto& [key, value] : sets) id.push_back(fmt::format("set {} = {}", key, value));
+    // What the workload holds (a Hugging Face config.json it names is read with it).
+    auto w = load_serving_workload(opts.sources.config, sets);
+    if (!w) return w.error();
+    id.push_back(fmt::format("workload digest: {}", content_digest(workload_text(w.value()))));
     id.push_back(fmt::format("search: gap={} node_limit={}", format_exact(limits->relative_gap), limits->node_limit));
+    for (const ServingAxis& a : axes != nullptr ? *axes : std::vector<ServingAxis>{}) {
+      for (const auto& value : a.values) {
+        if (!a.part_kind.empty()) {  // a part, maybe a profile file: the values it sets
+          auto part = resolve_hardware(a.part_kind, value);
+          if (!part) return part.error();
+          std::string text;
+          for (const auto& v : part->values) text += fmt::format("{} = {}; ", v.key, v.value);
+          id.push_back(fmt::format("axis {} = {}: {}", a.key, value, content_digest(text)));
+        } else if (a.key == "transformer.hf_config") {  // a file read at the points that name it
+          WorkloadOverrides over = sets;
+          over.emplace_back(a.key, value);
+          auto wv = load_serving_workload(opts.sources.config, over);
+          if (!wv) return wv.error();
+          id.push_back(fmt::format("axis {} = {}: {}", a.key, value, content_digest(workload_text(wv.value()))));
+        }
+      }
+    }
   }
   for (const ParamSpec& s : param_specs()) {
-    if (params.has(s.id)) id.push_back(fmt::format("param {} = {}", s.key, param_text(s, params.get(s.id))));
+    if (!params.has(s.id)) continue;
+    // Written by the user (config, --set): such a value stays over a part on a hardware axis.
+    const bool written = prov != nullptr && (prov->at(s.id).origin == Origin::kConfig ||
+                                             prov->at(s.id).origin == Origin::kCommandLine);
+    id.push_back(fmt::format("param {} = {}{}", s.key, param_text(s, params.get(s.id)), written ? " (written)" : ""));
   }
   return id;
 }
@@ -88,7 +130,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
   if (opts.domain != "integer") return refuse("--domain", opts.domain, "the serving model plans whole tokens only");
   if (!opts.plot.empty()) {
     return refuse("--plot", opts.plot,
-                  "--plot: not built for the serving model; plot the CSV (scripts/serving_study.sh shows how)");
+                  "--plot: not built for the serving model; plot the CSV (scripts/serving-study.sh shows how)");
   }
   std::vector<ServingAxis> axes;
   for (const auto& v : opts.vary) {
@@ -127,7 +169,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
   if (!total) return refuse("--vary", "", "sweep: the number of points does not fit a 64-bit count");
   std::vector<std::string> identity;
   if (!opts.part.empty()) {
-    auto id = part_identity(opts, params, sets, &limits);
+    auto id = part_identity(opts, params, sets, &limits, &prov, &axes);
     if (!id) return report_error(io, id.error(), false);
     identity = std::move(id.value());
   }
@@ -252,7 +294,7 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   }
   std::vector<std::string> identity;
   if (!opts.part.empty()) {
-    auto id = part_identity(opts, params.value(), {}, nullptr);
+    auto id = part_identity(opts, params.value(), {}, nullptr, nullptr, nullptr);
     if (!id) return report_error(io, id.error(), false);
     identity = std::move(id.value());
   }

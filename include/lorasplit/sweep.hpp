@@ -139,9 +139,10 @@ std::string render_part_tail(std::size_t rows);
 /// head and closes with its '# end' line and as many rows as its shard has points; all
 /// have the same identity, the same number of shards and CSV header; every shard 1..n is
 /// there exactly once. Then `write` receives the merged sweep, exactly what the unsharded
-/// sweep prints: the CSV header once and every row in order. Nothing is written when a
-/// check fails (ErrorCode::kBadPart, or kFileUnreadable, naming the file); `write`
-/// returning false stops with ErrorCode::kWriteFailed.
+/// sweep prints: the CSV header once and every row in order. Every part is checked before
+/// the first write (ErrorCode::kBadPart, or kFileUnreadable, naming the file); a part that
+/// changes during the merge is refused when it is read again, after earlier rows went to
+/// `write`. `write` returning false stops with ErrorCode::kWriteFailed.
 Status merge_sweep_parts(const std::vector<std::string>& paths,
                          const std::function<bool(std::string_view)>& write);
 

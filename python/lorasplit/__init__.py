@@ -395,11 +395,16 @@ def _finish_serving(cols: Dict[str, Any], vary: Mapping[str, str]) -> Sweep:
             out[key] = [int(c) for c in cells]
         else:
             out[key] = list(cells)
-    if np is not None:
+    if np is not None:  # the dtype from the column, not its values (an empty shard has none)
         for key, col in list(out.items()):
             if key.endswith("_exact"):
                 continue
-            out[key] = np.array(col, dtype=float if key in _SERVING_FLOAT or key in param_axes else None)
+            if key in _SERVING_FLOAT or key in param_axes:
+                out[key] = np.array(col, dtype=float)
+            elif key in _SERVING_INT or (key in vary and col and all(isinstance(c, int) for c in col)):
+                out[key] = np.array(col, dtype=np.int64)
+            else:
+                out[key] = np.array(col, dtype=str)
     return out
 
 
@@ -428,7 +433,7 @@ def _finish(cols: Dict[str, Any], vary: Mapping[str, str]) -> Sweep:
         out[key] = np.array(out[key], dtype=np.int64 if whole else float)
     for key in ("throughput_tokens_per_s", "gain_percent"):
         out[key] = np.array(out[key], dtype=float)
-    out["status"] = np.array(out["status"])
+    out["status"] = np.array(out["status"], dtype=str)
     return out
 
 
@@ -462,8 +467,9 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
     each (default 1: the workers' own threads give the parallelism); the result is the
     same columns, in the same order, as the local sweep. A failed shard raises
     ``ShardError`` with its number and message. ``progress=True`` shows Dask's progress
-    bar (``distributed.progress``); the tasks are named ``lorasplit-sweep-...`` on the
-    dashboard. The workers must be able to import lorasplit (PYTHONPATH)."""
+    bar (``distributed.progress``); the tasks are named ``lorasplit-sweep-I-of-N-...`` on
+    the dashboard. The workers must be able to import lorasplit (PYTHONPATH) and read the
+    config (passed by its absolute path)."""
     if client is None:
         if shards is not None:
             raise ValueError(f"shards = '{shards}': shards run on a Dask cluster: give client=")
@@ -474,11 +480,14 @@ def sweep(vary: Mapping[str, str], preset: str = "seed",
         shards = 4 * max(1, len(client.scheduler_info().get("workers", {})))
     if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
         raise ValueError(f"shards = '{shards}': expected a whole number >= 1")
-    from dask.base import tokenize
+    import os
+    import uuid
 
-    token = tokenize(dict(vary), preset, dict(params or {}), str(getattr(model, "value", model)),
-                     str(getattr(domain, "value", domain)), config, shards)
-    futures = [client.submit(_raw_columns, dict(vary), preset, dict(params or {}), model, domain, config,
+    # A key of its own per call: two sweeps running at once never share a task.
+    token = uuid.uuid4().hex
+    # The workers may run in another folder: the config by its absolute path.
+    where = os.path.abspath(config) if config else config
+    futures = [client.submit(_raw_columns, dict(vary), preset, dict(params or {}), model, domain, where,
                              f"{i}/{shards}", threads or 1, key=f"lorasplit-sweep-{i}-of-{shards}-{token}")
                for i in range(1, shards + 1)]
     if progress:

@@ -72,6 +72,24 @@ SLURM_ARRAY_TASK_ID=3 SLURM_ARRAY_TASK_COUNT=4 SLURM_ARRAY_TASK_MIN=1 bash "$scr
 refused "from another sweep" "$p/part-1-of-4.csv" "$p/part-2-of-4.csv" "$work/other/part-3-of-4.csv" "$p/part-4-of-4.csv"
 refused "from another sweep" "$p/part-1-of-4.csv" "$work/serving/part-2-of-3.csv"
 refused "not a lorasplit sweep part" "$work/seed.whole"
+# Under the serving model a part records what the files read at every point hold and which
+# values the user wrote: a profile on a hardware axis edited between two tasks, or a value
+# written with --set that stays over a part where the other task took the part's, is
+# another sweep.
+parts_cfg=$(dirname "$cfg")/../tests/data/serving_parts.toml
+cp "$(dirname "$cfg")/../tests/data/tiny_cxl_profile.toml" "$work/dev.toml"
+printf '[cxl]\nmemory_bytes = "600 GB"\nmemory_bandwidth_bytes_per_s = "1.1 TB/s"\nflops = "4 TFLOPS"\n' >"$work/dev.toml"
+axis=(--config "$parts_cfg" --vary "hardware.cxl=cxl-pnm-512gb,$work/dev.toml")
+SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 bash "$script" "$work/prof" "${axis[@]}" || fail "profile 1/2"
+printf '[cxl]\nmemory_bytes = "600 GB"\nmemory_bandwidth_bytes_per_s = "2.2 TB/s"\nflops = "4 TFLOPS"\n' >"$work/dev.toml"
+SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 bash "$script" "$work/prof" "${axis[@]}" || fail "profile 2/2"
+refused "from another sweep .*axis hardware.cxl" "$work/prof"/part-*-of-2.csv
+axis=(--config "$parts_cfg" --vary "hardware.link=pcie4-x16,cxl2-x16")
+SLURM_ARRAY_TASK_ID=1 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 bash "$script" "$work/wr" "${axis[@]}" || fail "written 1/2"
+# The same base value (cxl2-x16's 250 ns), written: it stays over pcie4-x16's 1 us.
+SLURM_ARRAY_TASK_ID=2 SLURM_ARRAY_TASK_COUNT=2 SLURM_ARRAY_TASK_MIN=1 bash "$script" "$work/wr" "${axis[@]}" \
+  --set "link.latency_s=250ns" || fail "written 2/2"
+refused "from another sweep .*link.latency_s = 2.5e-7 (written)" "$work/wr"/part-*-of-2.csv
 refused "cannot open the file" "$work/nowhere.csv"
 
 # The array script refuses to run outside an array job, and tasks beyond its count.
@@ -80,4 +98,11 @@ grep -q "SLURM_ARRAY_TASK_ID is not set" "$work/err" || fail "$(cat "$work/err")
 SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_COUNT=4 SLURM_ARRAY_TASK_MIN=1 bash "$script" "$work/x" --vary lora.r=4 \
   2>"$work/err" && fail "ran task 5 of 4"
 grep -q "number 5 of an array of 4" "$work/err" || fail "$(cat "$work/err")"
+SLURM_ARRAY_TASK_ID=4 SLURM_ARRAY_TASK_COUNT=4 bash "$script" "$work/x" --vary lora.r=4 2>"$work/err" \
+  && fail "ran without SLURM_ARRAY_TASK_MIN"
+grep -q "SLURM_ARRAY_TASK_MIN is not set" "$work/err" || fail "$(cat "$work/err")"
+# Leading zeros are decimal, not octal: task 010 of 001-012 is number 10.
+SLURM_ARRAY_TASK_ID=010 SLURM_ARRAY_TASK_COUNT=12 SLURM_ARRAY_TASK_MIN=001 bash "$script" "$work/z" \
+  --vary "lora.r=1,2,3,4,5,6,7,8,9,10,11,12" || fail "task 010"
+[ -e "$work/z/part-10-of-12.csv" ] || fail "task 010 wrote $(ls "$work/z")"
 echo "ok: the array script checks its task"

@@ -61,6 +61,23 @@ def test_serving_sweep_errors_name_the_point():
         lorasplit.sweep({"serving.adapters": "1,2"})
     with pytest.raises(ValueError, match="shards run on a Dask cluster"):
         lorasplit.sweep(SEED_VARY, shards=2)
+    # A key both varied and given (a parameter, a part) is refused, as on the command line.
+    with pytest.raises(ValueError, match="both varied"):
+        lorasplit.sweep({"link.bandwidth_bytes_per_s": "16GB/s,64GB/s"}, config=CONFIG,
+                        params={"link.bandwidth_bytes_per_s": "5GB/s"})
+    with pytest.raises(ValueError, match="both varied"):
+        lorasplit.sweep({"hardware.gpu": "h100-sxm"}, config=CONFIG, params={"hardware.gpu": "h200-sxm"})
+
+
+def test_an_empty_shard_keeps_its_column_types():
+    empty = lorasplit.sweep(SERVING_VARY, config=CONFIG, shard="1/20")  # 6 points: shard 1 of 20 has none
+    full = lorasplit.sweep(SERVING_VARY, config=CONFIG, shard="4/20")
+    assert len(empty["status"]) == 0 and len(full["status"]) == 1
+    for key in full:
+        if isinstance(full[key], np.ndarray) and key != "serving.adapters":  # a workload axis: from its values
+            assert empty[key].dtype.kind == full[key].dtype.kind, key
+    seed_empty = lorasplit.sweep({"lora.r": "4,8"}, shard="1/5")
+    assert seed_empty["status"].dtype.kind == "U" and seed_empty["b1"].dtype == np.int64
 
 
 def test_to_pandas():
@@ -106,3 +123,23 @@ def test_a_failed_shard_names_itself(client):
         lorasplit.sweep(SEED_VARY, client=client, shards=0)
     with pytest.raises(ValueError, match="give shards=N"):
         lorasplit.sweep(SEED_VARY, client=client, shard="1/2")
+
+
+def test_two_sweeps_at_once_keep_their_own_results(client):
+    import threading
+
+    a = {"link.bandwidth_bytes_per_s": "log:1GiB/s:1TiB/s:9", "lora.r": "2,4,8"}
+    b = {"lora.r": "2,4,8", "link.bandwidth_bytes_per_s": "log:1GiB/s:1TiB/s:9"}  # the same axes, swapped
+    want = {"a": lorasplit.sweep(a), "b": lorasplit.sweep(b)}
+    got = {}
+
+    def run(name, vary):
+        got[name] = lorasplit.sweep(vary, client=client, shards=5)
+
+    threads = [threading.Thread(target=run, args=("a", a)), threading.Thread(target=run, args=("b", b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    same_columns(want["a"], got["a"])
+    same_columns(want["b"], got["b"])
