@@ -113,6 +113,8 @@ def test_cluster_equals_local_serving(client):
     local = lorasplit.sweep(SERVING_VARY, config=CONFIG)
     same_columns(local, lorasplit.sweep(SERVING_VARY, config=CONFIG, client=client, shards=4))
     same_columns(local, lorasplit.sweep(SERVING_VARY, config=CONFIG, client=client))  # default: 4 per worker
+    # Dask's own progress bar (distributed.progress) over the shards' tasks.
+    same_columns(local, lorasplit.sweep(SERVING_VARY, config=CONFIG, client=client, shards=2, progress=True))
 
 
 def test_a_failed_shard_names_itself(client):
