@@ -303,15 +303,43 @@ std::string presets_json() {
 }
 
 std::string breakeven_json(const std::string& preset_name, const std::string& config,
-                           const std::vector<std::pair<std::string, std::string>>& params, const std::string& key,
-                           const std::string& gain, const std::string& domain) {
-  const Params p = load(preset_name, config, params);
+                           const std::vector<std::pair<std::string, std::string>>& all, const std::string& key,
+                           const std::string& gain, const std::string& domain, const std::string& over) {
+  // Workload keys (serving.*, transformer.*) go to the serving model's workload.
+  std::vector<std::pair<std::string, std::string>> params;
+  WorkloadOverrides sets;
+  for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
+  const Loaded l = load_with_provenance(preset_name, config, params);
+  const bool serving = l.params.model_name() == ModelName::kServing;
+  if (!serving && !sets.empty()) {
+    raise(Error{ErrorCode::kInconsistent, sets.front().first, sets.front().second,
+                sets.front().first + ": a workload key of the serving model (model.name = serving)"});
+  }
+  if (!serving && !over.empty()) {
+    raise(Error{ErrorCode::kBadOption, "over", over,
+                "over = '" + over + "': a baseline of the serving model; the other models' gain is over GPU-only"});
+  }
   auto g = parse_quantity(gain, Dimension::kFraction, "gain");
   if (!g) raise(g.error());
   Result<Breakeven> b = Error{};
-  {
+  if (serving) {
+    if (config.empty()) {
+      raise(Error{ErrorCode::kBadOption, "config", "",
+                  "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a "
+                  "config file"});
+    }
+    if (domain != "integer") {
+      raise(Error{ErrorCode::kBadOption, "domain", domain,
+                  "domain = '" + domain + "': the serving model plans whole tokens only"});
+    }
+    auto w = load_serving_workload(config, sets);
+    if (!w) raise(w.error());
     py::gil_scoped_release release;
-    b = breakeven(p, key, g.value(), SolveOptions{domain_of(domain), {}});
+    b = serving_breakeven(l.params, w.value(), key, g.value(), over.empty() ? "gpu_fetch" : over);
+  } else {
+    if (auto st = validate(l.params); !st) raise(st.error());
+    py::gil_scoped_release release;
+    b = breakeven(l.params, key, g.value(), SolveOptions{domain_of(domain), {}});
   }
   if (!b) raise(b.error());
   return render_breakeven_json(b.value(), -1);
@@ -448,7 +476,7 @@ PYBIND11_MODULE(_lorasplit, m) {
   m.def("export_lp", &export_lp, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
         "The final Dinkelbach step's integer program, CPLEX LP format (text).");
   m.def("breakeven_json", &breakeven_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("key"),
-        py::arg("gain"), py::arg("domain"), "Break-even of one parameter (JSON text).");
+        py::arg("gain"), py::arg("domain"), py::arg("over"), "Break-even of one parameter (JSON text).");
   m.def("compare_json", &compare_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("domain"),
         "The seed and pipeline models side by side (JSON text).");
   m.def("check_json", &check_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),

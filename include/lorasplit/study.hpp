@@ -4,6 +4,7 @@
 
 #include <lorasplit/analysis.hpp>
 #include <lorasplit/params.hpp>
+#include <lorasplit/serving.hpp>
 #include <lorasplit/solve.hpp>
 #include <lorasplit/status.hpp>
 
@@ -25,7 +26,8 @@ struct Breakeven {
     kNever,      ///< the split never pays over the valid range
   };
   std::string key;
-  Rational target_gain_percent;  ///< the split must beat GPU-only by more than this
+  std::string baseline{"gpu_only"};  ///< what the gain is over: gpu_only; serving: gpu_fetch or gpu_hbm
+  Rational target_gain_percent;  ///< the split must beat the baseline by more than this
   Kind kind{Kind::kNever};
   bool larger_is_better{true};   ///< the gain grows with the parameter (at the threshold)
   Rational value;                ///< smallest passing value (larger_is_better) or largest (otherwise)
@@ -45,6 +47,15 @@ struct Breakeven {
 /// is a crossing bracketed by two solved values, both reported.
 Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rational& target_gain_percent,
                             const SolveOptions& options = {});
+
+/// The serving model's break-even (docs/model.md §9.11): where the gain of the exact plan
+/// for `workload` over `baseline` ("gpu_fetch" or "gpu_hbm", with the workload's
+/// residency) crosses `target_gain_percent` as hardware parameter `key` (one the serving
+/// model reads) moves over its valid range. A value at which the plan or the baseline is
+/// infeasible does not pass. As breakeven(): a crossing bracketed by two solved values.
+Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& workload, std::string_view key,
+                                    const Rational& target_gain_percent, std::string_view baseline = "gpu_fetch",
+                                    const ServingSolveOptions& options = {});
 
 struct FrontierPoint {
   Rational max_latency_s;          ///< the bound T_GPU_S1 + T_GPU_S2 <= T

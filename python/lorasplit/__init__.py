@@ -593,13 +593,18 @@ def export_lp(preset: str = "seed", params: Optional[Mapping[str, ParamValue]] =
 
 def breakeven(param: str, gain_percent: ParamValue = 0, preset: str = "seed",
               params: Optional[Mapping[str, ParamValue]] = None, model: Union[Model, str, None] = None,
-              domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None) -> Breakeven:
+              domain: Union[Domain, str] = Domain.INTEGER, config: Optional[str] = None,
+              over: Optional[str] = None) -> Breakeven:
     """Where the split starts to beat GPU-only by more than ``gain_percent`` [%] as
     ``param`` moves over its valid range (bisection over exact solves). The fields of
     ``lorasplit breakeven --format json``: ``kind``, ``value`` (float) and ``value_exact``
-    (Fraction), the bracket, the gains [%] at each end, ``solves``."""
+    (Fraction), the bracket, the gains [%] at each end, ``solves``. Under the serving model
+    (workload in ``config``) the plan's gain over ``over``: "gpu_fetch" (default) or
+    "gpu_hbm", as ``--over``."""
+    if over not in (None, "gpu_fetch", "gpu_hbm"):
+        raise ValueError(f"over = '{over}': expected gpu_fetch or gpu_hbm")
     text = _lorasplit.breakeven_json(preset, config or "", _params(params) + _model(model), param,
-                                     _text("gain", gain_percent), _domain(domain))
+                                     _text("gain", gain_percent), _domain(domain), over or "")
     return Breakeven.from_json(_exact(json.loads(text)))
 
 

@@ -218,6 +218,7 @@ std::string render_breakeven_json(const Breakeven& b, int indent) {
                                                            : "never";
   nlohmann::ordered_json j;
   j["param"] = b.key;
+  if (b.baseline != "gpu_only") j["baseline"] = b.baseline;  // the serving model's
   j["unit"] = s.unit;
   j["target_gain_percent"] = to_double(b.target_gain_percent);
   j["target_gain_percent_exact"] = format_fraction(b.target_gain_percent);

@@ -1,10 +1,13 @@
+#include <lorasplit/hardware.hpp>
 #include <lorasplit/study.hpp>
 
 #include "params/checks.hpp"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "sweep/rounding.hpp"
 
@@ -32,44 +35,15 @@ Rational midpoint(const Rational& lo, const Rational& hi) {
 }
 
 
-}  // namespace
-
-std::optional<Rational> gain_percent_at(const Params& params, const SolveOptions& options) {
-  SolveOptions quick = options;
-  quick.relaxation_bound = false;
-  auto a = analyze(params, quick, AnalyzeOptions{false, false});
-  if (!a || a->result.status != SolveStatus::kOptimal) return std::nullopt;
-  return a->gain_percent;
-}
-
-Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rational& target,
-                            const SolveOptions& options) {
-  const ParamSpec* s = find_param(key);
-  if (s == nullptr) {
-    return Error{ErrorCode::kUnknownKey, std::string(key), "",
-                 fmt::format("param = '{}': unknown parameter", key)};
-  }
-  if (s->dimension == Dimension::kChoice) {
-    return Error{ErrorCode::kBadOption, std::string(key), "",
-                 fmt::format("param = '{}': a choice ({}) has no threshold; compare its values with a sweep", key,
-                             s->choices)};
-  }
-  if (auto st = validate(base); !st) return st.error();
+// Where gain_of (of the parameters with `spec`'s value set) crosses `target` over [lo, hi],
+// by bisection between solved values (the core of every break-even).
+Result<Breakeven> search_breakeven(const Params& base, const ParamSpec& spec_of_key, const Rational& lo,
+                                   const Rational& hi, const Rational& target,
+                                   const std::function<std::optional<Rational>(const Params&)>& gain_of) {
+  const ParamSpec* s = &spec_of_key;
   Breakeven out;
-  out.key = std::string(key);
+  out.key = std::string(s->key);
   out.target_gain_percent = target;
-  // The valid range, narrowed by the other parameters (r <= d, one block fits memory).
-  Rational lo = parse_quantity(s->min_text, Dimension::kCount, key).value();
-  Rational hi = parse_quantity(s->max_text, Dimension::kCount, key).value();
-  if (!s->min_inclusive) {
-    lo = s->integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
-  }
-  if (s->integer && lo < 1) lo = 1;
-  if (s->id == ParamId::kLoraR) hi = std::min(hi, base.d());
-  if (s->id == ParamId::kLoraD) lo = std::max(lo, base.r());
-  if (s->id == ParamId::kLoraBlockTokens) {
-    hi = std::min(hi, Rational(floor_of(base.gpu_memory_bytes() / (base.element_bytes() * base.d()))));
-  }
   out.range_lo = lo;
   out.range_hi = hi;
   out.precision = s->integer ? "exact (whole numbers)" : "relative 1e-9";
@@ -78,8 +52,7 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
     Params p = base;
     p.set(s->id, v);
     ++out.solves;
-    if (!validate(p)) return std::nullopt;
-    return gain_percent_at(p, options);
+    return gain_of(p);
   };
   const auto meets = [&](const std::optional<Rational>& g) { return g && *g > target; };
 
@@ -135,6 +108,84 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
   const bool hi_better = !g_lo || (g_hi && *g_hi >= *g_lo);
   out.limit_value = hi_better ? hi : lo;
   out.limit_gain_percent = hi_better ? g_hi : g_lo;
+  return out;
+}
+
+}  // namespace
+
+std::optional<Rational> gain_percent_at(const Params& params, const SolveOptions& options) {
+  SolveOptions quick = options;
+  quick.relaxation_bound = false;
+  auto a = analyze(params, quick, AnalyzeOptions{false, false});
+  if (!a || a->result.status != SolveStatus::kOptimal) return std::nullopt;
+  return a->gain_percent;
+}
+
+Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rational& target,
+                            const SolveOptions& options) {
+  const ParamSpec* s = find_param(key);
+  if (s == nullptr) {
+    return Error{ErrorCode::kUnknownKey, std::string(key), "",
+                 fmt::format("param = '{}': unknown parameter", key)};
+  }
+  if (s->dimension == Dimension::kChoice) {
+    return Error{ErrorCode::kBadOption, std::string(key), "",
+                 fmt::format("param = '{}': a choice ({}) has no threshold; compare its values with a sweep", key,
+                             s->choices)};
+  }
+  if (auto st = validate(base); !st) return st.error();
+  // The valid range, narrowed by the other parameters (r <= d, one block fits memory).
+  Rational lo = parse_quantity(s->min_text, Dimension::kCount, key).value();
+  Rational hi = parse_quantity(s->max_text, Dimension::kCount, key).value();
+  if (!s->min_inclusive) {
+    lo = s->integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
+  }
+  if (s->integer && lo < 1) lo = 1;
+  if (s->id == ParamId::kLoraR) hi = std::min(hi, base.d());
+  if (s->id == ParamId::kLoraD) lo = std::max(lo, base.r());
+  if (s->id == ParamId::kLoraBlockTokens) {
+    hi = std::min(hi, Rational(floor_of(base.gpu_memory_bytes() / (base.element_bytes() * base.d()))));
+  }
+  return search_breakeven(base, *s, lo, hi, target, [&](const Params& p) -> std::optional<Rational> {
+    if (!validate(p)) return std::nullopt;
+    return gain_percent_at(p, options);
+  });
+}
+
+Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& workload, std::string_view key,
+                                    const Rational& target, std::string_view baseline,
+                                    const ServingSolveOptions& options) {
+  const ParamSpec* s = find_param(key);
+  if (s == nullptr) {
+    return Error{ErrorCode::kUnknownKey, std::string(key), "",
+                 fmt::format("param = '{}': unknown parameter", key)};
+  }
+  const auto inputs = hardware_inputs(ModelName::kServing);  // gpu.*, cxl.*, link.* that it reads
+  if (s->dimension == Dimension::kChoice || std::find(inputs.begin(), inputs.end(), s) == inputs.end()) {
+    return Error{ErrorCode::kBadOption, std::string(key), "",
+                 fmt::format("param = '{}': not a number the serving model reads (its hardware keys: gpu.*, cxl.*, "
+                             "link.*; the workload is varied with a sweep)",
+                             key)};
+  }
+  if (baseline != "gpu_fetch" && baseline != "gpu_hbm") {
+    return Error{ErrorCode::kBadOption, "--over", std::string(baseline),
+                 fmt::format("--over = '{}': expected gpu_fetch or gpu_hbm", baseline)};
+  }
+  if (auto st = validate_serving(base); !st) return st.error();
+  Rational lo = parse_quantity(s->min_text, Dimension::kCount, key).value();
+  const Rational hi = parse_quantity(s->max_text, Dimension::kCount, key).value();
+  if (!s->min_inclusive) {
+    lo = s->integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
+  }
+  if (s->integer && lo < 1) lo = 1;
+  const std::size_t which = baseline == "gpu_hbm" ? 0 : 1;  // ServingResult::baselines: gpu_hbm, gpu_fetch, ...
+  auto out = search_breakeven(base, *s, lo, hi, target, [&](const Params& p) -> std::optional<Rational> {
+    if (!validate_serving(p)) return std::nullopt;
+    auto r = solve_serving(workload, p, options);
+    if (!r || !r->feasible || r->baselines.size() <= which || !r->baselines[which].eval.feasible) return std::nullopt;
+    return Rational(100 * (r->eval.tokens_per_s / r->baselines[which].eval.tokens_per_s - 1));
+  });
+  if (out) out->baseline = std::string(baseline);
   return out;
 }
 

@@ -145,3 +145,14 @@ def test_two_sweeps_at_once_keep_their_own_results(client):
         t.join()
     same_columns(want["a"], got["a"])
     same_columns(want["b"], got["b"])
+
+
+def test_serving_breakeven_equals_the_cli():
+    hand = str(ROOT / "tests" / "data" / "hand_serving.toml")
+    b = lorasplit.breakeven("link.latency_s", config=hand, over="gpu_hbm", gain_percent=1)
+    out = subprocess.run([CLI, "breakeven", "--config", hand, "--param", "link.latency_s", "--over", "gpu_hbm",
+                          "--gain", "1", "--format", "json"], capture_output=True, text=True, check=True)
+    assert b.to_dict() == lorasplit._exact(__import__("json").loads(out.stdout))
+    assert b.kind == "threshold" and b.baseline == "gpu_hbm"
+    with pytest.raises(ValueError, match="a baseline of the serving model"):
+        lorasplit.breakeven("link.latency_s", over="gpu_hbm")

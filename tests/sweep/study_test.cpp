@@ -59,6 +59,46 @@ TEST(Breakeven, AlwaysAndNever) {
 
 // The frontier: throughput never falls as the latency bound grows; every point respects
 // its bound; the last point is the unbounded optimum.
+// The serving model's break-even on the hand-checked instance (tests/data/hand_serving.toml):
+// the bracket's two values solved again, their exact gains on each side of the target.
+TEST(Breakeven, ServingThresholdIsBracketedByExactPlans) {
+  const std::string path = std::string(LORASPLIT_TEST_DATA_DIR) + "/hand_serving.toml";
+  Params p;
+  ASSERT_TRUE(load_config_file(p, path).ok());
+  auto w = load_serving_workload(path);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  const auto gain = [&](const Rational& latency, std::size_t baseline) -> std::optional<Rational> {
+    Params q = p;
+    q.set(ParamId::kLinkLatencyS, latency);
+    auto r = solve_serving(w.value(), q);
+    if (!r || !r->feasible || !r->baselines[baseline].eval.feasible) return std::nullopt;
+    return Rational(100 * (r->eval.tokens_per_s / r->baselines[baseline].eval.tokens_per_s - 1));
+  };
+  auto b = serving_breakeven(p, w.value(), "link.latency_s", Rational(1), "gpu_hbm");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(b->baseline, "gpu_hbm");
+  ASSERT_EQ(b->kind, Breakeven::Kind::kThreshold);
+  EXPECT_FALSE(b->larger_is_better);  // a slower link pays less
+  EXPECT_LT(b->passing, b->failing);
+  const auto gp = gain(b->passing, 0), gf = gain(b->failing, 0);
+  ASSERT_TRUE(gp.has_value());
+  EXPECT_GT(*gp, 1);
+  EXPECT_TRUE(!gf || *gf <= 1);
+  EXPECT_EQ(b->gain_at_passing, gp);
+  EXPECT_LE(b->failing - b->passing, b->passing * Rational(1, 1000000000));
+  // Over gpu_fetch the plan pays at every link bandwidth of the range.
+  auto always = serving_breakeven(p, w.value(), "link.bandwidth_bytes_per_s", Rational(0));
+  ASSERT_TRUE(always.ok());
+  EXPECT_EQ(always->kind, Breakeven::Kind::kAlways);
+  EXPECT_EQ(always->baseline, "gpu_fetch");
+  // Keys the serving model does not read, and baselines it does not have, are refused.
+  EXPECT_EQ(serving_breakeven(p, w.value(), "lora.r", Rational(0)).error().code, ErrorCode::kBadOption);
+  EXPECT_EQ(serving_breakeven(p, w.value(), "link.duplex", Rational(0)).error().code, ErrorCode::kBadOption);
+  EXPECT_EQ(serving_breakeven(p, w.value(), "gpu.flopz", Rational(0)).error().code, ErrorCode::kUnknownKey);
+  EXPECT_EQ(serving_breakeven(p, w.value(), "cxl.flops", Rational(0), "device_all").error().code,
+            ErrorCode::kBadOption);
+}
+
 TEST(Frontier, MonotoneAndEndsAtTheOptimum) {
   auto f = latency_frontier(Params(), {}, 12);
   ASSERT_TRUE(f.ok());
