@@ -111,38 +111,28 @@ std::string solve_json(const std::string& preset_name, const std::string& config
   return with_inputs(render_json(a.value(), -1), l);
 }
 
-// The serving model (docs/model.md §9): parameters as above with model.name = serving, the
-// workload from the same config file.
-std::string serving_json(const std::string& preset_name, const std::string& config,
-                         const std::vector<std::pair<std::string, std::string>>& all) {
-  // Workload keys (serving.*, transformer.*) go to the workload, the others to the parameters.
+// Workload keys (serving.*, transformer.*) go to the serving model's workload, the others
+// to the parameters.
+struct Split {
   std::vector<std::pair<std::string, std::string>> params;
   WorkloadOverrides sets;
-  for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
-  const Loaded l = load_with_provenance(preset_name, config, params, "serving");
-  const Params& p = l.params;
-  if (config.empty()) {
-    raise(Error{ErrorCode::kBadOption, "config", "",
-                "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a config "
-                "file"});
-  }
-  auto w = load_serving_workload(config, sets);
-  if (!w) raise(w.error());
-  Result<ServingResult> r = Error{};
-  {
-    py::gil_scoped_release release;
-    r = solve_serving(w.value(), p);
-  }
-  if (!r) raise(r.error());
-  return with_inputs(render_serving_json(w.value(), r.value()), l);
+};
+Split split_workload(const std::vector<std::pair<std::string, std::string>>& all) {
+  Split out;
+  for (const auto& kv : all) (is_workload_key(kv.first) ? out.sets : out.params).push_back(kv);
+  return out;
 }
 
-// A serving-model sweep as columns of the CSV's cells (text; lorasplit/__init__.py types
-// them), with "_model" = "serving" and "_param_axes" (the axes over exact parameters).
-py::dict serving_sweep_columns(const Loaded& l, const std::string& config, const WorkloadOverrides& sets,
-                               const std::vector<std::pair<std::string, std::string>>& params,
-                               const std::vector<std::string>& vary, const std::string& domain,
-                               const std::string& shard, unsigned threads) {
+// Workload keys under a model other than serving: refused, as --set does.
+void refuse_workload_sets(const WorkloadOverrides& sets) {
+  if (sets.empty()) return;
+  raise(Error{ErrorCode::kInconsistent, sets.front().first, sets.front().second,
+              sets.front().first + ": a workload key of the serving model (model.name = serving)"});
+}
+
+// The serving model's workload from `config` with `sets` over it; `domain` must be integer.
+ServingWorkload serving_workload(const std::string& config, const WorkloadOverrides& sets,
+                                 const std::string& domain = "integer") {
   if (config.empty()) {
     raise(Error{ErrorCode::kBadOption, "config", "",
                 "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a config "
@@ -152,6 +142,34 @@ py::dict serving_sweep_columns(const Loaded& l, const std::string& config, const
     raise(Error{ErrorCode::kBadOption, "domain", domain,
                 "domain = '" + domain + "': the serving model plans whole tokens only"});
   }
+  auto w = load_serving_workload(config, sets);
+  if (!w) raise(w.error());
+  return std::move(w.value());
+}
+
+// The serving model (docs/model.md §9): parameters as above with model.name = serving, the
+// workload from the same config file.
+std::string serving_json(const std::string& preset_name, const std::string& config,
+                         const std::vector<std::pair<std::string, std::string>>& all) {
+  const Split in = split_workload(all);
+  const Loaded l = load_with_provenance(preset_name, config, in.params, "serving");
+  const ServingWorkload w = serving_workload(config, in.sets);
+  Result<ServingResult> r = Error{};
+  {
+    py::gil_scoped_release release;
+    r = solve_serving(w, l.params);
+  }
+  if (!r) raise(r.error());
+  return with_inputs(render_serving_json(w, r.value()), l);
+}
+
+// A serving-model sweep as columns of the CSV's cells (text; lorasplit/__init__.py types
+// them), with "_model" = "serving" and "_param_axes" (the axes over exact parameters).
+py::dict serving_sweep_columns(const Loaded& l, const std::string& config, const WorkloadOverrides& sets,
+                               const std::vector<std::pair<std::string, std::string>>& params,
+                               const std::vector<std::string>& vary, const std::string& domain,
+                               const std::string& shard, unsigned threads) {
+  (void)serving_workload(config, sets, domain);  // the file and the domain, checked before any point
   std::vector<ServingAxis> axes;
   for (const auto& v : vary) {
     auto axis = parse_serving_axis(v);
@@ -207,20 +225,15 @@ py::dict sweep_columns(const std::string& preset_name, const std::string& config
                        const std::vector<std::pair<std::string, std::string>>& all,
                        const std::vector<std::string>& vary, const std::string& domain, const std::string& shard,
                        unsigned threads) {
-  // Workload keys (serving.*, transformer.*) go to the serving model's workload.
-  std::vector<std::pair<std::string, std::string>> params;
-  WorkloadOverrides sets;
-  for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
+  const Split in = split_workload(all);
+  const auto& params = in.params;
   {
     const Loaded l = load_with_provenance(preset_name, config, params);
     if (l.params.model_name() == ModelName::kServing) {
-      return serving_sweep_columns(l, config, sets, params, vary, domain, shard, threads);
+      return serving_sweep_columns(l, config, in.sets, params, vary, domain, shard, threads);
     }
   }
-  if (!sets.empty()) {
-    raise(Error{ErrorCode::kInconsistent, sets.front().first, sets.front().second,
-                sets.front().first + ": a workload key of the serving model (model.name = serving)"});
-  }
+  refuse_workload_sets(in.sets);
   for (const auto& v : vary) {
     const std::string key = v.substr(0, v.find('='));
     if (is_workload_key(key) || key.starts_with("hardware.")) {
@@ -305,16 +318,10 @@ std::string presets_json() {
 std::string breakeven_json(const std::string& preset_name, const std::string& config,
                            const std::vector<std::pair<std::string, std::string>>& all, const std::string& key,
                            const std::string& gain, const std::string& domain, const std::string& over) {
-  // Workload keys (serving.*, transformer.*) go to the serving model's workload.
-  std::vector<std::pair<std::string, std::string>> params;
-  WorkloadOverrides sets;
-  for (const auto& kv : all) (is_workload_key(kv.first) ? sets : params).push_back(kv);
-  const Loaded l = load_with_provenance(preset_name, config, params);
+  const Split in = split_workload(all);
+  const Loaded l = load_with_provenance(preset_name, config, in.params);
   const bool serving = l.params.model_name() == ModelName::kServing;
-  if (!serving && !sets.empty()) {
-    raise(Error{ErrorCode::kInconsistent, sets.front().first, sets.front().second,
-                sets.front().first + ": a workload key of the serving model (model.name = serving)"});
-  }
+  if (!serving) refuse_workload_sets(in.sets);
   if (!serving && !over.empty()) {
     raise(Error{ErrorCode::kBadOption, "over", over,
                 "over = '" + over + "': a baseline of the serving model; the other models' gain is over GPU-only"});
@@ -323,19 +330,9 @@ std::string breakeven_json(const std::string& preset_name, const std::string& co
   if (!g) raise(g.error());
   Result<Breakeven> b = Error{};
   if (serving) {
-    if (config.empty()) {
-      raise(Error{ErrorCode::kBadOption, "config", "",
-                  "config: the serving model reads its workload ([transformer], [serving], [[adapters]]) from a "
-                  "config file"});
-    }
-    if (domain != "integer") {
-      raise(Error{ErrorCode::kBadOption, "domain", domain,
-                  "domain = '" + domain + "': the serving model plans whole tokens only"});
-    }
-    auto w = load_serving_workload(config, sets);
-    if (!w) raise(w.error());
+    const ServingWorkload w = serving_workload(config, in.sets, domain);
     py::gil_scoped_release release;
-    b = serving_breakeven(l.params, w.value(), key, g.value(), over.empty() ? "gpu_fetch" : over);
+    b = serving_breakeven(l.params, w, key, g.value(), over.empty() ? "gpu_fetch" : over);
   } else {
     if (auto st = validate(l.params); !st) raise(st.error());
     py::gil_scoped_release release;

@@ -128,7 +128,9 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     return Error{ErrorCode::kOutOfRange, "vary", "", "sweep: the number of points does not fit a 64-bit count"};
   }
   const std::size_t total = *size;
-  const auto [begin, end] = shard_range(total, options.shard);
+  // Named copies, not a structured binding: Clang 14 cannot capture one in a lambda.
+  const auto range = shard_range(total, options.shard);
+  const std::size_t begin = range.first, end = range.second;
   // The point of index k: the last axis varies fastest.
   const auto point = [&](std::size_t index) -> Result<ServingSweepRow> {
     ServingSweepRow row;
