@@ -26,15 +26,7 @@ int run_calibrate(const CalibrateOpts& opts, const Io& io) {
   const bool json = opts.format == "json";
   // A profile that could not be written is known before minutes of measuring, not after.
   if (!opts.output.empty()) {
-    const auto slash = opts.output.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : opts.output.substr(0, slash);
-    if (::access(dir.c_str(), W_OK) != 0) {
-      return report_error(io,
-                          Error{ErrorCode::kWriteFailed, "-o", opts.output,
-                                fmt::format("-o = '{}': cannot write into the folder '{}': {}", printable(opts.output),
-                                            printable(dir), std::strerror(errno))},
-                          json);
-    }
+    if (auto st = output_folder_writable(opts.output, "-o"); !st) return report_error(io, st.error(), json);
   }
   CalibrationOptions options;
   options.quick = opts.quick;

@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 namespace lorasplit::cli {
 
@@ -261,6 +265,17 @@ int plot_failed(const Io& io, const Error& error) {
     return kExitOptimal;
   }
   return report_error(io, error, false);
+}
+
+Status output_folder_writable(const std::string& path, std::string_view argument) {
+  const auto slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::access(dir.c_str(), W_OK) != 0) {
+    return Error{ErrorCode::kWriteFailed, std::string(argument), path,
+                 fmt::format("{} = '{}': cannot write into the folder '{}': {}", argument, printable(path),
+                             printable(dir), std::strerror(errno))};
+  }
+  return {};
 }
 
 int report_error(const Io& io, const Error& library_error, bool json) {

@@ -42,6 +42,9 @@ void add_param_options(CLI::App* app, ParamSources& sources);
 std::string assignment_key(std::string_view assignment);
 /// An error when the command line gives one key twice (two --set, or --set and its flag).
 Status conflicting_sources(const ParamSources& sources);
+/// An error (kWriteFailed, exit 4) when the folder of output file `path` cannot be written:
+/// for outputs known only after minutes of work (a calibration, a sweep's part).
+Status output_folder_writable(const std::string& path, std::string_view argument);
 /// --gap and --node-limit: how far the serving model's exact search goes.
 struct SearchLimitOpts {
   std::string gap;      ///< a fraction ("0.1 %", 0.001); empty: exact

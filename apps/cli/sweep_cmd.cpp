@@ -169,6 +169,8 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
   if (!total) return refuse("--vary", "", "sweep: the number of points does not fit a 64-bit count");
   std::vector<std::string> identity;
   if (!opts.part.empty()) {
+    // A part that could not be written is known before the shard is solved, not after.
+    if (auto st = output_folder_writable(opts.part, "--part"); !st) return report_error(io, st.error(), false);
     auto id = part_identity(opts, params, sets, &limits, &prov, &axes);
     if (!id) return report_error(io, id.error(), false);
     identity = std::move(id.value());
@@ -294,6 +296,7 @@ int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   }
   std::vector<std::string> identity;
   if (!opts.part.empty()) {
+    if (auto st = output_folder_writable(opts.part, "--part"); !st) return report_error(io, st.error(), false);
     auto id = part_identity(opts, params.value(), {}, nullptr, nullptr, nullptr);
     if (!id) return report_error(io, id.error(), false);
     identity = std::move(id.value());
