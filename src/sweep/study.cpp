@@ -35,6 +35,17 @@ Rational midpoint(const Rational& lo, const Rational& hi) {
 }
 
 
+// The parameter's range in the table, its open end moved just inside (whole numbers from 1).
+std::pair<Rational, Rational> table_range(const ParamSpec& s) {
+  Rational lo = parse_quantity(s.min_text, Dimension::kCount, s.key).value();
+  Rational hi = parse_quantity(s.max_text, Dimension::kCount, s.key).value();
+  if (!s.min_inclusive) {
+    lo = s.integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
+  }
+  if (s.integer && lo < 1) lo = 1;
+  return {lo, hi};
+}
+
 // Where gain_of (of the parameters with `spec`'s value set) crosses `target` over [lo, hi],
 // by bisection between solved values (the core of every break-even).
 Result<Breakeven> search_breakeven(const Params& base, const ParamSpec& spec_of_key, const Rational& lo,
@@ -135,12 +146,7 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
   }
   if (auto st = validate(base); !st) return st.error();
   // The valid range, narrowed by the other parameters (r <= d, one block fits memory).
-  Rational lo = parse_quantity(s->min_text, Dimension::kCount, key).value();
-  Rational hi = parse_quantity(s->max_text, Dimension::kCount, key).value();
-  if (!s->min_inclusive) {
-    lo = s->integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
-  }
-  if (s->integer && lo < 1) lo = 1;
+  auto [lo, hi] = table_range(*s);
   if (s->id == ParamId::kLoraR) hi = std::min(hi, base.d());
   if (s->id == ParamId::kLoraD) lo = std::max(lo, base.r());
   if (s->id == ParamId::kLoraBlockTokens) {
@@ -172,12 +178,7 @@ Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& w
                  fmt::format("--over = '{}': expected gpu_fetch or gpu_hbm", baseline)};
   }
   if (auto st = validate_serving(base); !st) return st.error();
-  Rational lo = parse_quantity(s->min_text, Dimension::kCount, key).value();
-  const Rational hi = parse_quantity(s->max_text, Dimension::kCount, key).value();
-  if (!s->min_inclusive) {
-    lo = s->integer ? Rational(lo + 1) : Rational(lo * Rational(1000000001, 1000000000) + detail::pow10(-30));
-  }
-  if (s->integer && lo < 1) lo = 1;
+  const auto [lo, hi] = table_range(*s);
   const std::size_t which = baseline == "gpu_hbm" ? 0 : 1;  // ServingResult::baselines: gpu_hbm, gpu_fetch, ...
   auto out = search_breakeven(base, *s, lo, hi, target, [&](const Params& p) -> std::optional<Rational> {
     if (!validate_serving(p)) return std::nullopt;
