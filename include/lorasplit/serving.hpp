@@ -180,6 +180,7 @@ struct ServingResult {
   ServingEvaluation eval;
   std::vector<ServingBaseline> baselines;  ///< gpu_hbm, gpu_fetch, device_all
   long nodes{0}, pivots{0};                ///< branch and bound, over the stages
+  long exact_lps{0};                       ///< nodes decided by an exact rational LP
   std::size_t classes{0};                  ///< the most classes of adapters in one stage
   /// The simulated stage times equal the model's (checked for every stage of the optimum).
   bool simulated_equal{false};
@@ -197,6 +198,9 @@ struct ServingSolveOptions {
   /// Stop each stage's search after this many LPs (0: no limit); the open nodes' LP values
   /// bound the optimum from below.
   long node_limit{0};
+  /// Decide every node by the exact rational LP instead of proposing it in double
+  /// precision first: the reference search, slower by orders of magnitude, same answers.
+  bool exact_lps_only{false};
 };
 
 /// The plan of least iteration time under the workload's residency (docs/model.md §9.7),

@@ -299,6 +299,7 @@ detail::ServingStageMip to_mip(const StageProgram& prog) {
     for (const auto& [j, x] : r.coef) coef[j] = Rational(x * Rational(d)).get_num();
     mip.a.push_back(std::move(coef));
     mip.h.push_back(Rational(r.rhs * Rational(d)).get_num());
+    mip.row_scale.push_back(d);
   }
   mip.upper = prog.upper;
   mip.priority.assign(prog.n, 1);
@@ -314,13 +315,16 @@ detail::ServingStageMip to_mip(const StageProgram& prog) {
 // precision, on the program's own rows (the durations and the stage time propagated from
 // the integer variables, the fewest readers for each class's totals). It only proposes:
 // the plan it finds is evaluated exactly before it is used, and the branch and bound then
-// proves it optimal or finds a better one (docs/model.md §9.7).
+// proves it optimal or finds a better one (docs/model.md §9.7). A move re-evaluates only
+// the rows of the class it changes.
 class IncumbentSearch {
  public:
-  static constexpr std::size_t kPairKickClasses = 24;
+  using Totals = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
   explicit IncumbentSearch(const StageProgram& prog) : prog_(prog), col_(prog.n) {
     std::vector<char> real(prog.n, 0);
     for (const auto j : prog.time_vars) real[j] = 1;
+    std::vector<std::size_t> dep_of_row;
     for (const auto& r : prog.rows) {
       std::optional<std::size_t> dep;
       for (const auto& [j, x] : r.coef) {
@@ -329,7 +333,7 @@ class IncumbentSearch {
       if (!dep) continue;  // a row over the integers only, or an upper bound on a time
       const std::size_t i = rhs_.size();
       rhs_.push_back(r.rhs.get_d());
-      dep_.push_back(*dep);
+      dep_of_row.push_back(*dep);
       dep_coef_.push_back(-r.coef.at(*dep).get_d());
       std::vector<std::pair<std::size_t, double>> reals;
       for (const auto& [j, x] : r.coef) {
@@ -342,9 +346,14 @@ class IncumbentSearch {
       }
       reals_.push_back(std::move(reals));
     }
+    // The rows that define each time variable, in the order the times are propagated.
+    for (const auto r : prog.time_vars) {
+      for (std::size_t i = 0; i < dep_of_row.size(); ++i) {
+        if (dep_of_row[i] == r) order_.emplace_back(r, i);
+      }
+    }
   }
 
-  using Totals = std::vector<std::pair<std::int64_t, std::int64_t>>;
   // Per class (P, C): the best plan found from each of `starts`, then from the best with
   // one class moved whole to another path (a kick out of a local optimum), while that
   // improves it.
@@ -355,25 +364,13 @@ class IncumbentSearch {
       return std::array<std::pair<std::int64_t, std::int64_t>, 3>{{{0, 0}, {total, 0}, {0, total}}};
     };
     for (int kick = 0; kick < 8; ++kick) {
-      // The best with one class moved whole to another path, and (while the classes are
-      // few) with two.
       std::vector<Totals> kicked;
-      const std::size_t units = prog_.units.size();
-      for (std::size_t u = 0; u < units; ++u) {
+      for (std::size_t u = 0; u < prog_.units.size(); ++u) {
         if (prog_.units[u].weights == Residency::kGpu) continue;
         for (const auto& to : pure(u)) {
           if (best[u] == to) continue;
           kicked.push_back(best);
           kicked.back()[u] = to;
-          for (std::size_t v = u + 1; v < units && units <= kPairKickClasses; ++v) {
-            if (prog_.units[v].weights == Residency::kGpu) continue;
-            for (const auto& to2 : pure(v)) {
-              if (best[v] == to2) continue;
-              kicked.push_back(best);
-              kicked.back()[u] = to;
-              kicked.back()[v] = to2;
-            }
-          }
         }
       }
       Totals next = descend(kicked);
@@ -384,13 +381,91 @@ class IncumbentSearch {
   }
 
  private:
+  // The rows' activities at a plan (without the run flags' terms), how many classes make
+  // each run flag 1 (shrink_gpu, expand_gpu, shrink_cxl, expand_cxl, fetch, y_back), and
+  // the plan.
+  struct State {
+    std::vector<double> act;
+    std::array<long, 6> users{};
+    Totals pc;
+  };
+
+  void contribute(State& st, std::size_t u, std::pair<std::int64_t, std::int64_t> pc, double sign) const {
+    const Unit& a = prog_.units[u];
+    const std::int64_t n = a.n.get_si(), total = n * a.k;
+    const auto [p, c] = pc;
+    const std::int64_t g = total - p - c;
+    const auto readers = [n](std::int64_t x) { return (x + n - 1) / n; };
+    const std::int64_t uga = readers(g), ugb = readers(g + p), uda = readers(p + c), udb = readers(c),
+                       up = readers(p);
+    const auto add = [&](std::size_t j, std::int64_t v) {
+      if (v == 0) return;
+      for (const auto& [i, x] : col_[j]) st.act[i] += sign * x * static_cast<double>(v);
+    };
+    add(a.p, p);
+    add(a.c, c);
+    add(a.uga, uga);
+    add(a.ugb, ugb);
+    add(a.uda, uda);
+    add(a.udb, udb);
+    add(a.up, up);
+    const long s = sign > 0 ? 1 : -1;
+    st.users[0] += uga > 0 ? s : 0;
+    st.users[2] += uda > 0 ? s : 0;
+    st.users[3] += udb > 0 ? s : 0;
+    st.users[4] += a.weights == Residency::kCxl && ugb > 0 ? s : 0;
+    st.users[5] += up > 0 ? s : 0;
+  }
+
+  [[nodiscard]] State state_of(const Totals& pc) const {
+    State st;
+    st.act.resize(rhs_.size());
+    for (std::size_t i = 0; i < rhs_.size(); ++i) st.act[i] = -rhs_[i];
+    st.users[1] = 1;  // expand_gpu always runs
+    st.pc = pc;
+    for (std::size_t u = 0; u < prog_.units.size(); ++u) contribute(st, u, pc[u], 1.0);
+    return st;
+  }
+
+  // The stage time at the state: the run flags' terms added, the durations and the stage
+  // time propagated through their rows.
+  [[nodiscard]] double time_at(const State& st) const {
+    std::vector<double>& act = act_;
+    act = st.act;
+    for (std::size_t f = 0; f < 6; ++f) {
+      if (st.users[f] <= 0) continue;
+      for (const auto& [i, x] : col_[prog_.run_flags[f]]) act[i] += x;
+    }
+    std::vector<double>& x = x_;
+    x.assign(prog_.n, 0.0);
+    for (const auto& [r, i] : order_) {
+      double v = act[i];
+      for (const auto& [j, c] : reals_[i]) v += c * x[j];
+      x[r] = std::max(x[r], v / dep_coef_[i]);
+    }
+    return x[prog_.t];
+  }
+
+  [[nodiscard]] double time_of(const Totals& pc) const { return time_at(state_of(pc)); }
+
+  // The stage time with class u's totals changed to pc (the state is left as it was).
+  double time_with(State& st, std::size_t u, std::pair<std::int64_t, std::int64_t> pc) const {
+    const auto old = st.pc[u];
+    contribute(st, u, old, -1.0);
+    contribute(st, u, pc, 1.0);
+    const double t = time_at(st);
+    contribute(st, u, pc, -1.0);
+    contribute(st, u, old, 1.0);
+    return t;
+  }
+
   // Steepest descent from each start; the best end.
   Totals descend(const std::vector<Totals>& starts) const {
     Totals best;
     double best_t = 0;
     for (const auto& start : starts) {
-      auto cur = start;
-      double cur_t = time_of(cur);
+      State st = state_of(start);
+      double cur_t = time_at(st);
       // First improvement, class by class: each class's best move, until a whole pass
       // over the classes improves nothing.
       std::size_t since = 0;
@@ -398,7 +473,7 @@ class IncumbentSearch {
         const Unit& unit = prog_.units[u];
         if (unit.weights == Residency::kGpu) continue;
         const std::int64_t total = unit.n.get_si() * unit.k;
-        const auto here = cur[u];
+        const auto here = st.pc[u];
         const std::int64_t tok[3] = {total - here.first - here.second, here.first, here.second};
         double move_t = cur_t;
         auto move_to = here;
@@ -410,83 +485,38 @@ class IncumbentSearch {
               std::int64_t t3[3] = {tok[0], tok[1], tok[2]};
               t3[from] -= d;
               t3[to] += d;
-              cur[u] = {t3[1], t3[2]};
-              const double t = time_of(cur);
+              const double t = time_with(st, u, {t3[1], t3[2]});
               if (t < move_t) {
                 move_t = t;
-                move_to = cur[u];
+                move_to = {t3[1], t3[2]};
               }
               d = step == 0 && unit.n.get_si() < tok[from] ? unit.n.get_si() : d / 2;
             }
           }
         }
-        cur[u] = move_to;
         if (move_t < cur_t) {
+          contribute(st, u, here, -1.0);
+          contribute(st, u, move_to, 1.0);
+          st.pc[u] = move_to;
           cur_t = move_t;
           since = 0;
         }
       }
       if (best.empty() || cur_t < best_t) {
-        best = cur;
+        best = st.pc;
         best_t = cur_t;
       }
     }
     return best;
   }
 
-  // The stage time of the program's point with these totals (the fewest readers).
-  [[nodiscard]] double time_of(const std::vector<std::pair<std::int64_t, std::int64_t>>& pc) const {
-    std::vector<double>& act = act_;
-    act.resize(rhs_.size());
-    for (std::size_t i = 0; i < act.size(); ++i) act[i] = -rhs_[i];
-    const auto add = [&](std::size_t j, double v) {
-      if (v == 0) return;
-      for (const auto& [i, x] : col_[j]) act[i] += x * v;
-    };
-    bool run[6] = {false, false, false, false, false, false};  // sg, e, sd, ed, f, y
-    for (std::size_t u = 0; u < prog_.units.size(); ++u) {
-      const Unit& a = prog_.units[u];
-      const std::int64_t n = a.n.get_si(), total = n * a.k;
-      const auto [p, c] = pc[u];
-      const std::int64_t g = total - p - c;
-      const auto readers = [n](std::int64_t x) { return (x + n - 1) / n; };
-      const std::int64_t uga = readers(g), ugb = readers(g + p), uda = readers(p + c), udb = readers(c),
-                         up = readers(p);
-      add(a.p, static_cast<double>(p));
-      add(a.c, static_cast<double>(c));
-      add(a.uga, static_cast<double>(uga));
-      add(a.ugb, static_cast<double>(ugb));
-      add(a.uda, static_cast<double>(uda));
-      add(a.udb, static_cast<double>(udb));
-      add(a.up, static_cast<double>(up));
-      run[0] = run[0] || uga > 0;
-      run[1] = true;
-      run[2] = run[2] || uda > 0;
-      run[3] = run[3] || udb > 0;
-      run[4] = run[4] || (a.weights == Residency::kCxl && ugb > 0);
-      run[5] = run[5] || up > 0;
-    }
-    for (std::size_t f = 0; f < 6; ++f) add(prog_.run_flags[f], run[f] ? 1.0 : 0.0);
-    std::vector<double>& x = x_;
-    x.assign(prog_.n, 0.0);
-    for (const auto r : prog_.time_vars) {
-      for (std::size_t i = 0; i < act.size(); ++i) {
-        if (dep_[i] != r) continue;
-        double v = act[i];
-        for (const auto& [j, c] : reals_[i]) v += c * x[j];
-        x[r] = std::max(x[r], v / dep_coef_[i]);
-      }
-    }
-    return x[prog_.t];
-  }
-
   const StageProgram& prog_;
   std::vector<double> rhs_;
-  std::vector<std::size_t> dep_;
   std::vector<double> dep_coef_;
   std::vector<std::vector<std::pair<std::size_t, double>>> reals_;
   std::vector<std::vector<std::pair<std::size_t, double>>> col_;  // per integer variable: (row, coefficient)
-  mutable std::vector<double> act_, x_;  // time_of's work space
+  std::vector<std::pair<std::size_t, std::size_t>> order_;        // (time variable, a row defining it)
+  mutable std::vector<double> act_, x_;  // time_at's work space
 };
 
 // The stage's plan from the classes' totals.
@@ -588,22 +618,52 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       }
     }
     detail::ServingStageMip mip = to_mip(prog);
-    detail::BranchAndBound bnb(std::move(mip.a), std::move(mip.h), mip.upper);
-    std::vector<Integer> c(mip.upper.size(), Integer(0));
-    c[mip.stage_time] = -1;
-    // Only strictly better points than the incumbent are searched for.
-    const auto res = bnb.maximize_mixed(c, mip.priority, Rational(-incumbent), options.relative_gap,
-                                        options.node_limit);
-    out.nodes += res.nodes;
-    out.pivots += res.pivots;
     out.classes = std::max(out.classes, mip.classes);
-    stage_bound[s] = -res.bound;
     Rational claimed = incumbent;
-    if (res.feasible) {
-      for (std::size_t u = 0; u < prog.units.size(); ++u) {
-        incumbent_pc[u] = {res.t[prog.units[u].p].get_num().get_si(), res.t[prog.units[u].c].get_num().get_si()};
+    bool complete = true;
+    if (options.exact_lps_only) {
+      detail::BranchAndBound bnb(std::move(mip.a), std::move(mip.h), mip.upper);
+      std::vector<Integer> c(mip.upper.size(), Integer(0));
+      c[mip.stage_time] = -1;
+      // Only strictly better points than the incumbent are searched for.
+      const auto res = bnb.maximize_mixed(c, mip.priority, Rational(-incumbent), options.relative_gap,
+                                          options.node_limit);
+      out.nodes += res.nodes;
+      out.pivots += res.pivots;
+      out.exact_lps += res.nodes;
+      stage_bound[s] = -res.bound;
+      complete = res.complete;
+      if (res.feasible) {
+        for (std::size_t u = 0; u < prog.units.size(); ++u) {
+          incumbent_pc[u] = {res.t[prog.units[u].p].get_num().get_si(), res.t[prog.units[u].c].get_num().get_si()};
+        }
+        claimed = -res.value;
       }
-      claimed = -res.value;
+    } else {
+      // The plan an integer point stands for: its classes' totals with the fewest readers.
+      const detail::StagePointValue value = [&](const std::vector<Integer>& x) -> std::optional<Rational> {
+        std::vector<std::pair<std::int64_t, std::int64_t>> pc;
+        for (const Unit& u : prog.units) {
+          const std::int64_t p = x[u.p].get_si(), c = x[u.c].get_si(), total = u.n.get_si() * u.k;
+          if (p < 0 || c < 0 || p + c > total || (u.weights == Residency::kGpu && p + c > 0)) return std::nullopt;
+          pc.emplace_back(p, c);
+        }
+        ServingPlan trial = out.plan;
+        set_stage_plan(prog, pc, trial.tokens[s]);
+        return detail::evaluate_stage(w, hw, trial, stage).seconds;
+      };
+      const auto res = detail::search_stage(mip, upper, incumbent, value, options.relative_gap, options.node_limit);
+      out.nodes += res.nodes;
+      out.pivots += res.pivots + res.exact_pivots;
+      out.exact_lps += res.exact_lps;
+      stage_bound[s] = res.bound;
+      complete = res.complete;
+      if (res.found) {
+        for (std::size_t u = 0; u < prog.units.size(); ++u) {
+          incumbent_pc[u] = {res.x[prog.units[u].p].get_si(), res.x[prog.units[u].c].get_si()};
+        }
+        claimed = res.value;
+      }
     }
     set_stage_plan(prog, incumbent_pc, out.plan.tokens[s]);
     // The formulas at the plan give the program's optimum exactly (§9.7). When a gap or
@@ -611,7 +671,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     // totals need: the plan (the fewest readers) is then at most as long as the program
     // says.
     const Rational check = detail::evaluate_stage(w, hw, out.plan, stage).seconds;
-    if (res.complete ? check != claimed : check > claimed) {
+    if (complete ? check != claimed : check > claimed) {
       return Error{ErrorCode::kInternal, "", "",
                    fmt::format("serving: stage {}: the plan's time {} s differs from the program's optimum {} s",
                                to_string(stage), format_exact(check), format_exact(claimed))};

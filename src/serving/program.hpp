@@ -7,6 +7,8 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <vector>
 
 namespace lorasplit::detail {
@@ -14,6 +16,7 @@ namespace lorasplit::detail {
 struct ServingStageMip {
   std::vector<std::vector<Integer>> a;  ///< rows, each scaled by the lcm of its denominators
   std::vector<Integer> h;
+  std::vector<Integer> row_scale;       ///< each row's scale: the row in seconds (or tokens) times it
   std::vector<Integer> upper;           ///< the box [0, upper] of every variable
   /// 0: a real (a duration or the stage time [s]); 1: a class's token total; 2: a class's
   /// reader count; 3: a run flag (0 or 1). The branch and bound branches on 3 first.
@@ -27,6 +30,30 @@ struct ServingStageMip {
 /// (ceil(G/n) adapters with g > 0, ceil((G+P)/n) with g + p > 0, ceil((P+C)/n) with
 /// p + c > 0, ceil(C/n) with c > 0; docs/model.md §9.7).
 std::vector<std::array<std::int64_t, 3>> class_plan(std::int64_t k, std::int64_t n, std::int64_t p, std::int64_t c);
+
+/// The exact time of the plan an integer point of the program stands for (its classes'
+/// totals, with the fewest readers), or nothing when its totals are not a plan.
+using StagePointValue = std::function<std::optional<Rational>(const std::vector<Integer>& x)>;
+
+struct StageSearchResult {
+  bool found{false};       ///< a plan better than the incumbent given
+  std::vector<Integer> x;  ///< its point (the integer variables; the times 0)
+  Rational value;          ///< its exact stage time [s] (the incumbent's when !found)
+  Rational bound;          ///< no plan of the stage is below it [s] (exact)
+  bool complete{true};     ///< every node closed without the gap or the node limit
+  long nodes{0};           ///< nodes (an LP in double precision each)
+  long pivots{0};          ///< their dual simplex pivots
+  long basis_bounds{0};    ///< nodes whose double LP's basis was solved exactly for its duals
+  long exact_lps{0};       ///< nodes decided by the exact rational LP
+  long exact_pivots{0};    ///< its pivots
+};
+
+/// Minimises the stage time over the program (docs/model.md §9.7): branch and bound in
+/// which LPs in double precision propose and exact bounds decide. Times lie in
+/// [0, time_upper_s]; only plans strictly better than `incumbent` (a plan's exact time)
+/// are searched for; `value` gives the exact time of the plan at an integer point.
+StageSearchResult search_stage(const ServingStageMip& mip, const Rational& time_upper_s, const Rational& incumbent,
+                               const StagePointValue& value, const Rational& relative_gap, long node_limit);
 
 /// The program of stage s; `upper_s` bounds every duration (GPU-only's stage time [s]).
 ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,

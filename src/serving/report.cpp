@@ -66,16 +66,16 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
     line(fmt::format("status: infeasible: {}", r.reason));
   } else {
     if (r.proved_optimal) {
-      line(fmt::format("status: optimal (exact; branch and bound closed: {} LPs, {} pivots, {} classes of adapters "
-                       "at most in a stage; simulated stage times equal the model's)",
-                       r.nodes, r.pivots, r.classes));
+      line(fmt::format("status: optimal (exact; branch and bound closed: {} nodes, {} of them by an exact LP, {} "
+                       "pivots, {} classes of adapters at most in a stage; simulated stage times equal the model's)",
+                       r.nodes, r.exact_lps, r.pivots, r.classes));
     } else {
       line(fmt::format("status: feasible, not proved optimal: the optimum's iteration time is at least {} ({} s "
                        "exactly), at most {} % below this plan's (--gap or --node-limit closed part of the tree: {} "
-                       "LPs, {} pivots; simulated stage times equal the model's)",
+                       "nodes, {} of them by an exact LP, {} pivots; simulated stage times equal the model's)",
                        seconds_text(r.lower_bound_s), format_exact(r.lower_bound_s),
                        fmt::format("{:.3g}", 100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s)), r.nodes,
-                       r.pivots));
+                       r.exact_lps, r.pivots));
     }
     line(fmt::format("iteration time: {} ({} s exactly)", seconds_text(r.eval.iteration_s),
                      format_exact(r.eval.iteration_s)));
@@ -224,8 +224,10 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                                      ? ordered_json(format_fraction(*r.eval.memory.device_capacity))
                                      : ordered_json(nullptr);
   j["memory_bytes"] = mem;
-  j["certificate"] = {{"method", "branch and bound over exact rational LPs, per stage"},
+  j["certificate"] = {{"method", "branch and bound per stage: LPs in double precision propose, exact bounds "
+                                 "(from their duals, or an exact rational LP) close every node"},
                       {"nodes", r.nodes},
+                      {"exact_lps", r.exact_lps},
                       {"pivots", r.pivots},
                       {"classes", r.classes},
                       {"proved_optimal", r.proved_optimal},
