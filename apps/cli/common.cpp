@@ -70,19 +70,26 @@ void add_search_limit_options(CLI::App* app, SearchLimitOpts& opts) {
                   "serving model: accept a plan proved within this fraction of the optimum ('0.1 %' or 0.001); the "
                   "report gives the certified lower bound (default: exact)");
   app->add_option("--node-limit", opts.node_limit,
-                  "serving model: at most this many LPs per stage; the open nodes bound the optimum (default: none)")
+                  "serving model: at most this many nodes per stage; the open nodes bound the optimum (default: none)")
       ->check(CLI::Range(1L, 1000000000L));
+  app->add_flag("--exact-lps", opts.exact_lps,
+                "serving model: decide every node by an exact rational LP instead of proposing it in double precision "
+                "first (the reference search: the same answers, orders of magnitude slower)");
 }
 
 Result<ServingSolveOptions> search_limits(const SearchLimitOpts& opts, ModelName model) {
   ServingSolveOptions out;
-  if (opts.gap.empty() && opts.node_limit == 0) return out;
+  if (opts.gap.empty() && opts.node_limit == 0 && !opts.exact_lps) return out;
   if (model != ModelName::kServing) {
-    return Error{ErrorCode::kBadOption, opts.gap.empty() ? "--node-limit" : "--gap",
-                 opts.gap.empty() ? std::to_string(opts.node_limit) : opts.gap,
+    const char* key = !opts.gap.empty() ? "--gap" : opts.node_limit != 0 ? "--node-limit" : "--exact-lps";
+    const std::string value = !opts.gap.empty()        ? opts.gap
+                              : opts.node_limit != 0 ? std::to_string(opts.node_limit)
+                                                     : std::string("true");
+    return Error{ErrorCode::kBadOption, key, value,
                  fmt::format("{}: the other models' solves are always exact and fast; only the serving model takes it",
-                             opts.gap.empty() ? "--node-limit" : "--gap")};
+                             key)};
   }
+  out.exact_lps_only = opts.exact_lps;
   if (!opts.gap.empty()) {
     auto g = parse_quantity(opts.gap, Dimension::kFraction, "--gap");
     if (!g) return g.error();

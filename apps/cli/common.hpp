@@ -48,7 +48,8 @@ Status output_folder_writable(const std::string& path, std::string_view argument
 /// --gap and --node-limit: how far the serving model's exact search goes.
 struct SearchLimitOpts {
   std::string gap;      ///< a fraction ("0.1 %", 0.001); empty: exact
-  long node_limit{0};   ///< LPs per stage; 0: no limit
+  long node_limit{0};   ///< nodes per stage; 0: no limit
+  bool exact_lps{false};  ///< every node by an exact rational LP (the reference search)
 };
 void add_search_limit_options(CLI::App* app, SearchLimitOpts& opts);
 /// The options as the library takes them; refused (exit 2) under another model.

@@ -75,7 +75,8 @@ Result<std::vector<std::string>> part_identity(const SweepOpts& opts, const Para
     auto w = load_serving_workload(opts.sources.config, sets);
     if (!w) return w.error();
     id.push_back(fmt::format("workload digest: {}", content_digest(workload_text(w.value()))));
-    id.push_back(fmt::format("search: gap={} node_limit={}", format_exact(limits->relative_gap), limits->node_limit));
+    id.push_back(fmt::format("search: gap={} node_limit={}{}", format_exact(limits->relative_gap), limits->node_limit,
+                             limits->exact_lps_only ? " exact_lps" : ""));
     for (const ServingAxis& a : axes != nullptr ? *axes : std::vector<ServingAxis>{}) {
       for (const auto& value : a.values) {
         if (!a.part_kind.empty()) {  // a part, maybe a profile file: the values it sets

@@ -19,10 +19,10 @@ namespace {
 
 using detail::ServingItemId;
 
-// The planner's dense exact LPs grow as (rows x columns) with about 25 rows and 7 columns
-// per class of identical adapters; beyond this many classes with tokens in one stage the
-// tree is refused rather than left to run for hours (docs/model.md §9.7 has the measured
-// times).
+// The exact LP that decides the nodes no exact bound from the double LP closes is dense,
+// (rows x columns) with about 25 rows and 7 columns per class of identical adapters; beyond
+// this many classes with tokens in one stage the search is refused rather than risk a
+// tableau of gigabytes (docs/model.md §9.7).
 constexpr std::size_t kMaxDecidingClasses = 64;
 
 // A row sum_j coef[j] * x_j <= rhs over the stage's variables (times in seconds).

@@ -21,9 +21,10 @@
 namespace lorasplit::detail {
 namespace {
 
-// The double LP's time variables are the exact ones times 2^kTimeShift (about nanoseconds),
-// so that GLPK's absolute tolerances (1e-7 and 1e-9) are far below the quantities compared.
-constexpr int kTimeShift = 30;
+// The double LP's time variables are the exact ones times a power of two that brings the
+// stage's upper bound on them near 2^kTimeExponent, so that GLPK's absolute tolerances
+// (1e-7 and 1e-9) sit far below the quantities compared whatever the units.
+constexpr int kTimeExponent = 12;
 // An LP value this close to the incumbent (relative) is decided by the exact LP.
 constexpr double kTieTolerance = 1e-9;
 // A variable this close to an integer counts as integral in the double LP's solution.
@@ -60,6 +61,9 @@ class Search {
         if (mip.a[i][j] != 0) rows_[i].push_back(j);
       }
     }
+    int e = 0;
+    std::frexp(time_upper_s.get_d(), &e);
+    time_shift_ = kTimeExponent - e;
     build_lp();
     pseudo_.resize(n_);
   }
@@ -179,7 +183,7 @@ class Search {
     for (std::size_t j = 0; j < n_; ++j) {
       if (real_[j] != 0) {
         glp_set_col_bnds(lp, static_cast<int>(j + 1), GLP_DB, 0.0,
-                         std::ldexp(box_up_[j].get_d(), kTimeShift) * (1 + 1e-12));
+                         std::ldexp(box_up_[j].get_d(), time_shift_) * (1 + 1e-12));
       }
       glp_set_obj_coef(lp, static_cast<int>(j + 1), j == mip_.stage_time ? 1.0 : 0.0);
     }
@@ -197,7 +201,7 @@ class Search {
     glp_term_out(was);
   }
 
-  [[nodiscard]] int col_shift(std::size_t j) const { return real_[j] != 0 ? -kTimeShift : 0; }
+  [[nodiscard]] int col_shift(std::size_t j) const { return real_[j] != 0 ? -time_shift_ : 0; }
 
   static double scaled(const Integer& x, long shift) {
     long e = 0;
@@ -233,7 +237,7 @@ class Search {
       return d;
     }
     if (status != GLP_OPT) return exact(lo, up, relative_gap, out);  // unsure: the exact LP decides
-    const double z = std::ldexp(glp_get_obj_val(lp_.get()), -kTimeShift);
+    const double z = std::ldexp(glp_get_obj_val(lp_.get()), -time_shift_);
     d.z = z;
     // The exact bound from the LP's duals.
     d.bound = dual_bound(lo, up);
@@ -313,7 +317,7 @@ class Search {
         rise = 1;  // empty: as good as it gets
       } else if (ret == 0 || ret == GLP_EITLIM) {
         // Optimal, or stopped early: the dual simplex's objective only rises.
-        rise = std::max(0.0, std::ldexp(glp_get_obj_val(lp), -kTimeShift) - z) / scale;
+        rise = std::max(0.0, std::ldexp(glp_get_obj_val(lp), -time_shift_) - z) / scale;
       }
       return rise;
     };
@@ -375,7 +379,7 @@ class Search {
   Rational dual_bound(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
     y_.resize(m_);
     for (std::size_t i = 0; i < m_; ++i) y_[i] = -glp_get_row_dual(lp_.get(), static_cast<int>(i + 1));
-    return multiplier_bound(y_, -kTimeShift, true, lo, up);
+    return multiplier_bound(y_, -time_shift_, true, lo, up);
   }
 
   // -y·h + sum_j min(r_j lo_j, r_j up_j) with r = [objective] e_t + a^T y, exactly, for the
@@ -697,6 +701,7 @@ class Search {
   std::vector<Rational> box_up_;
   std::vector<std::vector<std::size_t>> rows_;  // per row, its nonzero columns
   std::vector<int> row_shift_;
+  int time_shift_{0};  // the double LP's times are the exact ones times 2^time_shift_
   std::unique_ptr<glp_prob, GlpkDeleter> lp_;
   glp_smcp parm_{};
   std::vector<std::int64_t> cur_lo_, cur_up_;

@@ -5,6 +5,7 @@
 #include <lorasplit/serving.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <random>
 
@@ -279,7 +280,8 @@ TEST(Serving, ParametersBelongToTheirModel) {
 
 TEST(Serving, TooManyAdaptersForTheExactPlannerAreRefused) {
   // docs/model.md §9.7: more than 64 classes of adapters with tokens in a stage are refused
-  // before any search (the dense exact LPs would run for hours), naming the count.
+  // before any search (the dense exact LP that decides the nodes the double LPs cannot would
+  // take gigabytes), naming the count.
   std::mt19937_64 rng(3);
   ServingWorkload w = tiny_workload(rng, 1, 1);
   w.adapters.clear();
@@ -482,6 +484,51 @@ TEST(Serving, ClassPlanHasTheFewestReaders) {
     }
   }
   EXPECT_GT(two_split, 0);  // the remainders of 2n, on two adapters, are reached
+}
+
+// The search's LPs are solved in double precision and only proposed (docs/model.md §9.7):
+// on random instances its optimum equals that of the search that decides every node by an
+// exact rational LP, and nearly every node is closed by an exact bound computed from the
+// double LP (its duals, its basis's exact duals, or a Farkas row), not by an exact LP.
+TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
+  std::mt19937_64 rng(29);
+  long nodes = 0, exact_lps = 0;
+  int split = 0;
+  const int count = 30 / testing::kSanitizerDivisor;
+  for (int inst = 0; inst < count; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 5, 7);
+    const Params p = serving_params(rng);
+    auto fast = solve_serving(w, p);
+    ServingSolveOptions o;
+    o.exact_lps_only = true;
+    auto ref = solve_serving(w, p, o);
+    ASSERT_TRUE(fast) << fast.error().message;
+    ASSERT_TRUE(ref) << ref.error().message;
+    ASSERT_EQ(fast->feasible, ref->feasible) << inst;
+    if (!fast->feasible) continue;
+    EXPECT_TRUE(fast->proved_optimal);
+    EXPECT_TRUE(fast->simulated_equal);
+    EXPECT_EQ(fast->eval.iteration_s, ref->eval.iteration_s) << "instance " << inst;
+    EXPECT_EQ(fast->lower_bound_s, fast->eval.iteration_s);
+    EXPECT_EQ(ref->exact_lps, ref->nodes);
+    nodes += fast->nodes;
+    exact_lps += fast->exact_lps;
+    for (const auto& stage : fast->plan.tokens) {
+      for (const auto& a : stage) split += (a[0] > 0) + (a[1] > 0) + (a[2] > 0) > 1 ? 1 : 0;
+    }
+    // A relative gap: the plan is within it of the optimum, the bound below the optimum.
+    ServingSolveOptions g;
+    g.relative_gap = Rational(1, 20);
+    auto gap = solve_serving(w, p, g);
+    ASSERT_TRUE(gap) << gap.error().message;
+    EXPECT_LE(gap->lower_bound_s, ref->eval.iteration_s) << inst;
+    EXPECT_GE(gap->eval.iteration_s, ref->eval.iteration_s) << inst;
+    EXPECT_LE(gap->eval.iteration_s * Rational(19, 20), gap->lower_bound_s) << inst;
+  }
+  EXPECT_GT(nodes, 200);
+  EXPECT_LT(exact_lps * 20, nodes) << exact_lps << " exact LPs of " << nodes << " nodes";
+  EXPECT_GT(split, 0);  // some optima split an adapter's tokens
+  std::printf("double-precision search: %ld nodes, %ld exact LPs\n", nodes, exact_lps);
 }
 
 // A node limit leaves the proof open: the plan is still exact and simulated, and its
