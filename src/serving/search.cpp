@@ -558,7 +558,9 @@ class Search {
         if (it == oe.terms.end()) continue;
         const Rational f = it->second / a;
         oe.terms.erase(it);
-        for (const auto& [v, b] : pe.terms) {
+        for (const auto& term : pe.terms) {
+          const int v = term.first;  // a named copy: Clang 14 cannot capture a structured binding
+          const Rational& b = term.second;
           if (v == u) continue;
           auto jt = std::find_if(oe.terms.begin(), oe.terms.end(), [v](const auto& t) { return t.first == v; });
           if (jt == oe.terms.end()) {
