@@ -121,6 +121,7 @@ class Search {
         c->parent_z = d.z.value_or(0);
         c->branched = d.z.has_value();
       }
+      down.up_side = false;
       up.up_side = true;
       if (d.up_first) {
         stack.push_back(std::move(down));
@@ -251,8 +252,7 @@ class Search {
       d.by_gap = true;
       return d;
     }
-    // The fractional integer variables of the highest priority; among the most fractional
-    // of them, the one whose two children's LPs rise most (strong branching).
+    // The integer variables fractional at the LP's point: the candidates for branching.
     std::size_t pick = n_;
     std::vector<Integer> rounded(n_, Integer(0));
     std::vector<std::pair<double, std::size_t>> cands;
