@@ -195,8 +195,8 @@ struct ServingSolveOptions {
   /// Close a node whose LP cannot shorten a stage by more than this fraction of the best
   /// stage time known (0: exact); its LP value is kept as the certified lower bound.
   Rational relative_gap{0};
-  /// Stop each stage's search after this many LPs (0: no limit); the open nodes' LP values
-  /// bound the optimum from below.
+  /// Stop each stage's search after this many nodes (0: no limit); the open nodes' exact
+  /// bounds bound the optimum from below.
   long node_limit{0};
   /// Decide every node by the exact rational LP instead of proposing it in double
   /// precision first: the reference search, slower by orders of magnitude, same answers.
@@ -204,7 +204,8 @@ struct ServingSolveOptions {
 };
 
 /// The plan of least iteration time under the workload's residency (docs/model.md §9.7),
-/// certified by a closed branch-and-bound tree over exact LPs, with the baselines.
+/// certified by a closed branch-and-bound tree (LPs in double precision proposed, every node
+/// closed by an exact bound or an exact LP), with the baselines.
 Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params,
                                     const ServingSolveOptions& options = {});
 

@@ -299,7 +299,6 @@ detail::ServingStageMip to_mip(const StageProgram& prog) {
     for (const auto& [j, x] : r.coef) coef[j] = Rational(x * Rational(d)).get_num();
     mip.a.push_back(std::move(coef));
     mip.h.push_back(Rational(r.rhs * Rational(d)).get_num());
-    mip.row_scale.push_back(d);
   }
   mip.upper = prog.upper;
   mip.priority.assign(prog.n, 1);

@@ -16,10 +16,9 @@ namespace lorasplit::detail {
 struct ServingStageMip {
   std::vector<std::vector<Integer>> a;  ///< rows, each scaled by the lcm of its denominators
   std::vector<Integer> h;
-  std::vector<Integer> row_scale;       ///< each row's scale: the row in seconds (or tokens) times it
   std::vector<Integer> upper;           ///< the box [0, upper] of every variable
   /// 0: a real (a duration or the stage time [s]); 1: a class's token total; 2: a class's
-  /// reader count; 3: a run flag (0 or 1). The branch and bound branches on 3 first.
+  /// reader count; 3: a run flag (0 or 1). The exact-LP search branches on 3 first.
   std::vector<int> priority;
   std::size_t stage_time{0};            ///< the variable minimised [s]
   std::size_t classes{0};               ///< classes of identical adapters with tokens here
