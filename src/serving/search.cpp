@@ -242,16 +242,8 @@ class Search {
     d.z = z;
     // The exact bound from the LP's duals.
     d.bound = dual_bound(lo, up);
+    if (closes(d, relative_gap)) return d;
     const Rational cut = relative_gap > 0 ? inc_ - relative_gap * inc_ : inc_;
-    if (d.bound >= inc_) {
-      d.closed = true;
-      return d;
-    }
-    if (relative_gap > 0 && d.bound >= cut) {
-      d.closed = true;
-      d.by_gap = true;
-      return d;
-    }
     // The integer variables fractional at the LP's point: the candidates for branching.
     std::size_t pick = n_;
     std::vector<Integer> rounded(n_, Integer(0));
@@ -271,17 +263,10 @@ class Search {
       // Integral: the plan of these integers is evaluated exactly (a new incumbent if it is
       // better); the node's own bound is then settled exactly.
       offer(rounded);
-      if (d.bound >= inc_ || settled_by_basis(lo, up, relative_gap, d, out)) {
-        d.closed = true;
-        return d;
-      }
+      if (closes(d, relative_gap) || settled_by_basis(lo, up, relative_gap, d, out)) return d;
       return exact(lo, up, relative_gap, out);
     }
-    if (tie && settled_by_basis(lo, up, relative_gap, d, out)) {
-      d.closed = true;
-      return d;
-    }
-    if (tie) return exact(lo, up, relative_gap, out);
+    if (tie) return settled_by_basis(lo, up, relative_gap, d, out) ? d : exact(lo, up, relative_gap, out);
     pick = strong_branch(cands, lo, up, z);
     const double v = col_value_[pick];
     d.branch = pick;
@@ -469,12 +454,19 @@ class Search {
     const std::optional<Rational> b = basis_bound(lo, up);
     if (!b) return false;
     if (*b > d.bound) d.bound = *b;
-    if (d.bound >= inc_) return true;
-    if (relative_gap > 0 && d.bound >= inc_ - relative_gap * inc_) {
+    return closes(d, relative_gap);
+  }
+
+  // Whether d.bound closes the node: no plan below it beats the incumbent, or none beats
+  // it by more than the relative gap (then by_gap). Sets d.closed.
+  bool closes(Decision& d, const Rational& relative_gap) const {
+    if (d.bound >= inc_) {
+      d.closed = true;
+    } else if (relative_gap > 0 && d.bound >= inc_ - relative_gap * inc_) {
+      d.closed = true;
       d.by_gap = true;
-      return true;
     }
-    return false;
+    return d.closed;
   }
 
   // An exact lower bound from the double LP's final basis: the row duals that make every
@@ -653,15 +645,7 @@ class Search {
       return d;
     }
     d.bound = -exact_->value();
-    if (d.bound >= inc_) {
-      d.closed = true;
-      return d;
-    }
-    if (relative_gap > 0 && d.bound >= inc_ - relative_gap * inc_) {
-      d.closed = true;
-      d.by_gap = true;
-      return d;
-    }
+    if (closes(d, relative_gap)) return d;
     std::size_t pick = n_;
     int pick_priority = 0;
     Rational pick_gap;
