@@ -5,7 +5,7 @@
 # of ranks 8-64 under Zipf popularity, weights in CXL memory.
 #   scripts/serving-study.sh [LORASPLIT] [OUT_DIR]
 # writes OUT_DIR/{adapters,link,device_bandwidth,device_flops}.csv and an SVG figure of
-# each with gnuplot. Every plan is exact and simulated, and every point is proved optimal
+# each with gnuplot, and simulate_16_adapters.{txt,svg} (one layer of one plan, played out). Every plan is exact and simulated, and every point is proved optimal
 # (status optimal). About 80 s on 2 cores. A batch of 512 tokens with 1,024 tokens of context does not fit
 # in the H100's 80 GB beside Llama-3-8B (the KV cache alone is 64 GiB): solve says so.
 set -euo pipefail
@@ -29,6 +29,10 @@ if [ -z "${PLOT_ONLY:-}" ]; then
   > "$out/device_bandwidth.csv"
 "$cli" sweep --config "$cfg" --set serving.adapters=64 \
   --vary "cxl.flops=1TFLOPS,2TFLOPS,4TFLOPS,8TFLOPS,16TFLOPS,32TFLOPS,64TFLOPS" > "$out/device_flops.csv"
+# 3. One layer of the optimum at 16 adapters and 256 tokens, played event by event: what
+#    each resource does when (the report, and a Gantt chart drawn by lorasplit itself).
+"$cli" simulate --config "$cfg" --set serving.adapters=16 --gantt "$out/simulate_16_adapters.svg" \
+  > "$out/simulate_16_adapters.txt"
 fi
 
 command -v gnuplot >/dev/null || { echo "gnuplot not found: CSV files written, no figures"; exit 0; }

@@ -250,7 +250,7 @@ Error for_cli(Error e) {
   static constexpr std::pair<std::string_view, std::string_view> kFlags[] = {
       {"preset", "--preset"}, {"config", "--config"}, {"assignment", "--set"}, {"vary", "--vary"},
       {"shard", "--shard"},   {"param", "--param"},   {"points", "--points"},  {"plan", "--plan"},
-      {"batches", "--batches"}, {"plot", "--plot"}};
+      {"batches", "--batches"}, {"plot", "--plot"},  {"layers", "--layers"}};
   for (const auto& [arg, flag] : kFlags) {
     if (e.key == arg) e.key = std::string(flag);
     const std::string_view m = e.message;

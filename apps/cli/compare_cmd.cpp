@@ -26,6 +26,13 @@ int run_compare(const CompareOpts& opts, const Io& io) {
   if (!model_given) sources.model = "pipeline";
   auto params = load_params(sources, io, false);
   if (!params) return report_error(io, params.error(), json);
+  if (params->model_name() == ModelName::kServing) {
+    return report_error(io,
+                        Error{ErrorCode::kInconsistent, "model.name", "serving",
+                              "model.name = 'serving': compare solves the seed and pipeline models; the serving "
+                              "model's solve report compares its plan with gpu_hbm, gpu_fetch and device_all"},
+                        json);
+  }
   if (auto st = set_param(params.value(), "model.name", "pipeline"); !st) return report_error(io, st.error(), json);
   if (auto st = validate(params.value()); !st) return report_error(io, st.error(), json);
   auto c = compare_models(params.value(), SolveOptions{domain_from(opts.domain), {}});

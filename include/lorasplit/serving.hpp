@@ -164,7 +164,54 @@ struct ServingEvent {
 };
 /// Plays one stage of one layer event by event over the same graph (docs/model.md §9.4).
 std::vector<ServingEvent> simulate_serving_stage(const ServingWorkload& w, const ServingHardware& hw,
-                                                 const ServingPlan& plan, ServingStage stage);
+                                                 const ServingPlan& plan, ServingStage stage, bool all_in_hbm = false);
+
+/// A whole simulated iteration's layers (docs/model.md §9.4): every stage of each layer
+/// played by simulate_serving_stage, stages and layers back to back (a stage starts when
+/// the one before it has ended: the layer synchronises there).
+struct ServingTask {
+  std::int64_t layer{0};  ///< 0-based
+  ServingStage stage{ServingStage::kQkv};
+  std::string item, resource;
+  Rational start_s, end_s, done_s;  ///< from the first simulated layer's start [s]
+  Rational flops, bytes;            ///< [FLOP], [B]
+  bool memory_bound{false};         ///< kernels: bytes / W >= FLOPs / F
+  bool transfer{false};
+};
+struct ServingStageCheck {
+  ServingStage stage{ServingStage::kQkv};
+  Rational simulated_s, model_s;  ///< one layer [s]: the simulator's end and the formula's T_s
+  std::string critical_path;      ///< the formula's longest path
+};
+struct ServingResourceUse {
+  std::string name;   ///< "gpu", "cxl", "link.to_gpu", "link.to_device"
+  Rational busy_s;    ///< over the simulated layers
+  Rational utilization;  ///< busy_s / makespan_s
+};
+struct ServingSimulation {
+  std::string plan_name;             ///< "optimum", a baseline's name or the plan file
+  std::int64_t layers_simulated{1};  ///< of shape.layers
+  std::vector<ServingTask> tasks;    ///< the items that run, by start time
+  std::vector<ServingStageCheck> stages;
+  std::vector<ServingResourceUse> resources;
+  Rational makespan_s;               ///< the simulated layers [s]
+  Rational simulated_iteration_s, model_iteration_s;  ///< L layers [s]
+  Rational simulated_tokens_per_s, model_tokens_per_s;
+  /// Every stage ends at the formula's T_s (it must: the same graph; a difference is a bug).
+  [[nodiscard]] bool equal() const;
+};
+/// Plays `plan` (checked) for `layers` of the shape's layers (1 to L); `all_in_hbm` as
+/// evaluate_serving's. Errors name `plan` or `layers`.
+Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
+                                           std::int64_t layers = 1, bool all_in_hbm = false);
+/// A plan from JSON: solve --format json's output (its `plan`) or the list alone, entries
+/// `{adapter, stage, path, tokens}`. A (stage, adapter) pair with work and no entry is an
+/// error, as are unknown names, repeats and token counts that do not add up; an adapter
+/// without a module in a stage has its tokens on the GPU path there. `source` names the
+/// file in messages (key `--plan`).
+Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::string_view json_text, std::string_view source);
+/// The same from a file (at most 64 MiB); an unreadable file is an error naming `--plan`.
+Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::string& path);
 
 struct ServingBaseline {
   std::string name;  ///< "gpu_hbm", "gpu_fetch", "device_all"
@@ -208,6 +255,20 @@ struct ServingSolveOptions {
 /// closed by an exact bound or an exact LP), with the baselines.
 Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params,
                                     const ServingSolveOptions& options = {});
+
+/// A plan to simulate, by name: "optimum" (solve_serving with `options`), "gpu_fetch",
+/// "gpu_hbm", "device_all" (the baselines of §9.6), or else the path of a JSON plan file
+/// (read_serving_plan). `feasible` is false, with the reason, when the optimum does not
+/// exist or the plan's memory row fails: such a plan cannot run.
+struct ChosenServingPlan {
+  std::string name;
+  ServingPlan plan;
+  bool all_in_hbm{false};  ///< gpu_hbm: every adapter's weights counted in GPU memory
+  bool feasible{false};
+  std::string reason;
+};
+Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Params& params, const std::string& name,
+                                              const ServingSolveOptions& options = {});
 
 /// One axis of a serving sweep (docs/model.md §9.10): a hardware parameter (exact values,
 /// as `lorasplit sweep` parses them) or a workload key (serving.*, transformer.*: a list,
@@ -261,5 +322,14 @@ std::vector<std::string> serving_cells(const ServingSweepRow& row);
 
 std::string render_serving_text(const ServingWorkload& w, const ServingResult& r);
 std::string render_serving_json(const ServingWorkload& w, const ServingResult& r);
+/// `lorasplit simulate --model serving`: the stages against the formulas, the resources,
+/// the iteration and the task list (`max_rows` rows of it; JSON: all).
+std::string render_serving_simulation_text(const ServingWorkload& w, const ServingSimulation& sim,
+                                           std::size_t max_rows = 40);
+std::string render_serving_simulation_json(const ServingWorkload& w, const ServingSimulation& sim);
+/// Chrome trace-event JSON (one track per resource, times in us) and an SVG Gantt chart
+/// (colour: stage) of the simulated layers.
+std::string render_serving_trace_json(const ServingSimulation& sim);
+std::string render_serving_gantt_svg(const ServingWorkload& w, const ServingSimulation& sim);
 
 }  // namespace lorasplit

@@ -39,7 +39,7 @@ except ImportError as _missing:  # lorasplit.calibrate (the torch backend) runs 
     _lorasplit = _Unbuilt(_missing)  # type: ignore[assignment]
 
 __all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
-           "simulate", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",
+           "simulate", "simulate_serving", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",
            "ServingResult", "serving", "Sweep", "ShardError"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
@@ -565,6 +565,20 @@ def simulate(preset: str = "seed", model: Union[Model, str, None] = None,
                                     _whole_plan(plan) if plan is not None else [], int(batches),
                                     bool(overlap))
     return Timeline.from_json(_exact(json.loads(text)))
+
+
+def simulate_serving(config: str, plan: str = "optimum", layers: Optional[int] = 1, preset: str = "seed",
+                     params: Optional[Mapping[str, ParamValue]] = None) -> Dict[str, Any]:
+    """The serving model's plan played event by event over its stage graph, as ``lorasplit
+    simulate --model serving --config FILE --format json``: ``plan`` is ``"optimum"`` (the
+    certified plan), ``"gpu_fetch"``, ``"gpu_hbm"``, ``"device_all"`` or the path of a JSON
+    plan file (``solve --format json``'s output); ``layers`` of the shape's (``None``: all).
+    Every ``*_exact`` value is a Fraction [s or tokens/s]; ``equal`` is True (the simulated
+    stages end where the model's formulas say)."""
+    if layers is not None and (isinstance(layers, bool) or not isinstance(layers, int) or layers < 1):
+        raise ValueError(f"layers: a whole number >= 1, or None for all (got {layers!r})")
+    text = _lorasplit.serving_simulate_json(preset, config, _params(params), str(plan), 0 if layers is None else layers)
+    return _exact(json.loads(text))
 
 
 def presets() -> Dict[str, Dict[str, Any]]:

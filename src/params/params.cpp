@@ -747,8 +747,8 @@ Status validate(const Params& params) {
   }
   if (params.model_name() == ModelName::kServing) {
     return Error{ErrorCode::kInconsistent, "model.name", "serving",
-                 "model.name = 'serving': the serving model is planned from its workload by solve_serving "
-                 "(lorasplit solve); this takes the seed and pipeline models"};
+                 "model.name = 'serving': the serving model is planned from its workload (lorasplit solve, simulate, "
+                 "sweep, breakeven); this takes the seed and pipeline models"};
   }
   if (const ParamSpec* s = detail::serving_key_set(params); s != nullptr) {
     const std::string text = param_text(*s, params.get(s->id));

@@ -379,11 +379,11 @@ ServingEvaluation evaluate_serving(const ServingWorkload& w, const ServingHardwa
 }
 
 std::vector<ServingEvent> simulate_serving_stage(const ServingWorkload& w, const ServingHardware& hw,
-                                                 const ServingPlan& plan, ServingStage stage) {
+                                                 const ServingPlan& plan, ServingStage stage, bool all_in_hbm) {
   // Events: each resource takes its items in order; an item starts when its resource is
   // free and every predecessor's result is usable (a transfer's latency after its last
   // byte, on data edges). Time moves to the next end; items that do not run take no time.
-  const auto work = detail::stage_work(w, plan, stage, false);
+  const auto work = detail::stage_work(w, plan, stage, all_in_hbm);
   std::array<Rational, detail::kServingItems> dur;
   for (std::size_t k = 0; k < detail::kServingItems; ++k) {
     dur[k] = detail::item_seconds(static_cast<ServingItemId>(k), work[k], hw, nullptr);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/format.hpp"
+#include "sim/timeline.hpp"
 
 namespace lorasplit {
 namespace {
@@ -54,45 +55,42 @@ std::pair<double, std::pair<double, const char*>> ticks(double span) {
 
 }  // namespace
 
-std::string render_trace_json(const Simulation& sim) {
+namespace detail {
+
+std::string timeline_trace_json(const Timeline& tl) {
   nlohmann::ordered_json events = nlohmann::ordered_json::array();
-  std::vector<std::string> tracks;
-  for (const auto& r : sim.resources) tracks.push_back(r.name);
-  for (std::size_t i = 0; i < tracks.size(); ++i) {
-    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", i + 1}, {"args", {{"name", tracks[i]}}}});
+  for (std::size_t i = 0; i < tl.tracks.size(); ++i) {
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", i + 1}, {"args", {{"name", tl.tracks[i]}}}});
   }
   events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "lorasplit simulate"}}}});
-  for (const auto& t : sim.tasks) {
-    const auto it = std::find(tracks.begin(), tracks.end(), t.resource);
-    const std::size_t tid = static_cast<std::size_t>(it - tracks.begin()) + 1;
-    events.push_back({{"name", t.name},
-                      {"cat", fmt::format("batch {} stage {}", t.batch, t.stage)},
+  for (const auto& b : tl.bars) {
+    const auto it = std::find(tl.tracks.begin(), tl.tracks.end(), b.resource);
+    const std::size_t tid = static_cast<std::size_t>(it - tl.tracks.begin()) + 1;
+    nlohmann::ordered_json args = b.args;
+    args["start_s_exact"] = format_fraction(b.start_s);
+    args["end_s_exact"] = format_fraction(b.end_s);
+    args["done_s_exact"] = format_fraction(b.done_s);
+    events.push_back({{"name", b.name},
+                      {"cat", b.category},
                       {"ph", "X"},
                       {"pid", 1},
                       {"tid", tid},
-                      {"ts", us(t.start_s)},
-                      {"dur", us(t.end_s - t.start_s)},
-                      {"args",
-                       {{"batch", t.batch},
-                        {"stage", t.stage},
-                        {"tokens", t.tokens},
-                        {"start_s_exact", format_fraction(t.start_s)},
-                        {"end_s_exact", format_fraction(t.end_s)},
-                        {"done_s_exact", format_fraction(t.done_s)}}}});
+                      {"ts", us(b.start_s)},
+                      {"dur", us(b.end_s - b.start_s)},
+                      {"args", args}});
   }
   nlohmann::ordered_json j;
   j["traceEvents"] = events;
   j["displayTimeUnit"] = "ns";
-  j["otherData"] = {{"plan", {sim.plan.b[0], sim.plan.b[1], sim.plan.b[2]}}, {"model", sim.model},
-                    {"batches", sim.batches}};
+  j["otherData"] = tl.other;
   return j.dump(1) + "\n";
 }
 
-std::string render_gantt_svg(const Simulation& sim) {
-  const double span = std::max(to_double(sim.makespan_s), 1e-30);
+std::string timeline_gantt_svg(const Timeline& tl) {
+  const double span = std::max(to_double(tl.span_s), 1e-30);
   const auto [step, unit] = ticks(span);
   const double left = 130, width = 900, row = 34, top = 40;
-  const double rows_h = row * static_cast<double>(sim.resources.size());
+  const double rows_h = row * static_cast<double>(tl.tracks.size());
   const double height = top + rows_h + 100;
   const auto x = [&](double t) { return left + width * t / span; };
   std::string out;
@@ -100,42 +98,39 @@ std::string render_gantt_svg(const Simulation& sim) {
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" "
       "font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
       left + width + 30, height);
-  out += fmt::format(
-      "<text x=\"{}\" y=\"20\" font-size=\"14\">lorasplit simulate: plan ({}), {} batch{}, {} model</text>\n", left,
-      fmt::join(sim.plan.b, ", "), sim.batches, sim.batches == 1 ? "" : "es", sim.model);
-  // Colour = (batch, stage); three batches of two stages before the colours repeat.
+  out += fmt::format("<text x=\"{}\" y=\"20\" font-size=\"14\">{}</text>\n", left, xml_escape(tl.title));
   static const char* const kFill[] = {"#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860"};
-  const auto colour = [](int batch, int stage) { return kFill[(stage - 1 + 2 * (batch - 1)) % 6]; };
+  const auto colour = [](std::size_t c) { return kFill[c % 6]; };
   constexpr double kCharPx = 6.6;  // width of one character at 11 px, for labels that fit
-  for (std::size_t i = 0; i < sim.resources.size(); ++i) {
+  for (std::size_t i = 0; i < tl.tracks.size(); ++i) {
     const double y = top + row * static_cast<double>(i);
-    out += fmt::format("<text x=\"10\" y=\"{}\">{}</text>\n", y + row / 2 + 4, xml_escape(sim.resources[i].name));
+    out += fmt::format("<text x=\"10\" y=\"{}\">{}</text>\n", y + row / 2 + 4, xml_escape(tl.tracks[i]));
     out += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#ddd\"/>\n", left, y + row, left + width,
                        y + row);
-    for (const auto& t : sim.tasks) {
-      if (t.resource != sim.resources[i].name) continue;
-      const double x0 = x(to_double(t.start_s)), x1 = x(to_double(t.end_s)), w = std::max(x1 - x0, 0.5);
+    for (const auto& b : tl.bars) {
+      if (b.resource != tl.tracks[i]) continue;
+      const double x0 = x(to_double(b.start_s)), x1 = x(to_double(b.end_s)), w = std::max(x1 - x0, 0.5);
       // Outlines only where a bar is wide enough to show one: 64-token chunks drawn with
       // outlines at a pixel each turn into dark hatching.
       const std::string stroke = w >= 4 ? " stroke=\"#222\" stroke-width=\"0.3\"" : "";
       out += fmt::format(
           "<rect x=\"{:.3f}\" y=\"{}\" width=\"{:.3f}\" height=\"{}\" fill=\"{}\"{}>"
-          "<title>{} (batch {}, stage {}): {} to {}</title></rect>\n",
-          x0, y + 4, w, row - 8, colour(t.batch, t.stage), stroke, xml_escape(t.name), t.batch, t.stage,
-          detail::human_seconds(t.start_s), detail::human_seconds(t.end_s));
+          "<title>{} ({}): {} to {}</title></rect>\n",
+          x0, y + 4, w, row - 8, colour(b.colour), stroke, xml_escape(b.name), xml_escape(b.context),
+          human_seconds(b.start_s), human_seconds(b.end_s));
       // The task's name on its bar where it fits.
-      if (static_cast<double>(t.name.size()) * kCharPx + 6 <= w) {
+      if (static_cast<double>(b.name.size()) * kCharPx + 6 <= w) {
         out += fmt::format("<text x=\"{:.3f}\" y=\"{}\" font-size=\"11\" fill=\"#ffffff\">{}</text>\n", x0 + 3,
-                           y + row / 2 + 4, xml_escape(t.name));
+                           y + row / 2 + 4, xml_escape(b.name));
       }
       // A transfer's latency: from the end of its occupancy of the lane to the moment its
       // data is usable, drawn as a thin bar after it.
-      if (t.done_s > t.end_s) {
-        const double d1 = x(to_double(t.done_s));
+      if (b.done_s > b.end_s) {
+        const double d1 = x(to_double(b.done_s));
         out += fmt::format(
             "<rect x=\"{:.3f}\" y=\"{}\" width=\"{:.3f}\" height=\"4\" fill=\"#000000\" class=\"latency\">"
             "<title>{}: latency, usable at {}</title></rect>\n",
-            x1, y + row / 2 - 2, std::max(d1 - x1, 1.0), xml_escape(t.name), detail::human_seconds(t.done_s));
+            x1, y + row / 2 - 2, std::max(d1 - x1, 1.0), xml_escape(b.name), human_seconds(b.done_s));
       }
     }
   }
@@ -148,23 +143,14 @@ std::string render_gantt_svg(const Simulation& sim) {
                        t * unit.first, unit.second);
   }
   out += fmt::format("<text x=\"{}\" y=\"{}\">time</text>\n", left + width / 2, axis + 36);
-  // Legend: the (batch, stage) colours present, and the latency mark.
-  std::vector<std::pair<int, int>> keys;
-  bool latency = false;
-  for (const auto& t : sim.tasks) {
-    const std::pair<int, int> k{(t.batch - 1) % 3 + 1, t.stage};  // the colours repeat every three batches
-    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
-    latency = latency || t.done_s > t.end_s;
-  }
-  std::sort(keys.begin(), keys.end());
+  // Legend: the caller's colours, and the latency mark where a bar has one.
+  const bool latency = std::any_of(tl.bars.begin(), tl.bars.end(), [](const TimelineBar& b) { return b.done_s > b.end_s; });
   double lx = left;
   const double ly = axis + 56;
-  for (const auto& [batch, stage] : keys) {
-    const std::string label = sim.batches > 3 ? fmt::format("batches {}, {}, ..., stage {}", batch, batch + 3, stage)
-                                              : fmt::format("batch {}, stage {}", batch, stage);
+  for (const auto& [c, label] : tl.legend) {
     out += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"14\" height=\"12\" fill=\"{}\"/>"
                        "<text x=\"{}\" y=\"{}\" class=\"legend\">{}</text>\n",
-                       lx, ly - 10, colour(batch, stage), lx + 18, ly, label);
+                       lx, ly - 10, colour(c), lx + 18, ly, xml_escape(label));
     lx += 18 + static_cast<double>(label.size()) * kCharPx + 16;
   }
   if (latency) {
@@ -175,6 +161,51 @@ std::string render_gantt_svg(const Simulation& sim) {
   out += "</svg>\n";
   return out;
 }
+
+}  // namespace detail
+
+namespace {
+
+// The seed and pipeline models' simulation as a timeline: colour = (batch, stage), three
+// batches of two stages before the colours repeat.
+detail::Timeline timeline_of(const Simulation& sim) {
+  detail::Timeline tl;
+  tl.title = fmt::format("lorasplit simulate: plan ({}), {} batch{}, {} model", fmt::join(sim.plan.b, ", "), sim.batches,
+                         sim.batches == 1 ? "" : "es", sim.model);
+  for (const auto& r : sim.resources) tl.tracks.push_back(r.name);
+  const auto colour = [](int batch, int stage) { return static_cast<std::size_t>(stage - 1 + 2 * (batch - 1)) % 6; };
+  std::vector<std::pair<int, int>> keys;
+  for (const auto& t : sim.tasks) {
+    detail::TimelineBar b;
+    b.name = t.name;
+    b.resource = t.resource;
+    b.colour = colour(t.batch, t.stage);
+    b.context = fmt::format("batch {}, stage {}", t.batch, t.stage);
+    b.category = fmt::format("batch {} stage {}", t.batch, t.stage);
+    b.start_s = t.start_s;
+    b.end_s = t.end_s;
+    b.done_s = t.done_s;
+    b.args = {{"batch", t.batch}, {"stage", t.stage}, {"tokens", t.tokens}};
+    tl.bars.push_back(std::move(b));
+    const std::pair<int, int> k{(t.batch - 1) % 3 + 1, t.stage};
+    if (std::find(keys.begin(), keys.end(), k) == keys.end()) keys.push_back(k);
+  }
+  std::sort(keys.begin(), keys.end());
+  for (const auto& [batch, stage] : keys) {
+    tl.legend.emplace_back(colour(batch, stage), sim.batches > 3
+                                                     ? fmt::format("batches {}, {}, ..., stage {}", batch, batch + 3, stage)
+                                                     : fmt::format("batch {}, stage {}", batch, stage));
+  }
+  tl.span_s = sim.makespan_s;
+  tl.other = {{"plan", {sim.plan.b[0], sim.plan.b[1], sim.plan.b[2]}}, {"model", sim.model}, {"batches", sim.batches}};
+  return tl;
+}
+
+}  // namespace
+
+std::string render_trace_json(const Simulation& sim) { return detail::timeline_trace_json(timeline_of(sim)); }
+
+std::string render_gantt_svg(const Simulation& sim) { return detail::timeline_gantt_svg(timeline_of(sim)); }
 
 std::string render_simulation_text(const Simulation& sim, std::size_t max_rows) {
   std::string out;

@@ -165,6 +165,33 @@ def test_hardware_parts_equal_cli():
     assert lorasplit.compare(params={"hardware.cxl": tiny})["pipeline"].b1 == 13172
 
 
+def test_simulate_serving_equals_cli(tmp_path):
+    # docs/model.md section 9.4: the plan played out ends each stage where the model does.
+    config = str(ROOT / "tests" / "data" / "hand_serving.toml")
+    rc, j, _ = cli_json("simulate", "--config", config)
+    assert rc == 0
+    sim = lorasplit.simulate_serving(config)
+    assert sim == as_python(j)
+    assert sim["equal"] is True
+    assert sim["simulated_iteration_time_s_exact"] == Fraction(197, 4)
+    assert [s["simulated_s_exact"] for s in sim["stages"]] == [Fraction(65, 4), 10, Fraction(21, 2), Fraction(15, 2), 5]
+    assert lorasplit.simulate_serving(config, plan="gpu_fetch")["simulated_iteration_time_s_exact"] == Fraction(211, 4)
+    # A plan file: solve's own output, read back.
+    solved = tmp_path / "solve.json"
+    solved.write_text(json.dumps(cli_json("solve", "--config", config)[1]))
+    assert lorasplit.simulate_serving(config, plan=str(solved))["model_iteration_time_s_exact"] == Fraction(197, 4)
+    with pytest.raises(ValueError, match="cannot run: the GPU memory row"):
+        lorasplit.simulate_serving(config, plan="gpu_hbm", params={"gpu.memory_bytes": "143 B"})
+    with pytest.raises(ValueError, match="layers = 2"):
+        lorasplit.simulate_serving(config, layers=2)
+    with pytest.raises(ValueError, match="layers"):
+        lorasplit.simulate_serving(config, layers=0)
+    big = str(ROOT / "examples" / "serving_llama3_8b.toml")
+    every = lorasplit.simulate_serving(big, layers=None, params={"serving.adapters": 3})
+    assert every["layers_simulated"] == every["layers"] == 32
+    assert every["makespan_s_exact"] == every["model_iteration_time_s_exact"]
+
+
 def test_serving_workload_keys_equal_cli_set():
     # docs/model.md section 9.1: serving.* and transformer.* change the workload, as --set does.
     config = str(ROOT / "examples" / "serving_llama3_8b.toml")

@@ -327,6 +327,25 @@ TEST(Serving, TheGraphHasTheDocumentedPaths) {
   EXPECT_EQ(got, want);
 }
 
+// A plan with each adapter's tokens spread at random over the paths it may take.
+ServingPlan random_plan(const ServingWorkload& w, std::mt19937_64& rng) {
+  ServingPlan plan = uniform_plan(w, ServingPath::kGpu);
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+      const auto& a = w.adapters[i];
+      if (a.weights == Residency::kGpu || !detail::adapter_work(w.shape, a, static_cast<ServingStage>(s)).any) {
+        continue;
+      }
+      std::uniform_int_distribution<std::int64_t> d(0, a.tokens);
+      const std::int64_t x = d(rng);
+      std::uniform_int_distribution<std::int64_t> d2(0, a.tokens - x);
+      const std::int64_t y = d2(rng);
+      plan.tokens[s][i] = {a.tokens - x - y, x, y};
+    }
+  }
+  return plan;
+}
+
 TEST(Serving, TheSimulatorEndsEveryStageWhereTheModelDoes) {
   std::mt19937_64 rng(20261206);
   int plans = 0;
@@ -336,20 +355,7 @@ TEST(Serving, TheSimulatorEndsEveryStageWhereTheModelDoes) {
     auto hw = serving_hardware(p);
     ASSERT_TRUE(hw) << hw.error().message;
     for (int k = 0; k < 5; ++k) {
-      ServingPlan plan = uniform_plan(w, ServingPath::kGpu);
-      for (std::size_t s = 0; s < kServingStageCount; ++s) {
-        for (std::size_t i = 0; i < w.adapters.size(); ++i) {
-          const auto& a = w.adapters[i];
-          if (a.weights == Residency::kGpu || !detail::adapter_work(w.shape, a, static_cast<ServingStage>(s)).any) {
-            continue;
-          }
-          std::uniform_int_distribution<std::int64_t> d(0, a.tokens);
-          const std::int64_t x = d(rng);
-          std::uniform_int_distribution<std::int64_t> d2(0, a.tokens - x);
-          const std::int64_t y = d2(rng);
-          plan.tokens[s][i] = {a.tokens - x - y, x, y};
-        }
-      }
+      const ServingPlan plan = random_plan(w, rng);
       ASSERT_TRUE(check_serving_plan(w, plan));
       const auto eval = evaluate_serving(w, hw.value(), plan);
       for (std::size_t s = 0; s < kServingStageCount; ++s) {
@@ -369,6 +375,134 @@ TEST(Serving, TheSimulatorEndsEveryStageWhereTheModelDoes) {
     }
   }
   EXPECT_EQ(plans, 60 * 5 * 5);
+}
+
+// simulate_serving plays whole layers: each stage from the end of the one before, each
+// layer from the end of the one before. Checked from the tasks alone: one item at a time per
+// resource, every item inside its stage's window, later layers the first shifted, and the
+// whole equal to the formulas (the gpu_hbm what-if too).
+TEST(Serving, SimulatedLayersEqualTheModel) {
+  std::mt19937_64 rng(20261207);
+  for (int inst = 0; inst < 60; ++inst) {
+    ServingWorkload w = tiny_workload(rng, 3, 3);
+    w.shape.layers = 1 + inst % 3;
+    const Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw) << hw.error().message;
+    const ServingPlan plan = random_plan(w, rng);
+    const bool hbm = inst % 4 == 3;
+    const ServingPlan played = hbm ? uniform_plan(w, ServingPath::kGpu) : plan;
+    const auto eval = evaluate_serving(w, hw.value(), played, hbm);
+    auto sim = simulate_serving(w, hw.value(), played, w.shape.layers, hbm);
+    ASSERT_TRUE(sim) << sim.error().message;
+    EXPECT_TRUE(sim->equal()) << "instance " << inst;
+    EXPECT_EQ(sim->simulated_iteration_s, eval.iteration_s);
+    EXPECT_EQ(sim->makespan_s, eval.iteration_s);  // every layer simulated
+    ASSERT_EQ(sim->stages.size(), kServingStageCount);
+    std::vector<Rational> stage_start(kServingStageCount + 1);
+    for (std::size_t s = 0; s < kServingStageCount; ++s) {
+      EXPECT_EQ(sim->stages[s].simulated_s, eval.stages[s].seconds);
+      stage_start[s + 1] = stage_start[s] + eval.stages[s].seconds;
+    }
+    const Rational layer_s = stage_start[kServingStageCount];
+    std::vector<const ServingTask*> first;
+    for (const auto& t : sim->tasks) {
+      if (t.layer == 0) first.push_back(&t);
+    }
+    ASSERT_EQ(sim->tasks.size(), first.size() * static_cast<std::size_t>(w.shape.layers));
+    for (std::size_t k = 0; k < sim->tasks.size(); ++k) {
+      const auto& t = sim->tasks[k];
+      const auto& f = *first[k % first.size()];
+      EXPECT_EQ(t.layer, static_cast<std::int64_t>(k / first.size()));
+      EXPECT_EQ(t.item, f.item);
+      EXPECT_EQ(t.start_s, f.start_s + layer_s * Rational(t.layer));
+      const Rational offset = layer_s * Rational(t.layer);
+      const auto si = static_cast<std::size_t>(t.stage);
+      EXPECT_GE(t.start_s, offset + stage_start[si]) << t.item;
+      EXPECT_LE(t.done_s, offset + stage_start[si + 1]) << t.item;
+      EXPECT_LE(t.start_s, t.end_s);
+      EXPECT_LE(t.end_s, t.done_s);
+    }
+    for (const auto& r : sim->resources) {
+      std::vector<const ServingTask*> on;
+      Rational busy = 0;
+      for (const auto& t : sim->tasks) {
+        if (t.resource != r.name) continue;
+        on.push_back(&t);
+        busy += t.end_s - t.start_s;
+      }
+      EXPECT_EQ(busy, r.busy_s) << r.name;
+      std::sort(on.begin(), on.end(), [](const ServingTask* a, const ServingTask* b) { return a->start_s < b->start_s; });
+      for (std::size_t k = 1; k < on.size(); ++k) EXPECT_LE(on[k - 1]->end_s, on[k]->start_s) << r.name;
+    }
+  }
+}
+
+TEST(Serving, SimulationRefusesLayersOutsideTheShape) {
+  std::mt19937_64 rng(7);
+  ServingWorkload w = tiny_workload(rng, 2, 2);
+  w.shape.layers = 2;
+  auto hw = serving_hardware(serving_params(rng));
+  ASSERT_TRUE(hw);
+  const auto plan = uniform_plan(w, ServingPath::kGpu);
+  for (const std::int64_t layers : {0, 3, -1}) {
+    auto sim = simulate_serving(w, hw.value(), plan, layers);
+    ASSERT_FALSE(sim);
+    EXPECT_EQ(sim.error().key, "layers");
+  }
+  ServingPlan bad = plan;
+  bad.tokens[0][0][0] += 1;
+  auto sim = simulate_serving(w, hw.value(), bad, 1);
+  ASSERT_FALSE(sim);
+  EXPECT_EQ(sim.error().key, "plan");
+}
+
+// solve's JSON plan, read back, is the plan solve returned; broken files name what is wrong.
+TEST(Serving, PlanFilesRoundTrip) {
+  std::mt19937_64 rng(20261208);
+  for (int inst = 0; inst < 20; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 3, 3);
+    const Params p = serving_params(rng);
+    auto r = solve_serving(w, p);
+    ASSERT_TRUE(r) << r.error().message;
+    if (!r->feasible) continue;
+    auto back = parse_serving_plan_json(w, render_serving_json(w, r.value()), "solve.json");
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(back->tokens, r->plan.tokens) << "instance " << inst;
+  }
+  ServingWorkload w;
+  w.shape = {"t", "test", 2, 2, 1, 1, 1, 2, "float16", 2};
+  w.adapters = {{"a", 1, 2, Residency::kCxl, 0x01}, {"b", 1, 1, Residency::kCxl, 0x08}};  // q; o
+  const auto parse = [&](const char* text) { return parse_serving_plan_json(w, text, "p.json"); };
+  auto ok = parse(R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 1},
+                      {"adapter": "a", "stage": "qkv", "path": "split", "tokens": 1},
+                      {"adapter": "b", "stage": "o", "path": "device", "tokens": 1}])");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->tokens[0][0], (std::array<std::int64_t, 3>{1, 1, 0}));
+  EXPECT_EQ(ok->tokens[2][1], (std::array<std::int64_t, 3>{0, 0, 1}));
+  EXPECT_EQ(ok->tokens[3][0], (std::array<std::int64_t, 3>{2, 0, 0}));  // no module in gate_up: the GPU path
+  const std::pair<const char*, const char*> bad[] = {
+      {"[", "not JSON"},
+      {R"({"status": "optimal"})", "without \"plan\""},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu"}])", "entry 0 is not"},
+      {R"([{"adapter": "c", "stage": "qkv", "path": "gpu", "tokens": 2}])", "adapter 'c' is not in the workload"},
+      {R"([{"adapter": "a", "stage": "mlp", "path": "gpu", "tokens": 2}])", "stage 'mlp'"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "cpu", "tokens": 2}])", "path 'cpu'"},
+      {R"([{"adapter": "a", "stage": "o", "path": "gpu", "tokens": 2}])", "has no module in stage o"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 3}])", "3 tokens, adapter a has 2"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": -1}])", "-1 tokens"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 2},
+           {"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 2}])", "given twice"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 2}])", "adapter b has 1 tokens and a module in stage o"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 1},
+           {"adapter": "b", "stage": "o", "path": "gpu", "tokens": 1}])", "1 + 0 + 0 tokens, it has 2"},
+  };
+  for (const auto& [text, why] : bad) {
+    auto r = parse(text);
+    ASSERT_FALSE(r) << text;
+    EXPECT_EQ(r.error().key, "--plan");
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
 }
 
 TEST(Serving, TheOptimumIsTheBestPlanOfExhaustiveSearch) {

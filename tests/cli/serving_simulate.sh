@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# serving_simulate.sh CLI CONFIG: `simulate --model serving` (docs/model.md §9.4) against
+# `solve`: the optimum it certifies, written to a file and read back with --plan, and each
+# baseline simulate to the iteration times solve reports, exactly; all layers give L times
+# one layer's tasks, in the trace too; a plan file that is wrong in any way is refused
+# (exit 2) with a message naming the entry.
+set -euo pipefail
+cli=$1
+config=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+sets=(--config "$config" --set serving.adapters=6 --set serving.batch_tokens=48)
+"$cli" solve "${sets[@]}" --format json > "$dir/solve.json"
+"$cli" simulate "${sets[@]}" --plan "$dir/solve.json" --format json > "$dir/from_file.json"
+"$cli" simulate "${sets[@]}" --format json --layers all --trace "$dir/t.json" --gantt "$dir/g.svg" > "$dir/all.json"
+for b in gpu_fetch gpu_hbm device_all; do
+  "$cli" simulate "${sets[@]}" --plan $b --format json > "$dir/$b.json"
+done
+/usr/bin/python3 - "$dir" <<'PY'
+import json, sys
+d = sys.argv[1]
+solve = json.load(open(f"{d}/solve.json"))
+sim = json.load(open(f"{d}/from_file.json"))
+assert sim["equal"] is True, sim["stages"]
+assert sim["simulated_iteration_time_s_exact"] == solve["iteration_time_s_exact"], (sim["simulated_iteration_time_s_exact"], solve["iteration_time_s_exact"])
+for b in ("gpu_fetch", "gpu_hbm", "device_all"):
+    s = json.load(open(f"{d}/{b}.json"))
+    assert s["equal"] is True and s["plan"] == b
+    assert s["simulated_iteration_time_s_exact"] == solve["baselines"][b]["iteration_time_s_exact"], b
+every = json.load(open(f"{d}/all.json"))
+assert every["layers_simulated"] == every["layers"] == solve["transformer"]["num_hidden_layers"], every["layers"]
+one_layer = [t for t in every["tasks"] if t["layer"] == 1]
+assert len(every["tasks"]) == every["layers"] * len(one_layer) > 0
+assert every["makespan_s_exact"] == every["simulated_iteration_time_s_exact"] == solve["iteration_time_s_exact"]
+events = json.load(open(f"{d}/t.json"))["traceEvents"]
+tracks = [e["args"]["name"] for e in events if e["ph"] == "M" and e["name"] == "thread_name"]
+assert tracks == ["gpu", "cxl", "link.to_gpu", "link.to_device"], tracks
+spans = [e for e in events if e["ph"] == "X"]
+assert len(spans) == len(every["tasks"]), (len(spans), len(every["tasks"]))
+# Broken plan files: each must be refused, naming what is wrong.
+plan = solve["plan"]
+def write(name, value):
+    with open(f"{d}/{name}.json", "w") as f:
+        json.dump(value, f)
+write("missing", [e for e in plan if (e["adapter"], e["stage"]) != (plan[0]["adapter"], plan[0]["stage"])])
+write("unknown", [dict(plan[0], adapter="nobody")] + plan[1:])
+write("twice", plan + [plan[0]])
+write("tokens", [dict(plan[0], tokens=plan[0]["tokens"] + 1)] + plan[1:])
+write("path", [dict(plan[0], path="elsewhere")] + plan[1:])
+write("object", {"iteration_time_s": 1})
+open(f"{d}/notjson.json", "w").write("{plan: [")
+print("simulated plans equal solve's:", len(plan), "plan entries,", len(every["tasks"]), "tasks over", every["layers"], "layers")
+PY
+xmllint --noout "$dir/g.svg" 2>/dev/null || grep -q '</svg>' "$dir/g.svg"
+expect_refused() {
+  local name=$1 pattern=$2 rc=0
+  "$cli" simulate "${sets[@]}" --plan "$dir/$name.json" > "$dir/out.txt" 2> "$dir/err.txt" || rc=$?
+  if [ "$rc" -ne 2 ] || ! grep -Eq "$pattern" "$dir/err.txt"; then
+    echo "plan file '$name': exit $rc, expected 2 and /$pattern/:"; cat "$dir/err.txt"; exit 1
+  fi
+  [ "$(wc -l < "$dir/err.txt")" -eq 1 ] || { echo "plan file '$name': more than one line"; cat "$dir/err.txt"; exit 1; }
+}
+expect_refused missing "has [0-9]+ tokens and a module in stage [a-z_]+, and no entry there"
+expect_refused unknown "entry 0: adapter 'nobody' is not in the workload"
+expect_refused twice "given twice"
+expect_refused tokens "tokens"
+expect_refused path "path 'elsewhere' is not gpu, split or device"
+expect_refused object "without \"plan\""
+expect_refused notjson "not JSON"
+echo "plan files refused as expected"
