@@ -74,6 +74,7 @@ Loaded load_with_provenance(const std::string& preset_name, const std::string& c
     if (auto st = set_param(out.params, "model.name", model); !st) raise(st.error());
   }
   drop_unread_parts(out.params, out.provenance, out.params.model_name());
+  if (auto st = check_values_read(out.params, out.provenance); !st) raise(st.error());
   return out;
 }
 

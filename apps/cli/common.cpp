@@ -186,6 +186,7 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
   // roofline keys under the seed model); values written by the user are left for
   // validate() to judge.
   drop_unread_parts(params.value(), prov, params->model_name());
+  if (auto st = check_values_read(params.value(), prov); !st) return st.error();
   if (!sources.config.empty()) {
     if (auto st = check_serving_tables(sources.config, params->model_name()); !st) return st.error();
   }

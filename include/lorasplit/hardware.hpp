@@ -91,8 +91,16 @@ std::string render_hardware_json(std::string_view kind = "");
 Status apply_hardware(Params& params, InputProvenance& provenance, const HardwarePart& part);
 
 /// Whether `model` reads parameter `spec` (the serving model reads cxl.memory_bytes, no
-/// other pipeline switch; the seed model neither switches nor roofline keys).
+/// other pipeline switch, and none of lora.d, lora.r, lora.element_bytes, lora.block_tokens:
+/// its shape, ranks and dtype are the workload's; the seed model neither switches nor
+/// roofline keys).
 bool model_reads(ModelName model, const ParamSpec& spec);
+/// Why the serving model does not read `spec`, for a message (empty when it reads it).
+std::string_view serving_unread_reason(const ParamSpec& spec);
+/// Under the serving model, an error (ErrorCode::kInconsistent, naming the key and value)
+/// for the first value written in a config file or on the command line that the model does
+/// not read (it would change nothing); other models' checks are validate()'s.
+Status check_values_read(const Params& params, const InputProvenance& provenance);
 /// Puts the values that a library part set but `model` does not read back to their
 /// defaults (a GPU part sets the roofline keys, which the seed model refuses).
 void drop_unread_parts(Params& params, InputProvenance& provenance, ModelName model);

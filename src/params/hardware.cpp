@@ -261,9 +261,36 @@ Status apply_hardware(Params& params, InputProvenance& provenance, const Hardwar
   return {};
 }
 
+std::string_view serving_unread_reason(const ParamSpec& spec) {
+  switch (spec.id) {
+    case ParamId::kLoraD: return "the widths are the transformer's ([transformer])";
+    case ParamId::kLoraR: return "the ranks are the adapters' ([[adapters]] rank, serving.ranks)";
+    case ParamId::kLoraElementBytes: return "the element size is the transformer's dtype";
+    case ParamId::kLoraBlockTokens: return "its tokens are planned one by one";
+    default: break;
+  }
+  if (spec.pipeline_only && spec.id != ParamId::kCxlMemoryBytes) return "a switch of the pipeline model";
+  return {};
+}
+
+Status check_values_read(const Params& params, const InputProvenance& provenance) {
+  if (params.model_name() != ModelName::kServing) return {};
+  for (const auto& s : param_specs()) {
+    const Origin o = provenance.at(s.id).origin;
+    if (o != Origin::kConfig && o != Origin::kCommandLine) continue;  // a preset's or a default
+    if (s.pipeline_only) continue;  // the pipeline's switches: validate_serving refuses any but the default
+    const std::string_view why = serving_unread_reason(s);
+    if (why.empty()) continue;
+    const std::string text = params.has(s.id) ? format_exact(params.get(s.id)) : "none";
+    return Error{ErrorCode::kInconsistent, std::string(s.key), text,
+                 fmt::format("{} = '{}': not read by the serving model ({})", s.key, text, why)};
+  }
+  return {};
+}
+
 bool model_reads(ModelName model, const ParamSpec& spec) {
   switch (model) {
-    case ModelName::kServing: return !spec.pipeline_only || spec.id == ParamId::kCxlMemoryBytes;
+    case ModelName::kServing: return serving_unread_reason(spec).empty();
     case ModelName::kPipeline: return !spec.serving_only;
     case ModelName::kSeed: break;
   }

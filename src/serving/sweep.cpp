@@ -58,7 +58,13 @@ Result<ServingAxis> parse_serving_axis(std::string_view spec) {
   if (!is_workload_key(axis.key)) {  // a parameter: the sweeps' own parser, exact values
     auto a = parse_sweep_axis(spec);
     if (!a) return a.error();
-    axis.param = find_param(axis.key)->id;
+    const ParamSpec& ps = *find_param(axis.key);
+    if (const auto why = serving_unread_reason(ps); !why.empty() && !ps.pipeline_only) {
+      return Error{ErrorCode::kInconsistent, axis.key, std::string(body),
+                   fmt::format("vary '{}': not read by the serving model ({}): every point would be the same", spec,
+                               why)};
+    }
+    axis.param = ps.id;
     for (std::size_t i = 0; i < a->size(); ++i) {
       const Rational v = a->value(i);
       axis.values.push_back(format_exact(v));

@@ -137,6 +137,8 @@ def test_serving_hand_answer_equals_cli():
     assert {(p["adapter"], p["stage"], p["path"], p["tokens"]) for p in r.plan} == {
         ("a", "qkv", "gpu", 1), ("a", "qkv", "split", 1), ("b", "o", "split", 1)}
     # The same file with a smaller GPU: no plan fits, and the report says which row.
+    with pytest.raises(ValueError, match="lora.r = '4': not read by the serving model"):
+        lorasplit.serving(config, params={"lora.r": 4})
     small = lorasplit.serving(config, params={"gpu.memory_bytes": "135 B"})
     assert small.status == "infeasible" and "GPU memory row" in small.reason
     with pytest.raises(ValueError, match="gpu.kernel_overhead_s"):
