@@ -75,6 +75,9 @@ Loaded load_with_provenance(const std::string& preset_name, const std::string& c
   }
   drop_unread_parts(out.params, out.provenance, out.params.model_name());
   if (auto st = check_values_read(out.params, out.provenance); !st) raise(st.error());
+  if (!config.empty()) {
+    if (auto st = check_serving_tables(config, out.params.model_name()); !st) raise(st.error());
+  }
   return out;
 }
 

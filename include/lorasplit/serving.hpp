@@ -84,7 +84,7 @@ Result<ServingWorkload> load_serving_workload(const std::string& path, const Wor
 Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text, std::string_view source_name,
                                                      const std::string& base_dir,
                                                      const WorkloadOverrides& overrides = {});
-/// Whether KEY is a workload key ("serving.*" or "transformer.*"), which --set hands to
+/// Whether KEY is a workload key ("serving.*", "transformer.*", "lora.target_modules"), which --set hands to
 /// load_serving_workload rather than to the parameters.
 bool is_workload_key(std::string_view key);
 /// A config file that holds the serving model's tables ([transformer], [serving],

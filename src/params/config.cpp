@@ -227,6 +227,7 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
     }
     for (const auto& [k, node] : *tbl) {
       const std::string key = tname + "." + std::string(k.str());
+      if (key == "lora.target_modules") continue;  // the serving model's workload (check_serving_tables)
       const ParamSpec* s = find_param(key);
       auto read = detail::read_value_node(node, lines, s);
       if (const auto* e = std::get_if<detail::ValueError>(&read)) {

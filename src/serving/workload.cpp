@@ -135,28 +135,49 @@ Result<Residency> residency(const toml::node& node, std::string_view key, std::s
                fmt::format("{}{} = '{}': expected gpu, cxl or both", where_of(source, node), key, *w)};
 }
 
+// A list of module names: q, k, v, o, gate, up, down, or PEFT's target_modules names
+// (q_proj, ..., down_proj, as in an adapter_config.json); a string "q,v" (from --set) is
+// the list [q, v].
 Result<std::uint8_t> modules_of(const toml::node& node, std::string_view key, std::string_view source) {
+  std::vector<std::string> names;
   const auto* arr = node.as_array();
-  if (arr == nullptr || arr->empty()) {
+  if (arr != nullptr) {
+    for (const auto& item : *arr) {
+      auto w = word(item, key, source);
+      if (!w) return w.error();
+      names.push_back(*w);
+    }
+  } else if (const auto* str = node.as_string()) {
+    std::string_view rest = str->get();
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      names.emplace_back(item);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    }
+  }
+  if (names.empty()) {
     const std::string v = node_text(node);
     return Error{ErrorCode::kConfigSyntax, std::string(key), v,
                  fmt::format("{}{} = {}: must be a non-empty list of module names ({})", where_of(source, node), key,
                              v, fmt::join(kModuleNames, ", "))};
   }
   std::uint8_t mask = 0;
-  for (const auto& item : *arr) {
-    auto w = word(item, key, source);
-    if (!w) return w.error();
-    const auto it = std::find(kModuleNames.begin(), kModuleNames.end(), *w);
-    if (it == kModuleNames.end()) {
-      return Error{ErrorCode::kOutOfRange, std::string(key), *w,
-                   fmt::format("{}{} = '{}': not a module (expected {})", where_of(source, item), key, *w,
-                               fmt::join(kModuleNames, ", "))};
+  for (const auto& name : names) {
+    std::string_view base = name;
+    if (base.ends_with("_proj")) base.remove_suffix(5);
+    const auto it = std::find(kModuleNames.begin(), kModuleNames.end(), base);
+    if (it == kModuleNames.end() || base.empty()) {
+      return Error{ErrorCode::kOutOfRange, std::string(key), name,
+                   fmt::format("{}{} = '{}': not a module (expected {}, or their _proj names)", where_of(source, node),
+                               key, name, fmt::join(kModuleNames, ", "))};
     }
     const auto bit = static_cast<std::uint8_t>(1U << static_cast<unsigned>(it - kModuleNames.begin()));
     if ((mask & bit) != 0) {
-      return Error{ErrorCode::kConfigSyntax, std::string(key), *w,
-                   fmt::format("{}{} = '{}': listed twice", where_of(source, item), key, *w)};
+      return Error{ErrorCode::kConfigSyntax, std::string(key), name,
+                   fmt::format("{}{} = '{}': listed twice", where_of(source, node), key, name)};
     }
     mask = static_cast<std::uint8_t>(mask | bit);
   }
@@ -394,6 +415,12 @@ Status check_serving_tables(const std::string& path, ModelName model) {
   } catch (const toml::parse_error&) {
     return {};  // the parameter loader reports the syntax error
   }
+  if (const auto* lt = root.get_as<toml::table>("lora"); lt != nullptr && lt->contains("target_modules")) {
+    return Error{ErrorCode::kInconsistent, "config", path,
+                 fmt::format("config = '{}': lora.target_modules is read by the serving model only; set model.name = "
+                             "serving",
+                             path)};
+  }
   for (const auto* key : {"transformer", "serving", "adapters"}) {
     if (!root.contains(key)) continue;
     return Error{ErrorCode::kInconsistent, "config", path,
@@ -404,7 +431,7 @@ Status check_serving_tables(const std::string& path, ModelName model) {
 }
 
 bool is_workload_key(std::string_view key) {
-  return key.starts_with("serving.") || key.starts_with("transformer.");
+  return key.starts_with("serving.") || key.starts_with("transformer.") || key == "lora.target_modules";
 }
 
 namespace {
@@ -415,7 +442,9 @@ Status apply_override(toml::table& root, const std::string& key, const std::stri
   const std::string table = key.substr(0, dot), name = key.substr(dot + 1);
   if (!is_workload_key(key) || name.empty() || name.find('.') != std::string::npos) {
     return Error{ErrorCode::kUnknownKey, key, value,
-                 fmt::format("--set {}={}: not a workload key (serving.NAME or transformer.NAME)", key, value)};
+                 fmt::format("--set {}={}: not a workload key (serving.NAME, transformer.NAME or "
+                             "lora.target_modules)",
+                             key, value)};
   }
   // The value as TOML (an integer, a float, an array; "8,16" as [8, 16]), else a string;
   // its source is the command line, so messages say where it came from.
@@ -474,6 +503,15 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
   if (!shape) return shape.error();
   w.shape = std::move(shape.value());
 
+  // [lora] target_modules: the modules of every adapter that does not list its own.
+  std::uint8_t target_modules = 0x7f;
+  if (const auto* lt = root.get_as<toml::table>("lora")) {
+    if (const auto* m = lt->get("target_modules")) {
+      auto v = modules_of(*m, "lora.target_modules", source);
+      if (!v) return v.error();
+      target_modules = *v;
+    }
+  }
   const auto* st = root.get_as<toml::table>("serving");
   if (st == nullptr) {
     return Error{ErrorCode::kConfigSyntax, "serving", "",
@@ -565,7 +603,7 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
     }
     auto res = residency(*st->get("weights"), "serving.weights", source);
     if (!res) return res.error();
-    std::uint8_t mods = 0x7f;
+    std::uint8_t mods = target_modules;
     if (const auto* m = st->get("modules")) {
       auto v = modules_of(*m, "serving.modules", source);
       if (!v) return v.error();
@@ -592,6 +630,7 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
     for (const auto& entry : *arr) {
       const auto& t = *entry.as_table();
       ServingAdapter a;
+      a.modules = target_modules;
       for (const auto& [k, node] : t) {
         const std::string_view name = k.str();
         if (name != "name" && name != "rank" && name != "tokens" && name != "weights" && name != "modules") {

@@ -183,6 +183,21 @@ modules = ["q", "v"]
   EXPECT_EQ(w->adapters[1].modules, (1U << 0) | (1U << 2));
   EXPECT_EQ(w->adapters[0].modules, 0x7f);
   EXPECT_EQ(w->context_tokens, 512);
+  // [lora] target_modules (PEFT's names too) is the modules of every adapter that lists
+  // none; an adapter's own list stays; a string "q,v" (as --set writes it) is a list.
+  auto t = load_serving_workload_string("[lora]\ntarget_modules = [\"q_proj\", \"o_proj\", \"down\"]\n" + listed,
+                                        "t.toml", ".");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->adapters[0].modules, (1U << 0) | (1U << 3) | (1U << 6));
+  EXPECT_EQ(t->adapters[1].modules, (1U << 0) | (1U << 2));
+  auto set = load_serving_workload_string(listed, "t.toml", ".", {{"lora.target_modules", "k, gate_proj"}});
+  ASSERT_TRUE(set) << set.error().message;
+  EXPECT_EQ(set->adapters[0].modules, (1U << 1) | (1U << 4));
+  for (const char* bad : {"q,x_proj", "q,q_proj", "", "_proj"}) {
+    auto e = load_serving_workload_string(listed, "t.toml", ".", {{"lora.target_modules", bad}});
+    ASSERT_FALSE(e) << bad;
+    EXPECT_EQ(e.error().key, "lora.target_modules") << bad;
+  }
   const std::string zipf = R"(
 [transformer]
 hidden_size = 8
