@@ -129,9 +129,8 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     return refuse("--config", "", "the serving model reads its workload from --config FILE (docs/model.md section 9.1)");
   }
   if (opts.domain != "integer") return refuse("--domain", opts.domain, "the serving model plans whole tokens only");
-  if (!opts.plot.empty()) {
-    return refuse("--plot", opts.plot,
-                  "--plot: not built for the serving model; plot the CSV (scripts/serving-study.sh shows how)");
+  if (!opts.plot.empty() && !opts.part.empty()) {
+    return refuse("--plot", opts.plot, "--plot draws a whole sweep: plot the merged parts, not one (--part)");
   }
   std::vector<ServingAxis> axes;
   for (const auto& v : opts.vary) {
@@ -164,6 +163,9 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     }
     axes.push_back(std::move(axis.value()));
   }
+  if (!opts.plot.empty()) {  // said before the points are solved, not after
+    if (auto st = check_serving_plot(axes, opts.plot); !st) return report_error(io, for_cli(st.error()), false);
+  }
   auto shard = parse_shard(opts.shard);
   if (!shard) return report_error(io, shard.error(), false);
   const auto total = serving_sweep_size(axes);
@@ -195,6 +197,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
   }
   std::size_t rows = 0;
+  std::vector<ServingPlotRow> kept;  // only for --plot
   const auto start = std::chrono::steady_clock::now();
   ServingSweepOptions so;
   so.solve = limits;
@@ -215,6 +218,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     }
     put(line + "\n");
     ++rows;
+    if (!opts.plot.empty()) kept.push_back(serving_plot_row(row));
     if (opts.progress) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::fputs(fmt::format("lorasplit: progress: {} points, {:.1f} s\n", rows, secs).c_str(), io.err);
@@ -224,6 +228,11 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
   if (to_part) return write_part(opts, std::move(identity), shard.value(), *total, part_text, rows, io);
   if (write_failed || std::fflush(io.out) != 0) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
+  }
+  if (!opts.plot.empty()) {
+    if (const Status ps = plot_serving_sweep(axes, kept, opts.plot, opts.plot_options); !ps) {
+      return plot_failed(io, ps.error());
+    }
   }
   return kExitOptimal;
 }

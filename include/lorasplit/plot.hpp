@@ -2,9 +2,11 @@
 // Plots through gnuplot (an external program): the sweep and frontier figures. A missing
 // gnuplot is a status (ErrorCode::kUnsupported), never a crash; callers still print data.
 
+#include <lorasplit/serving.hpp>
 #include <lorasplit/status.hpp>
 #include <lorasplit/sweep.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,28 @@ struct PlotOptions {
 /// all equal (a flat gain) is left out and the title says its value.
 Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows, const std::string& out_path,
                   const PlotOptions& options = {});
+
+/// What a serving sweep's figure needs of one point (a sweep keeps these, not its plans).
+struct ServingPlotRow {
+  std::size_t index{0};             ///< the point's index in the grid
+  std::vector<std::string> values;  ///< one per axis, as printed
+  /// Throughputs [tokens/s] of the optimum and the baselines; nullopt where none exists.
+  std::optional<double> optimum, gpu_fetch, gpu_hbm, device_all;
+  /// Gains [%] of the optimum over gpu_fetch and over gpu_hbm (docs/model.md §9.6).
+  std::optional<double> gain_over_gpu_fetch, gain_over_gpu_hbm;
+};
+ServingPlotRow serving_plot_row(const ServingSweepRow& row);
+
+/// A serving sweep (docs/model.md §9.10): throughput of the optimum (and, over one axis,
+/// of the three baselines) and its gains over gpu_fetch (solid) and gpu_hbm (dashed)
+/// against the first axis, one colour per value of the second (up to 12). The first axis
+/// must be numeric (a parameter, or serving.adapters, batch_tokens, context_tokens); a log
+/// x axis where its values span a decade or more.
+Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vector<ServingPlotRow>& rows,
+                          const std::string& out_path, const PlotOptions& options = {});
+/// What plot_serving_sweep would refuse, said before the sweep is solved: the file's type,
+/// the number of axes, a first axis that is not numeric, more than 12 values of the second.
+Status check_serving_plot(const std::vector<ServingAxis>& axes, const std::string& out_path);
 
 /// A series of (x, y) points for plot_lines.
 struct Series {

@@ -245,6 +245,165 @@ Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow
   return run_gnuplot(gp.str(), data.str(), out_path);
 }
 
+ServingPlotRow serving_plot_row(const ServingSweepRow& row) {
+  ServingPlotRow out;
+  out.index = row.index;
+  out.values = row.values;
+  const ServingResult& r = row.result;
+  const auto throughput = [](const ServingEvaluation& e) -> std::optional<double> {
+    if (!e.feasible) return std::nullopt;
+    return to_double(e.tokens_per_s);
+  };
+  if (r.feasible) out.optimum = to_double(r.eval.tokens_per_s);
+  for (const auto& b : r.baselines) {
+    const auto t = throughput(b.eval);
+    if (b.name == "gpu_fetch") out.gpu_fetch = t;
+    if (b.name == "gpu_hbm") out.gpu_hbm = t;
+    if (b.name == "device_all") out.device_all = t;
+  }
+  const auto gain = [&](const std::optional<double>& base, const std::string& name) -> std::optional<double> {
+    if (!r.feasible || !base) return std::nullopt;
+    for (const auto& b : r.baselines) {
+      if (b.name == name) return to_double((r.eval.tokens_per_s / b.eval.tokens_per_s - 1) * 100);
+    }
+    return std::nullopt;
+  };
+  out.gain_over_gpu_fetch = gain(out.gpu_fetch, "gpu_fetch");
+  out.gain_over_gpu_hbm = gain(out.gpu_hbm, "gpu_hbm");
+  return out;
+}
+
+namespace {
+
+// A serving axis's values as numbers (nullopt: one is not a number, e.g. a preset's name).
+std::optional<std::vector<double>> numeric_values(const ServingAxis& axis) {
+  std::vector<double> out;
+  if (!axis.workload && axis.part_kind.empty()) {
+    for (const auto& v : axis.exact) out.push_back(to_double(v));
+    return out;
+  }
+  if (!axis.part_kind.empty()) return std::nullopt;
+  for (const auto& v : axis.values) {
+    std::size_t used = 0;
+    double x = 0;
+    try {
+      x = std::stod(v, &used);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+    if (used != v.size() || !std::isfinite(x)) return std::nullopt;
+    out.push_back(x);
+  }
+  return out;
+}
+
+std::string serving_axis_label(const ServingAxis& axis) {
+  if (!axis.workload) return axis_label(axis.key);
+  if (axis.key == "serving.adapters") return "adapters (serving.adapters)";
+  if (axis.key == "serving.batch_tokens") return "decode tokens in the batch (serving.batch_tokens)";
+  if (axis.key == "serving.context_tokens") return "tokens of context per sequence (serving.context_tokens)";
+  return axis.key;
+}
+
+std::string serving_value_label(const ServingAxis& axis, std::size_t i) {
+  if (!axis.workload && axis.part_kind.empty()) {
+    if (const ParamSpec* s = find_param(axis.key)) return fmt::format("{} = {}", axis.key, readable_quantity(*s, axis.exact[i]));
+  }
+  return fmt::format("{} = {}", axis.key, axis.values[i]);
+}
+
+}  // namespace
+
+Status check_serving_plot(const std::vector<ServingAxis>& axes, const std::string& out_path) {
+  if (terminal_for(out_path).empty()) return plot_error(out_path, kFormats);
+  if (axes.empty() || axes.size() > 2) return plot_error(out_path, "plots take one or two varied keys");
+  if (!numeric_values(axes[0])) {
+    return plot_error(out_path, fmt::format("the first varied key ({}) is not numeric: vary it second, or plot the CSV",
+                                            axes[0].key));
+  }
+  if (axes.size() == 2 && axes[1].values.size() > 12) {
+    return plot_error(out_path, "at most 12 values of the second varied key can be told apart in a figure");
+  }
+  return {};
+}
+
+Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vector<ServingPlotRow>& rows,
+                          const std::string& out_path, const PlotOptions& options) {
+  if (auto st = check_serving_plot(axes, out_path); !st) return st;
+  const std::string term = terminal_for(out_path);
+  const auto xs_of_axis = numeric_values(axes[0]);
+  const std::size_t n2 = axes.size() == 2 ? axes[1].values.size() : 1;
+  if (!gnuplot_available()) return no_gnuplot(out_path);
+  const std::size_t n1 = axes[0].values.size();
+  // data.txt: one block per value of the second axis (two blank lines between blocks):
+  // x optimum gpu_fetch gpu_hbm device_all gain_fetch gain_hbm, NaN where none exists.
+  std::map<std::size_t, std::vector<const ServingPlotRow*>> blocks;
+  for (const auto& r : rows) blocks[axes.size() == 2 ? r.index % n2 : 0].push_back(&r);
+  const auto num = [](const std::optional<double>& v) { return v ? *v : NAN; };
+  std::ostringstream data;
+  std::vector<double> xs, thr, gains;
+  bool first = true;
+  for (const auto& [k, block] : blocks) {
+    if (!first) data << "\n\n";
+    first = false;
+    for (const ServingPlotRow* r : block) {
+      const double x = (*xs_of_axis)[axes.size() == 2 ? r->index / n2 : r->index % n1];
+      xs.push_back(x);
+      for (const auto& t : {r->optimum, r->gpu_fetch, r->gpu_hbm, r->device_all}) thr.push_back(num(t));
+      gains.push_back(num(r->gain_over_gpu_fetch));
+      gains.push_back(num(r->gain_over_gpu_hbm));
+      data << fmt::format("{:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g}\n", x, num(r->optimum),
+                          num(r->gpu_fetch), num(r->gpu_hbm), num(r->device_all), num(r->gain_over_gpu_fetch),
+                          num(r->gain_over_gpu_hbm));
+    }
+  }
+  const auto x_extent = extent(xs);
+  const bool log_x = x_extent && x_extent->first > 0 && x_extent->second >= 10 * x_extent->first;
+  std::ostringstream gp;
+  gp << term << "\n";
+  gp << "set datafile missing 'NaN'\nset grid\nset key outside right top\nset autoscale xfix\n";
+  // Both panels end at one right margin, whatever their legends' widths.
+  gp << "set offsets 0, 0, graph 0.05, graph 0.05\nset lmargin 12\nset rmargin at screen 0.72\n";
+  gp << "set xlabel " << quote(options.xlabel.empty() ? serving_axis_label(axes[0]) : options.xlabel) << "\n";
+  if (log_x) gp << "set logscale x 10\nset mxtics 10\n";
+  gp << "set format x "
+     << quote(axes[0].workload ? std::string("% h") : tick_format(axes[0].key, log_x, x_extent)) << "\n";
+  const std::string title = options.title.empty()
+                                ? "lorasplit sweep, serving model: the optimum against the GPU-only baselines"
+                                : options.title;
+  gp << "set multiplot layout 2,1 title " << quote(title) << "\n";
+  const std::string file = quote(kData);
+  // Panel 1: throughput. One axis: the optimum and the three baselines; two: the optimum
+  // per value of the second axis.
+  gp << "set ylabel " << quote(options.ylabel.empty() ? "throughput [tokens/s]" : options.ylabel) << "\n";
+  gp << "set format y " << quote(si_format(extent(thr))) << "\n";
+  if (axes.size() == 1) {
+    gp << "plot " << file << " using 1:2 with linespoints lw 2 title 'optimum', " << file
+       << " using 1:3 with linespoints dt 2 title 'gpu_fetch', " << file
+       << " using 1:4 with linespoints dt 3 title 'gpu_hbm', " << file
+       << " using 1:5 with linespoints dt 4 title 'device_all'\n";
+  } else {
+    gp << "plot ";
+    for (std::size_t i = 0; i < n2; ++i) {
+      gp << (i != 0 ? ", " : "") << file << " index " << i << " using 1:2 with linespoints lc " << i + 1
+         << " title " << quote("optimum, " + serving_value_label(axes[1], i));
+    }
+    gp << "\n";
+  }
+  // Panel 2: the gains, solid over gpu_fetch, dashed over gpu_hbm, and the zero line.
+  gp << "set ylabel 'gain of the optimum [%]'\nset format y '% h'\n";
+  gp << "plot 0 with lines lc 'black' lw 1 notitle";
+  for (std::size_t i = 0; i < n2; ++i) {
+    const std::string suffix = axes.size() == 2 ? ", " + serving_value_label(axes[1], i) : std::string();
+    const std::string idx = axes.size() == 2 ? fmt::format(" index {}", i) : std::string();
+    gp << ", " << file << idx << " using 1:6 with linespoints lc " << i + 1 << " title "
+       << quote("over gpu_fetch" + suffix) << ", " << file << idx << " using 1:7 with linespoints dt 2 lc " << i + 1
+       << " title " << quote("over gpu_hbm" + suffix);
+  }
+  gp << "\nunset multiplot\n";
+  return run_gnuplot(gp.str(), data.str(), out_path);
+}
+
 Status plot_lines(const std::string& title, const std::string& x_label, const std::string& x_unit,
                   const std::string& y_label, const std::string& y_unit, bool log_x, const std::vector<Series>& series,
                   const std::string& out_path, const PlotOptions& options) {
