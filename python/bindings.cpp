@@ -451,6 +451,21 @@ std::string simulate_json(const std::string& preset_name, const std::string& con
   return render_simulation_json(sim.value(), -1);
 }
 
+// The serving model's residency comparison, as `lorasplit compare --model serving --format json`.
+std::string serving_compare_json(const std::string& preset_name, const std::string& config,
+                                 const std::vector<std::pair<std::string, std::string>>& all) {
+  const Split in = split_workload(all);
+  const Loaded l = load_with_provenance(preset_name, config, in.params, "serving");
+  const ServingWorkload w = serving_workload(config, in.sets);
+  Result<ServingComparison> c = Error{};
+  {
+    py::gil_scoped_release release;
+    c = compare_serving(w, l.params);
+  }
+  if (!c) raise(c.error());
+  return render_serving_compare_json(w, c.value());
+}
+
 // The serving model's simulation of `plan` ("optimum", a baseline's name or a JSON plan
 // file) over `layers` layers (0: all), as `lorasplit simulate --model serving --format json`.
 std::string serving_simulate_json(const std::string& preset_name, const std::string& config,
@@ -473,6 +488,7 @@ std::string serving_simulate_json(const std::string& preset_name, const std::str
   auto sim = simulate_serving(w, hw.value(), chosen->plan, layers == 0 ? w.shape.layers : layers, chosen->all_in_hbm);
   if (!sim) raise(sim.error());
   sim->plan_name = chosen->name;
+  sim->plan_status = chosen->status;
   if (!sim->equal()) raise(Error{ErrorCode::kInternal, "", "", "the simulated iteration differs from the model's (a bug)"});
   return render_serving_simulation_json(w, sim.value());
 }
@@ -499,6 +515,8 @@ PYBIND11_MODULE(_lorasplit, m) {
         "The serving model's exact plan and baselines (JSON text of lorasplit solve --model serving).");
   m.def("simulate_json", &simulate_json, py::arg("preset"), py::arg("config"), py::arg("params"), py::arg("plan"),
         py::arg("batches"), py::arg("overlap"), "Event-by-event simulation of a plan (JSON text).");
+  m.def("serving_compare_json", &serving_compare_json, py::arg("preset"), py::arg("config"), py::arg("params"),
+        "The serving model's residency comparison (JSON text).");
   m.def("serving_simulate_json", &serving_simulate_json, py::arg("preset"), py::arg("config"), py::arg("params"),
         py::arg("plan"), py::arg("layers"), "The serving model's simulated layers (JSON text).");
   m.def("params_json", [] { return render_params_json(-1); }, "The parameter table (JSON text).");

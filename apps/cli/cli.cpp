@@ -95,7 +95,8 @@ int run_cli(int argc, const char* const* argv, const Io& io) {
   const int status = run_subcommand(argc, argv, io);
   // Everything printed must have reached the output: a full disk or a closed pipe is a
   // failure, never a silent success (docs/errors.md).
-  if (std::fflush(io.out) != 0 || std::ferror(io.out) != 0) {
+  // (A subcommand that found the failure itself has said so: one line, not two.)
+  if ((std::fflush(io.out) != 0 || std::ferror(io.out) != 0) && status != kExitWriteFailed) {
     const int err = errno != 0 ? errno : EIO;
     std::fputs(fmt::format("lorasplit: error: standard output: write failed: {}\n", std::strerror(err)).c_str(), io.err);
     return kExitWriteFailed;

@@ -1,7 +1,10 @@
 #include <fmt/format.h>
 #include <lorasplit/files.hpp>
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <tuple>
+#include <vector>
 #include <memory>
 
 #include "common.hpp"
@@ -16,24 +19,40 @@ struct SimulateOpts {
   std::string plan;
   int batches{1};
   bool batches_given{false};
+  bool plan_given{false};
   bool overlap{false};
   std::string layers;
+  bool layers_given{false};
   std::string trace;
   std::string gantt;
   std::string format{"text"};
 };
 
-// Writes the trace and the Gantt chart where asked, then the report on stdout.
+// Writes the trace and the Gantt chart where asked, then the report on stdout: all of them
+// or, when one fails, none of the files (a file written before the failure is removed, so a
+// failed run never leaves an output behind that looks like its result).
 int write_simulation(const SimulateOpts& opts, const Io& io, const std::string& trace, const std::string& gantt,
                      const std::string& report) {
   const bool json = opts.format == "json";
-  if (!opts.trace.empty()) {
-    if (auto st = write_file(opts.trace, trace, "--trace"); !st) return report_error(io, st.error(), json);
+  for (const auto& [path, flag] : {std::pair{&opts.trace, "--trace"}, std::pair{&opts.gantt, "--gantt"}}) {
+    if (path->empty()) continue;
+    if (auto st = output_folder_writable(*path, flag); !st) return report_error(io, st.error(), json);
   }
-  if (!opts.gantt.empty()) {
-    if (auto st = write_file(opts.gantt, gantt, "--gantt"); !st) return report_error(io, st.error(), json);
+  std::vector<std::string> written;
+  const auto undo = [&written] {
+    for (const auto& p : written) std::remove(p.c_str());
+  };
+  for (const auto& [path, text, flag] :
+       {std::tuple{&opts.trace, &trace, "--trace"}, std::tuple{&opts.gantt, &gantt, "--gantt"}}) {
+    if (path->empty()) continue;
+    if (auto st = write_file(*path, *text, flag); !st) {
+      undo();
+      return report_error(io, st.error(), json);
+    }
+    written.push_back(*path);
   }
-  if (std::fputs(report.c_str(), io.out) < 0) {
+  if (std::fputs(report.c_str(), io.out) < 0 || std::fflush(io.out) != 0) {
+    undo();
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, json);
   }
   return kExitOptimal;
@@ -67,19 +86,29 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
   std::int64_t layers = 1;
   if (opts.layers == "all") {
     layers = w.shape.layers;
-  } else if (!opts.layers.empty()) {
-    std::size_t used = 0;
-    try {
-      layers = std::stoll(opts.layers, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != opts.layers.size()) {
+  } else if (opts.layers_given) {
+    const bool digits = !opts.layers.empty() && opts.layers.size() <= 9 &&
+                        std::all_of(opts.layers.begin(), opts.layers.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits) {
       return report_error(io,
                           Error{ErrorCode::kBadNumber, "--layers", opts.layers,
                                 fmt::format("--layers = '{}': a whole number of layers or 'all'", printable(opts.layers))},
                           json);
     }
+    layers = std::stoll(opts.layers);
+  }
+  if (auto st = check_serving_layers(w, layers); !st) return report_error(io, for_cli(st.error()), json);
+  if (opts.plan_given && opts.plan.empty()) {
+    return refuse("--plan", "", "an empty name (optimum, gpu_fetch, gpu_hbm, device_all or FILE.json)");
+  }
+  const bool optimum = opts.plan.empty() || opts.plan == "optimum";
+  if (!optimum && (!opts.limits.gap.empty() || opts.limits.node_limit != 0 || opts.limits.exact_lps)) {
+    return report_error(io,
+                        Error{ErrorCode::kBadOption, "--plan", opts.plan,
+                              fmt::format("--plan = '{}': --gap, --node-limit and --exact-lps shape the search for the "
+                                          "optimum; this plan is not searched",
+                                          printable(opts.plan))},
+                        json);
   }
   auto chosen = choose_serving_plan(w, params.value(), opts.plan, limits.value());
   if (!chosen) return report_error(io, chosen.error(), json);
@@ -101,15 +130,17 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
   auto sim = simulate_serving(w, hw.value(), chosen->plan, layers, chosen->all_in_hbm);
   if (!sim) return report_error(io, for_cli(sim.error()), json);
   sim->plan_name = chosen->name;
+  sim->plan_status = chosen->status;
+  if (!sim->equal()) {  // nothing is written: a simulation that contradicts the model is no answer
+    return report_error(io,
+                        Error{ErrorCode::kInternal, "", "",
+                              "internal error: the simulated iteration differs from the model's (a bug)"},
+                        json);
+  }
   const std::string report = json ? render_serving_simulation_json(w, sim.value())
                                   : render_serving_simulation_text(w, sim.value());
-  const int rc = write_simulation(opts, io, opts.trace.empty() ? "" : render_serving_trace_json(sim.value()),
-                                  opts.gantt.empty() ? "" : render_serving_gantt_svg(w, sim.value()), report);
-  if (rc == kExitOptimal && !sim->equal()) {
-    std::fputs("lorasplit: internal error: the simulated iteration differs from the model's (a bug)\n", io.err);
-    return kExitInternal;
-  }
-  return rc;
+  return write_simulation(opts, io, opts.trace.empty() ? "" : render_serving_trace_json(sim.value()),
+                          opts.gantt.empty() ? "" : render_serving_gantt_svg(w, sim.value()), report);
 }
 
 int run_simulate(const SimulateOpts& opts, const Io& io) {
@@ -129,7 +160,7 @@ int run_simulate(const SimulateOpts& opts, const Io& io) {
   if (auto st = workload_sets_need_serving(sets, params->model_name()); !st) return report_error(io, st.error(), json);
   if (params->model_name() == ModelName::kServing) return run_simulate_serving(opts, sources, sets, io);
   if (auto st = search_limits(opts.limits, params->model_name()); !st) return report_error(io, st.error(), json);
-  if (!opts.layers.empty()) {
+  if (opts.layers_given) {
     return report_error(io,
                         Error{ErrorCode::kBadOption, "--layers", opts.layers,
                               "--layers: the serving model's (model.name = serving); this model has two stages"},
@@ -170,15 +201,18 @@ void setup_simulate(CLI::App& app, int& exit_status, const Io& io) {
   add_param_options(sub, opts->sources);
   sub->add_option("--plan", opts->plan,
                   "b1,b2,b3 in tokens (default: the certified optimum); serving model: optimum, gpu_fetch, gpu_hbm, "
-                  "device_all, or FILE.json (solve --format json's output, or its plan list)");
+                  "device_all, or FILE.json (solve --format json's output, or its plan list)")
+      ->each([opts](const std::string&) { opts->plan_given = true; });
   sub->add_option("--batches", opts->batches, "batches back to back (default 1)")
       ->check(CLI::Range(1, 1000000))
       ->each([opts](const std::string&) { opts->batches_given = true; });
-  sub->add_option("--layers", opts->layers, "serving model: layers to play, N or all (default 1; layers are identical)");
+  sub->add_option("--layers", opts->layers, "serving model: layers to play, N or all (default 1; layers are identical)")
+      ->each([opts](const std::string&) { opts->layers_given = true; });
   add_search_limit_options(sub, opts->limits);
   sub->add_flag("--overlap", opts->overlap, "let batch k+1's stage 1 start while batch k's stage 2 runs");
   sub->add_option("--trace", opts->trace, "write a Chrome trace-event JSON file (Perfetto, chrome://tracing)");
-  sub->add_option("--gantt", opts->gantt, "FILE.svg: a Gantt chart (colours: batch and stage; link latency marked)");
+  sub->add_option("--gantt", opts->gantt,
+                  "FILE.svg: a Gantt chart (colours: batch and stage; serving model: stage; link latency marked)");
   sub->add_option("--format", opts->format, "output: text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_simulate(*opts, io); });
 }

@@ -163,11 +163,14 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     }
     axes.push_back(std::move(axis.value()));
   }
-  if (!opts.plot.empty()) {  // said before the points are solved, not after
-    if (auto st = check_serving_plot(axes, opts.plot); !st) return report_error(io, for_cli(st.error()), false);
-  }
   auto shard = parse_shard(opts.shard);
   if (!shard) return report_error(io, shard.error(), false);
+  if (!opts.plot.empty()) {  // said before the points are solved, not after
+    if (shard->count != 1) {
+      return refuse("--plot", opts.plot, "--plot draws a whole sweep: plot the merged parts, not one shard (--shard)");
+    }
+    if (auto st = check_serving_plot(axes, opts.plot); !st) return report_error(io, for_cli(st.error()), false);
+  }
   const auto total = serving_sweep_size(axes);
   if (!total) return refuse("--vary", "", "sweep: the number of points does not fit a 64-bit count");
   std::vector<std::string> identity;
@@ -177,6 +180,11 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     auto id = part_identity(opts, params, sets, &limits, &prov, &axes);
     if (!id) return report_error(io, id.error(), false);
     identity = std::move(id.value());
+  }
+  // Every workload of the shard read before the header is printed: a bad value is said
+  // before any output.
+  if (auto st = check_serving_sweep(opts.sources.config, sets, axes, shard.value()); !st) {
+    return report_error(io, for_cli(st.error()), false);
   }
   const bool csv = opts.format == "csv";
   const bool to_part = !opts.part.empty();

@@ -44,13 +44,13 @@ ServingPlotRow serving_plot_row(const ServingSweepRow& row);
 
 /// A serving sweep (docs/model.md §9.10): throughput of the optimum (and, over one axis,
 /// of the three baselines) and its gains over gpu_fetch (solid) and gpu_hbm (dashed)
-/// against the first axis, one colour per value of the second (up to 12). The first axis
+/// against the first axis, one colour per value of the second (up to 8). The first axis
 /// must be numeric (a parameter, or serving.adapters, batch_tokens, context_tokens); a log
 /// x axis where its values span a decade or more.
 Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vector<ServingPlotRow>& rows,
                           const std::string& out_path, const PlotOptions& options = {});
 /// What plot_serving_sweep would refuse, said before the sweep is solved: the file's type,
-/// the number of axes, a first axis that is not numeric, more than 12 values of the second.
+/// the number of axes, a first axis that is not numeric, more than 8 values of the second.
 Status check_serving_plot(const std::vector<ServingAxis>& axes, const std::string& out_path);
 
 /// A series of (x, y) points for plot_lines.

@@ -190,6 +190,9 @@ struct ServingResourceUse {
 };
 struct ServingSimulation {
   std::string plan_name;             ///< "optimum", a baseline's name or the plan file
+  /// What the plan is: "optimal" (proved), "feasible, not proved optimal (...)" (a search
+  /// stopped by a gap or a node limit), "baseline" or "file".
+  std::string plan_status;
   std::int64_t layers_simulated{1};  ///< of shape.layers
   std::vector<ServingTask> tasks;    ///< the items that run, by start time
   std::vector<ServingStageCheck> stages;
@@ -200,6 +203,8 @@ struct ServingSimulation {
   /// Every stage ends at the formula's T_s (it must: the same graph; a difference is a bug).
   [[nodiscard]] bool equal() const;
 };
+/// An error naming `layers` unless 1 <= layers <= the shape's layers (and at most 1,000).
+Status check_serving_layers(const ServingWorkload& w, std::int64_t layers);
 /// Plays `plan` (checked) for `layers` of the shape's layers (1 to L); `all_in_hbm` as
 /// evaluate_serving's. Errors name `plan` or `layers`.
 Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
@@ -266,9 +271,28 @@ struct ChosenServingPlan {
   bool all_in_hbm{false};  ///< gpu_hbm: every adapter's weights counted in GPU memory
   bool feasible{false};
   std::string reason;
+  std::string status;      ///< as ServingSimulation::plan_status
 };
 Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Params& params, const std::string& name,
                                               const ServingSolveOptions& options = {});
+
+/// The same batch with every adapter's weights in one place (`lorasplit compare --model
+/// serving`, docs/model.md §9.9): where should the adapters live, and what does the device
+/// buy in each case. Cases: the residency as given (left out when every adapter already
+/// has one residency: that case is the same), then all "gpu", all "cxl", all "both".
+struct ServingResidencyCase {
+  std::string weights;  ///< "as given", "gpu", "cxl" or "both"
+  bool given{false};    ///< this case is the workload as given
+  ServingResult result;
+  Rational device_share;  ///< of the LoRA tokens (adapter, stage), on paths p and c
+};
+struct ServingComparison {
+  std::vector<ServingResidencyCase> cases;
+};
+Result<ServingComparison> compare_serving(const ServingWorkload& w, const Params& params,
+                                          const ServingSolveOptions& options = {});
+std::string render_serving_compare_text(const ServingWorkload& w, const ServingComparison& c);
+std::string render_serving_compare_json(const ServingWorkload& w, const ServingComparison& c);
 
 /// One axis of a serving sweep (docs/model.md §9.10): a hardware parameter (exact values,
 /// as `lorasplit sweep` parses them) or a workload key (serving.*, transformer.*: a list,
@@ -297,6 +321,12 @@ struct ServingSweepOptions {
   /// after the rows already emitted (Python: a pending signal). Called from worker threads.
   std::function<bool()> cancelled;
 };
+/// Reads every workload that the shard's points will solve (each distinct combination of
+/// the workload axes' values over `config` and `sets`) without solving: the first that
+/// fails is an error naming its point. run_serving_sweep does it first; a caller that prints
+/// before running (a CSV header) calls it before printing.
+Status check_serving_sweep(const std::string& config, const WorkloadOverrides& sets,
+                           const std::vector<ServingAxis>& axes, const Shard& shard);
 /// Number of points of the grid (the product of the axes' sizes), or nullopt when it
 /// does not fit a size_t.
 std::optional<std::size_t> serving_sweep_size(const std::vector<ServingAxis>& axes);

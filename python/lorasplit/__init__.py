@@ -39,7 +39,7 @@ except ImportError as _missing:  # lorasplit.calibrate (the torch backend) runs 
     _lorasplit = _Unbuilt(_missing)  # type: ignore[assignment]
 
 __all__ = ["Domain", "Model", "Result", "Timeline", "Breakeven", "PlanCheck", "FrontierPoint", "solve", "sweep",
-           "simulate", "simulate_serving", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",
+           "simulate", "simulate_serving", "compare_serving", "presets", "params", "breakeven", "compare", "check", "explain", "pareto", "export_lp",
            "ServingResult", "serving", "Sweep", "ShardError"]
 
 ParamValue = Union[int, float, str, Decimal, Fraction]
@@ -565,6 +565,16 @@ def simulate(preset: str = "seed", model: Union[Model, str, None] = None,
                                     _whole_plan(plan) if plan is not None else [], int(batches),
                                     bool(overlap))
     return Timeline.from_json(_exact(json.loads(text)))
+
+
+def compare_serving(config: str, preset: str = "seed",
+                    params: Optional[Mapping[str, ParamValue]] = None) -> Dict[str, Any]:
+    """The serving model's batch solved exactly with the adapters' weights as given, all in
+    GPU memory, all in device memory and in both, as ``lorasplit compare --model serving
+    --config FILE --format json``: ``cases`` (each ``weights``, ``given``, ``status``,
+    ``iteration_time_s`` and ``throughput_tokens_per_s`` with their ``_exact`` Fractions,
+    ``device_share_percent``, the gains [%]) and ``best``."""
+    return _exact(json.loads(_lorasplit.serving_compare_json(preset, config, _params(params))))
 
 
 def simulate_serving(config: str, plan: str = "optimum", layers: Optional[int] = 1, preset: str = "seed",

@@ -298,7 +298,9 @@ std::optional<std::vector<double>> numeric_values(const ServingAxis& axis) {
 }
 
 std::string serving_axis_label(const ServingAxis& axis) {
-  if (!axis.workload) return axis_label(axis.key);
+  // A parameter's description may be the seed model's (link.latency_s: "paid once in stage
+  // 1"): the key alone, its ticks carry the unit.
+  if (!axis.workload) return axis.key;
   if (axis.key == "serving.adapters") return "adapters (serving.adapters)";
   if (axis.key == "serving.batch_tokens") return "decode tokens in the batch (serving.batch_tokens)";
   if (axis.key == "serving.context_tokens") return "tokens of context per sequence (serving.context_tokens)";
@@ -321,8 +323,8 @@ Status check_serving_plot(const std::vector<ServingAxis>& axes, const std::strin
     return plot_error(out_path, fmt::format("the first varied key ({}) is not numeric: vary it second, or plot the CSV",
                                             axes[0].key));
   }
-  if (axes.size() == 2 && axes[1].values.size() > 12) {
-    return plot_error(out_path, "at most 12 values of the second varied key can be told apart in a figure");
+  if (axes.size() == 2 && axes[1].values.size() > 8) {
+    return plot_error(out_path, "at most 8 values of the second varied key can be told apart in a figure");
   }
   return {};
 }
@@ -349,7 +351,11 @@ Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vecto
     for (const ServingPlotRow* r : block) {
       const double x = (*xs_of_axis)[axes.size() == 2 ? r->index / n2 : r->index % n1];
       xs.push_back(x);
-      for (const auto& t : {r->optimum, r->gpu_fetch, r->gpu_hbm, r->device_all}) thr.push_back(num(t));
+      // The throughput axis spans what is drawn: over two axes, the optimum alone.
+      thr.push_back(num(r->optimum));
+      if (axes.size() == 1) {
+        for (const auto& t : {r->gpu_fetch, r->gpu_hbm, r->device_all}) thr.push_back(num(t));
+      }
       gains.push_back(num(r->gain_over_gpu_fetch));
       gains.push_back(num(r->gain_over_gpu_hbm));
       data << fmt::format("{:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g} {:.17g}\n", x, num(r->optimum),
@@ -361,7 +367,8 @@ Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vecto
   const bool log_x = x_extent && x_extent->first > 0 && x_extent->second >= 10 * x_extent->first;
   std::ostringstream gp;
   gp << term << "\n";
-  gp << "set datafile missing 'NaN'\nset grid\nset key outside right top\nset autoscale xfix\n";
+  gp << "set datafile missing 'NaN'\nset grid\nset key outside right top" << (n2 > 4 ? " font ',9' spacing 0.85" : "")
+     << "\nset autoscale xfix\n";
   // Both panels end at one right margin, whatever their legends' widths.
   gp << "set offsets 0, 0, graph 0.05, graph 0.05\nset lmargin 12\nset rmargin at screen 0.72\n";
   gp << "set xlabel " << quote(options.xlabel.empty() ? serving_axis_label(axes[0]) : options.xlabel) << "\n";
@@ -369,7 +376,7 @@ Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vecto
   gp << "set format x "
      << quote(axes[0].workload ? std::string("% h") : tick_format(axes[0].key, log_x, x_extent)) << "\n";
   const std::string title = options.title.empty()
-                                ? "lorasplit sweep, serving model: the optimum against the GPU-only baselines"
+                                ? "lorasplit sweep, serving model: the optimum against its baselines"
                                 : options.title;
   gp << "set multiplot layout 2,1 title " << quote(title) << "\n";
   const std::string file = quote(kData);

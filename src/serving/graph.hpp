@@ -81,6 +81,9 @@ std::array<ItemWork, kServingItems> stage_work(const ServingWorkload& w, const S
 /// its time [s], the longest path (evaluate_serving does every stage).
 ServingStageTime evaluate_stage(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
                                 ServingStage stage, bool all_in_hbm = false);
+/// The share of the LoRA work's tokens (adapter, stage) that the device touches (paths p
+/// and c), over the projection stages where the adapter has modules; 0 without LoRA work.
+Rational device_share(const ServingWorkload& w, const ServingPlan& plan);
 /// Its duration [s] on its resource.
 Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardware& hw, bool* memory_bound);
 

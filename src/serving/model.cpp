@@ -308,6 +308,22 @@ ServingMemory memory_of(const ServingWorkload& w, const ServingHardware& hw, boo
 }  // namespace
 
 namespace detail {
+Rational device_share(const ServingWorkload& w, const ServingPlan& plan) {
+  Integer lora = 0, device = 0;
+  for (std::size_t s = 0; s < plan.tokens.size(); ++s) {
+    for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+      if (!adapter_work(w.shape, w.adapters[i], static_cast<ServingStage>(s)).any) continue;
+      const auto& t = plan.tokens[s][i];
+      lora += t[0] + t[1] + t[2];
+      device += t[1] + t[2];
+    }
+  }
+  if (lora == 0) return Rational(0);
+  Rational share(device, lora);
+  share.canonicalize();  // mpq_class(num, den) is not reduced
+  return share;
+}
+
 ServingStageTime evaluate_stage(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
                                 ServingStage stage, bool all_in_hbm) {
   const auto work = detail::stage_work(w, plan, stage, all_in_hbm);

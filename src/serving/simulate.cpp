@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -28,14 +29,19 @@ bool ServingSimulation::equal() const {
          simulated_iteration_s == model_iteration_s;
 }
 
-Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
-                                           std::int64_t layers, bool all_in_hbm) {
-  if (auto st = check_serving_plan(w, plan); !st) return st.error();
+Status check_serving_layers(const ServingWorkload& w, std::int64_t layers) {
   if (layers < 1 || layers > w.shape.layers || layers > kMaxSimulatedLayers) {
     return Error{ErrorCode::kOutOfRange, "layers", std::to_string(layers),
                  fmt::format("layers = {}: 1 to the shape's {} layers, at most {} (the layers are identical)", layers,
                              w.shape.layers, kMaxSimulatedLayers)};
   }
+  return {};
+}
+
+Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
+                                           std::int64_t layers, bool all_in_hbm) {
+  if (auto st = check_serving_plan(w, plan); !st) return st.error();
+  if (auto st = check_serving_layers(w, layers); !st) return st.error();
   ServingSimulation sim;
   sim.layers_simulated = layers;
   const auto eval = evaluate_serving(w, hw, plan, all_in_hbm);
@@ -101,13 +107,17 @@ Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const Servi
 }
 
 Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::string_view json_text, std::string_view source) {
-  nlohmann::json j = nlohmann::json::parse(json_text, nullptr, false);
-  if (j.is_discarded()) return plan_error(source, "not JSON");
-  if (j.is_object()) {
-    if (!j.contains("plan")) return plan_error(source, "a JSON object without \"plan\" (give solve --format json's output)");
-    j = j["plan"];
+  const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
+  if (doc.is_discarded()) return plan_error(source, "not JSON");
+  // The list itself, never a copy: a copy of a deeply nested value recurses as deep.
+  const nlohmann::json* list = &doc;
+  if (doc.is_object()) {
+    const auto it = doc.find("plan");
+    if (it == doc.end()) return plan_error(source, "a JSON object without \"plan\" (give solve --format json's output)");
+    list = &*it;
   }
-  if (!j.is_array()) return plan_error(source, "\"plan\" is not a list of {adapter, stage, path, tokens}");
+  if (!list->is_array()) return plan_error(source, "\"plan\" is not a list of {adapter, stage, path, tokens}");
+  const nlohmann::json& j = *list;
   std::map<std::string, std::size_t, std::less<>> adapter_index;
   for (std::size_t i = 0; i < w.adapters.size(); ++i) adapter_index.emplace(w.adapters[i].name, i);
   const auto find_name = [](std::string_view name, std::size_t count, auto to_name) -> std::optional<std::size_t> {
@@ -149,6 +159,12 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
       return plan_error(source, fmt::format("entry {}: path '{}' is not {}, {} or {}", e, p->get<std::string>(),
                                             to_string(ServingPath::kGpu), to_string(ServingPath::kSplit),
                                             to_string(ServingPath::kDevice)));
+    }
+    if (x.size() != 4) {
+      return plan_error(source, fmt::format("entry {} has keys other than adapter, stage, path and tokens", e));
+    }
+    if (t->is_number_unsigned() && t->get<std::uint64_t>() > static_cast<std::uint64_t>(INT64_MAX)) {
+      return plan_error(source, fmt::format("entry {}: tokens = {}: too large", e, t->get<std::uint64_t>()));
     }
     const auto tokens = t->get<std::int64_t>();
     const auto stage = static_cast<ServingStage>(*si);
@@ -208,13 +224,19 @@ Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Pa
       return out;
     }
     out.plan = std::move(solved->plan);
+    out.status = solved->proved_optimal
+                     ? "optimal"
+                     : fmt::format("feasible, not proved optimal (the optimum is at most {:.3g} % faster)",
+                                   100 * to_double(1 - solved->lower_bound_s / solved->eval.iteration_s));
   } else if (out.name == "gpu_fetch" || out.name == "gpu_hbm" || out.name == "device_all") {
     out.plan = uniform_plan(w, out.name == "device_all" ? ServingPath::kDevice : ServingPath::kGpu);
     out.all_in_hbm = out.name == "gpu_hbm";
+    out.status = "baseline";
   } else {
     auto plan = read_serving_plan(w, out.name);
     if (!plan) return plan.error();
     out.plan = std::move(plan.value());
+    out.status = "file";
   }
   const auto eval = evaluate_serving(w, hw.value(), out.plan, out.all_in_hbm);
   out.feasible = eval.feasible;
@@ -242,9 +264,9 @@ std::string render_serving_simulation_text(const ServingWorkload& w, const Servi
     out += s;
     out += '\n';
   };
-  line(fmt::format("lorasplit simulate, serving model: plan {}, {} played event by event over the stage graph "
+  line(fmt::format("lorasplit simulate, serving model: plan {} ({}), {} played event by event over the stage graph "
                    "(docs/model.md section 9.4)",
-                   sim.plan_name, layers_text(w, sim)));
+                   sim.plan_name, sim.plan_status, layers_text(w, sim)));
   line(fmt::format("transformer: {}; {} adapters, {} tokens, context {} tokens", w.shape.name, w.adapters.size(),
                    w.tokens(), w.context_tokens));
   line("");
@@ -296,7 +318,9 @@ std::string render_serving_simulation_json(const ServingWorkload& w, const Servi
   };
   ordered_json j;
   j["model"] = "serving";
+  j["status"] = "simulated";
   j["plan"] = sim.plan_name;
+  j["plan_status"] = sim.plan_status;
   j["layers"] = w.shape.layers;
   j["layers_simulated"] = sim.layers_simulated;
   j["equal"] = sim.equal();
@@ -317,8 +341,10 @@ std::string render_serving_simulation_json(const ServingWorkload& w, const Servi
   j["stages"] = stages;
   ordered_json res = ordered_json::array();
   for (const auto& r : sim.resources) {
-    res.push_back(
-        {{"name", r.name}, {"busy_s_exact", format_fraction(r.busy_s)}, {"utilization", to_double(r.utilization)}});
+    res.push_back({{"name", r.name},
+                   {"busy_s", to_double(r.busy_s)},
+                   {"busy_s_exact", format_fraction(r.busy_s)},
+                   {"utilization", to_double(r.utilization)}});
   }
   j["resources"] = res;
   ordered_json tasks = ordered_json::array();

@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -126,6 +127,45 @@ std::optional<std::size_t> serving_sweep_size(const std::vector<ServingAxis>& ax
   return total;
 }
 
+Status check_serving_sweep(const std::string& config, const WorkloadOverrides& sets,
+                           const std::vector<ServingAxis>& axes, const Shard& shard) {
+  const auto size = serving_sweep_size(axes);
+  if (!size) {
+    return Error{ErrorCode::kOutOfRange, "vary", "", "sweep: the number of points does not fit a 64-bit count"};
+  }
+  const std::size_t total = *size;
+  const auto range = shard_range(total, shard);
+  const std::size_t begin = range.first, end = range.second;
+  // Every workload the shard will solve is read once before any point is solved: a value
+  // that does not make a workload (a module name, a list) stops the sweep before its first
+  // row, not after minutes of rows.
+  {
+    std::set<std::vector<std::string>> seen;
+    for (std::size_t index = begin; index < end; ++index) {
+      std::vector<std::string> combo;
+      WorkloadOverrides over = sets;
+      std::size_t k = index;
+      std::vector<std::size_t> at(axes.size());
+      for (std::size_t i = axes.size(); i-- > 0;) {
+        at[i] = k % axes[i].values.size();
+        k /= axes[i].values.size();
+      }
+      for (std::size_t i = 0; i < axes.size(); ++i) {
+        if (!axes[i].workload) continue;
+        combo.push_back(axes[i].values[at[i]]);
+        over.emplace_back(axes[i].key, axes[i].values[at[i]]);
+      }
+      if (combo.empty()) break;  // no workload axis: one workload, read by the first point
+      if (!seen.insert(combo).second) continue;
+      if (auto w = load_serving_workload(config, over); !w) {
+        const Error& e = w.error();
+        return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};
+      }
+    }
+  }
+  return {};
+}
+
 Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
                          const std::vector<ServingAxis>& axes, const ServingSweepOptions& options,
                          const std::function<void(const ServingSweepRow&)>& emit) {
@@ -175,6 +215,7 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     row.result = std::move(r.value());
     return row;
   };
+  if (auto st = check_serving_sweep(config, sets, axes, options.shard); !st) return st;
   const std::size_t points = end - begin;
   unsigned threads = options.threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
@@ -278,20 +319,9 @@ std::vector<std::string> serving_cells(const ServingSweepRow& row) {
   const auto tput = [](const ServingBaseline& b) {
     return b.eval.feasible ? fmt::format("{:.9g}", to_double(b.eval.tokens_per_s)) : std::string();
   };
-  // The share of the LoRA work's tokens (adapter, stage) that the device touches (paths
-  // p and c), over the projection stages where the adapter has modules.
-  Integer lora = 0, device = 0;
-  for (std::size_t s = 0; s < r.plan.tokens.size(); ++s) {
-    for (std::size_t i = 0; i < row.workload.adapters.size(); ++i) {
-      if (!detail::adapter_work(row.workload.shape, row.workload.adapters[i], static_cast<ServingStage>(s)).any) continue;
-      const auto& t = r.plan.tokens[s][i];
-      lora += t[0] + t[1] + t[2];
-      device += t[1] + t[2];
-    }
-  }
   std::int64_t with_tokens = 0;
   for (const auto& a : row.workload.adapters) with_tokens += a.tokens > 0 ? 1 : 0;
-  const std::string share = lora > 0 ? fmt::format("{:.6g}", 100.0 * to_double(Rational(device, lora))) : "0";
+  const std::string share = fmt::format("{:.6g}", 100.0 * to_double(detail::device_share(row.workload, r.plan)));
   if (!r.feasible) {
     for (const std::string& c : {std::string("infeasible"), std::string(), std::string(), std::string(),
                                  std::string(), std::string(), tput(r.baselines[0]), tput(r.baselines[1]),

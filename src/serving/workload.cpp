@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -148,14 +149,16 @@ Result<std::uint8_t> modules_of(const toml::node& node, std::string_view key, st
       names.push_back(*w);
     }
   } else if (const auto* str = node.as_string()) {
-    std::string_view rest = str->get();
-    while (!rest.empty()) {
-      const auto comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    const std::string_view text = str->get();
+    std::size_t start = 0;
+    while (!text.empty()) {  // every item between commas, an empty one included (refused below)
+      const auto comma = text.find(',', start);
+      std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
       names.emplace_back(item);
-      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (comma == std::string_view::npos) break;
+      start = comma + 1;
     }
   }
   if (names.empty()) {
@@ -450,8 +453,10 @@ Status apply_override(toml::table& root, const std::string& key, const std::stri
   // its source is the command line, so messages say where it came from.
   const std::string where = "--set";
   std::optional<toml::table> parsed;
-  for (const std::string& text : {fmt::format("v = {}", value), fmt::format("v = [{}]", value)}) {
-    if (text.back() == ']' && value.find(',') == std::string::npos) continue;
+  const std::array<std::string, 2> forms = {fmt::format("v = {}", value), fmt::format("v = [{}]", value)};
+  for (std::size_t f = 0; f < forms.size(); ++f) {
+    const std::string& text = forms[f];
+    if (f == 1 && value.find(',') == std::string::npos) continue;  // "8,16" is a list; "8" stays a number
     try {
       auto t = toml::parse(text, where);
       const toml::node* v = t.get("v");
@@ -505,11 +510,14 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
 
   // [lora] target_modules: the modules of every adapter that does not list its own.
   std::uint8_t target_modules = 0x7f;
+  const toml::node* target_node = nullptr;
+  bool target_used = false;
   if (const auto* lt = root.get_as<toml::table>("lora")) {
     if (const auto* m = lt->get("target_modules")) {
       auto v = modules_of(*m, "lora.target_modules", source);
       if (!v) return v.error();
       target_modules = *v;
+      target_node = m;
     }
   }
   const auto* st = root.get_as<toml::table>("serving");
@@ -604,6 +612,7 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
     auto res = residency(*st->get("weights"), "serving.weights", source);
     if (!res) return res.error();
     std::uint8_t mods = target_modules;
+    target_used = st->get("modules") == nullptr;
     if (const auto* m = st->get("modules")) {
       auto v = modules_of(*m, "serving.modules", source);
       if (!v) return v.error();
@@ -670,9 +679,18 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
         auto v = modules_of(*m, "adapters.modules", source);
         if (!v) return v.error();
         a.modules = *v;
+      } else {
+        target_used = true;
       }
       w.adapters.push_back(std::move(a));
     }
+  }
+  if (target_node != nullptr && !target_used) {
+    const std::string v = node_text(*target_node);
+    return Error{ErrorCode::kInconsistent, "lora.target_modules", v,
+                 fmt::format("{}lora.target_modules = {}: every adapter has its own modules (adapters.modules or "
+                             "serving.modules): it would change nothing",
+                             where_of(source, *target_node), v)};
   }
   const std::int64_t t = w.tokens();
   if (t < 1 || t > kMaxTokens) {

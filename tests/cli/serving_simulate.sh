@@ -68,3 +68,20 @@ expect_refused path "path 'elsewhere' is not gpu, split or device"
 expect_refused object "without \"plan\""
 expect_refused notjson "not JSON"
 echo "plan files refused as expected"
+# A failed run leaves no output behind: a trace written before the Gantt chart failed is
+# removed again, and so are both when standard output is full; one line on stderr.
+rc=0
+"$cli" simulate "${sets[@]}" --trace "$dir/t2.json" --gantt /nonexistent/g.svg > /dev/null 2> "$dir/err.txt" || rc=$?
+[ "$rc" -eq 4 ] && [ ! -e "$dir/t2.json" ] || { echo "exit $rc, trace left: $(ls "$dir")"; exit 1; }
+if [ -w /dev/full ]; then
+  rc=0
+  "$cli" simulate "${sets[@]}" --trace "$dir/t3.json" --gantt "$dir/g3.svg" > /dev/full 2> "$dir/err.txt" || rc=$?
+  [ "$rc" -eq 4 ] && [ ! -e "$dir/t3.json" ] && [ ! -e "$dir/g3.svg" ] || { echo "/dev/full: exit $rc"; exit 1; }
+  [ "$(wc -l < "$dir/err.txt")" -eq 1 ] || { echo "/dev/full: not one line"; cat "$dir/err.txt"; exit 1; }
+fi
+# A sweep whose workload values do not all make a workload prints nothing.
+rc=0
+"$cli" sweep "${sets[@]}" --vary "lora.target_modules=q;bogus" > "$dir/sweep.csv" 2> "$dir/err.txt" || rc=$?
+[ "$rc" -eq 2 ] && [ ! -s "$dir/sweep.csv" ] && grep -q "point 2 of 2: .*'bogus': not a module" "$dir/err.txt" || {
+  echo "sweep over a bad module: exit $rc"; cat "$dir/sweep.csv" "$dir/err.txt"; exit 1; }
+echo "failed runs leave nothing behind"

@@ -194,6 +194,18 @@ def test_simulate_serving_equals_cli(tmp_path):
     assert every["makespan_s_exact"] == every["model_iteration_time_s_exact"]
 
 
+def test_compare_serving_equals_cli():
+    config = str(ROOT / "tests" / "data" / "hand_serving.toml")
+    rc, j, _ = cli_json("compare", "--config", config)
+    assert rc == 0
+    c = lorasplit.compare_serving(config)
+    assert c == as_python(j)
+    by = {x["weights"]: x for x in c["cases"]}
+    assert by["gpu"]["iteration_time_s_exact"] == Fraction(99, 2)
+    assert by["cxl"]["given"] and by["cxl"]["iteration_time_s_exact"] == Fraction(197, 4)
+    assert c["best"] == "both"
+
+
 def test_serving_workload_keys_equal_cli_set():
     # docs/model.md section 9.1: serving.* and transformer.* change the workload, as --set does.
     config = str(ROOT / "examples" / "serving_llama3_8b.toml")

@@ -158,6 +158,21 @@ TEST(Serving, HuggingFaceConfigIsRead) {
   }
 }
 
+// A generated workload of three adapters, for the overrides below.
+std::string zipf_head() {
+  return R"(
+[transformer]
+preset = "llama-3-8b"
+[serving]
+context_tokens = 0
+adapters = 3
+ranks = [16, 32]
+batch_tokens = 30
+popularity = "uniform"
+weights = "cxl"
+)";
+}
+
 TEST(Serving, WorkloadsAreReadAndGenerated) {
   const std::string listed = R"(
 [transformer]
@@ -190,10 +205,18 @@ modules = ["q", "v"]
   ASSERT_TRUE(t) << t.error().message;
   EXPECT_EQ(t->adapters[0].modules, (1U << 0) | (1U << 3) | (1U << 6));
   EXPECT_EQ(t->adapters[1].modules, (1U << 0) | (1U << 2));
+  // A bracketed list of one from --set is a list (it was read as a string).
+  auto one_rank = load_serving_workload_string(zipf_head(), "t.toml", ".", {{"serving.ranks", "[8]"}});
+  ASSERT_TRUE(one_rank) << one_rank.error().message;
+  EXPECT_EQ(one_rank->adapters[1].rank, 8);
   auto set = load_serving_workload_string(listed, "t.toml", ".", {{"lora.target_modules", "k, gate_proj"}});
   ASSERT_TRUE(set) << set.error().message;
   EXPECT_EQ(set->adapters[0].modules, (1U << 1) | (1U << 4));
-  for (const char* bad : {"q,x_proj", "q,q_proj", "", "_proj"}) {
+  auto unused = load_serving_workload_string(zipf_head() + "modules = [\"q\"]\n", "t.toml", ".",
+                                             {{"lora.target_modules", "v"}});
+  ASSERT_FALSE(unused);
+  EXPECT_NE(unused.error().message.find("it would change nothing"), std::string::npos) << unused.error().message;
+  for (const char* bad : {"q,x_proj", "q,q_proj", "", "_proj", "q,", ",q"}) {
     auto e = load_serving_workload_string(listed, "t.toml", ".", {{"lora.target_modules", bad}});
     ASSERT_FALSE(e) << bad;
     EXPECT_EQ(e.error().key, "lora.target_modules") << bad;
@@ -517,6 +540,53 @@ TEST(Serving, PlanFilesRoundTrip) {
     ASSERT_FALSE(r) << text;
     EXPECT_EQ(r.error().key, "--plan");
     EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
+  // An entry with a key more, a count past 64 bits, and a plan nested 100,000 deep (it
+  // crashed the reader once: the list was copied recursively).
+  for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 2, "note": 1}])", "keys other than"},
+           {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 18446744073709551615}])", "too large"},
+           {"{\"plan\": " + std::string(100000, '[') + std::string(100000, ']') + "}", "entry 0 is not"}}) {
+    auto r = parse_serving_plan_json(w, text, "p.json");
+    ASSERT_FALSE(r) << text.substr(0, 80);
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
+}
+
+// compare_serving: the batch with the weights as given, all on the GPU, all on the device,
+// in both. Weights in both memories allow every plan of the other three (a GPU path reads
+// them from HBM, the device paths from device memory), so with memory to spare "both" is
+// never slower; "gpu" leaves the device nothing and is gpu_hbm's plan.
+TEST(Serving, ResidencyComparisonBoundsItsCases) {
+  std::mt19937_64 rng(20261209);
+  for (int inst = 0; inst < 25; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 3, 3);
+    const Params p = serving_params(rng);
+    auto c = compare_serving(w, p);
+    ASSERT_TRUE(c) << c.error().message;
+    bool uniform = true;
+    for (const auto& a : w.adapters) uniform = uniform && a.weights == w.adapters.front().weights;
+    ASSERT_EQ(c->cases.size(), uniform ? 3U : 4U);
+    int given = 0;
+    const ServingResidencyCase* both = nullptr;
+    for (const auto& x : c->cases) {
+      given += x.given ? 1 : 0;
+      ASSERT_TRUE(x.result.feasible) << x.weights;  // memory to spare in these instances
+      if (x.weights == "both") both = &x;
+      if (x.weights == "gpu") {
+        EXPECT_EQ(x.device_share, 0);
+        EXPECT_EQ(x.result.eval.iteration_s, x.result.baselines[0].eval.iteration_s);  // gpu_hbm
+      }
+    }
+    EXPECT_EQ(given, 1);
+    ASSERT_NE(both, nullptr);
+    for (const auto& x : c->cases) {
+      EXPECT_LE(both->result.eval.iteration_s, x.result.eval.iteration_s) << "instance " << inst << " " << x.weights;
+    }
+    const auto& as_given = *std::find_if(c->cases.begin(), c->cases.end(), [](const auto& x) { return x.given; });
+    auto direct = solve_serving(w, p);
+    ASSERT_TRUE(direct);
+    EXPECT_EQ(as_given.result.eval.iteration_s, direct->eval.iteration_s);
   }
 }
 
