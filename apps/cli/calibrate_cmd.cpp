@@ -20,6 +20,7 @@ struct CalibrateOpts {
   std::string output;
   std::string side{"gpu"};
   std::string format{"text"};
+  std::string plot;
 };
 
 int run_calibrate(const CalibrateOpts& opts, const Io& io) {
@@ -27,6 +28,10 @@ int run_calibrate(const CalibrateOpts& opts, const Io& io) {
   // A profile that could not be written is known before minutes of measuring, not after.
   if (!opts.output.empty()) {
     if (auto st = output_folder_writable(opts.output, "-o"); !st) return report_error(io, st.error(), json);
+  }
+  if (!opts.plot.empty()) {  // likewise the figure's type and folder
+    if (auto st = check_plot_path(opts.plot); !st) return report_error(io, for_cli(st.error()), json);
+    if (auto st = output_folder_writable(opts.plot, "--plot"); !st) return report_error(io, st.error(), json);
   }
   CalibrationOptions options;
   options.quick = opts.quick;
@@ -63,6 +68,9 @@ int run_calibrate(const CalibrateOpts& opts, const Io& io) {
   if (std::fputs(out.c_str(), io.out) < 0) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, json);
   }
+  if (!opts.plot.empty()) {
+    if (auto st = plot_calibration(c.value(), opts.plot); !st) return plot_failed(io, st.error());
+  }
   return kExitOptimal;
 }
 
@@ -78,6 +86,8 @@ void setup_calibrate(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("-o,--output", opts->output, "write the fitted profile to this TOML file (whole or not at all)");
   sub->add_option("--side", opts->side, "the profile's table: gpu (default) or cxl (the device's stand-in)")
       ->check(CLI::IsMember({"gpu", "cxl"}));
+  sub->add_option("--plot", opts->plot,
+                  "FILE.svg|png|pdf: measured against predicted time per shape, log axes (gnuplot)");
   sub->add_option("--format", opts->format, "output: text (the report, default) or json (every measurement)")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_calibrate(*opts, io); });

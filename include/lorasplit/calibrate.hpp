@@ -78,6 +78,11 @@ std::string render_calibration_profile(const Calibration& c, std::string_view si
 /// Measured against predicted time per shape, the error of each, the median and p90
 /// absolute error and the worst shapes.
 std::string render_calibration_report(const Calibration& c);
+/// The figure of that report (gnuplot): measured against predicted time per shape on log
+/// axes, one marker per kernel kind, the line measured = predicted, the median and p90
+/// errors in the title. `out_path` ends in .svg, .png or .pdf; no gnuplot is
+/// ErrorCode::kUnsupported.
+Status plot_calibration(const Calibration& c, const std::string& out_path);
 std::string render_calibration_json(const Calibration& c);
 
 }  // namespace lorasplit

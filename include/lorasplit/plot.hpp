@@ -14,6 +14,9 @@ namespace lorasplit {
 
 /// True when a `gnuplot` program is on PATH.
 bool gnuplot_available();
+/// An error naming `plot` unless the file ends in .svg, .png or .pdf (said before the work
+/// whose figure it is).
+Status check_plot_path(const std::string& path);
 
 /// What a caller may set on a figure; empty fields keep the defaults.
 struct PlotOptions {

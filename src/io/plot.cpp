@@ -14,6 +14,7 @@
 #include <optional>
 #include <sstream>
 
+#include "io/gnuplot.hpp"
 #include "io/program.hpp"
 
 namespace lorasplit {
@@ -155,7 +156,21 @@ Status run_gnuplot(const std::string& script, const std::string& data, const std
 
 }  // namespace
 
+namespace detail {
+std::string gnuplot_terminal(const std::string& path) { return terminal_for(path); }
+std::string gnuplot_quote(const std::string& s) { return quote(s); }
+const char* gnuplot_data_file() { return kData; }
+Status run_gnuplot_script(const std::string& script, const std::string& data, const std::string& out_path) {
+  return run_gnuplot(script, data, out_path);
+}
+}  // namespace detail
+
 bool gnuplot_available() { return detail::find_program("gnuplot").has_value(); }
+
+Status check_plot_path(const std::string& path) {
+  if (terminal_for(path).empty()) return plot_error(path, kFormats);
+  return {};
+}
 
 Status plot_sweep(const std::vector<SweepAxis>& axes, const std::vector<SweepRow>& rows, const std::string& out_path,
                   const PlotOptions& options) {

@@ -10,7 +10,7 @@ trap 'rm -rf "$dir"' EXIT
 # Timing on a shared machine: a run whose fit misses the bound below is measured once
 # more before the test fails (the machine was busy, or the fit is wrong).
 for attempt in 1 2; do
-"$cli" calibrate --quick -o "$dir/p.toml" --format json > "$dir/c.json"
+"$cli" calibrate --quick -o "$dir/p.toml" --plot "$dir/fit.svg" --format json > "$dir/c.json"
 /usr/bin/python3 - "$dir/c.json" "$dir/p.toml" <<'PY' && break
 import json, sys, tomllib
 c = json.load(open(sys.argv[1]))
@@ -33,6 +33,13 @@ PY
 [ $attempt = 2 ] && exit 1
 echo "calibrate: the fit missed the bound; measuring once more"
 done
+# The figure: measured against predicted, one marker per shape (30) beside the legend's.
+if command -v gnuplot >/dev/null; then
+  grep -q "measured = predicted" "$dir/fit.svg" || { echo "the calibration figure lacks its diagonal"; exit 1; }
+  markers=$(grep -c "<use xlink:href='#gpPt" "$dir/fit.svg" || true)
+  [ "$markers" -ge 30 ] || { echo "the calibration figure has $markers markers for 30 shapes"; exit 1; }
+  if command -v xmllint >/dev/null; then xmllint --noout "$dir/fit.svg"; fi
+fi
 out=$("$cli" solve --gpu "$dir/p.toml")
 grep -Eq "gpu.flops +[0-9.]+ [GT]FLOPS +measured +from gpu $dir/p.toml" <<<"$out" || { echo "$out"; exit 1; }
 "$cli" solve --config "$data/serving_parts.toml" --gpu "$dir/p.toml" --format json > "$dir/s.json"
