@@ -62,10 +62,8 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
                                               opts.over)},
                         json);
   }
-  if (serving && opts.domain != "integer") {
-    return report_error(io, Error{ErrorCode::kBadOption, "--domain", opts.domain,
-                                  "the serving model plans whole tokens only"},
-                        json);
+  if (serving) {
+    if (auto st = serving_command_ok(opts.sources.config, opts.domain); !st) return report_error(io, st.error(), json);
   }
   auto target = parse_quantity(opts.gain, Dimension::kFraction, "--gain");
   if (!target) return report_error(io, target.error(), json);
@@ -74,12 +72,6 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   if (opts.gain.find('%') != std::string::npos) gain *= 100;
   Result<Breakeven> r = Error{};
   if (serving) {
-    if (opts.sources.config.empty()) {
-      return report_error(io, Error{ErrorCode::kBadOption, "--config", "",
-                                    "the serving model reads its workload from --config FILE (docs/model.md section "
-                                    "9.1)"},
-                          json);
-    }
     auto w = load_serving_workload(opts.sources.config, sets);
     if (!w) return report_error(io, w.error(), json);
     r = serving_breakeven(loaded.value(), w.value(), opts.key, gain, opts.over.empty() ? "gpu_fetch" : opts.over,

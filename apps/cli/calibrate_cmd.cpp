@@ -83,11 +83,13 @@ void setup_calibrate(CLI::App& app, int& exit_status, const Io& io) {
   sub->add_option("--backend", opts->backend, "cpu: this machine's CPU through the BLAS lorasplit is built with")
       ->check(CLI::IsMember({"cpu"}));
   sub->add_flag("--quick", opts->quick, "30 shapes, a few repetitions each (under 20 s); default: 348 shapes");
-  sub->add_option("-o,--output", opts->output, "write the fitted profile to this TOML file (whole or not at all)");
+  sub->add_option("-o,--output", opts->output, "write the fitted profile to this TOML file (whole or not at all)")
+      ->check(non_empty_path());
   sub->add_option("--side", opts->side, "the profile's table: gpu (default) or cxl (the device's stand-in)")
       ->check(CLI::IsMember({"gpu", "cxl"}));
   sub->add_option("--plot", opts->plot,
-                  "FILE.svg|png|pdf: measured against predicted time per shape, log axes (gnuplot)");
+                  "FILE.svg|png|pdf: measured against predicted time per shape, log axes (gnuplot)")
+      ->check(non_empty_path());
   sub->add_option("--format", opts->format, "output: text (the report, default) or json (every measurement)")
       ->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_calibrate(*opts, io); });

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,7 +21,8 @@ void add_param_options(CLI::App* app, ParamSources& sources) {
                   "bound T_GPU_S1 + T_GPU_S2 <= T (e.g. '2 ms'); same as --set lora.max_batch_latency_s=T");
   app->add_option("--model", sources.model,
                   "seed (the formulation, term for term), pipeline (its physics made consistent; switches "
-                  "pipeline.*) or serving (a transformer's adapters; solve only, workload in --config); same as "
+                  "pipeline.*) or serving (a transformer's adapters, workload in --config: solve, simulate, compare, sweep, "
+                  "breakeven); same as "
                   "--set model.name=NAME")
       ->check(CLI::IsMember({"seed", "pipeline", "serving"}));
   // An empty name is refused, never read as "not given".
@@ -196,6 +198,19 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
   return params;
 }
 
+Status serving_command_ok(const std::string& config, const std::string& domain) {
+  if (config.empty()) {
+    return Error{ErrorCode::kBadOption, "--config", "",
+                 "the serving model reads its workload from --config FILE ([transformer], [serving], [[adapters]]; "
+                 "docs/model.md section 9.1)"};
+  }
+  if (domain != "integer") {
+    return Error{ErrorCode::kBadOption, "--domain", domain,
+                 fmt::format("--domain = '{}': the serving model plans whole tokens only", printable(domain))};
+  }
+  return {};
+}
+
 Result<Plan> parse_plan(const std::string& text, const std::vector<Column>& columns) {
   std::string names;
   for (const auto& c : columns) names += fmt::format("{}{}", names.empty() ? "" : ",", c.name);
@@ -227,8 +242,15 @@ Domain domain_from(const std::string& name) {
   return Domain::kInteger;
 }
 
+const CLI::Validator& non_empty_path() {
+  static const CLI::Validator v(
+      [](std::string& s) { return s.empty() ? std::string("an empty path") : std::string(); }, "PATH");
+  return v;
+}
+
 void add_plot_options(CLI::App* app, std::string& path, PlotOptions& options, const std::string& what) {
-  app->add_option("--plot", path, fmt::format("FILE.svg, FILE.png or FILE.pdf: {} plotted with gnuplot", what));
+  app->add_option("--plot", path, fmt::format("FILE.svg, FILE.png or FILE.pdf: {} plotted with gnuplot", what))
+      ->check(non_empty_path());
   app->add_option("--title", options.title, "the figure's title (with --plot)");
   app->add_option("--xlabel", options.xlabel, "the x axis label (with --plot)");
   app->add_option("--ylabel", options.ylabel, "the y axis label (with --plot)");
@@ -276,6 +298,14 @@ int plot_failed(const Io& io, const Error& error) {
 }
 
 Status output_folder_writable(const std::string& path, std::string_view argument) {
+  if (path.empty()) {
+    return Error{ErrorCode::kBadOption, std::string(argument), path, fmt::format("{}: an empty path", argument)};
+  }
+  struct stat st{};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return Error{ErrorCode::kWriteFailed, std::string(argument), path,
+                 fmt::format("{} = '{}': is a folder", argument, printable(path))};
+  }
   const auto slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
   if (::access(dir.c_str(), W_OK) != 0) {

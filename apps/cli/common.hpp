@@ -42,7 +42,8 @@ void add_param_options(CLI::App* app, ParamSources& sources);
 std::string assignment_key(std::string_view assignment);
 /// An error when the command line gives one key twice (two --set, or --set and its flag).
 Status conflicting_sources(const ParamSources& sources);
-/// An error (kWriteFailed, exit 4) when the folder of output file `path` cannot be written:
+/// An error (kWriteFailed, exit 4) when the folder of output file `path` cannot be written
+/// or `path` is a folder (an empty path: kBadOption, exit 2):
 /// for outputs known only after minutes of work (a calibration, a sweep's part).
 Status output_folder_writable(const std::string& path, std::string_view argument);
 /// --gap and --node-limit: how far the serving model's exact search goes.
@@ -59,6 +60,9 @@ Result<ServingSolveOptions> search_limits(const SearchLimitOpts& opts, ModelName
 WorkloadOverrides take_workload_sets(ParamSources& sources);
 /// An error naming the first workload assignment when the model is not serving (exit 2).
 Status workload_sets_need_serving(const WorkloadOverrides& sets, ModelName model);
+/// The serving model's preconditions on a command line: its workload file (--config) and
+/// whole tokens (--domain integer). An error naming the option (exit 2), or none.
+Status serving_command_ok(const std::string& config, const std::string& domain = "integer");
 /// Preset, config, hardware parts, --set, --model, --max-batch-latency; validated unless
 /// `validate_params` is false. Bare numbers far from the value they replace are said on
 /// io.err as warnings. With `provenance`: where each value came from, what it rests on.
@@ -75,6 +79,8 @@ Domain domain_from(const std::string& name);
 void add_domain_option(CLI::App* app, std::string& domain, bool allow_continuous = true);
 /// --plot FILE (.svg, .png or .pdf) and --title, --xlabel, --ylabel for it.
 void add_plot_options(CLI::App* app, std::string& path, PlotOptions& options, const std::string& what);
+/// Refuses an empty value of an output path option (it would be read as "not given").
+const CLI::Validator& non_empty_path();
 
 /// The library's error with its argument names written as the CLI's flags (plan -> --plan),
 /// and the hint to 'lorasplit params' for an unknown key.

@@ -21,19 +21,7 @@ struct CompareOpts {
 int run_compare_serving(const CompareOpts& opts, const ParamSources& sources, const Params& params,
                         const WorkloadOverrides& sets, const Io& io) {
   const bool json = opts.format == "json";
-  if (opts.domain != "integer") {
-    return report_error(io,
-                        Error{ErrorCode::kBadOption, "--domain", opts.domain,
-                              fmt::format("--domain = '{}': the serving model plans whole tokens only", opts.domain)},
-                        json);
-  }
-  if (sources.config.empty()) {
-    return report_error(io,
-                        Error{ErrorCode::kBadOption, "--config", "",
-                              "--config: the serving model reads its workload from --config FILE (docs/model.md "
-                              "section 9.1)"},
-                        json);
-  }
+  if (auto st = serving_command_ok(sources.config, opts.domain); !st) return report_error(io, st.error(), json);
   auto limits = search_limits(opts.limits, params.model_name());
   if (!limits) return report_error(io, limits.error(), json);
   auto workload = load_serving_workload(sources.config, sets);

@@ -2,7 +2,9 @@
 #include <lorasplit/files.hpp>
 #include <nlohmann/json.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <tuple>
 #include <vector>
 #include <memory>
@@ -28,9 +30,10 @@ struct SimulateOpts {
   std::string format{"text"};
 };
 
-// Writes the trace and the Gantt chart where asked, then the report on stdout: all of them
-// or, when one fails, none of the files (a file written before the failure is removed, so a
-// failed run never leaves an output behind that looks like its result).
+// Writes the trace and the Gantt chart where asked and the report on stdout: all of them or
+// none. Each file is written whole under a staging name beside it, and renamed into place
+// only once the report is out; a failure removes the staged files and leaves every file
+// that was there before as it was.
 int write_simulation(const SimulateOpts& opts, const Io& io, const std::string& trace, const std::string& gantt,
                      const std::string& report) {
   const bool json = opts.format == "json";
@@ -38,22 +41,34 @@ int write_simulation(const SimulateOpts& opts, const Io& io, const std::string& 
     if (path->empty()) continue;
     if (auto st = output_folder_writable(*path, flag); !st) return report_error(io, st.error(), json);
   }
-  std::vector<std::string> written;
-  const auto undo = [&written] {
-    for (const auto& p : written) std::remove(p.c_str());
+  std::vector<std::pair<std::string, const std::string*>> staged;  // staging name, final path
+  const auto discard = [&staged] {
+    for (const auto& s : staged) std::remove(s.first.c_str());
   };
   for (const auto& [path, text, flag] :
        {std::tuple{&opts.trace, &trace, "--trace"}, std::tuple{&opts.gantt, &gantt, "--gantt"}}) {
     if (path->empty()) continue;
-    if (auto st = write_file(*path, *text, flag); !st) {
-      undo();
+    std::string staging = *path + ".lorasplit-partial";
+    if (auto st = write_file(staging, *text, flag); !st) {
+      discard();
       return report_error(io, st.error(), json);
     }
-    written.push_back(*path);
+    staged.emplace_back(std::move(staging), path);
   }
   if (std::fputs(report.c_str(), io.out) < 0 || std::fflush(io.out) != 0) {
-    undo();
+    discard();
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, json);
+  }
+  for (std::size_t i = 0; i < staged.size(); ++i) {
+    if (std::rename(staged[i].first.c_str(), staged[i].second->c_str()) != 0) {
+      const int err = errno;
+      for (std::size_t k = i; k < staged.size(); ++k) std::remove(staged[k].first.c_str());
+      return report_error(io,
+                          Error{ErrorCode::kWriteFailed, "", *staged[i].second,
+                                fmt::format("'{}': cannot be written: {}", printable(*staged[i].second),
+                                            std::strerror(err))},
+                          json);
+    }
   }
   return kExitOptimal;
 }
@@ -71,9 +86,7 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
                   "the serving model simulates one decode iteration; --layers N plays N of its layers");
   }
   if (opts.overlap) return refuse("--overlap", "", "the serving model's layers synchronise at every stage");
-  if (sources.config.empty()) {
-    return refuse("--config", "", "the serving model reads its workload from --config FILE (docs/model.md section 9.1)");
-  }
+  if (auto st = serving_command_ok(sources.config); !st) return report_error(io, st.error(), json);
   auto params = load_params(sources, io, false);
   if (!params) return report_error(io, params.error(), json);
   auto limits = search_limits(opts.limits, params->model_name());
@@ -210,9 +223,11 @@ void setup_simulate(CLI::App& app, int& exit_status, const Io& io) {
       ->each([opts](const std::string&) { opts->layers_given = true; });
   add_search_limit_options(sub, opts->limits);
   sub->add_flag("--overlap", opts->overlap, "let batch k+1's stage 1 start while batch k's stage 2 runs");
-  sub->add_option("--trace", opts->trace, "write a Chrome trace-event JSON file (Perfetto, chrome://tracing)");
+  sub->add_option("--trace", opts->trace, "write a Chrome trace-event JSON file (Perfetto, chrome://tracing)")
+      ->check(non_empty_path());
   sub->add_option("--gantt", opts->gantt,
-                  "FILE.svg: a Gantt chart (colours: batch and stage; serving model: stage; link latency marked)");
+                  "FILE.svg: a Gantt chart (colours: batch and stage; serving model: stage; link latency marked)")
+      ->check(non_empty_path());
   sub->add_option("--format", opts->format, "output: text (default) or json")->check(CLI::IsMember({"text", "json"}));
   sub->callback([opts, &exit_status, io]() { exit_status = run_simulate(*opts, io); });
 }

@@ -28,19 +28,7 @@ std::string with_inputs(std::string report, bool json, const Params& params, con
 int run_solve_serving(const SolveOpts& opts, const Params& params, const InputProvenance& prov,
                       const WorkloadOverrides& sets, const ServingSolveOptions& limits, const Io& io) {
   const bool json = opts.format == "json";
-  if (opts.domain != "integer") {
-    return report_error(io,
-                        Error{ErrorCode::kBadOption, "--domain", opts.domain,
-                              fmt::format("--domain = '{}': the serving model plans whole tokens only", opts.domain)},
-                        json);
-  }
-  if (opts.sources.config.empty()) {
-    return report_error(io,
-                        Error{ErrorCode::kBadOption, "--config", "",
-                              "the serving model reads its workload from --config FILE ([transformer], [serving], "
-                              "[[adapters]]; docs/model.md section 9.1)"},
-                        json);
-  }
+  if (auto st = serving_command_ok(opts.sources.config, opts.domain); !st) return report_error(io, st.error(), json);
   auto workload = load_serving_workload(opts.sources.config, sets);
   if (!workload) return report_error(io, for_cli(workload.error()), json);
   auto result = solve_serving(workload.value(), params, limits);

@@ -125,10 +125,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
   const auto refuse = [&](const std::string& option, const std::string& value, const std::string& why) {
     return report_error(io, Error{ErrorCode::kBadOption, option, value, why}, false);
   };
-  if (opts.sources.config.empty()) {
-    return refuse("--config", "", "the serving model reads its workload from --config FILE (docs/model.md section 9.1)");
-  }
-  if (opts.domain != "integer") return refuse("--domain", opts.domain, "the serving model plans whole tokens only");
+  if (auto st = serving_command_ok(opts.sources.config, opts.domain); !st) return report_error(io, st.error(), false);
   if (!opts.plot.empty() && !opts.part.empty()) {
     return refuse("--plot", opts.plot, "--plot draws a whole sweep: plot the merged parts, not one (--part)");
   }
@@ -248,6 +245,9 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
 int run_sweep_cmd(const SweepOpts& opts, const Io& io) {
   if (opts.vary.empty() || opts.vary.size() > 2) {
     return report_error(io, Error{ErrorCode::kBadOption, "--vary", "", "--vary: give one or two KEY=SPEC"}, false);
+  }
+  if (!opts.plot.empty()) {  // a figure that could not be written is said before the sweep, not after
+    if (auto st = output_folder_writable(opts.plot, "--plot"); !st) return report_error(io, st.error(), false);
   }
   ParamSources sources = opts.sources;
   const WorkloadOverrides sets = take_workload_sets(sources);

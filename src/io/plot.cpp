@@ -322,11 +322,12 @@ std::string serving_axis_label(const ServingAxis& axis) {
   return axis.key;
 }
 
+// A value of the second axis in the legend (the key names the axis once, as its title).
 std::string serving_value_label(const ServingAxis& axis, std::size_t i) {
   if (!axis.workload && axis.part_kind.empty()) {
-    if (const ParamSpec* s = find_param(axis.key)) return fmt::format("{} = {}", axis.key, readable_quantity(*s, axis.exact[i]));
+    if (const ParamSpec* s = find_param(axis.key)) return readable_quantity(*s, axis.exact[i]);
   }
-  return fmt::format("{} = {}", axis.key, axis.values[i]);
+  return axis.values[i];
 }
 
 }  // namespace
@@ -382,14 +383,17 @@ Status plot_serving_sweep(const std::vector<ServingAxis>& axes, const std::vecto
   const bool log_x = x_extent && x_extent->first > 0 && x_extent->second >= 10 * x_extent->first;
   std::ostringstream gp;
   gp << term << "\n";
-  gp << "set datafile missing 'NaN'\nset grid\nset key outside right top" << (n2 > 4 ? " font ',9' spacing 0.85" : "")
-     << "\nset autoscale xfix\n";
+  gp << "set datafile missing 'NaN'\nset grid\nset key outside right top" << (n2 > 4 ? " font ',9' spacing 0.85" : "");
+  if (axes.size() == 2) gp << " title " << quote(axes[1].key);
+  gp << "\nset autoscale xfix\n";
   // Both panels end at one right margin, whatever their legends' widths.
   gp << "set offsets 0, 0, graph 0.05, graph 0.05\nset lmargin 12\nset rmargin at screen 0.72\n";
   gp << "set xlabel " << quote(options.xlabel.empty() ? serving_axis_label(axes[0]) : options.xlabel) << "\n";
   if (log_x) gp << "set logscale x 10\nset mxtics 10\n";
   gp << "set format x "
      << quote(axes[0].workload ? std::string("% h") : tick_format(axes[0].key, log_x, x_extent)) << "\n";
+  // A workload axis counts whole things: on a short linear axis, a tick per whole number.
+  if (axes[0].workload && !log_x && x_extent && x_extent->second - x_extent->first <= 20) gp << "set xtics 1\n";
   const std::string title = options.title.empty()
                                 ? "lorasplit sweep, serving model: the optimum against its baselines"
                                 : options.title;

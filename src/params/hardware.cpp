@@ -267,6 +267,7 @@ std::string_view serving_unread_reason(const ParamSpec& spec) {
     case ParamId::kLoraR: return "the ranks are the adapters' ([[adapters]] rank, serving.ranks)";
     case ParamId::kLoraElementBytes: return "the element size is the transformer's dtype";
     case ParamId::kLoraBlockTokens: return "its tokens are planned one by one";
+    case ParamId::kLoraWeights: return "the adapters' residency is [[adapters]] weights or serving.weights";
     default: break;
   }
   if (spec.pipeline_only && spec.id != ParamId::kCxlMemoryBytes) return "a switch of the pipeline model";
@@ -278,10 +279,12 @@ Status check_values_read(const Params& params, const InputProvenance& provenance
   for (const auto& s : param_specs()) {
     const Origin o = provenance.at(s.id).origin;
     if (o != Origin::kConfig && o != Origin::kCommandLine) continue;  // a preset's or a default
-    if (s.pipeline_only) continue;  // the pipeline's switches: validate_serving refuses any but the default
+    // A full-duplex link is what the serving model assumes: stating it is not a mistake, and
+    // validate_serving refuses `shared` with its own reason.
+    if (s.id == ParamId::kLinkDuplex) continue;
     const std::string_view why = serving_unread_reason(s);
     if (why.empty()) continue;
-    const std::string text = params.has(s.id) ? format_exact(params.get(s.id)) : "none";
+    const std::string text = params.has(s.id) ? param_text(s, params.get(s.id)) : "none";
     return Error{ErrorCode::kInconsistent, std::string(s.key), text,
                  fmt::format("{} = '{}': not read by the serving model ({})", s.key, text, why)};
   }

@@ -68,8 +68,8 @@ std::string render_serving_compare_text(const ServingWorkload& w, const ServingC
     out += s;
     out += '\n';
   };
-  line("lorasplit compare, serving model: one batch, the adapters' weights in one place or as given, each solved "
-       "exactly (docs/model.md section 9.9)");
+  line("lorasplit compare, serving model: one batch, the adapters' weights in one place or as given, each planned "
+       "by the exact search (docs/model.md section 9.9)");
   line(fmt::format("transformer: {}; batch: {} tokens over {} adapters, context {} tokens", w.shape.name, w.tokens(),
                    w.adapters.size(), w.context_tokens));
   line("");
@@ -100,6 +100,13 @@ std::string render_serving_compare_text(const ServingWorkload& w, const ServingC
                      gain("gpu_hbm")));
   }
   line("");
+  for (const auto& x : c.cases) {
+    if (x.result.feasible && !x.result.proved_optimal) {
+      line(fmt::format("{}: feasible, not proved optimal (--gap or --node-limit): its optimum is at most {:.3g} % "
+                       "faster; the comparison holds within such gaps.",
+                       label(x), 100 * to_double(1 - x.result.lower_bound_s / x.result.eval.iteration_s)));
+    }
+  }
   if (const ServingResidencyCase* best = best_case(c)) {
     line(fmt::format("Best: {} ({:.6g} tokens/s). 'on device': the share of the LoRA tokens whose shrink runs on the "
                      "device; all gpu leaves the device nothing to do.",
@@ -143,6 +150,9 @@ std::string render_serving_compare_json(const ServingWorkload& w, const ServingC
           r.feasible && b.eval.feasible ? ordered_json(100 * to_double(r.eval.tokens_per_s / b.eval.tokens_per_s - 1))
                                         : ordered_json(nullptr);
     }
+    y["proved_optimal"] = r.feasible ? ordered_json(r.proved_optimal) : ordered_json(nullptr);
+    y["gap_at_most_percent"] = r.feasible ? ordered_json(100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s))
+                                          : ordered_json(nullptr);
     y["nodes"] = r.nodes;
     cases.push_back(y);
   }

@@ -581,16 +581,25 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
                      fmt::format("{}: serving.adapters = {} needs serving.{}", source, *n, key)};
       }
     }
-    const auto* ranks = st->get("ranks")->as_array();
-    if (ranks == nullptr || ranks->empty()) {
-      return Error{ErrorCode::kConfigSyntax, "serving.ranks", "",
-                   fmt::format("{}serving.ranks: must be a non-empty list of ranks", where_of(source, *st->get("ranks")))};
-    }
+    // A list of ranks, or one rank alone (`--set serving.ranks=8`, a sweep's `8;16`).
+    const toml::node& ranks_node = *st->get("ranks");
+    const auto* ranks = ranks_node.as_array();
     std::vector<std::int64_t> rank_list;
-    for (const auto& r : *ranks) {
-      auto v = whole(r, "serving.ranks", source, 1, kMaxRank);
+    if (ranks == nullptr && (ranks_node.is_integer() || ranks_node.is_string())) {
+      auto v = whole(ranks_node, "serving.ranks", source, 1, kMaxRank);
       if (!v) return v.error();
       rank_list.push_back(*v);
+    } else if (ranks == nullptr || ranks->empty()) {
+      const std::string v = node_text(ranks_node);
+      return Error{ErrorCode::kConfigSyntax, "serving.ranks", v,
+                   fmt::format("{}serving.ranks = {}: must be a rank or a non-empty list of ranks",
+                               where_of(source, ranks_node), v)};
+    } else {
+      for (const auto& r : *ranks) {
+        auto v = whole(r, "serving.ranks", source, 1, kMaxRank);
+        if (!v) return v.error();
+        rank_list.push_back(*v);
+      }
     }
     auto total = whole(*st->get("batch_tokens"), "serving.batch_tokens", source, 1, kMaxTokens);
     if (!total) return total.error();

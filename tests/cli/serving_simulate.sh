@@ -84,4 +84,18 @@ rc=0
 "$cli" sweep "${sets[@]}" --vary "lora.target_modules=q;bogus" > "$dir/sweep.csv" 2> "$dir/err.txt" || rc=$?
 [ "$rc" -eq 2 ] && [ ! -s "$dir/sweep.csv" ] && grep -q "point 2 of 2: .*'bogus': not a module" "$dir/err.txt" || {
   echo "sweep over a bad module: exit $rc"; cat "$dir/sweep.csv" "$dir/err.txt"; exit 1; }
+# ... and a file that was there before is left as it was (a folder named like the chart
+# is refused before anything is written).
+echo OLD > "$dir/old.json"
+mkdir "$dir/chart.svg"
+rc=0
+"$cli" simulate "${sets[@]}" --trace "$dir/old.json" --gantt "$dir/chart.svg" > /dev/null 2> "$dir/err.txt" || rc=$?
+[ "$rc" -eq 4 ] && [ "$(cat "$dir/old.json")" = OLD ] && grep -q "is a folder" "$dir/err.txt" || {
+  echo "an existing trace was not left alone: exit $rc"; cat "$dir/err.txt"; exit 1; }
+if [ -w /dev/full ]; then
+  rc=0
+  "$cli" simulate "${sets[@]}" --trace "$dir/old.json" > /dev/full 2> /dev/null || rc=$?
+  [ "$rc" -eq 4 ] && [ "$(cat "$dir/old.json")" = OLD ] && [ -z "$(ls "$dir" | grep partial || true)" ] || {
+    echo "/dev/full: the existing trace changed or a staged file stayed: exit $rc"; exit 1; }
+fi
 echo "failed runs leave nothing behind"
