@@ -41,7 +41,10 @@ if command -v gnuplot >/dev/null; then
   if command -v xmllint >/dev/null; then xmllint --noout "$dir/fit.svg"; fi
 fi
 out=$("$cli" solve --gpu "$dir/p.toml")
-grep -Eq "gpu.flops +[0-9.]+ [GT]FLOPS +measured +from gpu $dir/p.toml" <<<"$out" || { echo "$out"; exit 1; }
+# Any SI prefix: on a busy machine (or under a sanitizer) no shape may be compute-bound,
+# and the fitted compute rate is then a lower bound that can reach PFLOPS (the profile and
+# the report say so).
+grep -Eq "gpu.flops +[0-9.]+ [kMGTPE]?FLOPS +measured +from gpu $dir/p.toml" <<<"$out" || { echo "$out"; exit 1; }
 "$cli" solve --config "$data/serving_parts.toml" --gpu "$dir/p.toml" --format json > "$dir/s.json"
 /usr/bin/python3 -c "
 import json, sys
