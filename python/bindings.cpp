@@ -474,8 +474,6 @@ std::string serving_simulate_json(const std::string& preset_name, const std::str
   const Split in = split_workload(all);
   const Loaded l = load_with_provenance(preset_name, config, in.params, "serving");
   const ServingWorkload w = serving_workload(config, in.sets);
-  auto hw = serving_hardware(l.params);
-  if (!hw) raise(hw.error());
   Result<ChosenServingPlan> chosen = Error{};
   {
     py::gil_scoped_release release;
@@ -485,7 +483,8 @@ std::string serving_simulate_json(const std::string& preset_name, const std::str
   if (!chosen->feasible) {
     raise(Error{ErrorCode::kInconsistent, "plan", chosen->name, "plan " + chosen->name + " cannot run: " + chosen->reason});
   }
-  auto sim = simulate_serving(w, hw.value(), chosen->plan, layers == 0 ? w.shape.layers : layers, chosen->all_in_hbm);
+  auto sim = simulate_serving(w, chosen->hardware, chosen->plan, layers == 0 ? w.shape.layers : layers,
+                              chosen->all_in_hbm);
   if (!sim) raise(sim.error());
   sim->plan_name = chosen->name;
   sim->plan_status = chosen->status;

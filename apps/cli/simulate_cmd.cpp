@@ -93,8 +93,6 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
   if (!limits) return report_error(io, limits.error(), json);
   auto workload = load_serving_workload(sources.config, sets);
   if (!workload) return report_error(io, for_cli(workload.error()), json);
-  auto hw = serving_hardware(params.value());
-  if (!hw) return report_error(io, hw.error(), json);
   const auto& w = workload.value();
   std::int64_t layers = 1;
   if (opts.layers == "all") {
@@ -140,7 +138,7 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
     }
     return kExitInfeasible;  // no --trace or --gantt written: there is nothing to draw
   }
-  auto sim = simulate_serving(w, hw.value(), chosen->plan, layers, chosen->all_in_hbm);
+  auto sim = simulate_serving(w, chosen->hardware, chosen->plan, layers, chosen->all_in_hbm);
   if (!sim) return report_error(io, for_cli(sim.error()), json);
   sim->plan_name = chosen->name;
   sim->plan_status = chosen->status;

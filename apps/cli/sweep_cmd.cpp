@@ -178,11 +178,6 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     if (!id) return report_error(io, id.error(), false);
     identity = std::move(id.value());
   }
-  // Every workload of the shard read before the header is printed: a bad value is said
-  // before any output.
-  if (auto st = check_serving_sweep(opts.sources.config, sets, axes, shard.value()); !st) {
-    return report_error(io, for_cli(st.error()), false);
-  }
   const bool csv = opts.format == "csv";
   const bool to_part = !opts.part.empty();
   std::string part_text;
@@ -196,11 +191,14 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     }
   };
   // The header opens the sweep (the first shard on standard output, so that the shards
-  // concatenate to it) and every part.
-  if (csv && (to_part || shard->index == 1)) put(serving_csv_header(axes) + "\n");
-  if (write_failed) {
-    return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);
-  }
+  // concatenate to it) and every part. It is written with the first row (or at the end of
+  // a shard without rows): run_serving_sweep reads every workload first, so a bad value
+  // stops the sweep before any output.
+  bool header_written = false;
+  const auto header = [&] {
+    if (!header_written && csv && (to_part || shard->index == 1)) put(serving_csv_header(axes) + "\n");
+    header_written = true;
+  };
   std::size_t rows = 0;
   std::vector<ServingPlotRow> kept;  // only for --plot
   const auto start = std::chrono::steady_clock::now();
@@ -221,6 +219,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
       out["result"] = nlohmann::ordered_json::parse(render_serving_json(row.workload, row.result));
       line = out.dump();
     }
+    header();
     put(line + "\n");
     ++rows;
     if (!opts.plot.empty()) kept.push_back(serving_plot_row(row));
@@ -230,6 +229,7 @@ int run_sweep_serving(const SweepOpts& opts, const Params& params, const InputPr
     }
   });
   if (!st) return report_error(io, st.error(), false);
+  header();
   if (to_part) return write_part(opts, std::move(identity), shard.value(), *total, part_text, rows, io);
   if (write_failed || std::fflush(io.out) != 0) {
     return report_error(io, Error{ErrorCode::kWriteFailed, "stdout", "", "standard output: write failed"}, false);

@@ -242,6 +242,10 @@ struct ServingResult {
   Rational lower_bound_s;  ///< no plan's iteration time is below it [s] (exact)
 };
 
+/// The optimum's gain in throughput over the baseline named `baseline` [%] (exact):
+/// 100 · (X_opt / X_baseline − 1); nullopt when either has no plan (docs/model.md §9.6).
+std::optional<Rational> serving_gain_percent(const ServingResult& r, std::string_view baseline);
+
 /// How far the exact search goes. The default proves the optimum however long it takes.
 struct ServingSolveOptions {
   /// Close a node whose LP cannot shorten a stage by more than this fraction of the best
@@ -267,6 +271,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
 /// exist or the plan's memory row fails: such a plan cannot run.
 struct ChosenServingPlan {
   std::string name;
+  ServingHardware hardware;  ///< the rates the plan is played at (serving_hardware of the parameters)
   ServingPlan plan;
   bool all_in_hbm{false};  ///< gpu_hbm: every adapter's weights counted in GPU memory
   bool feasible{false};
@@ -321,17 +326,12 @@ struct ServingSweepOptions {
   /// after the rows already emitted (Python: a pending signal). Called from worker threads.
   std::function<bool()> cancelled;
 };
-/// Reads every workload that the shard's points will solve (each distinct combination of
-/// the workload axes' values over `config` and `sets`) without solving: the first that
-/// fails is an error naming its point. run_serving_sweep does it first; a caller that prints
-/// before running (a CSV header) calls it before printing.
-Status check_serving_sweep(const std::string& config, const WorkloadOverrides& sets,
-                           const std::vector<ServingAxis>& axes, const Shard& shard);
 /// Number of points of the grid (the product of the axes' sizes), or nullopt when it
 /// does not fit a size_t.
 std::optional<std::size_t> serving_sweep_size(const std::vector<ServingAxis>& axes);
 /// Solves every point of the shard (the last axis fastest), `threads` at once, and hands
-/// each row to `emit` in index order; memory is bounded by a window of points in flight,
+/// each row to `emit` in index order (every workload of the shard is read first: a bad
+/// workload value is an error before the first row); memory is bounded by a window of points in flight,
 /// not by the size of the grid. The workload comes from `config` with `sets` and the
 /// point's workload values over it. The first point that fails stops the sweep with its
 /// error, naming the point. A hardware axis (hardware.gpu=NAME,NAME...) sets each part's

@@ -276,15 +276,12 @@ ServingPlotRow serving_plot_row(const ServingSweepRow& row) {
     if (b.name == "gpu_hbm") out.gpu_hbm = t;
     if (b.name == "device_all") out.device_all = t;
   }
-  const auto gain = [&](const std::optional<double>& base, const std::string& name) -> std::optional<double> {
-    if (!r.feasible || !base) return std::nullopt;
-    for (const auto& b : r.baselines) {
-      if (b.name == name) return to_double((r.eval.tokens_per_s / b.eval.tokens_per_s - 1) * 100);
-    }
-    return std::nullopt;
+  const auto gain = [&r](std::string_view name) -> std::optional<double> {
+    const auto g = serving_gain_percent(r, name);
+    return g ? std::optional<double>(to_double(*g)) : std::nullopt;
   };
-  out.gain_over_gpu_fetch = gain(out.gpu_fetch, "gpu_fetch");
-  out.gain_over_gpu_hbm = gain(out.gpu_hbm, "gpu_hbm");
+  out.gain_over_gpu_fetch = gain("gpu_fetch");
+  out.gain_over_gpu_hbm = gain("gpu_hbm");
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace lorasplit::detail {
 
@@ -28,5 +29,9 @@ bool relations_read(ParamId id);
 /// The text of a small regular file, every read checked (a FIFO, a folder, a read error or
 /// more than `max_bytes` is an error naming `argument` and the path).
 Result<std::string> read_text_file(const std::string& path, std::string_view argument, std::size_t max_bytes);
+
+/// The items of a `sep`-separated list as written on a command line ("q, v" from --set or
+/// --vary), blanks and tabs around each removed; an empty item stays (the caller refuses it).
+std::vector<std::string> split_items(std::string_view text, char sep);
 
 }  // namespace lorasplit::detail

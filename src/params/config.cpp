@@ -254,6 +254,21 @@ Status load_config_string(Params& params, std::string_view toml_text, std::strin
 
 namespace detail {
 
+std::vector<std::string> split_items(std::string_view text, char sep) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto pos = text.find(sep, start);
+    std::string item(text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+    const auto a = item.find_first_not_of(" \t");
+    item = a == std::string::npos ? "" : item.substr(a, item.find_last_not_of(" \t") - a + 1);
+    out.push_back(item);
+    if (pos == std::string_view::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
 Result<std::string> read_text_file(const std::string& path, std::string_view argument, std::size_t max_bytes) {
   // Regular files only (a FIFO or /dev/zero would block or never end), and a size cap;
   // read with every read() checked, so a read error is an error and never an empty file.

@@ -82,13 +82,9 @@ std::string render_serving_compare_text(const ServingWorkload& w, const ServingC
       line(fmt::format("  {:<16} infeasible: {}", label(x), r.reason));
       continue;
     }
-    const auto gain = [&](std::string_view name) {
-      for (const auto& b : r.baselines) {
-        if (b.name == name && b.eval.feasible) {
-          return fmt::format("{:+.2f} %", 100 * to_double(r.eval.tokens_per_s / b.eval.tokens_per_s - 1));
-        }
-      }
-      return std::string("-");
+    const auto gain = [&r](std::string_view name) {
+      const auto g = serving_gain_percent(r, name);
+      return g ? fmt::format("{:+.2f} %", to_double(*g)) : std::string("-");
     };
     const std::string vs = given != nullptr && given->result.feasible
                                ? fmt::format("{:+.2f} %", 100 * to_double(r.eval.tokens_per_s /
@@ -146,9 +142,8 @@ std::string render_serving_compare_json(const ServingWorkload& w, const ServingC
             ? ordered_json(100 * to_double(r.eval.tokens_per_s / given->result.eval.tokens_per_s - 1))
             : ordered_json(nullptr);
     for (const auto& b : r.baselines) {
-      y[fmt::format("gain_over_{}_percent", b.name)] =
-          r.feasible && b.eval.feasible ? ordered_json(100 * to_double(r.eval.tokens_per_s / b.eval.tokens_per_s - 1))
-                                        : ordered_json(nullptr);
+      const auto g = serving_gain_percent(r, b.name);
+      y[fmt::format("gain_over_{}_percent", b.name)] = g ? ordered_json(to_double(*g)) : ordered_json(nullptr);
     }
     y["proved_optimal"] = r.feasible ? ordered_json(r.proved_optimal) : ordered_json(nullptr);
     y["gap_at_most_percent"] = r.feasible ? ordered_json(100 * to_double(1 - r.lower_bound_s / r.eval.iteration_s))

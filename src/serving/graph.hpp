@@ -35,6 +35,9 @@ struct ServingItemDef {
 /// expand_cxl; to the GPU fetch > y_back > z_back; to the device x_in.
 const std::array<ServingItemDef, kServingItems>& serving_items();
 const ServingItemDef& item_def(ServingItemId id);
+/// The resources of the items, each once, in the order of the items: gpu, cxl,
+/// link.to_gpu, link.to_device.
+const std::vector<std::string_view>& serving_resources();
 
 /// An edge of the graph: `to` starts after `from` (its end; plus its latency when the edge
 /// is a data dependency out of a transfer).

@@ -28,6 +28,17 @@ const std::array<ServingItemDef, kServingItems>& serving_items() {
 
 const ServingItemDef& item_def(ServingItemId id) { return serving_items()[static_cast<std::size_t>(id)]; }
 
+const std::vector<std::string_view>& serving_resources() {
+  static const std::vector<std::string_view> resources = [] {
+    std::vector<std::string_view> out;
+    for (const auto& d : serving_items()) {
+      if (std::find(out.begin(), out.end(), d.resource) == out.end()) out.push_back(d.resource);
+    }
+    return out;
+  }();
+  return resources;
+}
+
 const std::vector<ServingEdge>& serving_edges() {
   using I = ServingItemId;
   static const std::vector<ServingEdge> edges = [] {
@@ -406,10 +417,7 @@ std::vector<ServingEvent> simulate_serving_stage(const ServingWorkload& w, const
   }
   std::array<bool, detail::kServingItems> started{}, finished{};
   std::array<Rational, detail::kServingItems> start, end;
-  std::vector<std::string_view> resources;
-  for (const auto& d : detail::serving_items()) {
-    if (std::find(resources.begin(), resources.end(), d.resource) == resources.end()) resources.push_back(d.resource);
-  }
+  const auto& resources = detail::serving_resources();
   std::vector<ServingEvent> events;
   Rational now = 0;
   std::size_t done = 0;

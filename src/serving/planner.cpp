@@ -560,6 +560,14 @@ ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardwar
 }
 }  // namespace detail
 
+std::optional<Rational> serving_gain_percent(const ServingResult& r, std::string_view baseline) {
+  if (!r.feasible) return std::nullopt;
+  for (const auto& b : r.baselines) {
+    if (b.name == baseline && b.eval.feasible) return (r.eval.tokens_per_s / b.eval.tokens_per_s - 1) * 100;
+  }
+  return std::nullopt;
+}
+
 Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params,
                                     const ServingSolveOptions& options) {
   auto hw_r = serving_hardware(params);

@@ -77,10 +77,7 @@ Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const Servi
     sim.stages.push_back({stage, end, formula.seconds, formula.critical_path});
     layer_s += end;
   }
-  std::vector<std::string> resources;
-  for (const auto& d : detail::serving_items()) {
-    if (std::find(resources.begin(), resources.end(), d.resource) == resources.end()) resources.emplace_back(d.resource);
-  }
+  const auto& resources = detail::serving_resources();
   std::vector<Rational> busy(resources.size());
   for (std::int64_t l = 0; l < layers; ++l) {
     const Rational offset = layer_s * Rational(l);
@@ -96,7 +93,8 @@ Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const Servi
   }
   sim.makespan_s = layer_s * Rational(layers);
   for (std::size_t r = 0; r < resources.size(); ++r) {
-    sim.resources.push_back({resources[r], busy[r], sim.makespan_s > 0 ? busy[r] / sim.makespan_s : Rational(0)});
+    sim.resources.push_back(
+        {std::string(resources[r]), busy[r], sim.makespan_s > 0 ? busy[r] / sim.makespan_s : Rational(0)});
   }
   sim.simulated_iteration_s = layer_s * Rational(w.shape.layers);
   sim.model_iteration_s = eval.iteration_s;
@@ -130,7 +128,6 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
   plan.tokens.assign(kServingStageCount, std::vector<std::array<std::int64_t, 3>>(w.adapters.size(), {0, 0, 0}));
   std::vector<std::vector<std::array<bool, 3>>> seen(kServingStageCount,
                                                      std::vector<std::array<bool, 3>>(w.adapters.size(), {false, false, false}));
-  std::vector<std::vector<bool>> listed(kServingStageCount, std::vector<bool>(w.adapters.size(), false));
   for (std::size_t e = 0; e < j.size(); ++e) {
     const auto& x = j[e];
     const auto field = [&](const char* key) -> const nlohmann::json* {
@@ -181,7 +178,6 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
                                             to_string(stage), p->get<std::string>()));
     }
     mark = true;
-    listed[*si][ai->second] = true;
     plan.tokens[*si][ai->second][*pi] = tokens;
   }
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
@@ -190,7 +186,7 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
       const auto& a = w.adapters[i];
       if (!detail::adapter_work(w.shape, a, stage).any) {
         plan.tokens[s][i] = {a.tokens, 0, 0};  // no module here: its tokens only pass the base GEMM
-      } else if (!listed[s][i] && a.tokens > 0) {
+      } else if (a.tokens > 0 && std::none_of(seen[s][i].begin(), seen[s][i].end(), [](bool b) { return b; })) {
         return plan_error(source, fmt::format("adapter {} has {} tokens and a module in stage {}, and no entry there",
                                               a.name, a.tokens, to_string(stage)));
       }
@@ -215,6 +211,7 @@ Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Pa
   auto hw = serving_hardware(params);
   if (!hw) return hw.error();
   ChosenServingPlan out;
+  out.hardware = hw.value();
   out.name = name.empty() ? "optimum" : name;
   if (out.name == "optimum") {
     auto solved = solve_serving(w, params, options);

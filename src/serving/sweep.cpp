@@ -14,24 +14,47 @@
 #include <system_error>
 #include <thread>
 
+#include "params/checks.hpp"
 #include "serving/graph.hpp"
 
 namespace lorasplit {
 namespace {
 
-std::vector<std::string> split_items(std::string_view body, char sep) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto pos = body.find(sep, start);
-    std::string item(body.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
-    const auto a = item.find_first_not_of(' ');
-    item = a == std::string::npos ? "" : item.substr(a, item.find_last_not_of(' ') - a + 1);
-    out.push_back(item);
-    if (pos == std::string_view::npos) break;
-    start = pos + 1;
+using detail::split_items;
+
+// The position of grid point `index` on each axis: the last axis varies fastest.
+std::vector<std::size_t> grid_position(std::size_t index, const std::vector<ServingAxis>& axes) {
+  std::vector<std::size_t> at(axes.size());
+  for (std::size_t i = axes.size(); i-- > 0;) {
+    at[i] = index % axes[i].values.size();
+    index /= axes[i].values.size();
   }
-  return out;
+  return at;
+}
+
+// Every workload of the shard [begin, end) is read once before any point is solved: a value
+// that does not make a workload (a module name, a list) stops the sweep before its first
+// row, not after minutes of rows.
+Status check_workloads(const std::string& config, const WorkloadOverrides& sets, const std::vector<ServingAxis>& axes,
+                       std::size_t begin, std::size_t end, std::size_t total) {
+  std::set<std::vector<std::string>> seen;
+  for (std::size_t index = begin; index < end; ++index) {
+    const auto at = grid_position(index, axes);
+    std::vector<std::string> combo;
+    WorkloadOverrides over = sets;
+    for (std::size_t i = 0; i < axes.size(); ++i) {
+      if (!axes[i].workload) continue;
+      combo.push_back(axes[i].values[at[i]]);
+      over.emplace_back(axes[i].key, axes[i].values[at[i]]);
+    }
+    if (combo.empty()) break;  // no workload axis: one workload, read by the first point
+    if (!seen.insert(combo).second) continue;
+    if (auto w = load_serving_workload(config, over); !w) {
+      const Error& e = w.error();
+      return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};
+    }
+  }
+  return {};
 }
 
 }  // namespace
@@ -127,45 +150,6 @@ std::optional<std::size_t> serving_sweep_size(const std::vector<ServingAxis>& ax
   return total;
 }
 
-Status check_serving_sweep(const std::string& config, const WorkloadOverrides& sets,
-                           const std::vector<ServingAxis>& axes, const Shard& shard) {
-  const auto size = serving_sweep_size(axes);
-  if (!size) {
-    return Error{ErrorCode::kOutOfRange, "vary", "", "sweep: the number of points does not fit a 64-bit count"};
-  }
-  const std::size_t total = *size;
-  const auto range = shard_range(total, shard);
-  const std::size_t begin = range.first, end = range.second;
-  // Every workload the shard will solve is read once before any point is solved: a value
-  // that does not make a workload (a module name, a list) stops the sweep before its first
-  // row, not after minutes of rows.
-  {
-    std::set<std::vector<std::string>> seen;
-    for (std::size_t index = begin; index < end; ++index) {
-      std::vector<std::string> combo;
-      WorkloadOverrides over = sets;
-      std::size_t k = index;
-      std::vector<std::size_t> at(axes.size());
-      for (std::size_t i = axes.size(); i-- > 0;) {
-        at[i] = k % axes[i].values.size();
-        k /= axes[i].values.size();
-      }
-      for (std::size_t i = 0; i < axes.size(); ++i) {
-        if (!axes[i].workload) continue;
-        combo.push_back(axes[i].values[at[i]]);
-        over.emplace_back(axes[i].key, axes[i].values[at[i]]);
-      }
-      if (combo.empty()) break;  // no workload axis: one workload, read by the first point
-      if (!seen.insert(combo).second) continue;
-      if (auto w = load_serving_workload(config, over); !w) {
-        const Error& e = w.error();
-        return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};
-      }
-    }
-  }
-  return {};
-}
-
 Status run_serving_sweep(const Params& base, const std::string& config, const WorkloadOverrides& sets,
                          const std::vector<ServingAxis>& axes, const ServingSweepOptions& options,
                          const std::function<void(const ServingSweepRow&)>& emit) {
@@ -185,13 +169,8 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     Params p = base;
     InputProvenance prov = options.provenance != nullptr ? *options.provenance : InputProvenance{};
     WorkloadOverrides over = sets;
-    std::vector<std::size_t> at(axes.size());
-    std::size_t k = index;
-    for (std::size_t i = axes.size(); i-- > 0;) {
-      at[i] = k % axes[i].values.size();
-      k /= axes[i].values.size();
-      row.values[i] = axes[i].values[at[i]];
-    }
+    const auto at = grid_position(index, axes);
+    for (std::size_t i = 0; i < axes.size(); ++i) row.values[i] = axes[i].values[at[i]];
     // The parts first: a varied parameter goes over them, whatever the order of the axes.
     for (std::size_t i = 0; i < axes.size(); ++i) {
       if (axes[i].part_kind.empty()) continue;
@@ -215,7 +194,7 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     row.result = std::move(r.value());
     return row;
   };
-  if (auto st = check_serving_sweep(config, sets, axes, options.shard); !st) return st;
+  if (auto st = check_workloads(config, sets, axes, begin, end, total); !st) return st;
   const std::size_t points = end - begin;
   unsigned threads = options.threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());

@@ -148,18 +148,8 @@ Result<std::uint8_t> modules_of(const toml::node& node, std::string_view key, st
       if (!w) return w.error();
       names.push_back(*w);
     }
-  } else if (const auto* str = node.as_string()) {
-    const std::string_view text = str->get();
-    std::size_t start = 0;
-    while (!text.empty()) {  // every item between commas, an empty one included (refused below)
-      const auto comma = text.find(',', start);
-      std::string_view item = text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-      while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-      while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-      names.emplace_back(item);
-      if (comma == std::string_view::npos) break;
-      start = comma + 1;
-    }
+  } else if (const auto* str = node.as_string(); str != nullptr && !str->get().empty()) {
+    names = detail::split_items(str->get(), ',');  // an empty item is refused below
   }
   if (names.empty()) {
     const std::string v = node_text(node);
