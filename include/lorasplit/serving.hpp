@@ -145,6 +145,9 @@ struct ServingHardware {
   Rational cxl_flops, cxl_bandwidth, cxl_overhead_s;
   std::optional<Rational> cxl_memory;
   Rational link_bandwidth, link_latency_s;
+  /// Whether the device computes: cxl.flops = 0 is a memory expander, which holds adapters
+  /// for the GPU to fetch and takes no token (its kernels' rates are then unread, 0).
+  [[nodiscard]] bool device_computes() const { return cxl_flops > 0; }
 };
 Result<ServingHardware> serving_hardware(const Params& params);
 

@@ -16,11 +16,15 @@ bool value_ok(const Params& params, ParamId id);
 /// one is near enough to be a slip (a letter or two; a misspelt table); else "".
 std::string did_you_mean(std::string_view key);
 
+/// Whether 0 is a value of `id` outside its range that means "none": cxl.flops = 0 is a
+/// device without compute (a memory expander), which only the serving model plans.
+constexpr bool zero_means_none(ParamId id) { return id == ParamId::kCxlFlops; }
+
 /// `v` lies within the range of `spec` (and is whole where it must be).
 bool value_in_range(const ParamSpec& spec, const Rational& v);
 
 /// The checks between parameters: no pipeline switch set under the seed model, r <= d,
-/// one block fits the GPU memory and the batch bound.
+/// one block fits the GPU memory and the batch bound, a device that computes.
 bool relations_ok(const Params& params);
 /// Whether relations_ok reads parameter `id` (when none of a sweep's axes is one of these,
 /// relations_ok is the same at every point).

@@ -324,6 +324,20 @@ std::vector<const ParamSpec*> hardware_inputs(ModelName model) {
   return out;
 }
 
+namespace {
+// The inputs of these parameters: a device without compute (cxl.flops = 0) runs no
+// kernel, so its efficiency, bandwidth and overhead are not read.
+std::vector<const ParamSpec*> hardware_inputs(const Params& params, ModelName model) {
+  auto out = hardware_inputs(model);
+  if (params.cxl_flops() != 0) return out;
+  std::erase_if(out, [](const ParamSpec* s) {
+    return s->id == ParamId::kCxlEfficiency || s->id == ParamId::kCxlMemoryBandwidthBytesPerS ||
+           s->id == ParamId::kCxlKernelOverheadS;
+  });
+  return out;
+}
+}  // namespace
+
 bool provenance_stated(const InputProvenance& provenance, ModelName model) {
   const auto inputs = hardware_inputs(model);
   return std::any_of(inputs.begin(), inputs.end(),
@@ -333,7 +347,7 @@ bool provenance_stated(const InputProvenance& provenance, ModelName model) {
 std::string render_inputs_text(const Params& params, const InputProvenance& provenance, ModelName model) {
   std::string out = "Inputs: what each hardware number rests on\n";
   std::string assumed, unstated;
-  for (const ParamSpec* s : hardware_inputs(model)) {
+  for (const ParamSpec* s : hardware_inputs(params, model)) {
     const Provenance& p = provenance.at(s->id);
     const std::string value = params.has(s->id) ? readable_quantity(*s, params.get(s->id)) : std::string("none");
     out += fmt::format("  {:<34} {:<14} {:<10} from {}\n", s->key, value, to_string(p.evidence),
@@ -353,7 +367,7 @@ namespace {
 
 nlohmann::ordered_json inputs_json(const Params& params, const InputProvenance& provenance, ModelName model) {
   nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const ParamSpec* s : hardware_inputs(model)) {
+  for (const ParamSpec* s : hardware_inputs(params, model)) {
     const Provenance& p = provenance.at(s->id);
     nlohmann::ordered_json x;
     x["key"] = s->key;

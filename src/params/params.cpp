@@ -55,7 +55,7 @@ constexpr std::array<ParamSpec, kParamCount> kSpecs = {{
         .unit = "FLOP/s",
         .dimension = Dimension::kFlopsPerSecond,
         .symbol = "FLOPS_CXL",
-        .description = "peak compute rate of the CXL memory device",
+        .description = "peak compute rate of the CXL memory device (0: none, a memory expander; serving model only)",
         .min_text = "1e-30",
         .min_inclusive = true,
         .max_text = "1e30",
@@ -537,6 +537,7 @@ Status check_value(const ParamSpec& s, const Rational& value, std::string_view t
   const auto& [lo, hi] = ranges()[static_cast<std::size_t>(s.id)];
   const std::string unit = s.unit.empty() ? std::string() : fmt::format(" {}", s.unit);
   if (value < 0) return fail(ErrorCode::kOutOfRange, "must not be negative");
+  if (value == 0 && detail::zero_means_none(s.id)) return {};
   if (value == 0 && (lo > 0 || !s.min_inclusive)) return fail(ErrorCode::kOutOfRange, "must be greater than zero");
   if (s.integer && value.get_den() != 1) return fail(ErrorCode::kNotInteger, "must be a whole number");
   if (s.min_inclusive ? value < lo : value <= lo) {
@@ -654,6 +655,7 @@ std::string did_you_mean(std::string_view key) {
 }
 
 bool value_in_range(const ParamSpec& s, const Rational& v) {
+  if (v == 0 && detail::zero_means_none(s.id)) return true;
   const auto& [lo, hi] = ranges()[static_cast<std::size_t>(s.id)];
   const bool above_min = s.min_inclusive ? v >= lo : v > lo;
   return above_min && v <= hi && (!s.integer || v.get_den() == 1);
@@ -715,7 +717,7 @@ const ParamSpec* serving_key_set(const Params& params) {
 }
 
 bool relations_ok(const Params& params) {
-  return params.model_name() != ModelName::kServing && serving_key_set(params) == nullptr &&
+  return params.model_name() != ModelName::kServing && serving_key_set(params) == nullptr && params.cxl_flops() != 0 &&
          pipeline_switch_set(params) == nullptr && params.r() <= params.d() && !block_exceeds_memory(params) &&
          !block_exceeds_max_tokens(params);
 }
@@ -723,6 +725,7 @@ bool relations_ok(const Params& params) {
 bool relations_read(ParamId id) {
   switch (id) {
     case ParamId::kModelName:
+    case ParamId::kCxlFlops:
     case ParamId::kLoraR:
     case ParamId::kLoraD:
     case ParamId::kLoraElementBytes:
@@ -763,6 +766,12 @@ Status validate(const Params& params) {
                              "the two models",
                              s->key, text)};
   }
+  if (params.cxl_flops() == 0) {
+    return Error{ErrorCode::kInconsistent, "cxl.flops", "0",
+                 "cxl.flops = '0': a device without compute (a memory expander) is planned by the serving model "
+                 "only (model.name = serving, where the GPU fetches the adapters it holds: the gpu_fetch plan); "
+                 "the seed and pipeline models split work onto the device and need cxl.flops > 0"};
+  }
   if (params.r() > params.d()) {
     const std::string r = params.r().get_str();
     return Error{ErrorCode::kInconsistent, "lora.r", r,
@@ -797,7 +806,9 @@ Status validate_serving(const Params& params) {
   }
   for (const auto id : {ParamId::kGpuMemoryBandwidthBytesPerS, ParamId::kCxlMemoryBandwidthBytesPerS,
                         ParamId::kGpuKernelOverheadS, ParamId::kCxlKernelOverheadS}) {
-    if (!params.has(id)) {
+    // A device without compute (cxl.flops = 0) runs no kernel: its rates are not needed.
+    const bool device_kernel = id == ParamId::kCxlMemoryBandwidthBytesPerS || id == ParamId::kCxlKernelOverheadS;
+    if (!params.has(id) && !(device_kernel && params.cxl_flops() == 0)) {
       return Error{ErrorCode::kOutOfRange, std::string(spec(id).key), "none",
                    fmt::format("{} = 'none': the serving model needs it ({})", spec(id).key, spec(id).description)};
     }

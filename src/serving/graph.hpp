@@ -6,6 +6,8 @@
 #include <lorasplit/serving.hpp>
 
 #include <array>
+#include <optional>
+#include <string>
 #include <cstddef>
 #include <string_view>
 #include <vector>
@@ -87,6 +89,10 @@ ServingStageTime evaluate_stage(const ServingWorkload& w, const ServingHardware&
 /// The share of the LoRA work's tokens (adapter, stage) that the device touches (paths p
 /// and c), over the projection stages where the adapter has modules; 0 without LoRA work.
 Rational device_share(const ServingWorkload& w, const ServingPlan& plan);
+/// When the device has no compute (cxl.flops = 0) and `plan` sends a token to it: the
+/// first such adapter and stage, as a sentence; else nothing.
+std::optional<std::string> device_use_without_compute(const ServingWorkload& w, const ServingHardware& hw,
+                                                      const ServingPlan& plan);
 /// Its duration [s] on its resource.
 Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardware& hw, bool* memory_bound);
 

@@ -213,8 +213,12 @@ Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardw
   const ServingItemDef& def = item_def(id);
   if (def.transfer) return work.bytes / hw.link_bandwidth;
   const bool gpu = def.resource == "gpu";
-  const Rational compute = work.flops / (gpu ? hw.gpu_flops : hw.cxl_flops);
-  const Rational memory = work.bytes / (gpu ? hw.gpu_bandwidth : hw.cxl_bandwidth);
+  const Rational& f = gpu ? hw.gpu_flops : hw.cxl_flops;
+  const Rational& bw = gpu ? hw.gpu_bandwidth : hw.cxl_bandwidth;
+  // A device without compute runs no kernel: every plan is checked for that before it is
+  // timed (device_use_without_compute), so a zero rate is never divided by here.
+  const Rational compute = f > 0 ? Rational(work.flops / f) : Rational(0);
+  const Rational memory = bw > 0 ? Rational(work.bytes / bw) : Rational(0);
   if (memory_bound != nullptr) *memory_bound = memory >= compute;
   return (gpu ? hw.gpu_overhead_s : hw.cxl_overhead_s) + std::max(compute, memory);
 }
@@ -243,9 +247,10 @@ Result<ServingHardware> serving_hardware(const Params& p) {
   hw.gpu_flops = p.gpu_flops() * p.gpu_efficiency();
   hw.cxl_flops = p.cxl_flops() * p.cxl_efficiency();
   hw.gpu_bandwidth = p.get(ParamId::kGpuMemoryBandwidthBytesPerS);
-  hw.cxl_bandwidth = p.get(ParamId::kCxlMemoryBandwidthBytesPerS);
   hw.gpu_overhead_s = p.get(ParamId::kGpuKernelOverheadS);
-  hw.cxl_overhead_s = p.get(ParamId::kCxlKernelOverheadS);
+  // A device without compute (cxl.flops = 0) may leave its kernels' rates unset: unread.
+  if (p.has(ParamId::kCxlMemoryBandwidthBytesPerS)) hw.cxl_bandwidth = p.get(ParamId::kCxlMemoryBandwidthBytesPerS);
+  if (p.has(ParamId::kCxlKernelOverheadS)) hw.cxl_overhead_s = p.get(ParamId::kCxlKernelOverheadS);
   hw.gpu_memory = p.gpu_memory_bytes();
   if (p.has(ParamId::kCxlMemoryBytes)) hw.cxl_memory = p.get(ParamId::kCxlMemoryBytes);
   hw.link_bandwidth = p.link_bandwidth_bytes_per_s();
@@ -319,6 +324,21 @@ ServingMemory memory_of(const ServingWorkload& w, const ServingHardware& hw, boo
 }  // namespace
 
 namespace detail {
+std::optional<std::string> device_use_without_compute(const ServingWorkload& w, const ServingHardware& hw,
+                                                      const ServingPlan& plan) {
+  if (hw.device_computes()) return std::nullopt;
+  for (std::size_t s = 0; s < plan.tokens.size(); ++s) {
+    for (std::size_t i = 0; i < plan.tokens[s].size() && i < w.adapters.size(); ++i) {
+      const auto& t = plan.tokens[s][i];
+      if (t[1] == 0 && t[2] == 0) continue;
+      return fmt::format("the device has no compute (cxl.flops = 0: a memory expander), and the plan sends {} "
+                         "token(s) of adapter {} in stage {} to it",
+                         t[1] + t[2], w.adapters[i].name, to_string(static_cast<ServingStage>(s)));
+    }
+  }
+  return std::nullopt;
+}
+
 Rational device_share(const ServingWorkload& w, const ServingPlan& plan) {
   Integer lora = 0, device = 0;
   for (std::size_t s = 0; s < plan.tokens.size(); ++s) {
@@ -401,6 +421,9 @@ ServingEvaluation evaluate_serving(const ServingWorkload& w, const ServingHardwa
     out.feasible = false;
     out.reason = fmt::format("the device memory row needs {} B (its adapters) > cxl.memory_bytes = {} B",
                              format_exact(out.memory.device_bytes), format_exact(*out.memory.device_capacity));
+  } else if (auto why = detail::device_use_without_compute(w, hw, plan)) {
+    out.feasible = false;
+    out.reason = std::move(*why);
   }
   return out;
 }

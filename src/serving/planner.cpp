@@ -42,10 +42,11 @@ struct Unit {
   Integer n;                           // tokens of each adapter
   std::int64_t k{0};                   // adapters in the class
   std::vector<std::size_t> members;    // their indices, in order
+  bool device{true};                   // the device paths are open to it (weights there, a device that computes)
   std::size_t p{0}, c{0}, uga{0}, ugb{0}, uda{0}, udb{0}, up{0};
 };
 
-std::vector<Unit> stage_units(const ServingWorkload& w, ServingStage s) {
+std::vector<Unit> stage_units(const ServingWorkload& w, const ServingHardware& hw, ServingStage s) {
   std::vector<Unit> units;
   for (std::size_t i = 0; i < w.adapters.size(); ++i) {
     const auto& a = w.adapters[i];
@@ -59,6 +60,7 @@ std::vector<Unit> stage_units(const ServingWorkload& w, ServingStage s) {
     if (it == units.end()) {
       units.push_back(Unit{aw, a.weights, Integer(a.tokens), 0, {}});
       it = units.end() - 1;
+      it->device = a.weights != Residency::kGpu && hw.device_computes();
     }
     it->k += 1;
     it->members.push_back(i);
@@ -89,7 +91,7 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   const auto& shape = w.shape;
   const Rational e(shape.element_bytes);
   const detail::StageShape ss = detail::stage_shape(shape, s);
-  prog.units = stage_units(w, s);
+  prog.units = stage_units(w, hw, s);
   using A = Unit;
   std::vector<A>& as = prog.units;
   for (A& a : as) {
@@ -135,7 +137,7 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
     row({{a.up, 1}, {a.uda, -1}}, 0);
     row({{a.uga, -1}, {a.uda, -1}}, -k);
     row({{a.ugb, -1}, {a.udb, -1}}, -k);
-    if (a.weights == Residency::kGpu) row({{a.p, 1}, {a.c, 1}}, 0);
+    if (!a.device) row({{a.p, 1}, {a.c, 1}}, 0);
   }
   // Whether each kernel and transfer runs: a flag at 0 forbids every reader of its
   // matrices (uGA <= k v_sg, ...; expand_gpu runs whenever a token has LoRA work here).
@@ -154,6 +156,9 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
     const Rational& f = gpu ? hw.gpu_flops : hw.cxl_flops;
     const Rational& bw = gpu ? hw.gpu_bandwidth : hw.cxl_bandwidth;
     const Rational& o = gpu ? hw.gpu_overhead_s : hw.cxl_overhead_s;
+    // A device without compute runs no kernel (every class's device paths are closed): its
+    // durations have no rows and stay 0.
+    if (!gpu && !hw.device_computes()) return;
     for (int pass = 0; pass < 2; ++pass) {
       Row r;
       r.coef[d] = -1;
@@ -365,7 +370,7 @@ class IncumbentSearch {
     for (int kick = 0; kick < 8; ++kick) {
       std::vector<Totals> kicked;
       for (std::size_t u = 0; u < prog_.units.size(); ++u) {
-        if (prog_.units[u].weights == Residency::kGpu) continue;
+        if (!prog_.units[u].device) continue;
         for (const auto& to : pure(u)) {
           if (best[u] == to) continue;
           kicked.push_back(best);
@@ -470,7 +475,7 @@ class IncumbentSearch {
       std::size_t since = 0;
       for (std::size_t u = 0; since < prog_.units.size(); u = (u + 1) % prog_.units.size(), ++since) {
         const Unit& unit = prog_.units[u];
-        if (unit.weights == Residency::kGpu) continue;
+        if (!unit.device) continue;
         const std::int64_t total = unit.n.get_si() * unit.k;
         const auto here = st.pc[u];
         const std::int64_t tok[3] = {total - here.first - here.second, here.first, here.second};
@@ -610,7 +615,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     std::vector<std::pair<std::int64_t, std::int64_t>> all_gpu, all_device;
     for (const Unit& u : prog.units) {
       all_gpu.emplace_back(0, 0);
-      all_device.emplace_back(0, u.weights == Residency::kGpu ? 0 : u.n.get_si() * u.k);
+      all_device.emplace_back(0, u.device ? u.n.get_si() * u.k : 0);
     }
     const auto proposal = IncumbentSearch(prog).run({all_gpu, all_device});
     std::vector<std::pair<std::int64_t, std::int64_t>> incumbent_pc = all_gpu;
@@ -652,7 +657,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         std::vector<std::pair<std::int64_t, std::int64_t>> pc;
         for (const Unit& u : prog.units) {
           const std::int64_t p = x[u.p].get_si(), c = x[u.c].get_si(), total = u.n.get_si() * u.k;
-          if (p < 0 || c < 0 || p + c > total || (u.weights == Residency::kGpu && p + c > 0)) return std::nullopt;
+          if (p < 0 || c < 0 || p + c > total || (!u.device && p + c > 0)) return std::nullopt;
           pc.emplace_back(p, c);
         }
         ServingPlan trial = out.plan;

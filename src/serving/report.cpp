@@ -56,9 +56,15 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
   line(fmt::format("GPU:    F_g = {} FLOP/s (flops x efficiency), W_g = {} B/s, o_g = {}, memory {} B",
                    format_exact(hw.gpu_flops), format_exact(hw.gpu_bandwidth), seconds_text(hw.gpu_overhead_s),
                    format_exact(hw.gpu_memory)));
-  line(fmt::format("device: F_c = {} FLOP/s, W_c = {} B/s, o_c = {}, memory {}", format_exact(hw.cxl_flops),
-                   format_exact(hw.cxl_bandwidth), seconds_text(hw.cxl_overhead_s),
-                   hw.cxl_memory ? format_exact(*hw.cxl_memory) + " B" : std::string("not limited")));
+  const std::string device_memory = hw.cxl_memory ? format_exact(*hw.cxl_memory) + " B" : std::string("not limited");
+  if (hw.device_computes()) {
+    line(fmt::format("device: F_c = {} FLOP/s, W_c = {} B/s, o_c = {}, memory {}", format_exact(hw.cxl_flops),
+                     format_exact(hw.cxl_bandwidth), seconds_text(hw.cxl_overhead_s), device_memory));
+  } else {
+    line(fmt::format("device: no compute (cxl.flops = 0: a memory expander; the GPU fetches the adapters it "
+                     "holds), memory {}",
+                     device_memory));
+  }
   line(fmt::format("link:   {} B/s each way, latency {}", format_exact(hw.link_bandwidth),
                    seconds_text(hw.link_latency_s)));
   line("");

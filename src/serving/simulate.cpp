@@ -41,6 +41,9 @@ Status check_serving_layers(const ServingWorkload& w, std::int64_t layers) {
 Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const ServingHardware& hw, const ServingPlan& plan,
                                            std::int64_t layers, bool all_in_hbm) {
   if (auto st = check_serving_plan(w, plan); !st) return st.error();
+  if (auto why = detail::device_use_without_compute(w, hw, plan)) {
+    return Error{ErrorCode::kInconsistent, "plan", "", "plan: " + *why};
+  }
   if (auto st = check_serving_layers(w, layers); !st) return st.error();
   ServingSimulation sim;
   sim.layers_simulated = layers;

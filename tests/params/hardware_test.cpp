@@ -65,6 +65,9 @@ TEST(Hardware, EveryPartSetsWhatItsKindNeeds) {
       {"link", {"link.bandwidth_bytes_per_s", "link.latency_s"}}};
   for (const auto& p : hardware_library()) {
     for (const auto& key : needs.at(p.kind)) {
+      // A device without compute runs no kernel: its efficiency and overhead mean nothing.
+      const bool expander = p.kind == "cxl" && value_of(p, "cxl.flops") == 0;
+      if (expander && (key == "cxl.efficiency" || key == "cxl.kernel_overhead_s")) continue;
       EXPECT_TRUE(std::any_of(p.values.begin(), p.values.end(), [&](const auto& v) { return v.key == key; }))
           << p.name << " lacks " << key;
     }
@@ -96,12 +99,16 @@ TEST(Hardware, PartsMatchTheirSources) {
   EXPECT_EQ(value_of(part("link", "pcie4-x16"), "link.bandwidth_bytes_per_s"), dec("32e9"));
   EXPECT_EQ(value_of(part("link", "cxl2-x16"), "link.bandwidth_bytes_per_s"), dec("64e9"));
   EXPECT_EQ(value_of(part("link", "cxl3-x16"), "link.bandwidth_bytes_per_s"), dec("128e9"));
-  // The compute of CXL-PNM parts is not published: assumed, never spec.
+  EXPECT_EQ(value_of(part("link", "cxl2-x8"), "link.bandwidth_bytes_per_s"), dec("32e9"));
+  EXPECT_EQ(value_of(part("cxl", "cz120-256gb"), "cxl.memory_bytes"), dec("256e9"));
+  EXPECT_EQ(value_of(part("cxl", "cz120-256gb"), "cxl.memory_bandwidth_bytes_per_s"), dec("36e9"));
+  // The compute of CXL-PNM parts is not published: assumed, never spec. A memory
+  // expander's "none" is what its datasheet says (spec).
   for (const auto& p : hardware_library()) {
     if (p.kind != "cxl") continue;
     for (const auto& v : p.values) {
       if (v.key == "cxl.flops") {
-        EXPECT_EQ(v.evidence, Evidence::kAssumed) << p.name;
+        EXPECT_EQ(v.evidence, value_of(p, "cxl.flops") == 0 ? Evidence::kSpec : Evidence::kAssumed) << p.name;
       }
     }
   }
@@ -142,6 +149,11 @@ TEST(Hardware, EveryCombinationSolvesUnderTheSeedAndPipelineModels) {
         if (l.kind != "link") continue;
         for (const ModelName m : {ModelName::kSeed, ModelName::kPipeline}) {
           const Params p = machine(g.name, c.name, l.name, m);
+          if (value_of(c, "cxl.flops") == 0) {  // a memory expander: the serving model's only
+            ASSERT_FALSE(validate(p).ok()) << c.name;
+            EXPECT_EQ(validate(p).error().key, "cxl.flops");
+            continue;
+          }
           ASSERT_TRUE(validate(p).ok()) << g.name << " " << c.name << " " << l.name << ": " << validate(p).error().message;
           EXPECT_EQ(p.gpu_flops(), value_of(g, "gpu.flops"));
           EXPECT_EQ(p.link_bandwidth_bytes_per_s(), value_of(l, "link.bandwidth_bytes_per_s"));
@@ -173,6 +185,35 @@ TEST(Hardware, EveryPartPlansTheServingModel) {
     if (x.kind == "cxl") run("h100-sxm", x.name, "cxl2-x16");
     if (x.kind == "link") run("h100-sxm", "cxl-pnm-512gb", x.name);
   }
+}
+
+TEST(Hardware, AMemoryExpanderIsPlannedWithoutItsKernelRates) {
+  // A part sets what it has: after a compute device, the expander's missing kernel rates
+  // stay from the part before, unread while cxl.flops = 0 and not listed as inputs.
+  Params p;
+  InputProvenance prov;
+  prov.reset(Origin::kPreset, "seed");
+  ASSERT_TRUE(apply_hardware(p, prov, part("cxl", "cxl-pnm-512gb")).ok());
+  ASSERT_TRUE(apply_hardware(p, prov, part("cxl", "cz120-256gb")).ok());
+  EXPECT_EQ(p.cxl_flops(), 0);
+  EXPECT_EQ(prov.at(ParamId::kCxlMemoryBytes).where, "cxl cz120-256gb");
+  ASSERT_TRUE(set_param(p, "model.name", "serving").ok());
+  ASSERT_TRUE(apply_hardware(p, prov, part("gpu", "h100-sxm")).ok());
+  ASSERT_TRUE(validate_serving(p).ok()) << validate_serving(p).error().message;
+  const std::string text = render_inputs_text(p, prov, ModelName::kServing);
+  EXPECT_NE(text.find("cxl.flops"), std::string::npos) << text;
+  EXPECT_NE(text.find("cxl.memory_bytes"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cxl.kernel_overhead_s"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cxl.efficiency"), std::string::npos) << text;
+  EXPECT_EQ(text.find("cxl.memory_bandwidth"), std::string::npos) << text;
+  // Alone, it needs none of them.
+  Params alone;
+  InputProvenance prov2;
+  ASSERT_TRUE(apply_hardware(alone, prov2, part("cxl", "cz120-256gb")).ok());
+  ASSERT_TRUE(apply_hardware(alone, prov2, part("gpu", "h100-sxm")).ok());
+  ASSERT_TRUE(set_param(alone, "model.name", "serving").ok());
+  EXPECT_FALSE(alone.has(ParamId::kCxlKernelOverheadS));
+  EXPECT_TRUE(validate_serving(alone).ok()) << validate_serving(alone).error().message;
 }
 
 TEST(Hardware, ValuesWrittenByTheUserStayOverParts) {

@@ -143,13 +143,25 @@ def test_serving_hand_answer_equals_cli():
     assert small.status == "infeasible" and "GPU memory row" in small.reason
     with pytest.raises(ValueError, match="gpu.kernel_overhead_s"):
         lorasplit.serving(config, params={"gpu.kernel_overhead_s": "-1 s"})
+    # A device without compute (a memory expander) takes no token: gpu_fetch is the optimum.
+    plain = lorasplit.serving(config, params={"cxl.flops": 0})
+    assert plain.status == "optimal"
+    assert plain.iteration_time_s_exact == Fraction(211, 4)
+    assert plain.gain_percent == 0
+    assert plain.baselines["device_all"]["status"] == "infeasible"
+    assert "no compute" in plain.baselines["device_all"]["reason"]
 
 
 def test_hardware_parts_equal_cli():
     # docs/hardware.md: the library as the CLI lists it, and a machine composed from it.
     rc, j, _ = cli_json("hardware")
     assert rc == 0 and lorasplit.hardware() == j
-    assert [p["name"] for p in lorasplit.hardware("link")] == ["pcie4-x16", "cxl2-x16", "cxl3-x16"]
+    assert [p["name"] for p in lorasplit.hardware("link")] == ["pcie4-x16", "cxl2-x16", "cxl2-x8", "cxl3-x16"]
+    # A memory expander (no compute) plans the serving model only: its optimum is gpu_fetch.
+    expander = [p for p in lorasplit.hardware("cxl") if p["name"] == "cz120-256gb"]
+    assert len(expander) == 1
+    flops = [v for v in expander[0]["values"] if v["key"] == "cxl.flops"]
+    assert flops[0]["value_exact"] == "0" and flops[0]["evidence"] == "spec"
     rc, j, _ = cli_json("solve", "--gpu", "h100-sxm", "--cxl", "cxl-pnm-512gb")
     assert rc == 0
     r = lorasplit.solve(params={"hardware.gpu": "h100-sxm", "hardware.cxl": "cxl-pnm-512gb"})

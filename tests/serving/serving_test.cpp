@@ -621,6 +621,62 @@ TEST(Serving, TheOptimumIsTheBestPlanOfExhaustiveSearch) {
   EXPECT_GT(device_helps, 0);  // the family is not one where the GPU always wins
 }
 
+// A device without compute (cxl.flops = 0, a memory expander: docs/model.md §9.1) takes no
+// token: the optimum is the gpu_fetch plan exactly, device_all does not exist, its kernels'
+// rates are not needed, and a plan that sends it a token is refused.
+TEST(Serving, ADeviceWithoutComputeGivesTheGpuFetchPlan) {
+  std::mt19937_64 rng(23);
+  int with_device_weights = 0;
+  for (int inst = 0; inst < 30; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 3, 3);
+    Params p = serving_params(rng);
+    ASSERT_TRUE(set_param(p, "cxl.flops", "0"));
+    p.clear(ParamId::kCxlKernelOverheadS);  // not read without compute
+    p.clear(ParamId::kCxlMemoryBandwidthBytesPerS);
+    ASSERT_TRUE(validate_serving(p).ok()) << validate_serving(p).error().message;
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw);
+    EXPECT_FALSE(hw->device_computes());
+    auto r = solve_serving(w, p);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_TRUE(r->feasible) << r->reason;
+    EXPECT_TRUE(r->simulated_equal);
+    const ServingBaseline& fetch = r->baselines[1];
+    EXPECT_EQ(r->plan.tokens, fetch.plan.tokens) << "instance " << inst;
+    EXPECT_EQ(r->eval.iteration_s, fetch.eval.iteration_s);
+    EXPECT_EQ(serving_gain_percent(*r, "gpu_fetch"), Rational(0));
+    const ServingBaseline& device = r->baselines[2];
+    const bool sends = device.plan.tokens != fetch.plan.tokens;
+    if (sends) {
+      ++with_device_weights;
+      EXPECT_FALSE(device.eval.feasible);
+      EXPECT_NE(device.eval.reason.find("no compute"), std::string::npos) << device.eval.reason;
+      auto sim = simulate_serving(w, hw.value(), device.plan);
+      ASSERT_FALSE(sim);
+      EXPECT_EQ(sim.error().key, "plan");
+      EXPECT_NE(sim.error().message.find("cxl.flops = 0"), std::string::npos) << sim.error().message;
+    }
+    // The same machine with a device that computes is never slower (gpu_fetch is the same
+    // plan at the same time, and one of its plans).
+    Params q = p;
+    ASSERT_TRUE(set_param(q, "cxl.flops", "10"));
+    ASSERT_TRUE(set_param(q, "cxl.kernel_overhead_s", "0.5"));
+    ASSERT_TRUE(set_param(q, "cxl.memory_bandwidth_bytes_per_s", "16"));
+    auto rq = solve_serving(w, q);
+    ASSERT_TRUE(rq) << rq.error().message;
+    EXPECT_EQ(rq->baselines[1].eval.iteration_s, fetch.eval.iteration_s);
+    EXPECT_LE(rq->eval.iteration_s, r->eval.iteration_s);
+  }
+  EXPECT_GT(with_device_weights, 5);  // the family has adapters whose weights are on the device
+  // The seed and pipeline models split work onto the device: they refuse it.
+  Params seed;
+  ASSERT_TRUE(set_param(seed, "cxl.flops", "0"));
+  const Status st = validate(seed);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().key, "cxl.flops");
+  EXPECT_NE(st.error().message.find("serving model only"), std::string::npos) << st.error().message;
+}
+
 // Adapters alike in rank, modules, residency and tokens are planned as one class by their
 // totals (docs/model.md §9.7); nothing is lost: the optimum equals exhaustive search over
 // every adapter's own split.
