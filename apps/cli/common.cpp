@@ -189,6 +189,9 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
   // validate() to judge.
   drop_unread_parts(params.value(), prov, params->model_name());
   if (auto st = check_values_read(params.value(), prov); !st) return st.error();
+  for (const auto& w : hardware_warnings(params.value(), prov)) {
+    if (std::fprintf(io.err, "lorasplit: warning: %s\n", w.c_str()) < 0) break;
+  }
   if (!sources.config.empty()) {
     if (auto st = check_serving_tables(sources.config, params->model_name()); !st) return st.error();
   }

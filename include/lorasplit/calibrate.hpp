@@ -30,6 +30,18 @@ struct KernelMeasurement {
   int repetitions{0};
 };
 
+/// The size-dependent efficiency of one kernel kind at one token count (docs/calibration.md,
+/// "One rate does not fit every size"): the factor e by which those kernels fall short of
+/// the roofline, time = roofline time / e, the median over its shapes of predicted /
+/// measured (with no overhead, the rates times e). Reported, not read by the models (their
+/// kernels have one rate per side).
+struct EfficiencyCell {
+  std::string kind;        ///< "shrink", "expand", "base"
+  std::int64_t tokens{0};
+  std::size_t shapes{0};   ///< its shapes measured
+  double efficiency{1};
+};
+
 /// The roofline of one side: time = max(flops / flops_per_s, bytes / bytes_per_s) + overhead_s.
 struct RooflineFit {
   double flops_per_s{0};   ///< the compute rate the kernels reach (peak times efficiency)
@@ -39,11 +51,19 @@ struct RooflineFit {
   /// Shapes on each side of the fitted roofline's ridge: with none compute-bound the compute
   /// rate is only a lower bound (any larger one fits as well), likewise for memory.
   std::size_t compute_bound{0}, memory_bound{0};
+  /// By kernel kind, then tokens: the size-dependent efficiency, and the errors with it.
+  std::vector<EfficiencyCell> efficiency_table;
+  double table_median_abs_error{0}, table_p90_abs_error{0};
 };
 [[nodiscard]] double roofline_time_s(const RooflineFit& fit, double flops, double bytes);
+/// The same with the efficiency of the shape's kind and tokens (1 where the table has none).
+[[nodiscard]] double table_time_s(const RooflineFit& fit, const KernelShape& shape, double flops, double bytes);
 /// Least squares on the logarithms of the times (every shape weighs the same, whatever its
 /// size), by Nelder-Mead from a start read off the data; deterministic. Fills the errors.
 RooflineFit fit_roofline(std::span<const KernelMeasurement> measurements);
+/// Fills fit's efficiency table and its errors for the measurements, against fit's rates
+/// and overhead (fit_roofline does it for the rates it fitted).
+void fit_efficiency_table(RooflineFit& fit, std::span<const KernelMeasurement> measurements);
 
 struct CalibrationOptions {
   bool quick{false};  ///< a few shapes, a few repetitions: under 20 s
@@ -78,6 +98,8 @@ std::string render_calibration_profile(const Calibration& c, std::string_view si
 /// Measured against predicted time per shape, the error of each, the median and p90
 /// absolute error and the worst shapes.
 std::string render_calibration_report(const Calibration& c);
+/// The size-dependent efficiency as the report shows it (empty without a table).
+std::string render_efficiency_table(const RooflineFit& fit);
 /// The figure of that report (gnuplot): measured against predicted time per shape on log
 /// axes, one marker per kernel kind, the line measured = predicted, the median and p90
 /// errors in the title. `out_path` ends in .svg, .png or .pdf; no gnuplot is

@@ -101,6 +101,10 @@ std::string_view serving_unread_reason(const ParamSpec& spec);
 /// for the first value written in a config file or on the command line that the model does
 /// not read (it would change nothing); other models' checks are validate()'s.
 Status check_values_read(const Params& params, const InputProvenance& provenance);
+/// Sentences for stderr about inputs that are valid but likely not what was meant: under
+/// the seed and pipeline models, a GPU part's gpu.flops (a dense BF16/FP16 Tensor Core peak)
+/// with lora.element_bytes = 4 (FP32 adapters, which run at the FP32 rate on it).
+std::vector<std::string> hardware_warnings(const Params& params, const InputProvenance& provenance);
 /// Puts the values that a library part set but `model` does not read back to their
 /// defaults (a GPU part sets the roofline keys, which the seed model refuses).
 void drop_unread_parts(Params& params, InputProvenance& provenance, ModelName model);

@@ -120,7 +120,56 @@ def fit_roofline(kernels: Sequence[Dict[str, Any]]) -> Dict[str, float]:
     compute = sum(1 for k in kernels if k["flops"] / fit["flops_per_s"] >= k["bytes"] / fit["bytes_per_s"])
     fit["compute_bound_shapes"] = compute
     fit["memory_bound_shapes"] = len(kernels) - compute
+    fit_efficiency_table(fit, kernels)
     return fit
+
+
+def _median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def _p90(values: Sequence[float]) -> float:  # nearest rank, as the C++ backend's
+    v = sorted(values)
+    return v[min(len(v) - 1, max(0, math.ceil(0.9 * len(v)) - 1))] if v else 0.0
+
+
+def table_time_s(fit: Dict[str, Any], kind: str, tokens: int, flops_: float, bytes_: float) -> float:
+    """The roofline's time / e, e the efficiency of ``kind`` at ``tokens`` (1 where none)."""
+    e = next((c["efficiency"] for c in fit.get("efficiency_table", [])
+              if c["kind"] == kind and c["tokens"] == tokens), 1.0)
+    return roofline_time_s(fit, flops_, bytes_) / e
+
+
+def fit_efficiency_table(fit: Dict[str, Any], kernels: Sequence[Dict[str, Any]]) -> None:
+    """The size-dependent efficiency (docs/calibration.md, "One rate does not fit every
+    size"): per kernel kind and token count, e = the median over its shapes of predicted /
+    measured, the kernels taking the roofline's time / e; and the errors with it. Reported,
+    not read by the models (their kernels have one rate per side)."""
+    kinds = {"shrink": 0, "expand": 1, "base": 2}
+    cells = sorted({(k["kind"], k["tokens"]) for k in kernels}, key=lambda c: (kinds.get(c[0], 3), c[0], c[1]))
+    table = []
+    for kind, tokens in cells:
+        ratios = [roofline_time_s(fit, k["flops"], k["bytes"]) / k["median_s"] for k in kernels
+                  if k["kind"] == kind and k["tokens"] == tokens and k["median_s"] > 0]
+        if ratios:
+            table.append({"kind": kind, "tokens": tokens, "shapes": len(ratios), "efficiency": _median(ratios)})
+    fit["efficiency_table"] = table
+    errors = [abs(table_time_s(fit, k["kind"], k["tokens"], k["flops"], k["bytes"]) / k["median_s"] - 1)
+              for k in kernels]
+    fit["table_median_abs_error"] = _median(errors)
+    fit["table_p90_abs_error"] = _p90(errors)
+
+
+def efficiency_rows(fit: Dict[str, Any], prefix: str) -> List[str]:
+    table = fit.get("efficiency_table", [])
+    tokens = sorted({c["tokens"] for c in table})
+    rows = [f"{prefix}{'tokens':<8}" + "".join(f"{t:>7}" for t in tokens)]
+    for kind in ("shrink", "expand", "base"):
+        cells = {c["tokens"]: c["efficiency"] for c in table if c["kind"] == kind}
+        if cells:
+            rows.append(f"{prefix}{kind:<8}" + "".join(f"{cells[t]:>7.3f}" if t in cells else f"{'-':>7}"
+                                                      for t in tokens))
+    return rows
 
 
 def fit_link(copies: Sequence[Dict[str, Any]]) -> Dict[str, float]:
@@ -176,6 +225,11 @@ def profile_toml(c: Dict[str, Any], side: str) -> str:
     if c.get("memory_bytes"):
         lines.append(f"memory_bytes = {{ value = \"{c['memory_bytes']}\", measured = "
                      f"{_toml_string(c['memory_bytes_how'])} }}")
+    if fit.get("efficiency_table"):
+        lines += ["# The size-dependent efficiency measured with it (not read: the models have one rate per side): the",
+                  f"# kernels take the roofline's time / e, by kernel and tokens; |error| median "
+                  f"{100 * fit['table_median_abs_error']:.1f} %, p90 {100 * fit['table_p90_abs_error']:.1f} % with it:"]
+        lines += efficiency_rows(fit, "#   ")
     if c.get("link"):
         link = c["link"]
         what = (f"host-to-device copies of {len(link['copies'])} sizes (pinned memory, torch) on {c['device']}, host "
@@ -206,6 +260,15 @@ def report(c: Dict[str, Any]) -> str:
                    f"{100 * k['error']:>+7.1f} %  {bound:<8}{k['flops'] / k['median_s'] / 1e9:>9.3g}"
                    f"{k['bytes'] / k['median_s'] / 1e9:>9.3g}")
     out.append(f"\n  |error|: median {100 * fit['median_abs_error']:.1f} %, p90 {100 * fit['p90_abs_error']:.1f} %")
+    if fit.get("efficiency_table"):
+        out += ["", "  One rate does not fit every size: the efficiency e by kernel and tokens, the kernels taking the "
+                "roofline's time / e",
+                "  (the median of predicted / measured over each cell's shapes; reported, not read by the models,",
+                "  whose kernels have one rate per side):"]
+        out += efficiency_rows(fit, "    ")
+        out.append(f"  |error| with it: median {100 * fit['table_median_abs_error']:.1f} %, p90 "
+                   f"{100 * fit['table_p90_abs_error']:.1f} % (without: {100 * fit['median_abs_error']:.1f} %, "
+                   f"{100 * fit['p90_abs_error']:.1f} %)")
     if c.get("link"):
         lf = c["link"]["fit"]
         out.append(f"  host-to-device copies: {lf['bytes_per_s'] / 1e9:.4g} GB/s, latency {lf['latency_s'] * 1e6:.3g} us")
@@ -286,6 +349,7 @@ def calibrate(quick: bool = False, device: Optional[str] = None,
     for k in kernels:
         k["predicted_s"] = roofline_time_s(fit, k["flops"], k["bytes"])
         k["error"] = k["predicted_s"] / k["median_s"] - 1
+        k["table_predicted_s"] = table_time_s(fit, k["kind"], k["tokens"], k["flops"], k["bytes"])
     record: Dict[str, Any] = {
         "backend": "torch", "library": f"torch {torch.__version__} matmul", "precision": str(dtype).replace("torch.", ""),
         "device": name, "host": socket.gethostname(),

@@ -31,6 +31,14 @@ double roofline_time_s(const RooflineFit& fit, double flops, double bytes) {
   return std::max(flops / fit.flops_per_s, bytes / fit.bytes_per_s) + fit.overhead_s;
 }
 
+double table_time_s(const RooflineFit& fit, const KernelShape& shape, double flops, double bytes) {
+  double e = 1;
+  for (const auto& c : fit.efficiency_table) {
+    if (c.kind == shape.kind && c.tokens == shape.tokens) e = c.efficiency;
+  }
+  return roofline_time_s(fit, flops, bytes) / e;
+}
+
 namespace {
 
 double median(std::vector<double> v) {
@@ -48,7 +56,10 @@ double quantile(std::vector<double> v, double q) {  // nearest rank
 
 // Sum of squared log errors of the roofline with rates e^x[0], e^x[1] and overhead e^x[2].
 double cost(const std::array<double, 3>& x, std::span<const KernelMeasurement> m) {
-  const RooflineFit f{std::exp(x[0]), std::exp(x[1]), std::exp(x[2]), 0, 0};
+  RooflineFit f;
+  f.flops_per_s = std::exp(x[0]);
+  f.bytes_per_s = std::exp(x[1]);
+  f.overhead_s = std::exp(x[2]);
   double s = 0;
   for (const auto& k : m) {
     const double e = std::log(roofline_time_s(f, k.flops, k.bytes) / k.median_s);
@@ -146,6 +157,33 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 }  // namespace
 
+void fit_efficiency_table(RooflineFit& fit, std::span<const KernelMeasurement> m) {
+  fit.efficiency_table.clear();
+  // The size-dependent efficiency: per kind and token count, the factor e by which the
+  // roofline's time is divided to meet the median of its shapes (predicted / measured).
+  std::vector<std::pair<std::string, std::int64_t>> cells;
+  for (const auto& k : m) {
+    const std::pair<std::string, std::int64_t> key{k.shape.kind, k.shape.tokens};
+    if (std::find(cells.begin(), cells.end(), key) == cells.end()) cells.push_back(key);
+  }
+  std::stable_sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;  // shrink, expand, base; by tokens
+  });
+  for (const auto& [kind, tokens] : cells) {
+    std::vector<double> ratios;
+    for (const auto& k : m) {
+      if (k.shape.kind != kind || k.shape.tokens != tokens || !(k.median_s > 0)) continue;
+      ratios.push_back(roofline_time_s(fit, k.flops, k.bytes) / k.median_s);
+    }
+    if (ratios.empty()) continue;
+    fit.efficiency_table.push_back({kind, tokens, ratios.size(), median(ratios)});
+  }
+  std::vector<double> table_err;
+  for (const auto& k : m) table_err.push_back(std::abs(table_time_s(fit, k.shape, k.flops, k.bytes) / k.median_s - 1));
+  fit.table_median_abs_error = median(table_err);
+  fit.table_p90_abs_error = quantile(table_err, 0.9);
+}
+
 RooflineFit fit_roofline(std::span<const KernelMeasurement> m) {
   RooflineFit out;
   if (m.empty()) return out;
@@ -189,6 +227,7 @@ RooflineFit fit_roofline(std::span<const KernelMeasurement> m) {
   }
   out.median_abs_error = median(err);
   out.p90_abs_error = quantile(err, 0.9);
+  fit_efficiency_table(out, m);
   return out;
 }
 
@@ -354,6 +393,45 @@ std::int64_t mem_total_bytes() {
 
 }  // namespace
 
+namespace {
+
+// The size-dependent efficiency as rows of text, each line starting with `prefix`.
+std::string efficiency_rows(const RooflineFit& fit, std::string_view prefix) {
+  std::vector<std::int64_t> tokens;
+  for (const auto& cell : fit.efficiency_table) {
+    if (std::find(tokens.begin(), tokens.end(), cell.tokens) == tokens.end()) tokens.push_back(cell.tokens);
+  }
+  std::sort(tokens.begin(), tokens.end());
+  std::string out = fmt::format("{}{:<8}", prefix, "tokens");
+  for (const auto t : tokens) out += fmt::format("{:>7}", t);
+  out += "\n";
+  for (const std::string_view kind : {"shrink", "expand", "base"}) {
+    std::string row = fmt::format("{}{:<8}", prefix, kind);
+    bool any = false;
+    for (const auto t : tokens) {
+      const auto it = std::find_if(fit.efficiency_table.begin(), fit.efficiency_table.end(),
+                                   [&](const EfficiencyCell& c) { return c.kind == kind && c.tokens == t; });
+      any = any || it != fit.efficiency_table.end();
+      row += it == fit.efficiency_table.end() ? fmt::format("{:>7}", "-") : fmt::format("{:>7.3f}", it->efficiency);
+    }
+    if (any) out += row + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_efficiency_table(const RooflineFit& fit) {
+  if (fit.efficiency_table.empty()) return {};
+  return fmt::format(
+      "\n  One rate does not fit every size: the efficiency e by kernel and tokens, the kernels taking the "
+      "roofline's time / e\n  (the median of predicted / measured over each cell's shapes; reported, not read by "
+      "the models,\n  whose kernels have one rate per side):\n{}"
+      "  |error| with it: median {:.1f} %, p90 {:.1f} % (without: {:.1f} %, {:.1f} %)\n",
+      efficiency_rows(fit, "    "), 100 * fit.table_median_abs_error, 100 * fit.table_p90_abs_error,
+      100 * fit.median_abs_error, 100 * fit.p90_abs_error);
+}
+
 std::string render_calibration_profile(const Calibration& c, std::string_view side) {
   const std::string h = how(c);
   std::string out = fmt::format(
@@ -376,6 +454,13 @@ std::string render_calibration_profile(const Calibration& c, std::string_view si
   if (const std::int64_t mem = mem_total_bytes(); mem > 0) {
     out += fmt::format("memory_bytes = {{ value = \"{}\", measured = {} }}\n", mem,
                        toml_string(fmt::format("MemTotal of /proc/meminfo on host {} at {}", c.host, c.date)));
+  }
+  if (!c.fit.efficiency_table.empty()) {
+    out += fmt::format(
+        "# The size-dependent efficiency measured with it (not read: the models have one rate per side): the\n"
+        "# kernels take the roofline's time / e, by kernel and tokens; |error| median {:.1f} %, p90 {:.1f} % with "
+        "it:\n{}",
+        100 * c.fit.table_median_abs_error, 100 * c.fit.table_p90_abs_error, efficiency_rows(c.fit, "#   "));
   }
   return out;
 }
@@ -412,7 +497,7 @@ std::string render_calibration_report(const Calibration& c) {
                        k.shape.d_out,
                        100 * (roofline_time_s(c.fit, k.flops, k.bytes) / k.median_s - 1));
   }
-  return out + "\n";
+  return out + "\n" + render_efficiency_table(c.fit);
 }
 
 std::string render_calibration_json(const Calibration& c) {
@@ -431,7 +516,15 @@ std::string render_calibration_json(const Calibration& c) {
               {"median_abs_error", c.fit.median_abs_error},
               {"p90_abs_error", c.fit.p90_abs_error},
               {"compute_bound_shapes", c.fit.compute_bound},
-              {"memory_bound_shapes", c.fit.memory_bound}};
+              {"memory_bound_shapes", c.fit.memory_bound},
+              {"table_median_abs_error", c.fit.table_median_abs_error},
+              {"table_p90_abs_error", c.fit.table_p90_abs_error}};
+  nlohmann::ordered_json table = nlohmann::ordered_json::array();
+  for (const auto& cell : c.fit.efficiency_table) {
+    table.push_back(
+        {{"kind", cell.kind}, {"tokens", cell.tokens}, {"shapes", cell.shapes}, {"efficiency", cell.efficiency}});
+  }
+  j["efficiency_table"] = table;
   nlohmann::ordered_json ks = nlohmann::ordered_json::array();
   for (const auto& k : c.kernels) {
     const double pred = roofline_time_s(c.fit, k.flops, k.bytes);
@@ -446,7 +539,8 @@ std::string render_calibration_json(const Calibration& c) {
                   {"max_s", k.max_s},
                   {"repetitions", k.repetitions},
                   {"predicted_s", pred},
-                  {"error", pred / k.median_s - 1}});
+                  {"error", pred / k.median_s - 1},
+                  {"table_predicted_s", table_time_s(c.fit, k.shape, k.flops, k.bytes)}});
   }
   j["kernels"] = ks;
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -300,6 +300,19 @@ bool model_reads(ModelName model, const ParamSpec& spec) {
   return !spec.serving_only && !spec.pipeline_only;
 }
 
+std::vector<std::string> hardware_warnings(const Params& params, const InputProvenance& provenance) {
+  std::vector<std::string> out;
+  const Provenance& flops = provenance.at(ParamId::kGpuFlops);
+  if (params.model_name() != ModelName::kServing && flops.origin == Origin::kLibrary && params.element_bytes() == 4) {
+    out.push_back(fmt::format(
+        "gpu.flops (from {}) is a dense BF16/FP16 Tensor Core peak, but lora.element_bytes = 4 (FP32 adapters): FP32 "
+        "GEMMs run far below it (an H100 SXM's dense FP32 rate is 67 TFLOPS, not 989); for BF16 or FP16 adapters "
+        "set lora.element_bytes = 2 (docs/hardware.md)",
+        printable(flops.where)));
+  }
+  return out;
+}
+
 void drop_unread_parts(Params& params, InputProvenance& provenance, ModelName model) {
   static const Params defaults;
   for (const auto& s : param_specs()) {

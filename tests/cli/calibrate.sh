@@ -25,6 +25,19 @@ for k in c["kernels"]:
     assert k["repetitions"] >= 3 and k["min_s"] <= k["median_s"] <= k["max_s"], k
     pred = max(k["flops"] / fit["flops_per_s"], k["bytes"] / fit["bytes_per_s"]) + fit["overhead_s"]
     assert abs(pred / k["predicted_s"] - 1) < 1e-9, k
+# The size-dependent efficiency: a cell per kernel kind and token count, each the median
+# of predicted / measured over its shapes, and every kernel's time with it.
+cells = {(e["kind"], e["tokens"]): e for e in c["efficiency_table"]}
+assert set(cells) == {(k, t) for k in ("shrink", "expand", "base") for t in (1, 16, 128)}, cells
+for (kind, t), e in cells.items():
+    ratios = sorted(k["predicted_s"] / k["median_s"] for k in c["kernels"] if (k["kind"], k["tokens"]) == (kind, t))
+    mid = (ratios[(len(ratios) - 1) // 2] + ratios[len(ratios) // 2]) / 2
+    assert e["shapes"] == len(ratios) and abs(e["efficiency"] / mid - 1) < 1e-9, (e, ratios)
+for k in c["kernels"]:
+    assert abs(k["table_predicted_s"] * cells[(k["kind"], k["tokens"])]["efficiency"] / k["predicted_s"] - 1) < 1e-9, k
+assert 0 <= fit["table_median_abs_error"] <= fit["table_p90_abs_error"], fit
+profile_text = open(sys.argv[2]).read()
+assert "# The size-dependent efficiency" in profile_text, profile_text
 p = tomllib.load(open(sys.argv[2], "rb"))["gpu"]
 assert set(p) >= {"flops", "memory_bandwidth_bytes_per_s", "kernel_overhead_s", "efficiency"}, p
 assert all("measured" in v for v in p.values()), p

@@ -36,6 +36,38 @@ def test_fit_recovers_the_parameters_that_made_the_measurements(truth):
     assert fit["compute_bound_shapes"] > 0 and fit["memory_bound_shapes"] > 0
 
 
+def test_efficiency_table_recovers_size_dependent_rates():
+    # docs/calibration.md, "One rate does not fit every size"; the C++ fit's test
+    # (Calibrate.TheEfficiencyTableRecoversSizeDependentRates) asserts the same.
+    def e_of(kind, tokens):
+        by_tokens = 0.2 if tokens == 1 else (0.5 if tokens == 16 else 1.0)
+        return by_tokens * 0.8 if kind == "base" else by_tokens
+
+    def measured(truth):
+        out = []
+        for s in cal.shapes(True):
+            f, b, e = cal.flops(s), cal.nbytes(s, 2), e_of(s[0], s[1])
+            out.append({"kind": s[0], "tokens": s[1], "d_in": s[2], "d_out": s[3], "flops": f, "bytes": b,
+                        "median_s": max(f / (truth["flops_per_s"] * e), b / (truth["bytes_per_s"] * e))
+                        + truth["overhead_s"]})
+        return out
+
+    known = dict(flops_per_s=2e11, bytes_per_s=5e10, overhead_s=0.0)
+    ks = measured(known)
+    cal.fit_efficiency_table(known, ks)
+    assert [(c["kind"], c["tokens"]) for c in known["efficiency_table"]] == [
+        (k, t) for k in ("shrink", "expand", "base") for t in (1, 16, 128)]
+    for c in known["efficiency_table"]:
+        assert c["efficiency"] == pytest.approx(e_of(c["kind"], c["tokens"]), rel=1e-9)
+    assert known["table_p90_abs_error"] < 1e-9
+    fit = cal.fit_roofline(measured(dict(flops_per_s=1e15, bytes_per_s=5e10, overhead_s=4e-6)))
+    assert fit["median_abs_error"] > 0.2
+    assert fit["table_median_abs_error"] < fit["median_abs_error"] / 4
+    assert fit["table_p90_abs_error"] < fit["p90_abs_error"] / 2
+    plain = cal.fit_roofline(synthetic(dict(flops_per_s=2e11, bytes_per_s=5e10, overhead_s=4e-6)))
+    assert all(c["efficiency"] == pytest.approx(1, abs=1e-3) for c in plain["efficiency_table"])
+
+
 def test_fit_of_the_link_recovers_latency_and_bandwidth():
     copies = [{"bytes": float(1 << p), "median_s": 8e-6 + (1 << p) / 25e9} for p in range(10, 29, 2)]
     fit = cal.fit_link(copies)
