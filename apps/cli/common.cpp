@@ -189,14 +189,19 @@ Result<Params> load_params(const ParamSources& sources, const Io& io, bool valid
   // validate() to judge.
   drop_unread_parts(params.value(), prov, params->model_name());
   if (auto st = check_values_read(params.value(), prov); !st) return st.error();
-  for (const auto& w : hardware_warnings(params.value(), prov)) {
-    if (std::fprintf(io.err, "lorasplit: warning: %s\n", w.c_str()) < 0) break;
-  }
   if (!sources.config.empty()) {
     if (auto st = check_serving_tables(sources.config, params->model_name()); !st) return st.error();
   }
   if (validate_params) {
     if (auto st = validate(params.value()); !st) return st.error();
+  }
+  // Valid but likely not meant: said once per run (some commands load the parameters twice),
+  // and only for input that is valid (an error stays the one line on stderr).
+  if (!io.warned && (validate_params || params->model_name() == ModelName::kServing || validate(params.value()).ok())) {
+    for (const auto& w : hardware_warnings(params.value(), prov)) {
+      io.warned = true;
+      if (std::fprintf(io.err, "lorasplit: warning: %s\n", w.c_str()) < 0) break;
+    }
   }
   return params;
 }

@@ -23,6 +23,9 @@ inline constexpr int kExitOutOfMemory = 5;
 struct Io {
   std::FILE* out;
   std::FILE* err;
+  /// The input warnings were said in this run (a command that loads its parameters twice
+  /// says them once).
+  mutable bool warned{false};
 };
 
 /// Parameters come from a preset, then the hardware parts named (the config's [hardware],

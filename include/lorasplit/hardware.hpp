@@ -111,6 +111,9 @@ void drop_unread_parts(Params& params, InputProvenance& provenance, ModelName mo
 
 /// The hardware inputs (gpu.*, cxl.*, link.*) that `model` reads.
 std::vector<const ParamSpec*> hardware_inputs(ModelName model);
+/// Those that `model` reads with these parameters: a device without compute (cxl.flops =
+/// 0) runs no kernel, so its efficiency, memory bandwidth and kernel overhead are not read.
+std::vector<const ParamSpec*> hardware_inputs(const Params& params, ModelName model);
 /// Whether any hardware input of `model` says what it rests on (reports show the inputs then).
 bool provenance_stated(const InputProvenance& provenance, ModelName model);
 

@@ -116,7 +116,7 @@ def fit_roofline(kernels: Sequence[Dict[str, Any]]) -> Dict[str, float]:
     fit = {"flops_per_s": math.exp(x[0]), "bytes_per_s": math.exp(x[1]), "overhead_s": math.exp(x[2])}
     errors = sorted(abs(roofline_time_s(fit, k["flops"], k["bytes"]) / k["median_s"] - 1) for k in kernels)
     fit["median_abs_error"] = statistics.median(errors)
-    fit["p90_abs_error"] = errors[min(len(errors) - 1, max(0, math.ceil(0.9 * len(errors)) - 1))]
+    fit["p90_abs_error"] = _p90(errors)
     compute = sum(1 for k in kernels if k["flops"] / fit["flops_per_s"] >= k["bytes"] / fit["bytes_per_s"])
     fit["compute_bound_shapes"] = compute
     fit["memory_bound_shapes"] = len(kernels) - compute
@@ -160,8 +160,7 @@ def fit_efficiency_table(fit: Dict[str, Any], kernels: Sequence[Dict[str, Any]])
     fit["table_p90_abs_error"] = _p90(errors)
 
 
-def efficiency_rows(fit: Dict[str, Any], prefix: str) -> List[str]:
-    table = fit.get("efficiency_table", [])
+def efficiency_rows(table: Sequence[Dict[str, Any]], prefix: str) -> List[str]:
     tokens = sorted({c["tokens"] for c in table})
     rows = [f"{prefix}{'tokens':<8}" + "".join(f"{t:>7}" for t in tokens)]
     for kind in ("shrink", "expand", "base"):
@@ -225,11 +224,11 @@ def profile_toml(c: Dict[str, Any], side: str) -> str:
     if c.get("memory_bytes"):
         lines.append(f"memory_bytes = {{ value = \"{c['memory_bytes']}\", measured = "
                      f"{_toml_string(c['memory_bytes_how'])} }}")
-    if fit.get("efficiency_table"):
+    if c.get("efficiency_table"):
         lines += ["# The size-dependent efficiency measured with it (not read: the models have one rate per side): the",
                   f"# kernels take the roofline's time / e, by kernel and tokens; |error| median "
                   f"{100 * fit['table_median_abs_error']:.1f} %, p90 {100 * fit['table_p90_abs_error']:.1f} % with it:"]
-        lines += efficiency_rows(fit, "#   ")
+        lines += efficiency_rows(c["efficiency_table"], "#   ")
     if c.get("link"):
         link = c["link"]
         what = (f"host-to-device copies of {len(link['copies'])} sizes (pinned memory, torch) on {c['device']}, host "
@@ -260,12 +259,12 @@ def report(c: Dict[str, Any]) -> str:
                    f"{100 * k['error']:>+7.1f} %  {bound:<8}{k['flops'] / k['median_s'] / 1e9:>9.3g}"
                    f"{k['bytes'] / k['median_s'] / 1e9:>9.3g}")
     out.append(f"\n  |error|: median {100 * fit['median_abs_error']:.1f} %, p90 {100 * fit['p90_abs_error']:.1f} %")
-    if fit.get("efficiency_table"):
+    if c.get("efficiency_table"):
         out += ["", "  One rate does not fit every size: the efficiency e by kernel and tokens, the kernels taking the "
                 "roofline's time / e",
                 "  (the median of predicted / measured over each cell's shapes; reported, not read by the models,",
                 "  whose kernels have one rate per side):"]
-        out += efficiency_rows(fit, "    ")
+        out += efficiency_rows(c["efficiency_table"], "    ")
         out.append(f"  |error| with it: median {100 * fit['table_median_abs_error']:.1f} %, p90 "
                    f"{100 * fit['table_p90_abs_error']:.1f} % (without: {100 * fit['median_abs_error']:.1f} %, "
                    f"{100 * fit['p90_abs_error']:.1f} %)")
@@ -354,7 +353,9 @@ def calibrate(quick: bool = False, device: Optional[str] = None,
         "backend": "torch", "library": f"torch {torch.__version__} matmul", "precision": str(dtype).replace("torch.", ""),
         "device": name, "host": socket.gethostname(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "stream_bytes_per_s": stream, "fit": fit, "kernels": kernels}
+        "stream_bytes_per_s": stream, "fit": fit, "kernels": kernels,
+        # Beside the fit, as the C++ backend's JSON has it.
+        "efficiency_table": fit.pop("efficiency_table")}
     if cuda:
         props = torch.cuda.get_device_properties(0)
         record["memory_bytes"] = int(props.total_memory)

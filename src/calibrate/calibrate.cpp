@@ -166,8 +166,11 @@ void fit_efficiency_table(RooflineFit& fit, std::span<const KernelMeasurement> m
     const std::pair<std::string, std::int64_t> key{k.shape.kind, k.shape.tokens};
     if (std::find(cells.begin(), cells.end(), key) == cells.end()) cells.push_back(key);
   }
-  std::stable_sort(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;  // shrink, expand, base; by tokens
+  const auto kind_rank = [](const std::string& kind) {  // the order of the report: shrink, expand, base
+    return kind == "shrink" ? 0 : (kind == "expand" ? 1 : (kind == "base" ? 2 : 3));
+  };
+  std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
+    return kind_rank(a.first) != kind_rank(b.first) ? kind_rank(a.first) < kind_rank(b.first) : a.second < b.second;
   });
   for (const auto& [kind, tokens] : cells) {
     std::vector<double> ratios;

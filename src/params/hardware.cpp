@@ -303,13 +303,23 @@ bool model_reads(ModelName model, const ParamSpec& spec) {
 std::vector<std::string> hardware_warnings(const Params& params, const InputProvenance& provenance) {
   std::vector<std::string> out;
   const Provenance& flops = provenance.at(ParamId::kGpuFlops);
-  if (params.model_name() != ModelName::kServing && flops.origin == Origin::kLibrary && params.element_bytes() == 4) {
-    out.push_back(fmt::format(
-        "gpu.flops (from {}) is a dense BF16/FP16 Tensor Core peak, but lora.element_bytes = 4 (FP32 adapters): FP32 "
-        "GEMMs run far below it (an H100 SXM's dense FP32 rate is 67 TFLOPS, not 989); for BF16 or FP16 adapters "
-        "set lora.element_bytes = 2 (docs/hardware.md)",
-        printable(flops.where)));
+  if (params.model_name() == ModelName::kServing || flops.origin != Origin::kLibrary || params.element_bytes() != 4) {
+    return out;
   }
+  // Only the built-in parts carry a Tensor Core peak; a profile file (also applied as a
+  // part) holds what it measured or says.
+  const std::string_view prefix = "gpu ";
+  if (!flops.where.starts_with(prefix)) return out;
+  const std::string name = flops.where.substr(prefix.size());
+  const auto& lib = hardware_library();
+  if (std::none_of(lib.begin(), lib.end(), [&](const HardwarePart& p) { return p.kind == "gpu" && p.name == name; })) {
+    return out;
+  }
+  out.push_back(fmt::format(
+      "gpu.flops = {} FLOP/s is GPU part {}'s dense BF16/FP16 Tensor Core peak, but lora.element_bytes = 4 (FP32 "
+      "adapters), which run at the GPU's far lower FP32 rate; for BF16 or FP16 adapters set lora.element_bytes = 2 "
+      "(docs/hardware.md)",
+      format_exact(params.gpu_flops()), name));
   return out;
 }
 
@@ -337,9 +347,6 @@ std::vector<const ParamSpec*> hardware_inputs(ModelName model) {
   return out;
 }
 
-namespace {
-// The inputs of these parameters: a device without compute (cxl.flops = 0) runs no
-// kernel, so its efficiency, bandwidth and overhead are not read.
 std::vector<const ParamSpec*> hardware_inputs(const Params& params, ModelName model) {
   auto out = hardware_inputs(model);
   if (params.cxl_flops() != 0) return out;
@@ -349,7 +356,6 @@ std::vector<const ParamSpec*> hardware_inputs(const Params& params, ModelName mo
   });
   return out;
 }
-}  // namespace
 
 bool provenance_stated(const InputProvenance& provenance, ModelName model) {
   const auto inputs = hardware_inputs(model);

@@ -810,7 +810,9 @@ Status validate_serving(const Params& params) {
     const bool device_kernel = id == ParamId::kCxlMemoryBandwidthBytesPerS || id == ParamId::kCxlKernelOverheadS;
     if (!params.has(id) && !(device_kernel && params.cxl_flops() == 0)) {
       return Error{ErrorCode::kOutOfRange, std::string(spec(id).key), "none",
-                   fmt::format("{} = 'none': the serving model needs it ({})", spec(id).key, spec(id).description)};
+                   fmt::format("{} = 'none': the serving model needs it{} ({})", spec(id).key,
+                               device_kernel ? " for a device that computes (cxl.flops > 0)" : "",
+                               spec(id).description)};
     }
   }
   // The batch bounds of the linear models mean nothing here (the batch is the workload's).

@@ -248,9 +248,12 @@ Result<ServingHardware> serving_hardware(const Params& p) {
   hw.cxl_flops = p.cxl_flops() * p.cxl_efficiency();
   hw.gpu_bandwidth = p.get(ParamId::kGpuMemoryBandwidthBytesPerS);
   hw.gpu_overhead_s = p.get(ParamId::kGpuKernelOverheadS);
-  // A device without compute (cxl.flops = 0) may leave its kernels' rates unset: unread.
-  if (p.has(ParamId::kCxlMemoryBandwidthBytesPerS)) hw.cxl_bandwidth = p.get(ParamId::kCxlMemoryBandwidthBytesPerS);
-  if (p.has(ParamId::kCxlKernelOverheadS)) hw.cxl_overhead_s = p.get(ParamId::kCxlKernelOverheadS);
+  // A device without compute (cxl.flops = 0) runs no kernel: its kernels' rates are not
+  // read (0 here, whatever a part before it set).
+  if (hw.cxl_flops > 0) {
+    hw.cxl_bandwidth = p.get(ParamId::kCxlMemoryBandwidthBytesPerS);
+    hw.cxl_overhead_s = p.get(ParamId::kCxlKernelOverheadS);
+  }
   hw.gpu_memory = p.gpu_memory_bytes();
   if (p.has(ParamId::kCxlMemoryBytes)) hw.cxl_memory = p.get(ParamId::kCxlMemoryBytes);
   hw.link_bandwidth = p.link_bandwidth_bytes_per_s();

@@ -258,8 +258,11 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                    {"gpu_kernel_overhead_s", format_fraction(hw.gpu_overhead_s)},
                    {"gpu_memory_bytes", format_fraction(hw.gpu_memory)},
                    {"cxl_flops_effective", format_fraction(hw.cxl_flops)},
-                   {"cxl_memory_bandwidth_bytes_per_s", format_fraction(hw.cxl_bandwidth)},
-                   {"cxl_kernel_overhead_s", format_fraction(hw.cxl_overhead_s)},
+                   // A device without compute runs no kernel: its kernel rates are not read (null).
+                   {"cxl_memory_bandwidth_bytes_per_s",
+                    hw.device_computes() ? ordered_json(format_fraction(hw.cxl_bandwidth)) : ordered_json(nullptr)},
+                   {"cxl_kernel_overhead_s",
+                    hw.device_computes() ? ordered_json(format_fraction(hw.cxl_overhead_s)) : ordered_json(nullptr)},
                    {"cxl_memory_bytes", hw.cxl_memory ? ordered_json(format_fraction(*hw.cxl_memory)) : ordered_json(nullptr)},
                    {"link_bandwidth_bytes_per_s", format_fraction(hw.link_bandwidth)},
                    {"link_latency_s", format_fraction(hw.link_latency_s)}};

@@ -162,21 +162,18 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
   const auto range = shard_range(total, options.shard);
   const std::size_t begin = range.first, end = range.second;
   // The point of index k: the last axis varies fastest.
-  const auto point = [&](std::size_t index) -> Result<ServingSweepRow> {
-    ServingSweepRow row;
-    row.index = index;
-    row.values.resize(axes.size());
-    Params p = base;
+  // The machine and the workload's overrides of the point of index k.
+  const auto machine_at = [&](std::size_t index, Params& p, WorkloadOverrides& over) -> Status {
+    p = base;
     InputProvenance prov = options.provenance != nullptr ? *options.provenance : InputProvenance{};
-    WorkloadOverrides over = sets;
+    over = sets;
     const auto at = grid_position(index, axes);
-    for (std::size_t i = 0; i < axes.size(); ++i) row.values[i] = axes[i].values[at[i]];
     // The parts first: a varied parameter goes over them, whatever the order of the axes.
     for (std::size_t i = 0; i < axes.size(); ++i) {
       if (axes[i].part_kind.empty()) continue;
       auto part = resolve_hardware(axes[i].part_kind, axes[i].values[at[i]]);
       if (!part) return part.error();
-      if (auto st = apply_hardware(p, prov, part.value()); !st) return st.error();
+      if (auto st = apply_hardware(p, prov, part.value()); !st) return st;
     }
     for (std::size_t i = 0; i < axes.size(); ++i) {
       if (!axes[i].part_kind.empty()) continue;
@@ -186,6 +183,17 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
         p.set(axes[i].param, axes[i].exact[at[i]]);
       }
     }
+    return {};
+  };
+  const auto point = [&](std::size_t index) -> Result<ServingSweepRow> {
+    ServingSweepRow row;
+    row.index = index;
+    row.values.resize(axes.size());
+    const auto at = grid_position(index, axes);
+    for (std::size_t i = 0; i < axes.size(); ++i) row.values[i] = axes[i].values[at[i]];
+    Params p;
+    WorkloadOverrides over;
+    if (auto st = machine_at(index, p, over); !st) return st.error();
     auto w = load_serving_workload(config, over);
     if (!w) return w.error();
     auto r = solve_serving(w.value(), p, options.solve);
@@ -195,6 +203,21 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     return row;
   };
   if (auto st = check_workloads(config, sets, axes, begin, end, total); !st) return st;
+  // Every machine of the shard is checked too before any point is solved: a hardware axis
+  // can make one the model does not take (cxl.flops varied away from 0 on a device whose
+  // kernel rates are not set).
+  if (std::any_of(axes.begin(), axes.end(), [](const ServingAxis& a) { return !a.workload; })) {
+    for (std::size_t index = begin; index < end; ++index) {
+      Params p;
+      WorkloadOverrides over;
+      Status st = machine_at(index, p, over);
+      if (st) st = validate_serving(p);
+      if (!st) {
+        const Error& e = st.error();
+        return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};
+      }
+    }
+  }
   const std::size_t points = end - begin;
   unsigned threads = options.threads;
   if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());

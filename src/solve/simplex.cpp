@@ -20,29 +20,38 @@ BoxLp::BoxLp(const std::vector<std::vector<Integer>>& a, const std::vector<Integ
 }
 
 void BoxLp::set_objective(const std::vector<Integer>& c) {
+  // Every vector keeps its storage from the call before (the constructor's): values are
+  // assigned in place, so a second call allocates nothing.
   const std::size_t w = n_ + m_;
-  c_.assign(n_, Rational(0));
+  c_.resize(n_);
   for (std::size_t j = 0; j < n_; ++j) c_[j] = c[j];
-  t_.assign(m_, std::vector<Rational>(w, Rational(0)));
+  t_.resize(m_);
   basis_.resize(m_);
   row_of_.assign(w, -1);
   at_upper_.assign(w, 0);
-  d_.assign(w, Rational(0));
+  d_.resize(w);
+  for (std::size_t k = 0; k < w; ++k) d_[k] = 0;
   for (std::size_t j = 0; j < n_; ++j) {
     d_[j] = c_[j];
     at_upper_[j] = c_[j] > 0 ? 1 : 0;  // dual feasible: the bound the cost pulls towards
   }
-  val_.assign(m_, Rational(0));
+  val_.resize(m_);
+  Rational term;
   for (std::size_t i = 0; i < m_; ++i) {
-    for (std::size_t j = 0; j < n_; ++j) t_[i][j] = a_[i][j];
-    t_[i][n_ + i] = 1;
+    std::vector<Rational>& row = t_[i];
+    row.resize(w);
+    for (std::size_t k = 0; k < w; ++k) row[k] = 0;
+    for (std::size_t j = 0; j < n_; ++j) row[j] = a_[i][j];
+    row[n_ + i] = 1;
     basis_[i] = n_ + i;
     row_of_[n_ + i] = static_cast<int>(i);
-    Rational v = h_[i];
+    Rational& v = val_[i];
+    v = h_[i];
     for (std::size_t j = 0; j < n_; ++j) {
-      if (a_[i][j] != 0) v -= a_[i][j] * nonbasic_value(j);
+      if (a_[i][j] == 0) continue;
+      mpq_mul(term.get_mpq_t(), a_[i][j].get_mpq_t(), nonbasic_value(j).get_mpq_t());
+      mpq_sub(v.get_mpq_t(), v.get_mpq_t(), term.get_mpq_t());
     }
-    val_[i] = std::move(v);
   }
 }
 
@@ -140,7 +149,8 @@ BoxLp::Status BoxLp::solve() {
     // Entering: the nonbasic variable that can move val_r towards its bound with the
     // smallest |d_k / t_rk| (keeps dual feasibility); ties by smallest index (Bland).
     std::size_t q = w;
-    Rational best;
+    Rational& best = best_;
+    Rational& ratio = ratio_;
     for (std::size_t k = 0; k < w; ++k) {
       if (row_of_[k] >= 0 || t_[r][k] == 0) continue;
       if (k < n_ && lo_[k] == up_[k]) continue;  // a fixed variable cannot move
@@ -148,11 +158,11 @@ BoxLp::Status BoxLp::solve() {
       // Increasing x_k changes val_r by -t_rk.
       const bool helps = below ? (up_side ? t_[r][k] > 0 : t_[r][k] < 0) : (up_side ? t_[r][k] < 0 : t_[r][k] > 0);
       if (!helps) continue;
-      Rational ratio = d_[k] / t_[r][k];
-      if (ratio < 0) ratio = -ratio;
+      mpq_div(ratio.get_mpq_t(), d_[k].get_mpq_t(), t_[r][k].get_mpq_t());
+      mpq_abs(ratio.get_mpq_t(), ratio.get_mpq_t());
       if (q == w || ratio < best) {
         q = k;
-        best = std::move(ratio);
+        mpq_swap(best.get_mpq_t(), ratio.get_mpq_t());
       }
     }
     if (q == w) return Status::kInfeasible;  // the row cannot reach its bound: no point in the box

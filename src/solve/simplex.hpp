@@ -58,6 +58,7 @@ class BoxLp {
   std::vector<Rational> h_;
   std::vector<std::vector<Rational>> a_;
   Rational zero_{0};
+  Rational ratio_, best_;  // the ratio test's scratch (kept to reuse their storage)
   long pivots_{0};
 };
 

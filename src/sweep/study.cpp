@@ -173,12 +173,32 @@ Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& w
                              "link.*; the workload is varied with a sweep)",
                              key)};
   }
+  const auto read_here = hardware_inputs(base, ModelName::kServing);  // a device without compute reads fewer
+  if (std::find(read_here.begin(), read_here.end(), s) == read_here.end()) {
+    return Error{ErrorCode::kBadOption, std::string(key), "",
+                 fmt::format("param = '{}': not read here: the device has no compute (cxl.flops = 0), so its "
+                             "kernels' rates change nothing",
+                             key)};
+  }
   if (baseline != "gpu_fetch" && baseline != "gpu_hbm") {
     return Error{ErrorCode::kBadOption, "--over", std::string(baseline),
                  fmt::format("--over = '{}': expected gpu_fetch or gpu_hbm", baseline)};
   }
   if (auto st = validate_serving(base); !st) return st.error();
   const auto [lo, hi] = table_range(*s);
+  // Every value of the range must be a machine the model reads: a point that fails the
+  // checks is an input error here, not a point where the device does not pay (cxl.flops
+  // varied away from 0 needs the device's kernel rates).
+  for (const Rational& v : {lo, hi}) {
+    Params p = base;
+    p.set(s->id, v);
+    if (auto st = validate_serving(p); !st) {
+      Error e = st.error();
+      e.message = fmt::format("{} (needed at {} = {} within the break-even's range)", e.message, key,
+                              format_number(v));
+      return e;
+    }
+  }
   const std::size_t which = baseline == "gpu_hbm" ? 0 : 1;  // ServingResult::baselines: gpu_hbm, gpu_fetch, ...
   auto out = search_breakeven(base, *s, lo, hi, target, [&](const Params& p) -> std::optional<Rational> {
     if (!validate_serving(p)) return std::nullopt;

@@ -4,6 +4,7 @@ installed, a quick run on the CPU from the source folder alone (no build) whose 
 the CLI loads and solves with. Run by ctest (python.pytest)."""
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tomllib
@@ -110,6 +111,17 @@ def test_torch_backend_on_the_cpu_runs_without_a_build_and_its_profile_solves(tm
         if c["fit"]["median_abs_error"] < 1.0:
             break
     assert c["fit"]["median_abs_error"] < 1.0, c["fit"]
+    # The size-dependent efficiency beside the fit, as the C++ backend's JSON has it: each
+    # cell the median of its shapes' predicted / measured, each kernel's time with it.
+    cells = {(e["kind"], e["tokens"]): e for e in c["efficiency_table"]}
+    assert set(cells) == {(k, t) for k in ("shrink", "expand", "base") for t in (1, 16, 128)}
+    assert "efficiency_table" not in c["fit"] and c["fit"]["table_median_abs_error"] >= 0
+    for (kind, t), e in cells.items():
+        ratios = [k["predicted_s"] / k["median_s"] for k in c["kernels"] if (k["kind"], k["tokens"]) == (kind, t)]
+        assert e["shapes"] == len(ratios) and e["efficiency"] == pytest.approx(statistics.median(ratios), rel=1e-12)
+    for k in c["kernels"]:
+        assert k["table_predicted_s"] * cells[(k["kind"], k["tokens"])]["efficiency"] == pytest.approx(k["predicted_s"])
+    assert "# The size-dependent efficiency" in (tmp_path / "p.toml").read_text()
     s = subprocess.run([CLI, "solve", "--config", str(ROOT / "tests" / "data" / "serving_parts.toml"), "--gpu",
                         str(tmp_path / "p.toml"), "--format", "json"], capture_output=True, text=True)
     assert s.returncode == 0, s.stderr
