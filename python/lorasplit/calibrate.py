@@ -27,6 +27,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 Shape = Tuple[str, int, int, int]  # kind, tokens, d_in, d_out: (tokens x d_in) · (d_in x d_out)
+KERNEL_KINDS = ("shrink", "expand", "base")  # in the order the reports list them
 
 
 def shapes(quick: bool) -> List[Shape]:
@@ -145,14 +146,14 @@ def fit_efficiency_table(fit: Dict[str, Any], kernels: Sequence[Dict[str, Any]])
     size"): per kernel kind and token count, e = the median over its shapes of predicted /
     measured, the kernels taking the roofline's time / e; and the errors with it. Reported,
     not read by the models (their kernels have one rate per side)."""
-    kinds = {"shrink": 0, "expand": 1, "base": 2}
-    cells = sorted({(k["kind"], k["tokens"]) for k in kernels}, key=lambda c: (kinds.get(c[0], 3), c[0], c[1]))
     table = []
-    for kind, tokens in cells:
-        ratios = [roofline_time_s(fit, k["flops"], k["bytes"]) / k["median_s"] for k in kernels
-                  if k["kind"] == kind and k["tokens"] == tokens and k["median_s"] > 0]
-        if ratios:
-            table.append({"kind": kind, "tokens": tokens, "shapes": len(ratios), "efficiency": _median(ratios)})
+    for kind in KERNEL_KINDS:
+        ratios: Dict[int, List[float]] = {}
+        for k in kernels:
+            if k["kind"] == kind and k["median_s"] > 0:
+                ratios.setdefault(k["tokens"], []).append(roofline_time_s(fit, k["flops"], k["bytes"]) / k["median_s"])
+        table += [{"kind": kind, "tokens": t, "shapes": len(r), "efficiency": _median(r)}
+                  for t, r in sorted(ratios.items())]
     fit["efficiency_table"] = table
     errors = [abs(table_time_s(fit, k["kind"], k["tokens"], k["flops"], k["bytes"]) / k["median_s"] - 1)
               for k in kernels]
@@ -163,7 +164,7 @@ def fit_efficiency_table(fit: Dict[str, Any], kernels: Sequence[Dict[str, Any]])
 def efficiency_rows(table: Sequence[Dict[str, Any]], prefix: str) -> List[str]:
     tokens = sorted({c["tokens"] for c in table})
     rows = [f"{prefix}{'tokens':<8}" + "".join(f"{t:>7}" for t in tokens)]
-    for kind in ("shrink", "expand", "base"):
+    for kind in KERNEL_KINDS:
         cells = {c["tokens"]: c["efficiency"] for c in table if c["kind"] == kind}
         if cells:
             rows.append(f"{prefix}{kind:<8}" + "".join(f"{cells[t]:>7.3f}" if t in cells else f"{'-':>7}"

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
@@ -40,6 +41,9 @@ double table_time_s(const RooflineFit& fit, const KernelShape& shape, double flo
 }
 
 namespace {
+
+// The kernel kinds of a calibration, in the order the reports list them.
+constexpr std::array<std::string_view, 3> kKernelKinds{"shrink", "expand", "base"};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -161,25 +165,15 @@ void fit_efficiency_table(RooflineFit& fit, std::span<const KernelMeasurement> m
   fit.efficiency_table.clear();
   // The size-dependent efficiency: per kind and token count, the factor e by which the
   // roofline's time is divided to meet the median of its shapes (predicted / measured).
-  std::vector<std::pair<std::string, std::int64_t>> cells;
-  for (const auto& k : m) {
-    const std::pair<std::string, std::int64_t> key{k.shape.kind, k.shape.tokens};
-    if (std::find(cells.begin(), cells.end(), key) == cells.end()) cells.push_back(key);
-  }
-  const auto kind_rank = [](const std::string& kind) {  // the order of the report: shrink, expand, base
-    return kind == "shrink" ? 0 : (kind == "expand" ? 1 : (kind == "base" ? 2 : 3));
-  };
-  std::stable_sort(cells.begin(), cells.end(), [&](const auto& a, const auto& b) {
-    return kind_rank(a.first) != kind_rank(b.first) ? kind_rank(a.first) < kind_rank(b.first) : a.second < b.second;
-  });
-  for (const auto& [kind, tokens] : cells) {
-    std::vector<double> ratios;
+  for (const std::string_view kind : kKernelKinds) {
+    std::map<std::int64_t, std::vector<double>> ratios;  // by tokens, in order
     for (const auto& k : m) {
-      if (k.shape.kind != kind || k.shape.tokens != tokens || !(k.median_s > 0)) continue;
-      ratios.push_back(roofline_time_s(fit, k.flops, k.bytes) / k.median_s);
+      if (k.shape.kind != kind || !(k.median_s > 0)) continue;
+      ratios[k.shape.tokens].push_back(roofline_time_s(fit, k.flops, k.bytes) / k.median_s);
     }
-    if (ratios.empty()) continue;
-    fit.efficiency_table.push_back({kind, tokens, ratios.size(), median(ratios)});
+    for (const auto& [tokens, r] : ratios) {
+      fit.efficiency_table.push_back({std::string(kind), tokens, r.size(), median(r)});
+    }
   }
   std::vector<double> table_err;
   for (const auto& k : m) table_err.push_back(std::abs(table_time_s(fit, k.shape, k.flops, k.bytes) / k.median_s - 1));
@@ -408,7 +402,7 @@ std::string efficiency_rows(const RooflineFit& fit, std::string_view prefix) {
   std::string out = fmt::format("{}{:<8}", prefix, "tokens");
   for (const auto t : tokens) out += fmt::format("{:>7}", t);
   out += "\n";
-  for (const std::string_view kind : {"shrink", "expand", "base"}) {
+  for (const std::string_view kind : kKernelKinds) {
     std::string row = fmt::format("{}{:<8}", prefix, kind);
     bool any = false;
     for (const auto t : tokens) {

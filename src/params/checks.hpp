@@ -19,6 +19,11 @@ std::string did_you_mean(std::string_view key);
 /// Whether 0 is a value of `id` outside its range that means "none": cxl.flops = 0 is a
 /// device without compute (a memory expander), which only the serving model plans.
 constexpr bool zero_means_none(ParamId id) { return id == ParamId::kCxlFlops; }
+/// The device's kernel rates: neither read nor needed when it has no compute (cxl.flops = 0).
+constexpr bool device_kernel_rate(ParamId id) {
+  return id == ParamId::kCxlEfficiency || id == ParamId::kCxlMemoryBandwidthBytesPerS ||
+         id == ParamId::kCxlKernelOverheadS;
+}
 
 /// `v` lies within the range of `spec` (and is whole where it must be).
 bool value_in_range(const ParamSpec& spec, const Rational& v);

@@ -350,10 +350,7 @@ std::vector<const ParamSpec*> hardware_inputs(ModelName model) {
 std::vector<const ParamSpec*> hardware_inputs(const Params& params, ModelName model) {
   auto out = hardware_inputs(model);
   if (params.cxl_flops() != 0) return out;
-  std::erase_if(out, [](const ParamSpec* s) {
-    return s->id == ParamId::kCxlEfficiency || s->id == ParamId::kCxlMemoryBandwidthBytesPerS ||
-           s->id == ParamId::kCxlKernelOverheadS;
-  });
+  std::erase_if(out, [](const ParamSpec* s) { return detail::device_kernel_rate(s->id); });
   return out;
 }
 

@@ -807,7 +807,7 @@ Status validate_serving(const Params& params) {
   for (const auto id : {ParamId::kGpuMemoryBandwidthBytesPerS, ParamId::kCxlMemoryBandwidthBytesPerS,
                         ParamId::kGpuKernelOverheadS, ParamId::kCxlKernelOverheadS}) {
     // A device without compute (cxl.flops = 0) runs no kernel: its rates are not needed.
-    const bool device_kernel = id == ParamId::kCxlMemoryBandwidthBytesPerS || id == ParamId::kCxlKernelOverheadS;
+    const bool device_kernel = detail::device_kernel_rate(id);
     if (!params.has(id) && !(device_kernel && params.cxl_flops() == 0)) {
       return Error{ErrorCode::kOutOfRange, std::string(spec(id).key), "none",
                    fmt::format("{} = 'none': the serving model needs it{} ({})", spec(id).key,

@@ -161,8 +161,8 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
   // Named copies, not a structured binding: Clang 14 cannot capture one in a lambda.
   const auto range = shard_range(total, options.shard);
   const std::size_t begin = range.first, end = range.second;
-  // The point of index k: the last axis varies fastest.
-  // The machine and the workload's overrides of the point of index k.
+  // The machine and the workload's overrides of the point of index k (the last axis varies
+  // fastest).
   const auto machine_at = [&](std::size_t index, Params& p, WorkloadOverrides& over) -> Status {
     p = base;
     InputProvenance prov = options.provenance != nullptr ? *options.provenance : InputProvenance{};
@@ -207,7 +207,13 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
   // can make one the model does not take (cxl.flops varied away from 0 on a device whose
   // kernel rates are not set).
   if (std::any_of(axes.begin(), axes.end(), [](const ServingAxis& a) { return !a.workload; })) {
+    std::set<std::vector<std::size_t>> seen;  // each machine once, whatever the workload axes
     for (std::size_t index = begin; index < end; ++index) {
+      auto at = grid_position(index, axes);
+      for (std::size_t i = 0; i < axes.size(); ++i) {
+        if (axes[i].workload) at[i] = 0;
+      }
+      if (!seen.insert(std::move(at)).second) continue;
       Params p;
       WorkloadOverrides over;
       Status st = machine_at(index, p, over);
