@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages lorasplit needs, only those that are missing.
 #   scripts/install-deps.sh          build, CLI and tests
-#   scripts/install-deps.sh --fuzz   also clang and libFuzzer's runtime (CI's fuzzing step)
+#   scripts/install-deps.sh --fuzz   also clang and libFuzzer's runtime (the asan preset: CI's sanitizer
+#                                    and fuzzing build)
 set -euo pipefail
 pkgs=(cmake ninja-build g++ pkg-config libgmp-dev libfmt-dev nlohmann-json3-dev
       libtomlplusplus-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev gnuplot-nox libxml2-utils glpk-utils libglpk-dev coinor-libcbc-dev libopenblas-dev

@@ -183,8 +183,9 @@ Status validate(const Params& params);
 
 /// The checks of validate() for model.name = serving (which validate() refuses): every
 /// value in range, the serving model's roofline keys set, the pipeline's switches at their
-/// defaults (cxl.memory_bytes excepted), a full-duplex link.
-Status validate_serving(const Params& params);
+/// defaults (cxl.memory_bytes excepted), a full-duplex link; lora.max_batch_tokens and
+/// lora.max_batch_latency_s unset unless `capacity` (serving.mode = capacity reads them).
+Status validate_serving(const Params& params, bool capacity = false);
 
 struct PresetInfo {
   std::string_view name;

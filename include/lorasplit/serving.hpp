@@ -61,14 +61,28 @@ struct ServingAdapter {
   std::uint8_t modules{0x7f};  ///< bit m: Module m carries this adapter
 };
 
+/// `serving.mode` (docs/model.md §9.1, §9.12): "batch" plans the given batch (least
+/// iteration time); "capacity" also decides how many of each adapter's offered tokens to
+/// serve (at most its `tokens`), maximising throughput under the memory rows,
+/// lora.max_batch_latency_s and lora.max_batch_tokens.
+enum class ServingMode { kBatch, kCapacity };
+std::string_view to_string(ServingMode m);
+
 /// What one iteration serves: the shape, the adapters and the context.
 struct ServingWorkload {
   TransformerShape shape;
   std::vector<ServingAdapter> adapters;
   std::int64_t context_tokens{0};  ///< C: tokens in each sequence's KV cache
   std::string generator;           ///< how the adapters were generated (empty: listed)
+  ServingMode mode{ServingMode::kBatch};
   [[nodiscard]] std::int64_t tokens() const;
 };
+/// An error naming serving.mode when `w` is in capacity mode: `what` (a command or
+/// function: sweep, compare, breakeven, simulate) plans batch mode only so far.
+Status require_batch_mode(const ServingWorkload& w, std::string_view what);
+/// The workload with adapter i's tokens set to served[i] (the batch a capacity plan
+/// serves); the mode becomes batch.
+ServingWorkload served_workload(const ServingWorkload& w, const std::vector<std::int64_t>& served);
 
 /// Reads [transformer], [serving] and [[adapters]] from a config file (the parameters of
 /// [gpu], [cxl], [link] are load_config_file's). Errors name the key and value, with the
@@ -149,7 +163,9 @@ struct ServingHardware {
   /// for the GPU to fetch and takes no token (its kernels' rates are then unread, 0).
   [[nodiscard]] bool device_computes() const { return cxl_flops > 0; }
 };
-Result<ServingHardware> serving_hardware(const Params& params);
+/// `capacity`: lora.max_batch_latency_s and lora.max_batch_tokens are read (capacity mode)
+/// rather than refused.
+Result<ServingHardware> serving_hardware(const Params& params, bool capacity = false);
 
 /// Checks a plan against the workload (shape, sums, paths the residency allows); errors
 /// name the argument `plan`.
@@ -225,10 +241,16 @@ struct ServingBaseline {
   std::string name;  ///< "gpu_hbm", "gpu_fetch", "device_all"
   ServingPlan plan;
   ServingEvaluation eval;
+  std::vector<std::int64_t> served;  ///< tokens of each adapter in `plan` (capacity mode: decided)
 };
 
 struct ServingResult {
   ServingHardware hardware;  ///< the rates and capacities the plan was made for
+  ServingMode mode{ServingMode::kBatch};
+  /// Tokens of each adapter the plan serves: the workload's in batch mode, decided (at
+  /// most the workload's) in capacity mode. `plan` and `eval` are of served_workload(w, served).
+  std::vector<std::int64_t> served;
+  long dinkelbach_iterations{0};  ///< capacity mode: searches over the joint program
   bool feasible{false};
   std::string reason;
   ServingPlan plan;

@@ -797,7 +797,7 @@ Status validate(const Params& params) {
   return {};
 }
 
-Status validate_serving(const Params& params) {
+Status validate_serving(const Params& params, bool capacity) {
   for (const auto& s : kSpecs) {
     if (detail::value_ok(params, s.id)) continue;
     if (!params.has(s.id)) continue;  // optional and unset: the serving checks below say which it needs
@@ -815,13 +815,14 @@ Status validate_serving(const Params& params) {
                                spec(id).description)};
     }
   }
-  // The batch bounds of the linear models mean nothing here (the batch is the workload's).
+  // The batch bounds mean nothing in batch mode (the batch is the workload's); capacity
+  // mode reads them (docs/model.md section 9.12).
   for (const auto id : {ParamId::kLoraMaxBatchTokens, ParamId::kLoraMaxBatchLatencyS}) {
-    if (!params.has(id)) continue;
+    if (!params.has(id) || capacity) continue;
     const std::string text = param_text(spec(id), params.get(id));
     return Error{ErrorCode::kInconsistent, std::string(spec(id).key), text,
-                 fmt::format("{} = '{}': not read by the serving model (its batch is the workload's adapters and "
-                             "tokens)",
+                 fmt::format("{} = '{}': not read by the serving model in batch mode (its batch is the workload's "
+                             "adapters and tokens; serving.mode = capacity reads it)",
                              spec(id).key, text)};
   }
   for (const auto& s : kSpecs) {

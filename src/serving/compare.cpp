@@ -11,6 +11,7 @@ namespace lorasplit {
 
 Result<ServingComparison> compare_serving(const ServingWorkload& w, const Params& params,
                                           const ServingSolveOptions& options) {
+  if (auto st = require_batch_mode(w, "compare"); !st) return st.error();
   ServingComparison out;
   bool uniform = true;
   for (const auto& a : w.adapters) uniform = uniform && a.weights == w.adapters.front().weights;

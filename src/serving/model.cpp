@@ -241,8 +241,8 @@ ServingPlan uniform_plan(const ServingWorkload& w, ServingPath path) {
   return plan;
 }
 
-Result<ServingHardware> serving_hardware(const Params& p) {
-  if (auto st = validate_serving(p); !st) return st.error();
+Result<ServingHardware> serving_hardware(const Params& p, bool capacity) {
+  if (auto st = validate_serving(p, capacity); !st) return st.error();
   ServingHardware hw;
   hw.gpu_flops = p.gpu_flops() * p.gpu_efficiency();
   hw.cxl_flops = p.cxl_flops() * p.cxl_efficiency();

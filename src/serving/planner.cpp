@@ -8,6 +8,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <span>
 #include <utility>
 
 #include "serving/graph.hpp"
@@ -24,6 +25,11 @@ using detail::ServingItemId;
 // this many classes with tokens in one stage the search is refused rather than risk a
 // tableau of gigabytes (docs/model.md §9.7).
 constexpr std::size_t kMaxDecidingClasses = 64;
+// Capacity mode plans each adapter with tokens on its own, in one program over every stage
+// (docs/model.md §9.12); beyond this many the search is refused.
+constexpr std::size_t kMaxCapacityAdapters = 8;
+
+constexpr std::size_t kNoVar = static_cast<std::size_t>(-1);
 
 // A row sum_j coef[j] * x_j <= rhs over the stage's variables (times in seconds).
 struct Row {
@@ -44,9 +50,14 @@ struct Unit {
   std::vector<std::size_t> members;    // their indices, in order
   bool device{true};                   // the device paths are open to it (weights there, a device that computes)
   std::size_t p{0}, c{0}, uga{0}, ugb{0}, uda{0}, udb{0}, up{0};
+  std::size_t nv{kNoVar};              // capacity mode: the variable N, its tokens served (n: offered)
+  ServingStage stage{ServingStage::kQkv};
 };
 
-std::vector<Unit> stage_units(const ServingWorkload& w, const ServingHardware& hw, ServingStage s) {
+// `per_adapter` (capacity mode): each adapter its own unit (k = 1), since adapters alike
+// may be served different numbers of tokens, the same in every stage.
+std::vector<Unit> stage_units(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
+                              bool per_adapter = false) {
   std::vector<Unit> units;
   for (std::size_t i = 0; i < w.adapters.size(); ++i) {
     const auto& a = w.adapters[i];
@@ -56,7 +67,7 @@ std::vector<Unit> stage_units(const ServingWorkload& w, const ServingHardware& h
       return u.weights == a.weights && u.n == a.tokens && u.work.sa == aw.sa && u.work.sb == aw.sb &&
              u.work.r == aw.r && u.work.o == aw.o && u.work.in == aw.in;
     };
-    auto it = std::find_if(units.begin(), units.end(), same);
+    auto it = per_adapter ? units.end() : std::find_if(units.begin(), units.end(), same);
     if (it == units.end()) {
       units.push_back(Unit{aw, a.weights, Integer(a.tokens), 0, {}});
       it = units.end() - 1;
@@ -85,15 +96,77 @@ struct StageProgram {
 
 std::size_t add_var(StageProgram& prog) { return prog.n++; }
 
-StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
-                           const Rational& upper_s) {
-  StageProgram prog;
+// Capacity mode's joint program (docs/model.md §9.12): the stages of add_stage share the
+// adapters' token variables N, and the base GEMMs' (or attention's) durations are
+// variables over T = the sum of N.
+struct CapacityVars {
+  std::vector<std::size_t> n;  // per adapter: its variable N, or kNoVar when it offers no token
+};
+
+// The base item of stage s (the attention kernel in the attention stage) as an affine
+// function of the batch's tokens T: (FLOPs, bytes) at T = 0 and their rise per token, read
+// from the model's own stage_work at T = 0 and T = 1 (exact: both are affine in T, §9.3).
+struct BaseForm {
+  Rational flops0, bytes0, flops1, bytes1;
+};
+BaseForm base_form(const ServingWorkload& w, ServingStage s) {
+  std::vector<std::int64_t> none(w.adapters.size(), 0), one = none;
+  if (!one.empty()) one[0] = 1;
+  const ServingWorkload w0 = served_workload(w, none), w1 = served_workload(w, one);
+  const auto at0 = detail::stage_work(w0, uniform_plan(w0, ServingPath::kGpu), s, false)[0];
+  const auto at1 = detail::stage_work(w1, uniform_plan(w1, ServingPath::kGpu), s, false)[0];
+  return {at0.flops, at0.bytes, at1.flops - at0.flops, at1.bytes - at0.bytes};
+}
+
+// Adds the base item's duration d >= o + FLOPs(T) / F and d >= o + bytes(T) / W (capacity
+// mode); returns d.
+std::size_t add_base_duration(StageProgram& prog, const ServingWorkload& w, const ServingHardware& hw,
+                              ServingStage s, const CapacityVars& cap) {
+  const std::size_t d = prog.n++;
+  prog.upper.resize(prog.n, Integer(0));
+  prog.time_vars.push_back(d);
+  const BaseForm f = base_form(w, s);
+  for (int pass = 0; pass < 2; ++pass) {
+    const Rational& rate = pass == 0 ? hw.gpu_flops : hw.gpu_bandwidth;
+    Row r;
+    r.coef[d] = -1;
+    for (const auto v : cap.n) {
+      if (v != kNoVar) r.coef[v] += (pass == 0 ? f.flops1 : f.bytes1) / rate;
+    }
+    r.rhs = -hw.gpu_overhead_s - (pass == 0 ? f.flops0 : f.bytes0) / rate;
+    prog.rows.push_back(std::move(r));
+  }
+  return d;
+}
+
+// Adds stage s's variables and rows to `prog` (its units' in prog.units, appended) and
+// returns the stage time's variable. Batch mode (cap == nullptr): the classes' tokens are
+// the constants k n and the base is a constant. Capacity mode: one unit per adapter whose
+// tokens are its variable N in cap->n.
+std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
+                      const Rational& upper_s, const CapacityVars* cap) {
   const auto& shape = w.shape;
   const Rational e(shape.element_bytes);
+  const bool capacity = cap != nullptr;
+  std::vector<Unit> stage_list = s == ServingStage::kAttention ? std::vector<Unit>{}
+                                                               : stage_units(w, hw, s, capacity);
+  if (capacity && stage_list.empty()) {  // the stage lasts its base item (§9.4)
+    const std::size_t d_b = add_base_duration(prog, w, hw, s, *cap);
+    const std::size_t t = prog.n++;
+    prog.upper.resize(prog.n, Integer(0));
+    prog.time_vars.push_back(t);
+    prog.rows.push_back({{{d_b, 1}, {t, -1}}, 0});
+    return t;
+  }
   const detail::StageShape ss = detail::stage_shape(shape, s);
-  prog.units = stage_units(w, hw, s);
+  const std::size_t first_unit = prog.units.size();
+  for (auto& u : stage_list) {
+    if (capacity) u.nv = cap->n[u.members.front()];
+    u.stage = s;
+    prog.units.push_back(std::move(u));
+  }
   using A = Unit;
-  std::vector<A>& as = prog.units;
+  const std::span<A> as(prog.units.data() + first_unit, prog.units.size() - first_unit);
   for (A& a : as) {
     a.p = add_var(prog);
     a.c = add_var(prog);
@@ -106,25 +179,35 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   const std::size_t v_sg = add_var(prog), v_e = add_var(prog), v_sd = add_var(prog), v_ed = add_var(prog),
                     v_f = add_var(prog), v_y = add_var(prog);
   const std::size_t d_sg = add_var(prog), d_e = add_var(prog), d_sd = add_var(prog), d_ed = add_var(prog);
-  prog.t = add_var(prog);
-  prog.time_vars = {d_sg, d_e, d_sd, d_ed, prog.t};
-  prog.upper.assign(prog.n, Integer(0));
+  const std::size_t d_b = capacity ? add_base_duration(prog, w, hw, s, *cap) : kNoVar;
+  const std::size_t t = add_var(prog);
+  prog.time_vars.insert(prog.time_vars.end(), {d_sg, d_e, d_sd, d_ed, t});
+  prog.upper.resize(prog.n, Integer(0));
   for (const A& a : as) prog.upper[a.p] = prog.upper[a.c] = a.n * a.k;
-  prog.run_flags = {v_sg, v_e, v_sd, v_ed, v_f, v_y};
+  prog.run_flags.insert(prog.run_flags.end(), {v_sg, v_e, v_sd, v_ed, v_f, v_y});
   for (const A& a : as) prog.indicators.insert(prog.indicators.end(), {a.uga, a.ugb, a.uda, a.udb, a.up});
   const auto row = [&](std::map<std::size_t, Rational> coef, Rational rhs) {
+    prog.rows.push_back({std::move(coef), std::move(rhs)});
+  };
+  // A row over the class's tokens N as well: `n_coef` N on the left, N = k n a constant
+  // (batch mode) or the adapter's variable (capacity mode).
+  const auto row_n = [&](const A& a, std::map<std::size_t, Rational> coef, Rational rhs, const Rational& n_coef) {
+    if (capacity) {
+      coef[a.nv] += n_coef;
+    } else {
+      rhs -= n_coef * Rational(a.n * a.k);
+    }
     prog.rows.push_back({std::move(coef), std::move(rhs)});
   };
   // Linking rows: tokens and the readers of each matrix (§9.2, §9.7): with N = k n the
   // class's tokens, G = N - P - C <= n uGA, G + P <= n uGB, P + C <= n uDA, C <= n uDB,
   // P <= n uP, every count at most k and at most k times its item's run flag.
   for (const A& a : as) {
-    const Integer total = a.n * a.k;
     const Rational k(a.k);
-    row({{a.p, 1}, {a.c, 1}}, Rational(total));                             // G >= 0
-    row({{a.p, -1}, {a.c, -1}, {a.uga, Rational(-a.n)}}, Rational(-total));  // G <= n uGA
-    row({{a.c, -1}, {a.ugb, Rational(-a.n)}}, Rational(-total));            // G + P <= n uGB
-    row({{a.p, 1}, {a.c, 1}, {a.uda, Rational(-a.n)}}, 0);                  // P + C <= n uDA
+    row_n(a, {{a.p, 1}, {a.c, 1}}, 0, -1);                             // G >= 0
+    row_n(a, {{a.p, -1}, {a.c, -1}, {a.uga, Rational(-a.n)}}, 0, 1);   // G <= n uGA
+    row_n(a, {{a.c, -1}, {a.ugb, Rational(-a.n)}}, 0, 1);              // G + P <= n uGB
+    row({{a.p, 1}, {a.c, 1}, {a.uda, Rational(-a.n)}}, 0);             // P + C <= n uDA
     row({{a.c, 1}, {a.udb, Rational(-a.n)}}, 0);                            // C <= n uDB
     row({{a.p, 1}, {a.up, Rational(-a.n)}}, 0);                             // P <= n uP
     for (const auto u : {a.uga, a.ugb, a.uda, a.udb, a.up}) prog.upper[u] = a.k;
@@ -135,8 +218,13 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
     row({{a.udb, 1}, {a.uda, -1}}, 0);
     row({{a.up, 1}, {a.ugb, -1}}, 0);
     row({{a.up, 1}, {a.uda, -1}}, 0);
-    row({{a.uga, -1}, {a.uda, -1}}, -k);
-    row({{a.ugb, -1}, {a.udb, -1}}, -k);
+    if (capacity) {  // an adapter that serves no token reads nothing: n (uGA + uDA) >= N
+      row_n(a, {{a.uga, Rational(-a.n)}, {a.uda, Rational(-a.n)}}, 0, 1);
+      row_n(a, {{a.ugb, Rational(-a.n)}, {a.udb, Rational(-a.n)}}, 0, 1);
+    } else {
+      row({{a.uga, -1}, {a.uda, -1}}, -k);
+      row({{a.ugb, -1}, {a.udb, -1}}, -k);
+    }
     if (!a.device) row({{a.p, 1}, {a.c, 1}}, 0);
   }
   // Whether each kernel and transfer runs: a flag at 0 forbids every reader of its
@@ -149,7 +237,14 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
     row({{a.up, 1}, {v_y, -k}}, 0);
     if (a.weights == Residency::kCxl) row({{a.ugb, 1}, {v_f, -k}}, 0);
   }
-  row({{v_e, -1}}, -1);
+  if (capacity) {  // expand_gpu runs when a token of the stage's LoRA work is served
+    for (const A& a : as) {
+      row({{a.ugb, 1}, {v_e, -1}}, 0);
+      row({{a.udb, 1}, {v_e, -1}}, 0);
+    }
+  } else {
+    row({{v_e, -1}}, -1);
+  }
   for (const auto v : {v_sg, v_e, v_sd, v_ed, v_f, v_y}) prog.upper[v] = 1;
   // Kernel durations: d >= o v + FLOPs / F and d >= o v + bytes / W, with g = n - p - c.
   const auto kernel = [&](std::size_t d, std::size_t v, bool gpu, const auto& flops, const auto& bytes) {
@@ -166,7 +261,7 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       Rational constant = 0;  // the term's constant part, moved to the right
       const Rational& scale = pass == 0 ? f : bw;
       for (const A& a : as) {
-        // (coefficient of p, of c, the constant) of the term, and indicator terms.
+        // (coefficient of p, of c, of N) of the term, and indicator terms.
         std::array<Rational, 3> lin{0, 0, 0};
         std::vector<std::pair<std::size_t, Rational>> ind;
         if (pass == 0) {
@@ -176,7 +271,11 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
         }
         r.coef[a.p] += lin[0] / scale;
         r.coef[a.c] += lin[1] / scale;
-        constant += lin[2] / scale;
+        if (capacity) {  // lin[2] is per token of N
+          r.coef[a.nv] += lin[2] / scale;
+        } else {
+          constant += lin[2] * Rational(a.n * a.k) / scale;
+        }
         for (const auto& [u, x] : ind) r.coef[u] += x / scale;
       }
       r.rhs = -constant;
@@ -188,11 +287,11 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       d_sg, v_sg, true,
       [&](const A& a, std::array<Rational, 3>& lin) {
         const Rational k(2 * a.work.sa);
-        lin = {-k, -k, k * a.n * a.k};
+        lin = {-k, -k, k};
       },
       [&](const A& a, std::array<Rational, 3>& lin, std::vector<std::pair<std::size_t, Rational>>& ind) {
         const Rational k = e * Rational(a.work.in + a.work.r);
-        lin = {-k, -k, k * a.n * a.k};
+        lin = {-k, -k, k};
         ind.emplace_back(a.uga, e * Rational(a.work.sa));
       });
   // expand_gpu: FLOPs 2 SB (g + p) + O c; bytes e (uGB SB + (g + p)(R + 2 O) + 3 O c).
@@ -200,11 +299,11 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       d_e, v_e, true,
       [&](const A& a, std::array<Rational, 3>& lin) {
         const Rational k(2 * a.work.sb);
-        lin = {0, Rational(a.work.o) - k, k * a.n * a.k};
+        lin = {0, Rational(a.work.o) - k, k};
       },
       [&](const A& a, std::array<Rational, 3>& lin, std::vector<std::pair<std::size_t, Rational>>& ind) {
         const Rational k = e * Rational(a.work.r + 2 * a.work.o);
-        lin = {0, e * Rational(3 * a.work.o) - k, k * a.n * a.k};
+        lin = {0, e * Rational(3 * a.work.o) - k, k};
         ind.emplace_back(a.ugb, e * Rational(a.work.sb));
       });
   // shrink_cxl: FLOPs 2 SA (p + c); bytes e (uDA SA + (p + c)(I + R)).
@@ -232,12 +331,21 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   // variable that says it runs.
   const Rational& bw = hw.link_bandwidth;
   const Rational& lat = hw.link_latency_s;
-  ServingPlan gpu_only = uniform_plan(w, ServingPath::kGpu);
-  const auto base_work = detail::stage_work(w, gpu_only, s, false)[0];
-  const Rational base_s = detail::item_seconds(ServingItemId::kBase, base_work, hw, nullptr);
+  Rational base_s = 0;
+  if (!capacity) {
+    ServingPlan gpu_only = uniform_plan(w, ServingPath::kGpu);
+    const auto base_work = detail::stage_work(w, gpu_only, s, false)[0];
+    base_s = detail::item_seconds(ServingItemId::kBase, base_work, hw, nullptr);
+  }
   const auto item_form = [&](ServingItemId id, Row& r) {
     switch (id) {
-      case ServingItemId::kBase: r.rhs -= base_s; break;
+      case ServingItemId::kBase:
+        if (capacity) {
+          r.coef[d_b] += 1;
+        } else {
+          r.rhs -= base_s;
+        }
+        break;
       case ServingItemId::kShrinkGpu: r.coef[d_sg] += 1; break;
       case ServingItemId::kExpandGpu: r.coef[d_e] += 1; break;
       case ServingItemId::kShrinkCxl: r.coef[d_sd] += 1; break;
@@ -269,13 +377,13 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
       case ServingItemId::kXIn: return v_sd;  // x_in carries the device's tokens: it runs with shrink_cxl
       case ServingItemId::kYBack: return v_y;
       case ServingItemId::kZBack: return v_ed;  // z_back runs with expand_cxl
-      default: return prog.n;
+      default: return kNoVar;
     }
   };
   // t >= each path (§9.4).
   for (const auto& path : detail::serving_paths()) {
     Row r;
-    r.coef[prog.t] = -1;
+    r.coef[t] = -1;
     for (std::size_t i = 0; i < path.items.size(); ++i) {
       item_form(path.items[i], r);
       if (path.latency_after[i] != 0) r.coef[runs_var(path.items[i])] += lat;
@@ -286,6 +394,13 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
   // stage time upper_s: the box holds them with floor(upper_s) + 1 seconds.
   const Integer time_box = floor_of(upper_s) + 1;
   for (const auto d : prog.time_vars) prog.upper[d] = time_box;
+  return t;
+}
+
+StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,
+                           const Rational& upper_s) {
+  StageProgram prog;
+  prog.t = add_stage(prog, w, hw, s, upper_s, nullptr);
   return prog;
 }
 
@@ -532,6 +647,225 @@ void set_stage_plan(const StageProgram& prog, const std::vector<std::pair<std::i
   }
 }
 
+// ---- Capacity mode (docs/model.md §9.12) ----
+
+// Which plans a capacity search may return: any (the optimum), every token on the GPU
+// (gpu_fetch, and gpu_hbm over an all-in-HBM workload) or every device-capable token on the
+// device (device_all).
+enum class Restriction { kNone, kGpuOnly, kDeviceAll };
+
+// Capacity mode's limits, read from the parameters: the GPU memory row as an affine
+// function of T (bytes at T = 0 and per token), the latency and token bounds.
+struct CapacityLimits {
+  Rational memory0, memory1, memory_capacity;
+  std::optional<Rational> max_latency_s, max_tokens;
+};
+
+struct CapacityProgram {
+  StageProgram prog;
+  CapacityVars vars;
+  std::vector<std::size_t> stage_t;
+  std::size_t z{0};
+  Rational upper;          // every real variable lies in [0, upper] [s]
+  Rational iteration_max;  // no plan's iteration time reaches it [s]
+};
+
+// The joint program of every stage for one Dinkelbach step lambda [tokens/s]: minimise
+// z = L sum_s t_s - (sum N) / lambda + K / lambda [s] (K the offered tokens, so z >= 0)
+// under the memory, latency and token rows.
+CapacityProgram capacity_program(const ServingWorkload& w, const ServingHardware& hw, const CapacityLimits& lim,
+                                 Restriction restrict, const Rational& lambda) {
+  CapacityProgram cp;
+  StageProgram& prog = cp.prog;
+  Integer offered = 0;
+  for (const auto& a : w.adapters) {
+    if (a.tokens == 0) {
+      cp.vars.n.push_back(kNoVar);
+      continue;
+    }
+    cp.vars.n.push_back(prog.n++);
+    prog.upper.resize(prog.n, Integer(0));
+    prog.upper.back() = a.tokens;
+    offered += a.tokens;
+  }
+  // The stages' boxes are set below, once every real variable's bound is known.
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    cp.stage_t.push_back(add_stage(prog, w, hw, static_cast<ServingStage>(s), Rational(0), &cp.vars));
+  }
+  const Rational layers(w.shape.layers);
+  if (restrict == Restriction::kGpuOnly) {
+    for (const Unit& u : prog.units) prog.upper[u.p] = prog.upper[u.c] = 0;
+  } else if (restrict == Restriction::kDeviceAll) {
+    for (const Unit& u : prog.units) {
+      if (!u.device) continue;
+      prog.upper[u.p] = 0;
+      prog.rows.push_back({{{u.nv, 1}, {u.c, -1}}, 0});  // G = 0: C = N
+    }
+  }
+  std::map<std::size_t, Rational> tokens;  // sum of N
+  for (const auto v : cp.vars.n) {
+    if (v != kNoVar) tokens[v] = 1;
+  }
+  if (lim.memory1 > 0) {
+    std::map<std::size_t, Rational> m;
+    for (const auto& [v, one] : tokens) m[v] = lim.memory1;
+    prog.rows.push_back({std::move(m), lim.memory_capacity - lim.memory0});
+  }
+  if (lim.max_tokens) prog.rows.push_back({tokens, *lim.max_tokens});
+  if (lim.max_latency_s) {
+    std::map<std::size_t, Rational> m;
+    for (const auto t : cp.stage_t) m[t] = layers;
+    prog.rows.push_back({std::move(m), *lim.max_latency_s});
+  }
+  cp.z = prog.n++;
+  prog.upper.resize(prog.n, Integer(0));
+  prog.time_vars.push_back(cp.z);
+  {
+    Row r;
+    for (const auto t : cp.stage_t) r.coef[t] = layers;
+    for (const auto& [v, one] : tokens) r.coef[v] = -1 / lambda;
+    r.coef[cp.z] = -1;
+    r.rhs = -Rational(offered) / lambda;
+    prog.rows.push_back(std::move(r));
+  }
+  prog.t = cp.z;
+  // Bounds of the reals, in the order they are defined (each duration, then each stage
+  // time, then z, from the rows that bound it from below): the largest value each can take
+  // at its least over the box.
+  std::vector<Rational> ub(prog.n);
+  std::vector<char> real(prog.n, 0);
+  for (const auto j : prog.time_vars) real[j] = 1;
+  for (std::size_t j = 0; j < prog.n; ++j) {
+    if (real[j] == 0) ub[j] = Rational(prog.upper[j]);
+  }
+  for (const auto v : prog.time_vars) {
+    Rational most = 0;
+    for (const auto& r : prog.rows) {
+      const auto it = r.coef.find(v);
+      if (it == r.coef.end() || it->second >= 0) continue;
+      Rational rest = -r.rhs;
+      for (const auto& [j, x] : r.coef) {
+        if (j != v && x > 0) rest += x * ub[j];
+      }
+      most = std::max(most, Rational(rest / -it->second));
+    }
+    ub[v] = most;
+  }
+  cp.upper = 0;
+  for (const auto v : prog.time_vars) cp.upper = std::max(cp.upper, ub[v]);
+  cp.iteration_max = 0;
+  for (const auto t : cp.stage_t) cp.iteration_max += layers * ub[t];
+  cp.iteration_max += 1;
+  const Integer box = floor_of(cp.upper) + 1;
+  for (const auto v : prog.time_vars) prog.upper[v] = box;
+  return cp;
+}
+
+// The plan an integer point of the capacity program stands for (each unit is one adapter),
+// or nothing when it is not one.
+std::optional<std::pair<ServingPlan, std::vector<std::int64_t>>> capacity_point_plan(const ServingWorkload& w,
+                                                                                      const CapacityProgram& cp,
+                                                                                      const std::vector<Integer>& x) {
+  std::vector<std::int64_t> served(w.adapters.size(), 0);
+  for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+    if (cp.vars.n[i] == kNoVar) continue;
+    served[i] = x[cp.vars.n[i]].get_si();
+    if (served[i] < 0 || served[i] > w.adapters[i].tokens) return std::nullopt;
+  }
+  ServingPlan plan;
+  plan.tokens.assign(kServingStageCount, std::vector<std::array<std::int64_t, 3>>(w.adapters.size(), {0, 0, 0}));
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    for (std::size_t i = 0; i < w.adapters.size(); ++i) plan.tokens[s][i] = {served[i], 0, 0};
+  }
+  for (const Unit& u : cp.prog.units) {  // each unit is one adapter in one stage
+    const std::size_t i = u.members.front();
+    const std::int64_t p = x[u.p].get_si(), c = x[u.c].get_si(), g = served[i] - p - c;
+    if (p < 0 || c < 0 || g < 0 || (!u.device && p + c > 0)) return std::nullopt;
+    plan.tokens[static_cast<std::size_t>(u.stage)][i] = {g, p, c};
+  }
+  return std::make_pair(std::move(plan), std::move(served));
+}
+
+struct CapacityOutcome {
+  bool found{false};
+  ServingPlan plan;
+  std::vector<std::int64_t> served;
+  ServingEvaluation eval;
+  long nodes{0}, pivots{0}, exact_lps{0}, iterations{0};
+};
+
+// A served plan's exact evaluation when it meets every limit; else nothing.
+std::optional<ServingEvaluation> capacity_eval(const ServingWorkload& w, const ServingHardware& hw,
+                                               const CapacityLimits& lim, const ServingPlan& plan,
+                                               const std::vector<std::int64_t>& served, bool all_in_hbm) {
+  const ServingWorkload ws = served_workload(w, served);
+  if (ws.tokens() == 0) return std::nullopt;
+  if (lim.max_tokens && Rational(ws.tokens()) > *lim.max_tokens) return std::nullopt;
+  if (!check_serving_plan(ws, plan)) return std::nullopt;
+  ServingEvaluation ev = evaluate_serving(ws, hw, plan, all_in_hbm);
+  if (!ev.feasible) return std::nullopt;
+  if (lim.max_latency_s && ev.iteration_s > *lim.max_latency_s) return std::nullopt;
+  return ev;
+}
+
+// Dinkelbach's method over the joint program: from the best start's throughput lambda
+// (or a lambda below every plan's), search for a plan with (sum N) - lambda T_iter > 0,
+// i.e. throughput above lambda; take its throughput; until the search proves none exists.
+// Every step's plan is evaluated exactly; the last search's closed tree is the certificate.
+Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingHardware& hw,
+                                        const CapacityLimits& lim, Restriction restrict, bool all_in_hbm,
+                                        const std::vector<std::pair<ServingPlan, std::vector<std::int64_t>>>& starts) {
+  CapacityOutcome out;
+  Rational lambda = 0;
+  for (const auto& [plan, served] : starts) {
+    if (auto ev = capacity_eval(w, hw, lim, plan, served, all_in_hbm); ev && ev->tokens_per_s > lambda) {
+      lambda = ev->tokens_per_s;
+      out = {true, plan, served, *ev, 0, 0, 0, 0};
+    }
+  }
+  if (!out.found) {  // below every plan's throughput: one token over the longest iteration
+    lambda = 1 / capacity_program(w, hw, lim, restrict, Rational(1)).iteration_max;
+  }
+  for (;;) {
+    if (++out.iterations > 200) {
+      return Error{ErrorCode::kInternal, "", "", "serving: capacity mode's Dinkelbach iterations did not end"};
+    }
+    const CapacityProgram cp = capacity_program(w, hw, lim, restrict, lambda);
+    Integer offered = 0;
+    for (const auto& a : w.adapters) offered += a.tokens;
+    const Rational incumbent = Rational(offered) / lambda;
+    const detail::StagePointValue value = [&](const std::vector<Integer>& x) -> std::optional<Rational> {
+      auto pp = capacity_point_plan(w, cp, x);
+      if (!pp) return std::nullopt;
+      auto ev = capacity_eval(w, hw, lim, pp->first, pp->second, all_in_hbm);
+      if (!ev) return std::nullopt;
+      Integer n = 0;
+      for (const auto v : pp->second) n += v;
+      return ev->iteration_s - Rational(n) / lambda + incumbent;
+    };
+    const auto res = detail::search_stage(to_mip(cp.prog), cp.upper, incumbent, value, Rational(0), 0);
+    out.nodes += res.nodes;
+    out.pivots += res.pivots + res.exact_pivots;
+    out.exact_lps += res.exact_lps;
+    if (!res.complete) {
+      return Error{ErrorCode::kInternal, "", "", "serving: capacity mode's search stopped before its tree closed"};
+    }
+    if (!res.found) return out;
+    auto pp = capacity_point_plan(w, cp, res.x);
+    std::optional<ServingEvaluation> ev;
+    if (pp) ev = capacity_eval(w, hw, lim, pp->first, pp->second, all_in_hbm);
+    if (!ev || !(ev->tokens_per_s > lambda)) {
+      return Error{ErrorCode::kInternal, "", "",
+                   "serving: capacity mode's search returned a plan no better than the last one"};
+    }
+    lambda = ev->tokens_per_s;
+    out.found = true;
+    out.plan = std::move(pp->first);
+    out.served = std::move(pp->second);
+    out.eval = std::move(*ev);
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -573,16 +907,164 @@ std::optional<Rational> serving_gain_percent(const ServingResult& r, std::string
   return std::nullopt;
 }
 
+namespace {
+
+// Capacity mode (docs/model.md §9.12): the baselines as restricted capacity searches, then
+// the optimum from the better of gpu_fetch's and device_all's plans.
+Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Params& params,
+                                             const ServingSolveOptions& options) {
+  if (options.relative_gap != 0 || options.node_limit != 0 || options.exact_lps_only) {
+    return Error{ErrorCode::kBadOption, options.exact_lps_only ? "--exact-lps" : "--gap", "",
+                 "serving.mode = capacity: --gap, --node-limit and --exact-lps are for batch mode; capacity mode's "
+                 "search always closes its tree"};
+  }
+  auto hw_r = serving_hardware(params, true);
+  if (!hw_r) return hw_r.error();
+  const ServingHardware& hw = hw_r.value();
+  std::size_t with_tokens = 0;
+  for (const auto& a : w.adapters) with_tokens += a.tokens > 0 ? 1 : 0;
+  if (with_tokens > kMaxCapacityAdapters) {
+    return Error{ErrorCode::kUnsupported, "adapters", std::to_string(with_tokens),
+                 fmt::format("serving.mode = capacity: {} adapters offer tokens; capacity mode plans each adapter "
+                             "on its own (one program over every stage) and handles at most {} so far (batch "
+                             "mode has no such limit; docs/model.md section 9.12)",
+                             with_tokens, kMaxCapacityAdapters)};
+  }
+  const auto limits = [&](const ServingWorkload& wl, bool all_in_hbm) {
+    CapacityLimits lim;
+    std::vector<std::int64_t> none(wl.adapters.size(), 0), one = none;
+    if (!one.empty()) one[0] = 1;
+    const ServingWorkload w0 = served_workload(wl, none), w1 = served_workload(wl, one);
+    const auto m0 = evaluate_serving(w0, hw, uniform_plan(w0, ServingPath::kGpu), all_in_hbm);
+    const auto m1 = evaluate_serving(w1, hw, uniform_plan(w1, ServingPath::kGpu), all_in_hbm);
+    lim.memory0 = m0.memory.gpu_bytes;
+    lim.memory1 = m1.memory.gpu_bytes - m0.memory.gpu_bytes;  // the row is affine in T (§9.5)
+    lim.memory_capacity = hw.gpu_memory;
+    if (params.has(ParamId::kLoraMaxBatchLatencyS)) lim.max_latency_s = params.get(ParamId::kLoraMaxBatchLatencyS);
+    if (params.has(ParamId::kLoraMaxBatchTokens)) lim.max_tokens = params.get(ParamId::kLoraMaxBatchTokens);
+    return std::make_pair(lim, m0);
+  };
+  ServingResult out;
+  out.hardware = hw;
+  out.mode = ServingMode::kCapacity;
+  out.served.assign(w.adapters.size(), 0);
+  out.plan = uniform_plan(served_workload(w, out.served), ServingPath::kGpu);
+  const std::string no_plan = fmt::format(
+      "no plan serves a token within the limits (the GPU memory{}{})",
+      params.has(ParamId::kLoraMaxBatchLatencyS)
+          ? fmt::format(", lora.max_batch_latency_s = {} s", format_exact(params.get(ParamId::kLoraMaxBatchLatencyS)))
+          : std::string(),
+      params.has(ParamId::kLoraMaxBatchTokens)
+          ? fmt::format(", lora.max_batch_tokens = {}", format_exact(params.get(ParamId::kLoraMaxBatchTokens)))
+          : std::string());
+  // One capacity search; its outcome as a baseline (name, plan, evaluation, served).
+  const auto run = [&](const ServingWorkload& wl, bool all_in_hbm, Restriction restrict, const std::string& name,
+                       const std::vector<std::pair<ServingPlan, std::vector<std::int64_t>>>& starts)
+      -> Result<ServingBaseline> {
+    ServingBaseline b;
+    b.name = name;
+    b.served = out.served;
+    b.plan = out.plan;
+    const auto [lim, at_zero] = limits(wl, all_in_hbm);
+    if (!at_zero.feasible) {  // not even an empty batch fits: the weights alone overflow a memory
+      b.eval = at_zero;
+      return b;
+    }
+    auto r = capacity_search(wl, hw, lim, restrict, all_in_hbm, starts);
+    if (!r) return r.error();
+    out.nodes += r->nodes;
+    out.pivots += r->pivots;
+    out.exact_lps += r->exact_lps;
+    out.dinkelbach_iterations += r->iterations;
+    if (!r->found) {
+      b.eval.feasible = false;
+      b.eval.reason = no_plan;
+      return b;
+    }
+    b.plan = std::move(r->plan);
+    b.served = std::move(r->served);
+    b.eval = evaluate_serving(served_workload(w, b.served), hw, b.plan, all_in_hbm);
+    return b;
+  };
+  const auto full = [&](const ServingWorkload& wl, ServingPath path) {
+    std::vector<std::int64_t> all;
+    for (const auto& a : wl.adapters) all.push_back(a.tokens);
+    return std::vector<std::pair<ServingPlan, std::vector<std::int64_t>>>{{uniform_plan(wl, path), all}};
+  };
+  ServingWorkload in_hbm = w;
+  for (auto& a : in_hbm.adapters) a.weights = Residency::kGpu;
+  auto hbm = run(in_hbm, false, Restriction::kGpuOnly, "gpu_hbm", full(in_hbm, ServingPath::kGpu));
+  if (!hbm) return hbm.error();
+  if (hbm->eval.feasible) {  // reported as the what-if of the given workload, all in HBM (§9.6)
+    hbm->eval = evaluate_serving(served_workload(w, hbm->served), hw, hbm->plan, true);
+  }
+  auto fetch = run(w, false, Restriction::kGpuOnly, "gpu_fetch", full(w, ServingPath::kGpu));
+  if (!fetch) return fetch.error();
+  Result<ServingBaseline> device = ServingBaseline{};
+  if (hw.device_computes()) {
+    device = run(w, false, Restriction::kDeviceAll, "device_all", full(w, ServingPath::kDevice));
+    if (!device) return device.error();
+  } else {
+    device->name = "device_all";
+    device->plan = uniform_plan(w, ServingPath::kDevice);
+    device->served.clear();
+    for (const auto& a : w.adapters) device->served.push_back(a.tokens);
+    device->eval = evaluate_serving(w, hw, device->plan);
+  }
+  std::vector<std::pair<ServingPlan, std::vector<std::int64_t>>> starts;
+  for (const auto* b : {&fetch.value(), &device.value()}) {
+    if (b->eval.feasible) starts.emplace_back(b->plan, b->served);
+  }
+  auto opt = run(w, false, Restriction::kNone, "optimum", starts);
+  if (!opt) return opt.error();
+  out.baselines = {std::move(*hbm), std::move(*fetch), std::move(*device)};
+  out.classes = with_tokens;
+  out.plan = opt->plan;
+  out.served = opt->served;
+  out.eval = opt->eval;
+  out.feasible = opt->eval.feasible;
+  out.reason = opt->eval.reason;
+  if (!out.feasible) {
+    out.lower_bound_s = 0;
+    return out;
+  }
+  const ServingWorkload ws = served_workload(w, out.served);
+  if (auto st = check_serving_plan(ws, out.plan); !st) {
+    return Error{ErrorCode::kInternal, "", "", "serving: the capacity planner returned an invalid plan: " + st.error().message};
+  }
+  for (const auto& b : out.baselines) {
+    if (b.eval.feasible && b.name != "gpu_hbm" && b.eval.tokens_per_s > out.eval.tokens_per_s) {
+      return Error{ErrorCode::kInternal, "", "", "serving: capacity mode's optimum is below its baseline " + b.name};
+    }
+  }
+  out.lower_bound_s = out.eval.iteration_s;
+  out.simulated_equal = true;
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    const auto events = simulate_serving_stage(ws, hw, out.plan, static_cast<ServingStage>(s));
+    Rational end = 0;
+    for (const auto& ev : events) end = std::max(end, ev.done_s);
+    if (end != out.eval.stages[s].seconds) out.simulated_equal = false;
+  }
+  if (!out.simulated_equal) {
+    return Error{ErrorCode::kInternal, "", "", "serving: the simulator's stage times differ from the model's"};
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& params,
                                     const ServingSolveOptions& options) {
+  if (w.mode == ServingMode::kCapacity) return solve_serving_capacity(w, params, options);
   auto hw_r = serving_hardware(params);
   if (!hw_r) return hw_r.error();
   const ServingHardware& hw = hw_r.value();
   ServingResult out;
   out.hardware = hw;
-  out.baselines.push_back({"gpu_hbm", uniform_plan(w, ServingPath::kGpu), {}});
-  out.baselines.push_back({"gpu_fetch", uniform_plan(w, ServingPath::kGpu), {}});
-  out.baselines.push_back({"device_all", uniform_plan(w, ServingPath::kDevice), {}});
+  for (const auto& a : w.adapters) out.served.push_back(a.tokens);
+  out.baselines.push_back({"gpu_hbm", uniform_plan(w, ServingPath::kGpu), {}, out.served});
+  out.baselines.push_back({"gpu_fetch", uniform_plan(w, ServingPath::kGpu), {}, out.served});
+  out.baselines.push_back({"device_all", uniform_plan(w, ServingPath::kDevice), {}, out.served});
   out.baselines[0].eval = evaluate_serving(w, hw, out.baselines[0].plan, true);
   out.baselines[1].eval = evaluate_serving(w, hw, out.baselines[1].plan);
   out.baselines[2].eval = evaluate_serving(w, hw, out.baselines[2].plan);

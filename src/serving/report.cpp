@@ -36,11 +36,15 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
   std::string out;
   const auto line = [&](const std::string& s) { out += s + "\n"; };
   const auto& sh = w.shape;
-  line(fmt::format("lorasplit serving model (docs/model.md section 9): one decode iteration, batch mode"));
+  const bool capacity = r.mode == ServingMode::kCapacity;
+  line(fmt::format("lorasplit serving model (docs/model.md section 9): one decode iteration, {} mode{}",
+                   to_string(r.mode),
+                   capacity ? " (how many of each adapter's offered tokens to serve is decided; section 9.12)" : ""));
   line(fmt::format("transformer: {} (h = {}, f = {}, L = {}, heads {}/{} kv, head_dim {}, {}; {})", sh.name, sh.hidden,
                    sh.intermediate, sh.layers, sh.heads, sh.kv_heads, sh.head_dim, sh.dtype, sh.source));
-  line(fmt::format("batch: {} tokens over {} adapters, context {} tokens{}", w.tokens(), w.adapters.size(),
-                   w.context_tokens, w.generator.empty() ? "" : fmt::format(" (generated: {})", w.generator)));
+  line(fmt::format("{}: {} tokens over {} adapters, context {} tokens{}", capacity ? "offered" : "batch", w.tokens(),
+                   w.adapters.size(), w.context_tokens,
+                   w.generator.empty() ? "" : fmt::format(" (generated: {})", w.generator)));
   const std::size_t shown = std::min<std::size_t>(w.adapters.size(), 20);
   for (std::size_t i = 0; i < shown; ++i) {
     const auto& a = w.adapters[i];
@@ -48,8 +52,11 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
     for (std::size_t m = 0; m < kModuleCount; ++m) {
       if ((a.modules & (1U << m)) != 0) mods.push_back(to_string(static_cast<Module>(m)));
     }
-    line(fmt::format("  {:<12} rank {:>4}  {:>8} tokens  weights on {:<4}  modules {}", a.name, a.rank, a.tokens,
-                     to_string(a.weights), fmt::join(mods, ",")));
+    const std::string tokens = capacity && r.feasible && i < r.served.size()
+                                   ? fmt::format("{:>4} of {:>4}", r.served[i], a.tokens)
+                                   : std::to_string(a.tokens);
+    line(fmt::format("  {:<12} rank {:>4}  {:>8} tokens{}  weights on {:<4}  modules {}", a.name, a.rank, tokens,
+                     capacity && r.feasible ? " served" : "", to_string(a.weights), fmt::join(mods, ",")));
   }
   if (shown < w.adapters.size()) line(fmt::format("  ... and {} more (JSON lists every one)", w.adapters.size() - shown));
   const ServingHardware& hw = r.hardware;
@@ -71,7 +78,15 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
   if (!r.feasible) {
     line(fmt::format("status: infeasible: {}", r.reason));
   } else {
-    if (r.proved_optimal) {
+    if (capacity) {
+      line(fmt::format("status: optimal (exact; Dinkelbach over one program of every stage, {} searches for the optimum "
+                       "and the three baselines, their branch and bound closed: {} nodes, {} of them by an exact LP, "
+                       "{} pivots; simulated stage times equal the model's)",
+                       r.dinkelbach_iterations, r.nodes, r.exact_lps, r.pivots));
+      std::int64_t served = 0;
+      for (const auto n : r.served) served += n;
+      line(fmt::format("served:         {} of {} offered tokens", served, w.tokens()));
+    } else if (r.proved_optimal) {
       line(fmt::format("status: optimal (exact; branch and bound closed: {} nodes, {} of them by an exact LP, {} "
                        "pivots, {} classes of adapters at most in a stage; simulated stage times equal the model's)",
                        r.nodes, r.exact_lps, r.pivots, r.classes));
@@ -116,7 +131,10 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
     std::size_t listed = 0, more = 0;
     for (std::size_t i = 0; i < w.adapters.size(); ++i) {
       const auto& t = r.plan.tokens[s][i];
-      if (!detail::adapter_work(w.shape, w.adapters[i], st.stage).any || w.adapters[i].tokens == 0) continue;
+      if (!detail::adapter_work(w.shape, w.adapters[i], st.stage).any || w.adapters[i].tokens == 0 ||
+          (i < r.served.size() && r.served[i] == 0)) {
+        continue;
+      }
       if (listed == 20) {
         ++more;
         continue;
@@ -139,6 +157,7 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
   ordered_json j;
   j["status"] = !r.feasible ? "infeasible" : r.proved_optimal ? "optimal" : "feasible";
   j["model"] = "serving";
+  j["mode"] = std::string(to_string(r.mode));
   if (!r.feasible) j["reason"] = r.reason;
   const auto num = [](const Rational& x) { return to_double(x); };
   if (r.feasible) {
@@ -174,6 +193,11 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                             "throughput_tokens_per_s_exact"}) {
         x[k] = nullptr;
       }
+    }
+    if (r.mode == ServingMode::kCapacity) {
+      std::int64_t served = 0;
+      for (const auto n : b.served) served += n;
+      x["served_tokens"] = b.eval.feasible ? ordered_json(served) : ordered_json(nullptr);
     }
     x["description"] = describe_baseline(b.name);
     base[b.name] = x;
@@ -230,8 +254,12 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                                      ? ordered_json(format_fraction(*r.eval.memory.device_capacity))
                                      : ordered_json(nullptr);
   j["memory_bytes"] = mem;
-  j["certificate"] = {{"method", "branch and bound per stage: LPs in double precision propose, exact bounds "
-                                 "(from their duals, or an exact rational LP) close every node"},
+  j["certificate"] = {{"method", r.mode == ServingMode::kCapacity
+                                     ? "Dinkelbach over one program of every stage; each search a branch and bound in "
+                                       "which LPs in double precision propose and exact bounds close every node"
+                                     : "branch and bound per stage: LPs in double precision propose, exact bounds "
+                                       "(from their duals, or an exact rational LP) close every node"},
+                      {"dinkelbach_iterations", r.dinkelbach_iterations},
                       {"nodes", r.nodes},
                       {"exact_lps", r.exact_lps},
                       {"pivots", r.pivots},
@@ -277,6 +305,10 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                         {"tokens", a.tokens},
                         {"weights", std::string(to_string(a.weights))},
                         {"modules", mods}});
+    if (r.mode == ServingMode::kCapacity) {  // the tokens the plan serves of those offered
+      const std::size_t i = adapters.size() - 1;
+      adapters.back()["served_tokens"] = r.feasible && i < r.served.size() ? ordered_json(r.served[i]) : ordered_json(nullptr);
+    }
   }
   j["adapters"] = adapters;
   // Names come from the user's files: bytes that are not UTF-8 are replaced, not thrown on.

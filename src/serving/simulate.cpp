@@ -211,6 +211,7 @@ Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::strin
 
 Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Params& params, const std::string& name,
                                               const ServingSolveOptions& options) {
+  if (auto st = require_batch_mode(w, "simulate"); !st) return st.error();
   auto hw = serving_hardware(params);
   if (!hw) return hw.error();
   ChosenServingPlan out;

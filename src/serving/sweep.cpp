@@ -49,7 +49,11 @@ Status check_workloads(const std::string& config, const WorkloadOverrides& sets,
     }
     if (combo.empty()) break;  // no workload axis: one workload, read by the first point
     if (!seen.insert(combo).second) continue;
-    if (auto w = load_serving_workload(config, over); !w) {
+    auto w = load_serving_workload(config, over);
+    if (w) {
+      if (auto st = require_batch_mode(w.value(), "sweep"); !st) w = st.error();
+    }
+    if (!w) {
       const Error& e = w.error();
       return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};
     }
@@ -196,6 +200,7 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     if (auto st = machine_at(index, p, over); !st) return st.error();
     auto w = load_serving_workload(config, over);
     if (!w) return w.error();
+    if (auto st = require_batch_mode(w.value(), "sweep"); !st) return st.error();
     auto r = solve_serving(w.value(), p, options.solve);
     if (!r) return r.error();
     row.workload = std::move(w.value());

@@ -310,6 +310,23 @@ std::int64_t ServingWorkload::tokens() const {
   return t;
 }
 
+ServingWorkload served_workload(const ServingWorkload& w, const std::vector<std::int64_t>& served) {
+  ServingWorkload out = w;
+  out.mode = ServingMode::kBatch;
+  for (std::size_t i = 0; i < out.adapters.size() && i < served.size(); ++i) out.adapters[i].tokens = served[i];
+  return out;
+}
+
+Status require_batch_mode(const ServingWorkload& w, std::string_view what) {
+  if (w.mode == ServingMode::kBatch) return {};
+  return Error{ErrorCode::kInconsistent, "serving.mode", "capacity",
+               fmt::format("serving.mode = 'capacity': {} plans batch mode only so far (lorasplit solve plans "
+                           "capacity mode; docs/model.md section 9.12)",
+                           what)};
+}
+
+std::string_view to_string(ServingMode m) { return m == ServingMode::kCapacity ? "capacity" : "batch"; }
+
 std::string_view to_string(Module m) { return kModuleNames[static_cast<std::size_t>(m)]; }
 
 std::string_view to_string(ServingStage s) {
@@ -537,15 +554,11 @@ Result<ServingWorkload> load_serving_workload_string(std::string_view toml_text,
   if (const auto* m = st->get("mode"); m != nullptr) {
     auto v = word(*m, "serving.mode", source);
     if (!v) return v.error();
-    if (*v == "capacity") {
+    if (*v != "batch" && *v != "capacity") {
       return Error{ErrorCode::kOutOfRange, "serving.mode", *v,
-                   fmt::format("{}serving.mode = 'capacity': not built yet; the batch mode plans a given batch",
-                               where_of(source, *m))};
+                   fmt::format("{}serving.mode = '{}': expected batch or capacity", where_of(source, *m), *v)};
     }
-    if (*v != "batch") {
-      return Error{ErrorCode::kOutOfRange, "serving.mode", *v,
-                   fmt::format("{}serving.mode = '{}': expected batch", where_of(source, *m), *v)};
-    }
+    w.mode = *v == "capacity" ? ServingMode::kCapacity : ServingMode::kBatch;
   }
   const bool generated = st->contains("adapters");
   const auto* listed = root.get("adapters");

@@ -161,6 +161,7 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
 Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& workload, std::string_view key,
                                     const Rational& target, std::string_view baseline,
                                     const ServingSolveOptions& options) {
+  if (auto st = require_batch_mode(workload, "breakeven"); !st) return st.error();
   const ParamSpec* s = find_param(key);
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), "",

@@ -93,7 +93,9 @@ TEST(Quantity, MessagesStayOnOneLine) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message.find('\n'), std::string::npos) << r.error().message;
   EXPECT_NE(r.error().message.find("\\x0A"), std::string::npos) << r.error().message;
-  auto longer = parse_quantity(std::string(150, '7') + "x" + std::string(40, 'y'), Dimension::kBytes, "k");
+  std::string long_text(150, '7');
+  long_text.append("x").append(40, 'y');
+  auto longer = parse_quantity(long_text, Dimension::kBytes, "k");
   ASSERT_FALSE(longer.ok());
   EXPECT_LE(longer.error().message.size(), 303U);
   EXPECT_EQ(printable("a\tb"), "a\\x09b");

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <random>
 
 #include "serving/graph.hpp"
@@ -830,6 +831,131 @@ TEST(Serving, NodeLimitsGiveACertifiedLowerBound) {
     }
   }
   EXPECT_GT(open, 0);
+}
+
+// Capacity mode (docs/model.md §9.12) against exhaustive search: every vector of served
+// tokens (each adapter 0..offered), each planned exactly in batch mode, kept when it meets
+// the latency, token and memory limits; the best throughput must be capacity mode's, and
+// each restricted baseline the best of its uniform plans over the same vectors.
+TEST(ServingCapacity, TheOptimumIsTheBestOfEveryServedBatch) {
+  std::mt19937_64 rng(20261207);
+  int limited = 0, solved = 0, none = 0;
+  const int instances = 24 / testing::kSanitizerDivisor + 2;
+  for (int inst = 0; inst < instances; ++inst) {
+    ServingWorkload w = tiny_workload(rng, 2, 3);
+    w.mode = ServingMode::kCapacity;
+    Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw);
+    ServingWorkload full = w;
+    full.mode = ServingMode::kBatch;
+    const auto batch = solve_serving(full, p);
+    ASSERT_TRUE(batch) << batch.error().message;
+    // Limits that bind: a latency below the full batch's optimum, a token bound, or a GPU
+    // memory halfway between an empty batch's and the full batch's.
+    Params limits = p;
+    const int kind = inst % 4;
+    if (kind == 1) {
+      limits.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(2, 3)));
+    } else if (kind == 2) {
+      ASSERT_TRUE(set_param(limits, "lora.max_batch_tokens", std::to_string(std::max<std::int64_t>(1, w.tokens() / 2))));
+    } else if (kind == 3) {
+      std::vector<std::int64_t> zero(w.adapters.size(), 0);
+      const ServingWorkload w0 = served_workload(w, zero);
+      const Rational m0 = evaluate_serving(w0, hw.value(), uniform_plan(w0, ServingPath::kGpu)).memory.gpu_bytes;
+      const Rational m = batch->eval.memory.gpu_bytes;
+      const Rational half = (m0 + m) / 2;
+      ASSERT_TRUE(set_param(limits, "gpu.memory_bytes", Integer(half.get_num() / half.get_den()).get_str()));
+    }
+    auto r = solve_serving(w, limits);
+    ASSERT_TRUE(r) << r.error().message;
+    const auto hw_l = serving_hardware(limits, true);
+    ASSERT_TRUE(hw_l);
+    // The reference: every served vector.
+    Params plain = limits;
+    plain.clear(ParamId::kLoraMaxBatchLatencyS);
+    plain.clear(ParamId::kLoraMaxBatchTokens);
+    std::optional<Rational> best;
+    std::array<std::optional<Rational>, 3> best_base;  // gpu_hbm, gpu_fetch, device_all
+    std::vector<std::int64_t> served(w.adapters.size(), 0);
+    std::function<void(std::size_t)> rec = [&](std::size_t i) {
+      if (i < w.adapters.size()) {
+        for (std::int64_t n = 0; n <= w.adapters[i].tokens; ++n) {
+          served[i] = n;
+          rec(i + 1);
+        }
+        return;
+      }
+      const ServingWorkload ws = served_workload(w, served);
+      if (ws.tokens() == 0) return;
+      if (limits.has(ParamId::kLoraMaxBatchTokens) && Rational(ws.tokens()) > limits.get(ParamId::kLoraMaxBatchTokens)) {
+        return;
+      }
+      const auto fits = [&](const ServingEvaluation& ev) {
+        return ev.feasible && (!limits.has(ParamId::kLoraMaxBatchLatencyS) ||
+                               ev.iteration_s <= limits.get(ParamId::kLoraMaxBatchLatencyS));
+      };
+      const auto keep = [](std::optional<Rational>& at, const Rational& x) {
+        if (!at || x > *at) at = x;
+      };
+      auto b = solve_serving(ws, plain);
+      ASSERT_TRUE(b) << b.error().message;
+      if (b->feasible && fits(b->eval)) keep(best, b->eval.tokens_per_s);
+      for (std::size_t k = 0; k < 3; ++k) {
+        if (fits(b->baselines[k].eval)) keep(best_base[k], b->baselines[k].eval.tokens_per_s);
+      }
+    };
+    rec(0);
+    ASSERT_EQ(r->feasible, best.has_value()) << "instance " << inst << ": " << r->reason;
+    if (!best) {
+      ++none;
+      continue;
+    }
+    ++solved;
+    EXPECT_EQ(r->eval.tokens_per_s, *best) << "instance " << inst;
+    EXPECT_TRUE(r->simulated_equal);
+    if (r->eval.tokens_per_s < batch->eval.tokens_per_s || served_workload(w, r->served).tokens() < w.tokens()) {
+      ++limited;
+    }
+    for (std::size_t k = 0; k < 3; ++k) {
+      ASSERT_EQ(r->baselines[k].eval.feasible, best_base[k].has_value()) << "instance " << inst << " baseline " << k;
+      if (best_base[k]) {
+        EXPECT_EQ(r->baselines[k].eval.tokens_per_s, *best_base[k]) << "instance " << inst << " baseline " << k;
+      }
+    }
+    // The served plan is a plan of the served batch, within every limit.
+    const ServingWorkload ws = served_workload(w, r->served);
+    EXPECT_TRUE(check_serving_plan(ws, r->plan));
+    EXPECT_EQ(evaluate_serving(ws, hw_l.value(), r->plan).iteration_s, r->eval.iteration_s);
+  }
+  EXPECT_GT(solved, instances / 2);
+  EXPECT_GT(limited, 0);  // the limits bind somewhere
+}
+
+// Capacity mode refuses what it does not do, with the option named, and more adapters than
+// its joint program handles.
+TEST(ServingCapacity, RefusesOptionsAndSizesItDoesNotHandle) {
+  std::mt19937_64 rng(5);
+  ServingWorkload w = tiny_workload(rng, 2, 3);
+  w.mode = ServingMode::kCapacity;
+  const Params p = serving_params(rng);
+  ServingSolveOptions gap;
+  gap.relative_gap = Rational(1, 100);
+  auto r = solve_serving(w, p, gap);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kBadOption);
+  for (int i = 0; i < 9; ++i) w.adapters.push_back({"x" + std::to_string(i), 1, 1, Residency::kCxl, 1});
+  r = solve_serving(w, p);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(r.error().key, "adapters");
+  // Batch mode still refuses the limits capacity mode reads.
+  Params lat = p;
+  ASSERT_TRUE(set_param(lat, "lora.max_batch_latency_s", "10"));
+  w.mode = ServingMode::kBatch;
+  r = solve_serving(w, lat);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().key, "lora.max_batch_latency_s");
 }
 
 }  // namespace

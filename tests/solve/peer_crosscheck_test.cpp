@@ -96,7 +96,7 @@ TEST(PeerCrossCheck, NeverWorseThanAnExactlyFeasiblePeerAnswer) {
     }
     for (std::size_t which = 0; which < 4; ++which) {
       const auto peer = which < 2 ? testing::Peer::kGlpk : testing::Peer::kCbc;
-#if !defined(LORASPLIT_HAVE_CBC) || defined(__SANITIZE_ADDRESS__)
+#if !defined(LORASPLIT_HAVE_CBC) || defined(LORASPLIT_SANITIZED)
       // (Under AddressSanitizer each CBC subproblem's fork copies the shadow memory: the
       // plain run covers CBC.)
       if (peer == testing::Peer::kCbc) continue;

@@ -14,9 +14,9 @@
 namespace lorasplit::testing {
 
 /// Trial counts of the heavy randomized tests are divided by this under AddressSanitizer
-/// (GCC defines __SANITIZE_ADDRESS__), where every GMP allocation costs ten times more:
-/// the sanitizer run is about memory errors, the plain run about coverage.
-#ifdef __SANITIZE_ADDRESS__
+/// (LORASPLIT_SANITIZED, set by the build), where every GMP allocation costs ten times
+/// more: the sanitizer run is about memory errors, the plain run about coverage.
+#ifdef LORASPLIT_SANITIZED
 inline constexpr int kSanitizerDivisor = 4;
 #else
 inline constexpr int kSanitizerDivisor = 1;

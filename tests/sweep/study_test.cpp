@@ -62,7 +62,7 @@ TEST(Breakeven, AlwaysAndNever) {
 // The serving model's break-even on the hand-checked instance (tests/data/hand_serving.toml):
 // the bracket's two values solved again, their exact gains on each side of the target.
 TEST(Breakeven, ServingThresholdIsBracketedByExactPlans) {
-  const std::string path = std::string(LORASPLIT_TEST_DATA_DIR) + "/hand_serving.toml";
+  const std::string path = LORASPLIT_TEST_DATA_DIR "/hand_serving.toml";
   Params p;
   ASSERT_TRUE(load_config_file(p, path).ok());
   auto w = load_serving_workload(path);

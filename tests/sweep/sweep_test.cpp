@@ -166,7 +166,9 @@ TEST(Sweep, RowValidityEqualsValidate) {
       {slow_link, {"lora.r=4"}},
   };
   int invalid = 0, valid = 0;
-  for (const auto& [base, specs] : cases) {
+  for (const auto& one_case : cases) {
+    const Params& base = one_case.first;
+    const auto& specs = one_case.second;
     std::vector<SweepAxis> axes;
     for (const auto& s : specs) axes.push_back(axis(s));
     SweepOptions one_slot;  // every row reuses the previous row's buffers
