@@ -483,13 +483,14 @@ std::string serving_simulate_json(const std::string& preset_name, const std::str
   if (!chosen->feasible) {
     raise(Error{ErrorCode::kInconsistent, "plan", chosen->name, "plan " + chosen->name + " cannot run: " + chosen->reason});
   }
-  auto sim = simulate_serving(w, chosen->hardware, chosen->plan, layers == 0 ? w.shape.layers : layers,
+  const ServingWorkload played = served_workload(w, chosen->served);  // capacity mode: the tokens served
+  auto sim = simulate_serving(played, chosen->hardware, chosen->plan, layers == 0 ? w.shape.layers : layers,
                               chosen->all_in_hbm);
   if (!sim) raise(sim.error());
   sim->plan_name = chosen->name;
   sim->plan_status = chosen->status;
   if (!sim->equal()) raise(Error{ErrorCode::kInternal, "", "", "the simulated iteration differs from the model's (a bug)"});
-  return render_serving_simulation_json(w, sim.value());
+  return render_serving_simulation_json(played, sim.value());
 }
 
 }  // namespace

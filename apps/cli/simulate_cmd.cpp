@@ -138,7 +138,9 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
     }
     return kExitInfeasible;  // no --trace or --gantt written: there is nothing to draw
   }
-  auto sim = simulate_serving(w, chosen->hardware, chosen->plan, layers, chosen->all_in_hbm);
+  // The batch the plan serves (capacity mode: the tokens it decided to serve).
+  const ServingWorkload played = served_workload(w, chosen->served);
+  auto sim = simulate_serving(played, chosen->hardware, chosen->plan, layers, chosen->all_in_hbm);
   if (!sim) return report_error(io, for_cli(sim.error()), json);
   sim->plan_name = chosen->name;
   sim->plan_status = chosen->status;
@@ -148,10 +150,10 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
                               "internal error: the simulated iteration differs from the model's (a bug)"},
                         json);
   }
-  const std::string report = json ? render_serving_simulation_json(w, sim.value())
-                                  : render_serving_simulation_text(w, sim.value());
+  const std::string report = json ? render_serving_simulation_json(played, sim.value())
+                                  : render_serving_simulation_text(played, sim.value());
   return write_simulation(opts, io, opts.trace.empty() ? "" : render_serving_trace_json(sim.value()),
-                          opts.gantt.empty() ? "" : render_serving_gantt_svg(w, sim.value()), report);
+                          opts.gantt.empty() ? "" : render_serving_gantt_svg(played, sim.value()), report);
 }
 
 int run_simulate(const SimulateOpts& opts, const Io& io) {

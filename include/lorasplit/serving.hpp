@@ -78,7 +78,7 @@ struct ServingWorkload {
   [[nodiscard]] std::int64_t tokens() const;
 };
 /// An error naming serving.mode when `w` is in capacity mode: `what` (a command or
-/// function: sweep, compare, breakeven, simulate) plans batch mode only so far.
+/// function: sweep, compare, breakeven, a plan file) takes batch mode only so far.
 Status require_batch_mode(const ServingWorkload& w, std::string_view what);
 /// The workload with adapter i's tokens set to served[i] (the batch a capacity plan
 /// serves); the mode becomes batch.
@@ -291,8 +291,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
                                     const ServingSolveOptions& options = {});
 
 /// A plan to simulate, by name: "optimum" (solve_serving with `options`), "gpu_fetch",
-/// "gpu_hbm", "device_all" (the baselines of §9.6), or else the path of a JSON plan file
-/// (read_serving_plan). `feasible` is false, with the reason, when the optimum does not
+/// "gpu_hbm", "device_all" (the baselines of §9.6; in capacity mode, §9.12's restricted
+/// searches), or else the path of a JSON plan file (read_serving_plan; batch mode only). `feasible` is false, with the reason, when the optimum does not
 /// exist or the plan's memory row fails: such a plan cannot run.
 struct ChosenServingPlan {
   std::string name;
@@ -302,6 +302,10 @@ struct ChosenServingPlan {
   bool feasible{false};
   std::string reason;
   std::string status;      ///< as ServingSimulation::plan_status
+  /// Tokens of each adapter the plan serves: the workload's in batch mode, decided in
+  /// capacity mode (the optimum and the baselines of §9.12); play the plan on
+  /// served_workload(w, served).
+  std::vector<std::int64_t> served;
 };
 Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Params& params, const std::string& name,
                                               const ServingSolveOptions& options = {});

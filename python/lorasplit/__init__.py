@@ -276,10 +276,13 @@ class ServingResult(_Record):
     solve --model serving --format json``: the iteration time [s] and throughput
     [tokens/s] of the optimum, its gain over ``gpu_fetch`` and ``gpu_hbm`` [%], the
     ``baselines`` by name, the ``plan`` (``{adapter, stage, path, tokens}``), per-stage
-    item times, memory and the certificate. Every ``*_exact`` field is a ``Fraction``."""
+    item times, memory and the certificate. Every ``*_exact`` field is a ``Fraction``.
+    ``mode`` is "batch" or "capacity" (``serving.mode``; docs/model.md section 9.12: each
+    adapter's ``served_tokens`` in ``adapters``)."""
 
     status: str
     model: str
+    mode: Optional[str] = None
     reason: Optional[str] = None
     iteration_time_s: Optional[float] = None
     iteration_time_s_exact: Optional[Fraction] = None

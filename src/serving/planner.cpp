@@ -662,6 +662,7 @@ struct CapacityLimits {
 };
 
 struct CapacityProgram {
+  Restriction restrict{Restriction::kNone};
   StageProgram prog;
   CapacityVars vars;
   std::vector<std::size_t> stage_t;
@@ -676,6 +677,7 @@ struct CapacityProgram {
 CapacityProgram capacity_program(const ServingWorkload& w, const ServingHardware& hw, const CapacityLimits& lim,
                                  Restriction restrict, const Rational& lambda) {
   CapacityProgram cp;
+  cp.restrict = restrict;
   StageProgram& prog = cp.prog;
   Integer offered = 0;
   for (const auto& a : w.adapters) {
@@ -781,6 +783,8 @@ std::optional<std::pair<ServingPlan, std::vector<std::int64_t>>> capacity_point_
     const std::size_t i = u.members.front();
     const std::int64_t p = x[u.p].get_si(), c = x[u.c].get_si(), g = served[i] - p - c;
     if (p < 0 || c < 0 || g < 0 || (!u.device && p + c > 0)) return std::nullopt;
+    if (cp.restrict == Restriction::kGpuOnly && p + c > 0) return std::nullopt;
+    if (cp.restrict == Restriction::kDeviceAll && u.device && c != served[i]) return std::nullopt;
     plan.tokens[static_cast<std::size_t>(u.stage)][i] = {g, p, c};
   }
   return std::make_pair(std::move(plan), std::move(served));
@@ -821,6 +825,20 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
     if (auto ev = capacity_eval(w, hw, lim, plan, served, all_in_hbm); ev && ev->tokens_per_s > lambda) {
       lambda = ev->tokens_per_s;
       out = {true, plan, served, *ev, 0, 0, 0, 0};
+    }
+  }
+  if (!out.found) {  // one token of one adapter, on the path the restriction allows
+    for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+      if (w.adapters[i].tokens == 0) continue;
+      std::vector<std::int64_t> one(w.adapters.size(), 0);
+      one[i] = 1;
+      const ServingWorkload w1 = served_workload(w, one);
+      const ServingPlan plan = uniform_plan(w1, restrict == Restriction::kDeviceAll ? ServingPath::kDevice
+                                                                                    : ServingPath::kGpu);
+      if (auto ev = capacity_eval(w, hw, lim, plan, one, all_in_hbm); ev && ev->tokens_per_s > lambda) {
+        lambda = ev->tokens_per_s;
+        out = {true, plan, one, *ev, 0, 0, 0, 0};
+      }
     }
   }
   if (!out.found) {  // below every plan's throughput: one token over the longest iteration
@@ -983,7 +1001,7 @@ Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Par
     }
     b.plan = std::move(r->plan);
     b.served = std::move(r->served);
-    b.eval = evaluate_serving(served_workload(w, b.served), hw, b.plan, all_in_hbm);
+    b.eval = std::move(r->eval);  // of the workload searched (gpu_hbm: every adapter's weights in HBM)
     return b;
   };
   const auto full = [&](const ServingWorkload& wl, ServingPath path) {
@@ -1000,16 +1018,20 @@ Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Par
   }
   auto fetch = run(w, false, Restriction::kGpuOnly, "gpu_fetch", full(w, ServingPath::kGpu));
   if (!fetch) return fetch.error();
+  // device_all on a device without compute is infeasible as soon as it would send the
+  // device a token (§9.6); else (every offering adapter's weights on the GPU) it is the
+  // restricted search like the others.
+  const ServingPlan all_device = uniform_plan(w, ServingPath::kDevice);
   Result<ServingBaseline> device = ServingBaseline{};
-  if (hw.device_computes()) {
+  if (auto why = detail::device_use_without_compute(w, hw, all_device); why) {
+    device->name = "device_all";
+    device->plan = all_device;
+    device->served = out.served;
+    device->eval.feasible = false;
+    device->eval.reason = *why;
+  } else {
     device = run(w, false, Restriction::kDeviceAll, "device_all", full(w, ServingPath::kDevice));
     if (!device) return device.error();
-  } else {
-    device->name = "device_all";
-    device->plan = uniform_plan(w, ServingPath::kDevice);
-    device->served.clear();
-    for (const auto& a : w.adapters) device->served.push_back(a.tokens);
-    device->eval = evaluate_serving(w, hw, device->plan);
   }
   std::vector<std::pair<ServingPlan, std::vector<std::int64_t>>> starts;
   for (const auto* b : {&fetch.value(), &device.value()}) {

@@ -211,35 +211,51 @@ Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::strin
 
 Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Params& params, const std::string& name,
                                               const ServingSolveOptions& options) {
-  if (auto st = require_batch_mode(w, "simulate"); !st) return st.error();
-  auto hw = serving_hardware(params);
+  const bool capacity = w.mode == ServingMode::kCapacity;
+  auto hw = serving_hardware(params, capacity);
   if (!hw) return hw.error();
   ChosenServingPlan out;
   out.hardware = hw.value();
   out.name = name.empty() ? "optimum" : name;
-  if (out.name == "optimum") {
+  for (const auto& a : w.adapters) out.served.push_back(a.tokens);
+  const bool baseline = out.name == "gpu_fetch" || out.name == "gpu_hbm" || out.name == "device_all";
+  out.all_in_hbm = out.name == "gpu_hbm";
+  if (out.name == "optimum" || (capacity && baseline)) {
     auto solved = solve_serving(w, params, options);
     if (!solved) return solved.error();
+    const ServingBaseline* b = nullptr;
+    for (const auto& x : solved->baselines) {
+      if (x.name == out.name) b = &x;
+    }
+    if (b != nullptr) {  // capacity mode's baseline: its own search's plan and tokens
+      out.plan = b->plan;
+      out.served = b->served;
+      out.status = "baseline";
+      out.feasible = b->eval.feasible;
+      out.reason = b->eval.reason;
+      return out;
+    }
     if (!solved->feasible) {
       out.reason = solved->reason;
       return out;
     }
     out.plan = std::move(solved->plan);
+    out.served = std::move(solved->served);
     out.status = solved->proved_optimal
                      ? "optimal"
                      : fmt::format("feasible, not proved optimal (the optimum is at most {:.3g} % faster)",
                                    100 * to_double(1 - solved->lower_bound_s / solved->eval.iteration_s));
-  } else if (out.name == "gpu_fetch" || out.name == "gpu_hbm" || out.name == "device_all") {
+  } else if (baseline) {
     out.plan = uniform_plan(w, out.name == "device_all" ? ServingPath::kDevice : ServingPath::kGpu);
-    out.all_in_hbm = out.name == "gpu_hbm";
     out.status = "baseline";
   } else {
+    if (auto st = require_batch_mode(w, "a plan file (its tokens are the batch)"); !st) return st.error();
     auto plan = read_serving_plan(w, out.name);
     if (!plan) return plan.error();
     out.plan = std::move(plan.value());
     out.status = "file";
   }
-  const auto eval = evaluate_serving(w, hw.value(), out.plan, out.all_in_hbm);
+  const auto eval = evaluate_serving(served_workload(w, out.served), hw.value(), out.plan, out.all_in_hbm);
   out.feasible = eval.feasible;
   out.reason = eval.reason;
   return out;

@@ -150,6 +150,16 @@ def test_serving_hand_answer_equals_cli():
     assert plain.gain_percent == 0
     assert plain.baselines["device_all"]["status"] == "infeasible"
     assert "no compute" in plain.baselines["device_all"]["reason"]
+    # Capacity mode (section 9.12): a 30 s latency bound serves one token of a, in 25 s.
+    rc, j, _ = cli_json("solve", "--config", config, "--set", "serving.mode=capacity",
+                        "--set", "lora.max_batch_latency_s=30")
+    assert rc == 0
+    cap = lorasplit.serving(config, params={"serving.mode": "capacity", "lora.max_batch_latency_s": 30})
+    assert cap.to_dict() == as_python(j)
+    assert cap.mode == "capacity" and cap.throughput_tokens_per_s_exact == Fraction(1, 25)
+    assert [a["served_tokens"] for a in cap.adapters] == [1, 0]
+    sim = lorasplit.simulate_serving(config, params={"serving.mode": "capacity", "lora.max_batch_latency_s": 30})
+    assert sim["equal"] is True and sim["model_iteration_time_s_exact"] == 25
 
 
 def test_hardware_parts_equal_cli():

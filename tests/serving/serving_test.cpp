@@ -257,7 +257,7 @@ weights = "cxl"
       {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n", "adapters"},
       {"[transformer]\npreset = \"llama-3-8b\"\nhidden_size = 4\n[serving]\ncontext_tokens = 0\n", "transformer"},
       {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = -1\n", "serving.context_tokens"},
-      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nmode = \"capacity\"\n", "serving.mode"},
+      {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nmode = \"fast\"\n", "serving.mode"},
       {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\nrank = 3\n", "serving.rank"},
       {"[transformer]\npreset = \"llama-3-8b\"\n[serving]\ncontext_tokens = 0\n[[adapters]]\nname = \"a\"\nrank = 0\n"
        "tokens = 1\nweights = \"cxl\"\n",
@@ -930,6 +930,36 @@ TEST(ServingCapacity, TheOptimumIsTheBestOfEveryServedBatch) {
   }
   EXPECT_GT(solved, instances / 2);
   EXPECT_GT(limited, 0);  // the limits bind somewhere
+}
+
+// Capacity mode on a device without compute (a memory expander): every served token on the
+// GPU, so the optimum is capacity gpu_fetch's throughput; device_all does not exist when it
+// would send the device a token; under a latency bound the plan still meets it.
+TEST(ServingCapacity, ADeviceWithoutComputeServesTheGpuFetchOptimum) {
+  std::mt19937_64 rng(41);
+  int expanders = 0;
+  for (int inst = 0; inst < 8; ++inst) {
+    ServingWorkload w = tiny_workload(rng, 2, 3);
+    w.mode = ServingMode::kCapacity;
+    Params p = serving_params(rng);
+    ASSERT_TRUE(set_param(p, "cxl.flops", "0"));
+    ServingWorkload full = w;
+    full.mode = ServingMode::kBatch;
+    const auto batch = solve_serving(full, p);
+    ASSERT_TRUE(batch) << batch.error().message;
+    p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(3, 4)));
+    auto r = solve_serving(w, p);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->feasible, r->baselines[1].eval.feasible);
+    if (!r->feasible) continue;
+    EXPECT_EQ(r->eval.tokens_per_s, r->baselines[1].eval.tokens_per_s) << "instance " << inst;
+    EXPECT_LE(r->eval.iteration_s, p.get(ParamId::kLoraMaxBatchLatencyS));
+    bool offers_device = false;
+    for (const auto& a : w.adapters) offers_device = offers_device || (a.weights != Residency::kGpu && a.tokens > 0);
+    EXPECT_EQ(r->baselines[2].eval.feasible, !offers_device) << "instance " << inst;
+    if (offers_device) ++expanders;
+  }
+  EXPECT_GT(expanders, 0);
 }
 
 // Capacity mode refuses what it does not do, with the option named, and more adapters than
