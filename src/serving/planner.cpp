@@ -927,6 +927,22 @@ std::optional<Rational> serving_gain_percent(const ServingResult& r, std::string
 
 namespace {
 
+// The simulator plays every stage of the result's plan (of the served batch `ws`): it must
+// end each where the model does (docs/model.md §9.4); else an internal error.
+Status check_simulated(const ServingWorkload& ws, const ServingHardware& hw, ServingResult& out) {
+  out.simulated_equal = true;
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    const auto events = simulate_serving_stage(ws, hw, out.plan, static_cast<ServingStage>(s));
+    Rational end = 0;
+    for (const auto& ev : events) end = std::max(end, ev.done_s);
+    if (end != out.eval.stages[s].seconds) out.simulated_equal = false;
+  }
+  if (!out.simulated_equal) {
+    return Error{ErrorCode::kInternal, "", "", "serving: the simulator's stage times differ from the model's"};
+  }
+  return {};
+}
+
 // Capacity mode (docs/model.md §9.12): the baselines as restricted capacity searches, then
 // the optimum from the better of gpu_fetch's and device_all's plans.
 Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Params& params,
@@ -1060,16 +1076,7 @@ Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Par
     }
   }
   out.lower_bound_s = out.eval.iteration_s;
-  out.simulated_equal = true;
-  for (std::size_t s = 0; s < kServingStageCount; ++s) {
-    const auto events = simulate_serving_stage(ws, hw, out.plan, static_cast<ServingStage>(s));
-    Rational end = 0;
-    for (const auto& ev : events) end = std::max(end, ev.done_s);
-    if (end != out.eval.stages[s].seconds) out.simulated_equal = false;
-  }
-  if (!out.simulated_equal) {
-    return Error{ErrorCode::kInternal, "", "", "serving: the simulator's stage times differ from the model's"};
-  }
+  if (auto st = check_simulated(ws, hw, out); !st) return st.error();
   return out;
 }
 
@@ -1216,17 +1223,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     }
   }
   out.lower_bound_s = layer_bound * w.shape.layers;
-  // The simulator plays every stage of the plan: it must end each where the model does.
-  out.simulated_equal = true;
-  for (std::size_t s = 0; s < kServingStageCount; ++s) {
-    const auto events = simulate_serving_stage(w, hw, out.plan, static_cast<ServingStage>(s));
-    Rational end = 0;
-    for (const auto& ev : events) end = std::max(end, ev.done_s);
-    if (end != out.eval.stages[s].seconds) out.simulated_equal = false;
-  }
-  if (!out.simulated_equal) {
-    return Error{ErrorCode::kInternal, "", "", "serving: the simulator's stage times differ from the model's"};
-  }
+  if (auto st = check_simulated(w, hw, out); !st) return st.error();
   return out;
 }
 
