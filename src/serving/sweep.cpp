@@ -49,11 +49,7 @@ Status check_workloads(const std::string& config, const WorkloadOverrides& sets,
     }
     if (combo.empty()) break;  // no workload axis: one workload, read by the first point
     if (!seen.insert(combo).second) continue;
-    auto w = load_serving_workload(config, over);
-    if (w) {
-      if (auto st = require_batch_mode(w.value(), "sweep"); !st) w = st.error();
-    }
-    if (!w) {
+    if (auto w = load_serving_workload(config, over); !w) {
       const Error& e = w.error();
       return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};
     }
@@ -200,10 +196,11 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     if (auto st = machine_at(index, p, over); !st) return st.error();
     auto w = load_serving_workload(config, over);
     if (!w) return w.error();
-    if (auto st = require_batch_mode(w.value(), "sweep"); !st) return st.error();
     auto r = solve_serving(w.value(), p, options.solve);
     if (!r) return r.error();
-    row.workload = std::move(w.value());
+    // Capacity mode: the row is of the batch the plan serves (docs/model.md §9.12).
+    row.workload = w->mode == ServingMode::kCapacity && r->feasible ? served_workload(w.value(), r->served)
+                                                                     : std::move(w.value());
     row.result = std::move(r.value());
     return row;
   };
@@ -222,7 +219,9 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
       Params p;
       WorkloadOverrides over;
       Status st = machine_at(index, p, over);
-      if (st) st = validate_serving(p);
+      // (lora.max_batch_latency_s and lora.max_batch_tokens are capacity mode's: batch mode
+      // refuses them when its point is solved.)
+      if (st) st = validate_serving(p, true);
       if (!st) {
         const Error& e = st.error();
         return Error{e.code, e.key, e.value, fmt::format("point {} of {}: {}", index + 1, total, e.message)};

@@ -160,6 +160,11 @@ def test_serving_hand_answer_equals_cli():
     assert [a["served_tokens"] for a in cap.adapters] == [1, 0]
     sim = lorasplit.simulate_serving(config, params={"serving.mode": "capacity", "lora.max_batch_latency_s": 30})
     assert sim["equal"] is True and sim["model_iteration_time_s_exact"] == 25
+    # A sweep over the latency bound: the throughput each bound allows.
+    swept = lorasplit.sweep({"lora.max_batch_latency_s": "30,100"}, config=config,
+                            params={"serving.mode": "capacity"})
+    assert list(swept["iteration_time_s_exact"]) == [25, Fraction(197, 4)]
+    assert list(swept["adapters_with_tokens"]) == [1, 2]
 
 
 def test_hardware_parts_equal_cli():
