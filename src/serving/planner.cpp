@@ -667,6 +667,7 @@ struct CapacityProgram {
   CapacityVars vars;
   std::vector<std::size_t> stage_t;
   std::size_t z{0};
+  Integer offered;         // K: the tokens the adapters offer
   Rational upper;          // every real variable lies in [0, upper] [s]
   Rational iteration_max;  // no plan's iteration time reaches it [s]
 };
@@ -679,7 +680,7 @@ CapacityProgram capacity_program(const ServingWorkload& w, const ServingHardware
   CapacityProgram cp;
   cp.restrict = restrict;
   StageProgram& prog = cp.prog;
-  Integer offered = 0;
+  Integer& offered = cp.offered;
   for (const auto& a : w.adapters) {
     if (a.tokens == 0) {
       cp.vars.n.push_back(kNoVar);
@@ -849,9 +850,7 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
       return Error{ErrorCode::kInternal, "", "", "serving: capacity mode's Dinkelbach iterations did not end"};
     }
     const CapacityProgram cp = capacity_program(w, hw, lim, restrict, lambda);
-    Integer offered = 0;
-    for (const auto& a : w.adapters) offered += a.tokens;
-    const Rational incumbent = Rational(offered) / lambda;
+    const Rational incumbent = Rational(cp.offered) / lambda;
     const detail::StagePointValue value = [&](const std::vector<Integer>& x) -> std::optional<Rational> {
       auto pp = capacity_point_plan(w, cp, x);
       if (!pp) return std::nullopt;
