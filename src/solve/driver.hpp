@@ -23,6 +23,7 @@
 #include "solve/dinkelbach.hpp"
 #include "solve/ilp.hpp"
 #include "solve/problem.hpp"
+#include "solve/tinylp.hpp"
 
 namespace lorasplit::detail {
 
@@ -301,11 +302,63 @@ Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, con
         },
         warm ? &corner : nullptr);
   }
+  // Then the exact LP relaxation: floor(max u·y) + c0 <= 0 over it proves the same
+  // (u·y is an integer at every integer point); an empty relaxation holds no point. In at
+  // most three columns whose rows bound each alone, the LP is proposed in double and its
+  // vertex proved exactly (tinylp.hpp), in this integer width; otherwise, or when that
+  // finds no proof, the exact rational LP in GMP decides.
+  bool lp_decided = false;
+  if (start && free_cols.size() <= 3) {
+    thread_local std::vector<I> up;
+    up.assign(free_cols.size(), I(0));
+    std::array<bool, 3> bounded{false, false, false};
+    bool empty = false;
+    for (const auto& row : pb.rows) {
+      if (row.removed) continue;
+      bool nonneg = true;
+      for (const auto j : free_cols) nonneg = nonneg && row.a[j] >= 0;
+      if (!nonneg) continue;
+      if (row.h_int < 0) {
+        empty = true;  // a·y >= 0 > h for every y >= 0
+        break;
+      }
+      for (std::size_t k = 0; k < free_cols.size(); ++k) {
+        const I& coef = row.a[free_cols[k]];
+        if (coef <= 0) continue;
+        const I q = floor_div(row.h_int, coef);
+        if (!bounded[k] || q < up[k]) up[k] = q;
+        bounded[k] = true;
+      }
+    }
+    if (empty) {
+      settle(CaseRun<I>::Settled::kLpEmpty, I(0));
+      return {};
+    }
+    bool boxed = true;
+    for (std::size_t k = 0; k < free_cols.size(); ++k) boxed = boxed && bounded[k];
+    if (boxed) {
+      std::array<I, 3> c{I(0), I(0), I(0)};
+      for (std::size_t k = 0; k < free_cols.size(); ++k) {
+        c[k] = start->den * pb.p[free_cols[k]] - start->num * pb.q[free_cols[k]];
+      }
+      const TinyLp<I> lp = tiny_lp_max(pb, free_cols, up, c);
+      if (lp.status == TinyLp<I>::Status::kEmpty) {
+        settle(CaseRun<I>::Settled::kLpEmpty, I(0));
+        return {};
+      }
+      if (lp.status == TinyLp<I>::Status::kOptimal) {
+        const I total = lp.floor_value + (start->den * pb.p0 - start->num * pb.q0);
+        if (total <= 0) {
+          settle(CaseRun<I>::Settled::kLp, total);
+          return {};
+        }
+        lp_decided = true;
+      }
+    }
+  }
   if constexpr (!std::is_same_v<I, Integer>) {
     throw NeedsGmp{};  // the oracles for three and more columns run in GMP
   } else {
-    // Then the exact LP relaxation: floor(max u·y) + c0 <= 0 over it proves the same
-    // (u·y is an integer at every integer point); an empty relaxation holds no point.
     if (start) {
       std::vector<std::vector<Integer>> a;
       std::vector<Integer> h;
@@ -316,27 +369,30 @@ Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, con
         a.push_back(std::move(r));
         h.push_back(row.h_int);
       }
-      const PolytopeBox box = polytope_box(a, h, free_cols.size(), true);
+      std::vector<Integer> c;
+      for (const auto j : free_cols) c.push_back(Integer(start->den * pb.p[j] - start->num * pb.q[j]));
+      const Integer c0 = start->den * pb.p0 - start->num * pb.q0;
+      PolytopeBox box;
+      if (!lp_decided) box = polytope_box(a, h, free_cols.size(), true);
       if (box.empty) {
         settle(CaseRun<I>::Settled::kLpEmpty, I(0));
         return {};
       }
       if (!box.unbounded) {
-        std::vector<Rational> lo(free_cols.size(), Rational(0)), up(free_cols.size());
-        for (std::size_t i = 0; i < free_cols.size(); ++i) up[i] = box.upper[i];
-        BoxLp lp(a, h, lo, up);
-        std::vector<Integer> c;
-        for (const auto j : free_cols) c.push_back(Integer(start->den * pb.p[j] - start->num * pb.q[j]));
-        lp.set_objective(c);
-        if (lp.solve() != BoxLp::Status::kOptimal) {
-          settle(CaseRun<I>::Settled::kLpEmpty, I(0));
-          return {};
-        }
-        const Integer c0 = start->den * pb.p0 - start->num * pb.q0;
-        const Integer total = floor_of(lp.value()) + c0;
-        if (total <= 0) {
-          settle(CaseRun<I>::Settled::kLp, total);
-          return {};
+        if (!lp_decided) {
+          std::vector<Rational> lo(free_cols.size(), Rational(0)), up(free_cols.size());
+          for (std::size_t i = 0; i < free_cols.size(); ++i) up[i] = box.upper[i];
+          BoxLp lp(a, h, lo, up);
+          lp.set_objective(c);
+          if (lp.solve() != BoxLp::Status::kOptimal) {
+            settle(CaseRun<I>::Settled::kLpEmpty, I(0));
+            return {};
+          }
+          const Integer total = floor_of(lp.value()) + c0;
+          if (total <= 0) {
+            settle(CaseRun<I>::Settled::kLp, total);
+            return {};
+          }
         }
         // Then, in at most three columns, the lattice-hyperplane search for a point that
         // beats the start (the cut u·y >= 1 - c0 makes its polytope thin or empty): none

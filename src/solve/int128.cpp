@@ -15,6 +15,28 @@ int ctz128(u128 x) {
 Int128 gcd(Int128 a, Int128 b) {
   // Binary gcd (Stein): shifts and subtractions only, no 128-bit division.
   u128 x = magnitude(a.get()), y = magnitude(b.get());
+  if ((x | y) >> 64 == 0) {
+    // Both below 2^64 (most calls): the same steps in 64-bit words from the start.
+    auto p = static_cast<std::uint64_t>(x), q = static_cast<std::uint64_t>(y);
+    if (p == 0 || q == 0) return Int128::raw(static_cast<i128>(p | q));
+    if (p == 1 || q == 1) return Int128(1);
+    const auto bp = std::bit_width(p), bq = std::bit_width(q);
+    if (bp > bq + 8 || bq > bp + 8) {
+      std::uint64_t& big = bp > bq ? p : q;
+      const std::uint64_t small = bp > bq ? q : p;
+      big %= small;
+      if (big == 0) return Int128::raw(static_cast<i128>(small));
+    }
+    const int shift = std::countr_zero(p | q);
+    p >>= std::countr_zero(p);
+    q >>= std::countr_zero(q);
+    while (p != q) {
+      const std::uint64_t diff = p > q ? p - q : q - p;
+      q = p < q ? p : q;
+      p = diff >> std::countr_zero(diff);
+    }
+    return Int128::raw(static_cast<i128>(static_cast<u128>(p) << shift));
+  }
   if (x == 0) {
     if (y >> 127 != 0) throw Overflow{};
     return Int128::raw(static_cast<i128>(y));

@@ -8,6 +8,7 @@
 // functions below give `Integer` (GMP) and `Int128` one vocabulary.
 #include <lorasplit/rational.hpp>
 
+#include <bit>
 #include <cstdint>
 #include <optional>
 
@@ -43,26 +44,18 @@ class Int128 {
     return raw(r);
   }
   friend Int128 operator*(const Int128& a, const Int128& b) {
-    // Two factors of 64 bits cannot overflow; otherwise the magnitudes are checked
-    // against the limit (no __builtin_mul_overflow: Clang lowers the 128-bit form to
-    // __muloti4, which libgcc lacks).
-    if (fits64(a.v_) && fits64(b.v_)) return raw(a.v_ * b.v_);
-    const bool negative = (a.v_ < 0) != (b.v_ < 0);
-    const u128 ua = magnitude(a.v_), ub = magnitude(b.v_);
-    if (ua == 0 || ub == 0) return raw(0);
-    const u128 limit = negative ? static_cast<u128>(1) << 127 : (static_cast<u128>(1) << 127) - 1;
-    if (ua > limit / ub) throw Overflow{};
-    const u128 p = ua * ub;
-    return raw(negative ? static_cast<i128>(0 - p) : static_cast<i128>(p));
+    // Two factors of 64 bits cannot overflow (the common case, inline); otherwise the
+    // magnitudes are checked out of line.
+    if (fits64(a.v_) && fits64(b.v_)) [[likely]] return raw(a.v_ * b.v_);
+    return mul_wide(a, b);
   }
   /// Truncating division, as C++ (and as mpz_class's operator/).
   friend Int128 operator/(const Int128& a, const Int128& b) {
-    if (b.v_ == 0 || (b.v_ == -1 && a.v_ == kMin)) throw Overflow{};
-    // 64-bit operands divide in hardware; __divti3 is several times slower.
-    if (fits64(a.v_) && fits64(b.v_) && b.v_ != -1) {
+    // 64-bit operands divide in hardware (inline); __divti3 is several times slower.
+    if (fits64(a.v_) && fits64(b.v_) && b.v_ != 0 && b.v_ != -1) [[likely]] {
       return raw(static_cast<std::int64_t>(a.v_) / static_cast<std::int64_t>(b.v_));
     }
-    return raw(a.v_ / b.v_);
+    return div_wide(a, b);
   }
   /// Remainder with the sign of the dividend, as C++ (and as mpz_class's operator%).
   friend Int128 operator%(const Int128& a, const Int128& b) {
@@ -85,6 +78,31 @@ class Int128 {
   friend constexpr bool operator==(Int128 a, Int128 b) = default;
 
  private:
+  // The product of factors not both of 64 bits: by their bit lengths when that decides
+  // (at most 126 bits in all cannot overflow, more than 128 must), else against the
+  // limit (no __builtin_mul_overflow: Clang lowers the 128-bit form to __muloti4, which
+  // libgcc lacks).
+  [[gnu::noinline]] static Int128 mul_wide(const Int128& a, const Int128& b) {
+    const bool negative = (a.v_ < 0) != (b.v_ < 0);
+    const u128 ua = magnitude(a.v_), ub = magnitude(b.v_);
+    if (ua == 0 || ub == 0) return raw(0);
+    const int bits = bits128(ua) + bits128(ub);  // the product has bits - 1 or bits bits
+    if (bits > 129) throw Overflow{};
+    if (bits > 126) {
+      const u128 limit = negative ? static_cast<u128>(1) << 127 : (static_cast<u128>(1) << 127) - 1;
+      if (ua > limit / ub) throw Overflow{};
+    }
+    const u128 p = ua * ub;
+    return raw(negative ? static_cast<i128>(0 - p) : static_cast<i128>(p));
+  }
+  [[gnu::noinline]] static Int128 div_wide(const Int128& a, const Int128& b) {
+    if (b.v_ == 0 || (b.v_ == -1 && a.v_ == kMin)) throw Overflow{};
+    return raw(a.v_ / b.v_);
+  }
+  static constexpr int bits128(u128 x) {
+    const auto hi = static_cast<std::uint64_t>(x >> 64);
+    return hi != 0 ? 128 - std::countl_zero(hi) : 64 - std::countl_zero(static_cast<std::uint64_t>(x));
+  }
   static constexpr bool fits64(i128 v) { return v == static_cast<i128>(static_cast<std::int64_t>(v)); }
   static constexpr u128 magnitude(i128 v) { return v < 0 ? 0 - static_cast<u128>(v) : static_cast<u128>(v); }
   static constexpr i128 kMin = static_cast<i128>(static_cast<u128>(1) << 127);

@@ -9,22 +9,57 @@ Integer common_denominator(const std::vector<const Rational*>& values) {
 }
 
 namespace {
-// Integer coefficients of s*f(block*y) for the smallest positive integer s that makes them integral.
-void scale_affine(const Affine& f_b, std::int64_t block, const std::vector<int>& offset, std::vector<Integer>& coef,
-                  Integer& constant, Integer& scale) {
-  Affine f = f_b;
-  const std::size_t n = f.coef.size();
-  std::vector<const Rational*> all;
-  for (std::size_t j = 0; j < n; ++j) {
-    f.coef[j] *= block;
-    if (offset[j] != 0) f.constant += f.coef[j] * offset[j];
-    all.push_back(&f.coef[j]);
+// Integer coefficients of s*f(block*y) for the smallest positive integer s that makes them
+// integral, f = lhs - rhs (rhs may be null). In integers: with L the lcm of every
+// denominator, each L·x is an integer, and the smallest s is L / gcd(L, every L·x) (a
+// rational p/q in lowest terms has q = L / gcd(L, L·p/q)); then s·x = L·x / that gcd.
+void scale_affine(const Affine& lhs, const Affine* rhs, std::int64_t block, const std::vector<int>& offset,
+                  std::vector<Integer>& coef, Integer& constant, Integer& scale) {
+  const std::size_t n = lhs.coef.size();
+  thread_local Integer l, t;
+  l = 1;
+  for (const Affine* f : {&lhs, rhs}) {
+    if (f == nullptr) continue;
+    for (const auto& c : f->coef) {
+      if (mpz_cmp_ui(c.get_den_mpz_t(), 1) != 0) mpz_lcm(l.get_mpz_t(), l.get_mpz_t(), c.get_den_mpz_t());
+    }
+    if (mpz_cmp_ui(f->constant.get_den_mpz_t(), 1) != 0) {
+      mpz_lcm(l.get_mpz_t(), l.get_mpz_t(), f->constant.get_den_mpz_t());
+    }
   }
-  all.push_back(&f.constant);
-  scale = common_denominator(all);
+  // L·x for x = q.num / q.den, added to (sign +1) or taken from (sign -1) out.
+  const auto add_scaled = [](Integer& out, const Rational& q, int sign) {
+    if (mpz_sgn(q.get_num_mpz_t()) == 0) return;
+    mpz_divexact(t.get_mpz_t(), l.get_mpz_t(), q.get_den_mpz_t());
+    if (sign > 0) {
+      mpz_addmul(out.get_mpz_t(), t.get_mpz_t(), q.get_num_mpz_t());
+    } else {
+      mpz_submul(out.get_mpz_t(), t.get_mpz_t(), q.get_num_mpz_t());
+    }
+  };
   coef.resize(n);
-  for (std::size_t j = 0; j < n; ++j) coef[j] = Rational(f.coef[j] * scale).get_num();
-  constant = Rational(f.constant * scale).get_num();
+  constant = 0;
+  add_scaled(constant, lhs.constant, 1);
+  if (rhs != nullptr) add_scaled(constant, rhs->constant, -1);
+  Integer g = l;
+  for (std::size_t j = 0; j < n; ++j) {
+    Integer& a = coef[j];
+    a = 0;
+    add_scaled(a, lhs.coef[j], 1);
+    if (rhs != nullptr) add_scaled(a, rhs->coef[j], -1);
+    if (a == 0) continue;
+    mpz_mul_si(a.get_mpz_t(), a.get_mpz_t(), block);
+    if (offset[j] != 0) mpz_addmul_ui(constant.get_mpz_t(), a.get_mpz_t(), static_cast<unsigned long>(offset[j]));
+    if (g != 1) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), a.get_mpz_t());
+  }
+  if (g != 1) mpz_gcd(g.get_mpz_t(), g.get_mpz_t(), constant.get_mpz_t());
+  if (g != 1) {
+    for (auto& a : coef) mpz_divexact(a.get_mpz_t(), a.get_mpz_t(), g.get_mpz_t());
+    mpz_divexact(constant.get_mpz_t(), constant.get_mpz_t(), g.get_mpz_t());
+    mpz_divexact(scale.get_mpz_t(), l.get_mpz_t(), g.get_mpz_t());
+  } else {
+    scale = l;
+  }
 }
 }  // namespace
 
@@ -55,9 +90,8 @@ IntProblem to_integer_form(const Model& model, std::int64_t block, IntFormCache*
   }
   // g(b) = lhs - rhs <= 0 as a primitive integer row over y.
   const auto make_row = [&](const Constraint& c, IntRow& row) {
-    const Affine g = c.lhs - c.rhs;
     Integer constant, scale;
-    scale_affine(g, block, out.offset, row.a, constant, scale);
+    scale_affine(c.lhs, &c.rhs, block, out.offset, row.a, constant, scale);
     Integer g_all = 0;
     for (const auto& a : row.a) mpz_gcd(g_all.get_mpz_t(), g_all.get_mpz_t(), a.get_mpz_t());
     if (g_all == 0) g_all = 1;
@@ -80,11 +114,11 @@ IntProblem to_integer_form(const Model& model, std::int64_t block, IntFormCache*
   }
   const auto objective = [&](const Affine& f, std::vector<Integer>& coef, Integer& constant, Integer& scale) {
     if (cache == nullptr) {
-      scale_affine(f, block, out.offset, coef, constant, scale);
+      scale_affine(f, nullptr, block, out.offset, coef, constant, scale);
       return;
     }
     const auto& s = cache->objective(f, out.offset, [&](IntFormCache::Scaled& x) {
-      scale_affine(f, block, out.offset, x.coef, x.constant, x.scale);
+      scale_affine(f, nullptr, block, out.offset, x.coef, x.constant, x.scale);
     });
     coef = s.coef;
     constant = s.constant;
