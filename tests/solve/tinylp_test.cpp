@@ -101,11 +101,14 @@ Exact exact_lp(const Instance& in) {
   return out;
 }
 
-// The same instance in 128-bit integers (every number fits by construction).
-BasicIntProblem<Int128> narrow(const IntProblem& pb) {
-  auto out = convert_problem<Int128>(pb);
-  EXPECT_TRUE(out.has_value());
-  return *out;
+// The same LP in 128-bit integers (every number fits by construction).
+TinyLp<Int128> tiny_lp_128(const Instance& in) {
+  const auto pb = convert_problem<Int128>(in.pb);
+  EXPECT_TRUE(pb.has_value());
+  std::vector<Int128> up;
+  for (const auto& u : in.up) up.push_back(*to_int128(u));
+  const std::array<Int128, 3> c{*to_int128(in.c[0]), *to_int128(in.c[1]), *to_int128(in.c[2])};
+  return tiny_lp_max(*pb, in.cols, up, c);
 }
 
 TEST(TinyLp, EveryAnswerIsTheExactLpsAndNearlyEveryInstanceGetsOne) {
@@ -126,11 +129,7 @@ TEST(TinyLp, EveryAnswerIsTheExactLpsAndNearlyEveryInstanceGetsOne) {
         ASSERT_EQ(got.floor_value, ex.floor_value) << "instance " << t;
       }
     }
-    const auto pb128 = narrow(in.pb);
-    std::vector<Int128> up128;
-    for (const auto& u : in.up) up128.push_back(*to_int128(u));
-    std::array<Int128, 3> c128{*to_int128(in.c[0]), *to_int128(in.c[1]), *to_int128(in.c[2])};
-    const TinyLp<Int128> got128 = tiny_lp_max(pb128, in.cols, up128, c128);
+    const TinyLp<Int128> got128 = tiny_lp_128(in);
     ASSERT_EQ(got128.status == TinyLp<Int128>::Status::kUnknown, got.status == TinyLp<Integer>::Status::kUnknown)
         << "instance " << t;
     if (got128.status == TinyLp<Int128>::Status::kOptimal) {
@@ -161,11 +160,7 @@ TEST(TinyLp, LargeNumbersAreProvedInGmpAndLeftUnknownWhen128BitsOverflow) {
     if (!ex.empty) {
       ASSERT_EQ(got.floor_value, ex.floor_value) << "instance " << t;
     }
-    const auto pb128 = narrow(in.pb);
-    std::vector<Int128> up128;
-    for (const auto& u : in.up) up128.push_back(*to_int128(u));
-    std::array<Int128, 3> c128{*to_int128(in.c[0]), *to_int128(in.c[1]), *to_int128(in.c[2])};
-    const TinyLp<Int128> got128 = tiny_lp_max(pb128, in.cols, up128, c128);
+    const TinyLp<Int128> got128 = tiny_lp_128(in);
     if (got128.status == TinyLp<Int128>::Status::kUnknown) {
       ++overflowed;
     } else if (got128.status == TinyLp<Int128>::Status::kOptimal) {
