@@ -27,22 +27,23 @@ std::string value_text(const ParamSpec& s, const Rational& v) {
   return readable == exact ? exact : fmt::format("{} ({})", exact, readable);
 }
 
-std::string gain_text(const std::optional<Rational>& g, int digits = 6) {
-  return g ? fmt::format("{:+.{}g} %", to_double(*g), digits) : std::string("no split (infeasible)");
+// `what`: "split" (seed, pipeline) or "plan" (serving), for a value where none exists.
+std::string gain_text(const std::optional<Rational>& g, std::string_view what, int digits = 6) {
+  return g ? fmt::format("{:+.{}g} %", to_double(*g), digits) : fmt::format("no {} (infeasible)", what);
 }
 
 // The two gains of the bracket with as many significant digits as it takes to tell them
 // apart (6 at least, 17 at most), so "+0.1 %" never stands on both sides; neither may
 // print as the target either unless it equals it ("+0.1 %" for 0.0999999999).
 std::pair<std::string, std::string> gain_texts(const std::optional<Rational>& a, const std::optional<Rational>& b,
-                                               const Rational& target) {
-  const auto alike = [](const std::optional<Rational>& x, const std::optional<Rational>& y, int digits) {
-    return x && y && *x != *y && gain_text(x, digits) == gain_text(y, digits);
+                                               const Rational& target, std::string_view what) {
+  const auto alike = [what](const std::optional<Rational>& x, const std::optional<Rational>& y, int digits) {
+    return x && y && *x != *y && gain_text(x, what, digits) == gain_text(y, what, digits);
   };
   const std::optional<Rational> t = target;
   int digits = 6;
   while (digits < 17 && (alike(a, b, digits) || alike(a, t, digits) || alike(b, t, digits))) ++digits;
-  return {gain_text(a, digits), gain_text(b, digits)};
+  return {gain_text(a, what, digits), gain_text(b, what, digits)};
 }
 
 int run_breakeven(const BreakevenOpts& opts, const Io& io) {
@@ -96,7 +97,7 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
   switch (b.kind) {
     case Breakeven::Kind::kThreshold: {
       t += fmt::format("  the {} pays for {} {} {}\n", what, b.key, b.larger_is_better ? ">=" : "<=", value_text(s, b.value));
-      const auto [pass, fail] = gain_texts(b.gain_at_passing, b.gain_at_failing, b.target_gain_percent);
+      const auto [pass, fail] = gain_texts(b.gain_at_passing, b.gain_at_failing, b.target_gain_percent, what);
       t += fmt::format("  checked: {} gives {}, {} {} gives {} (precision: {})\n", format_exact(b.passing), pass,
                        format_exact(b.failing), s.unit, fail, b.precision);
       break;
@@ -115,7 +116,7 @@ int run_breakeven(const BreakevenOpts& opts, const Io& io) {
       break;
   }
   t += fmt::format("  at the favourable end of the range ({} = {}) the gain is {}\n", b.key,
-                   value_text(s, b.limit_value), gain_text(b.limit_gain_percent));
+                   value_text(s, b.limit_value), gain_text(b.limit_gain_percent, what));
   t += fmt::format("  ({} exact solves)\n", b.solves);
   std::fputs(t.c_str(), io.out);
   return kExitOptimal;

@@ -284,6 +284,10 @@ struct ServingSolveOptions {
   bool exact_lps_only{false};
 };
 
+/// Whether `options` apply to the workload's mode: --gap, --node-limit and --exact-lps are
+/// batch mode's (capacity mode's search always closes its tree); kBadOption otherwise.
+Status check_serving_options(const ServingWorkload& w, const ServingSolveOptions& options);
+
 /// The plan of least iteration time under the workload's residency (docs/model.md §9.7),
 /// certified by a closed branch-and-bound tree (LPs in double precision proposed, every node
 /// closed by an exact bound or an exact LP), with the baselines.

@@ -576,7 +576,8 @@ def compare_serving(config: str, preset: str = "seed",
     GPU memory, all in device memory and in both, as ``lorasplit compare --model serving
     --config FILE --format json``: ``cases`` (each ``weights``, ``given``, ``status``,
     ``iteration_time_s`` and ``throughput_tokens_per_s`` with their ``_exact`` Fractions,
-    ``device_share_percent``, the gains [%]) and ``best``."""
+    ``device_share_percent``, the gains [%], ``served_tokens``) and ``best``. Under
+    ``serving.mode = capacity`` each case serves the tokens its own optimum chooses."""
     return _exact(json.loads(_lorasplit.serving_compare_json(preset, config, _params(params))))
 
 

@@ -1,5 +1,6 @@
 // `lorasplit compare --model serving` (docs/model.md §9.9): one batch solved exactly with
-// the adapters' weights as given, all in GPU memory, all in device memory, and in both.
+// the adapters' weights as given, all in GPU memory, all in device memory, and in both; in
+// capacity mode (§9.12) each residency serves the tokens its own optimum chooses.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -11,7 +12,6 @@ namespace lorasplit {
 
 Result<ServingComparison> compare_serving(const ServingWorkload& w, const Params& params,
                                           const ServingSolveOptions& options) {
-  if (auto st = require_batch_mode(w, "compare"); !st) return st.error();
   ServingComparison out;
   bool uniform = true;
   for (const auto& a : w.adapters) uniform = uniform && a.weights == w.adapters.front().weights;
@@ -69,14 +69,27 @@ std::string render_serving_compare_text(const ServingWorkload& w, const ServingC
     out += s;
     out += '\n';
   };
-  line("lorasplit compare, serving model: one batch, the adapters' weights in one place or as given, each planned "
-       "by the exact search (docs/model.md section 9.9)");
-  line(fmt::format("transformer: {}; batch: {} tokens over {} adapters, context {} tokens", w.shape.name, w.tokens(),
-                   w.adapters.size(), w.context_tokens));
+  const bool capacity = w.mode == ServingMode::kCapacity;
+  if (capacity) {
+    line("lorasplit compare, serving model, capacity mode: the adapters' weights in one place or as given, each "
+         "serving the tokens its exact optimum chooses under the limits (docs/model.md sections 9.9, 9.12)");
+    line(fmt::format("transformer: {}; offered: {} tokens over {} adapters, context {} tokens", w.shape.name,
+                     w.tokens(), w.adapters.size(), w.context_tokens));
+  } else {
+    line("lorasplit compare, serving model: one batch, the adapters' weights in one place or as given, each planned "
+         "by the exact search (docs/model.md section 9.9)");
+    line(fmt::format("transformer: {}; batch: {} tokens over {} adapters, context {} tokens", w.shape.name,
+                     w.tokens(), w.adapters.size(), w.context_tokens));
+  }
   line("");
   const ServingResidencyCase* given = given_case(c);
-  line(fmt::format("  {:<16} {:<9} {:>14} {:>16} {:>10} {:>11}  {}", "weights", "status", "iteration", "tokens/s",
-                   "vs given", "on device", "gain over gpu_fetch / gpu_hbm"));
+  // Capacity mode adds the tokens each case serves (of those offered).
+  const auto served_cell = [&](const ServingResult& r) {
+    return capacity ? fmt::format(" {:>8}", detail::total_tokens(r.served)) : std::string();
+  };
+  line(fmt::format("  {:<16} {:<9}{} {:>14} {:>16} {:>10} {:>11}  {}", "weights", "status",
+                   capacity ? fmt::format(" {:>8}", "served") : std::string(), "iteration", "tokens/s", "vs given",
+                   "on device", "gain over gpu_fetch / gpu_hbm"));
   for (const auto& x : c.cases) {
     const ServingResult& r = x.result;
     if (!r.feasible) {
@@ -91,8 +104,8 @@ std::string render_serving_compare_text(const ServingWorkload& w, const ServingC
                                ? fmt::format("{:+.2f} %", 100 * to_double(r.eval.tokens_per_s /
                                                                           given->result.eval.tokens_per_s - 1))
                                : std::string("-");
-    line(fmt::format("  {:<16} {:<9} {:>14} {:>16.6g} {:>10} {:>9.1f} %  {} / {}", label(x),
-                     r.proved_optimal ? "optimal" : "feasible", detail::human_seconds(r.eval.iteration_s),
+    line(fmt::format("  {:<16} {:<9}{} {:>14} {:>16.6g} {:>10} {:>9.1f} %  {} / {}", label(x),
+                     r.proved_optimal ? "optimal" : "feasible", served_cell(r), detail::human_seconds(r.eval.iteration_s),
                      to_double(r.eval.tokens_per_s), vs, 100 * to_double(x.device_share), gain("gpu_fetch"),
                      gain("gpu_hbm")));
   }
@@ -118,8 +131,9 @@ std::string render_serving_compare_json(const ServingWorkload& w, const ServingC
   using nlohmann::ordered_json;
   ordered_json j;
   j["model"] = "serving";
+  j["mode"] = std::string(to_string(w.mode));
   j["transformer"] = w.shape.name;
-  j["batch_tokens"] = w.tokens();
+  j["batch_tokens"] = w.tokens();  // offered, in capacity mode
   j["adapters"] = w.adapters.size();
   const ServingResidencyCase* given = given_case(c);
   ordered_json cases = ordered_json::array();
@@ -135,6 +149,7 @@ std::string render_serving_compare_json(const ServingWorkload& w, const ServingC
       y[std::string(key) + "_exact"] = v ? ordered_json(format_fraction(*v)) : ordered_json(nullptr);
     };
     const auto when = [&](const Rational& v) { return r.feasible ? std::optional<Rational>(v) : std::nullopt; };
+    y["served_tokens"] = r.feasible ? ordered_json(detail::total_tokens(r.served)) : ordered_json(nullptr);
     rational("iteration_time_s", when(r.eval.iteration_s));
     rational("throughput_tokens_per_s", when(r.eval.tokens_per_s));
     y["device_share_percent"] = r.feasible ? ordered_json(100 * to_double(x.device_share)) : ordered_json(nullptr);

@@ -96,4 +96,11 @@ std::optional<std::string> device_use_without_compute(const ServingWorkload& w, 
 /// Its duration [s] on its resource.
 Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardware& hw, bool* memory_bound);
 
+/// The tokens of a plan's adapters, summed (capacity mode: those served).
+inline std::int64_t total_tokens(const std::vector<std::int64_t>& served) {
+  std::int64_t t = 0;
+  for (const auto n : served) t += n;
+  return t;
+}
+
 }  // namespace lorasplit::detail

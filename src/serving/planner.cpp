@@ -924,6 +924,16 @@ std::optional<Rational> serving_gain_percent(const ServingResult& r, std::string
   return std::nullopt;
 }
 
+Status check_serving_options(const ServingWorkload& w, const ServingSolveOptions& options) {
+  if (w.mode == ServingMode::kCapacity &&
+      (options.relative_gap != 0 || options.node_limit != 0 || options.exact_lps_only)) {
+    return Error{ErrorCode::kBadOption, options.exact_lps_only ? "--exact-lps" : "--gap", "",
+                 "serving.mode = capacity: --gap, --node-limit and --exact-lps are for batch mode; capacity mode's "
+                 "search always closes its tree"};
+  }
+  return {};
+}
+
 namespace {
 
 // The simulator plays every stage of the result's plan (of the served batch `ws`): it must
@@ -946,11 +956,7 @@ Status check_simulated(const ServingWorkload& ws, const ServingHardware& hw, Ser
 // the optimum from the better of gpu_fetch's and device_all's plans.
 Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Params& params,
                                              const ServingSolveOptions& options) {
-  if (options.relative_gap != 0 || options.node_limit != 0 || options.exact_lps_only) {
-    return Error{ErrorCode::kBadOption, options.exact_lps_only ? "--exact-lps" : "--gap", "",
-                 "serving.mode = capacity: --gap, --node-limit and --exact-lps are for batch mode; capacity mode's "
-                 "search always closes its tree"};
-  }
+  if (auto st = check_serving_options(w, options); !st) return st.error();
   auto hw_r = serving_hardware(params, true);
   if (!hw_r) return hw_r.error();
   const ServingHardware& hw = hw_r.value();

@@ -30,13 +30,6 @@ std::string describe_baseline(std::string_view name) {
   return "every token whose adapter is on the device runs there";
 }
 
-// The tokens of a plan's adapters, summed (capacity mode: those served).
-std::int64_t total_tokens(const std::vector<std::int64_t>& served) {
-  std::int64_t t = 0;
-  for (const auto n : served) t += n;
-  return t;
-}
-
 }  // namespace
 
 std::string render_serving_text(const ServingWorkload& w, const ServingResult& r) {
@@ -90,7 +83,7 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
                        "and the three baselines, their branch and bound closed: {} nodes, {} of them by an exact LP, "
                        "{} pivots; simulated stage times equal the model's)",
                        r.dinkelbach_iterations, r.nodes, r.exact_lps, r.pivots));
-      line(fmt::format("served:         {} of {} offered tokens", total_tokens(r.served), w.tokens()));
+      line(fmt::format("served:         {} of {} offered tokens", detail::total_tokens(r.served), w.tokens()));
     } else if (r.proved_optimal) {
       line(fmt::format("status: optimal (exact; branch and bound closed: {} nodes, {} of them by an exact LP, {} "
                        "pivots, {} classes of adapters at most in a stage; simulated stage times equal the model's)",
@@ -200,7 +193,7 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
       }
     }
     if (r.mode == ServingMode::kCapacity) {
-      x["served_tokens"] = b.eval.feasible ? ordered_json(total_tokens(b.served)) : ordered_json(nullptr);
+      x["served_tokens"] = b.eval.feasible ? ordered_json(detail::total_tokens(b.served)) : ordered_json(nullptr);
     }
     x["description"] = describe_baseline(b.name);
     base[b.name] = x;

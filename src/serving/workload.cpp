@@ -320,8 +320,8 @@ ServingWorkload served_workload(const ServingWorkload& w, const std::vector<std:
 Status require_batch_mode(const ServingWorkload& w, std::string_view what) {
   if (w.mode == ServingMode::kBatch) return {};
   return Error{ErrorCode::kInconsistent, "serving.mode", "capacity",
-               fmt::format("serving.mode = 'capacity': {} plans batch mode only so far (lorasplit solve, simulate "
-                           "and sweep plan capacity mode; docs/model.md section 9.12)",
+               fmt::format("serving.mode = 'capacity': {} plans batch mode only so far (lorasplit solve, simulate, "
+                           "sweep, compare and breakeven plan capacity mode; docs/model.md section 9.12)",
                            what)};
 }
 

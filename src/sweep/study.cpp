@@ -161,7 +161,10 @@ Result<Breakeven> breakeven(const Params& base, std::string_view key, const Rati
 Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& workload, std::string_view key,
                                     const Rational& target, std::string_view baseline,
                                     const ServingSolveOptions& options) {
-  if (auto st = require_batch_mode(workload, "breakeven"); !st) return st.error();
+  // Capacity mode: each value's throughput is that of the batch its optimum serves under
+  // the limits, and each baseline's of its own best batch (docs/model.md section 9.12).
+  const bool capacity = workload.mode == ServingMode::kCapacity;
+  if (auto st = check_serving_options(workload, options); !st) return st.error();
   const ParamSpec* s = find_param(key);
   if (s == nullptr) {
     return Error{ErrorCode::kUnknownKey, std::string(key), "",
@@ -185,7 +188,7 @@ Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& w
     return Error{ErrorCode::kBadOption, "--over", std::string(baseline),
                  fmt::format("--over = '{}': expected gpu_fetch or gpu_hbm", baseline)};
   }
-  if (auto st = validate_serving(base); !st) return st.error();
+  if (auto st = validate_serving(base, capacity); !st) return st.error();
   const auto [lo, hi] = table_range(*s);
   // Every value of the range must be a machine the model reads: a point that fails the
   // checks is an input error here, not a point where the device does not pay (cxl.flops
@@ -193,7 +196,7 @@ Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& w
   for (const Rational& v : {lo, hi}) {
     Params p = base;
     p.set(s->id, v);
-    if (auto st = validate_serving(p); !st) {
+    if (auto st = validate_serving(p, capacity); !st) {
       Error e = st.error();
       e.message = fmt::format("{} (needed at {} = {} within the break-even's range)", e.message, key,
                               format_number(v));
@@ -202,7 +205,7 @@ Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& w
   }
   const std::size_t which = baseline == "gpu_hbm" ? 0 : 1;  // ServingResult::baselines: gpu_hbm, gpu_fetch, ...
   auto out = search_breakeven(base, *s, lo, hi, target, [&](const Params& p) -> std::optional<Rational> {
-    if (!validate_serving(p)) return std::nullopt;
+    if (!validate_serving(p, capacity)) return std::nullopt;
     auto r = solve_serving(workload, p, options);
     if (!r || !r->feasible || r->baselines.size() <= which || !r->baselines[which].eval.feasible) return std::nullopt;
     return Rational(100 * (r->eval.tokens_per_s / r->baselines[which].eval.tokens_per_s - 1));

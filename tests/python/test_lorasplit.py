@@ -231,6 +231,18 @@ def test_compare_serving_equals_cli():
     assert by["gpu"]["iteration_time_s_exact"] == Fraction(99, 2)
     assert by["cxl"]["given"] and by["cxl"]["iteration_time_s_exact"] == Fraction(197, 4)
     assert c["best"] == "both"
+    # Capacity mode (docs/model.md section 9.12): each residency serves its own best batch.
+    params = {"serving.mode": "capacity", "lora.max_batch_latency_s": 30}
+    rc, j, _ = cli_json("compare", "--config", config, "--set", "serving.mode=capacity",
+                        "--set", "lora.max_batch_latency_s=30")
+    assert rc == 0
+    cap = lorasplit.compare_serving(config, params=params)
+    assert cap == as_python(j) and cap["mode"] == "capacity"
+    by = {x["weights"]: x for x in cap["cases"]}
+    assert by["cxl"]["served_tokens"] == 1 and by["cxl"]["throughput_tokens_per_s_exact"] == Fraction(1, 25)
+    b = lorasplit.breakeven("link.latency_s", config=config, params=params, over="gpu_hbm")
+    assert b.kind == "threshold" and b.gain_at_passing_percent_exact > 0 >= b.gain_at_failing_percent_exact
+    assert abs(b.value_exact - Fraction(1, 2)) <= Fraction(1, 10**9)
 
 
 def test_serving_workload_keys_equal_cli_set():

@@ -962,6 +962,54 @@ TEST(ServingCapacity, ADeviceWithoutComputeServesTheGpuFetchOptimum) {
   EXPECT_GT(expanders, 0);
 }
 
+// compare_serving in capacity mode: each residency serves its own best batch under a
+// latency bound that binds. "both" allows every plan of the others, so it serves at least
+// their throughput; "gpu" is the capacity gpu_hbm search; as given is solve_serving's answer.
+TEST(ServingCapacity, ResidencyComparisonBoundsItsCases) {
+  std::mt19937_64 rng(20261210);
+  int bound_binds = 0;
+  for (int inst = 0; inst < 8 / testing::kSanitizerDivisor + 2; ++inst) {
+    ServingWorkload w = tiny_workload(rng, 2, 3);
+    Params p = serving_params(rng);
+    const auto batch = solve_serving(w, p);
+    ASSERT_TRUE(batch) << batch.error().message;
+    w.mode = ServingMode::kCapacity;
+    p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(2, 3)));
+    auto c = compare_serving(w, p);
+    ASSERT_TRUE(c) << c.error().message;
+    const ServingResidencyCase* both = nullptr;
+    for (const auto& x : c->cases) {
+      if (x.weights == "both") both = &x;
+      if (!x.result.feasible) continue;
+      EXPECT_LE(x.result.eval.iteration_s, p.get(ParamId::kLoraMaxBatchLatencyS)) << x.weights;
+      for (std::size_t i = 0; i < w.adapters.size(); ++i) EXPECT_LE(x.result.served[i], w.adapters[i].tokens);
+      if (x.weights == "gpu") {
+        EXPECT_EQ(x.device_share, 0);
+        EXPECT_EQ(x.result.eval.tokens_per_s, x.result.baselines[0].eval.tokens_per_s);  // gpu_hbm
+      }
+      if (detail::total_tokens(x.result.served) < w.tokens()) ++bound_binds;
+    }
+    ASSERT_NE(both, nullptr);
+    for (const auto& x : c->cases) {
+      if (!x.result.feasible) continue;
+      ASSERT_TRUE(both->result.feasible) << "instance " << inst;
+      EXPECT_GE(both->result.eval.tokens_per_s, x.result.eval.tokens_per_s) << "instance " << inst << " " << x.weights;
+    }
+    const auto& as_given = *std::find_if(c->cases.begin(), c->cases.end(), [](const auto& x) { return x.given; });
+    auto direct = solve_serving(w, p);
+    ASSERT_TRUE(direct);
+    ASSERT_EQ(as_given.result.feasible, direct->feasible);
+    if (direct->feasible) {
+      EXPECT_EQ(as_given.result.eval.tokens_per_s, direct->eval.tokens_per_s);
+      EXPECT_EQ(as_given.result.served, direct->served);
+    }
+    const std::string json = render_serving_compare_json(w, c.value());
+    EXPECT_NE(json.find("\"mode\": \"capacity\""), std::string::npos);
+    EXPECT_NE(json.find("\"served_tokens\""), std::string::npos);
+  }
+  EXPECT_GT(bound_binds, 0);
+}
+
 // Capacity mode refuses what it does not do, with the option named, and more adapters than
 // its joint program handles.
 TEST(ServingCapacity, RefusesOptionsAndSizesItDoesNotHandle) {

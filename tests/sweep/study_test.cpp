@@ -99,6 +99,44 @@ TEST(Breakeven, ServingThresholdIsBracketedByExactPlans) {
             ErrorCode::kBadOption);
 }
 
+// Capacity mode's break-even on the same instance under a 30 s latency bound: each value's
+// gain is that of the batches the optimum and the baseline each serve best; the bracket's
+// values solved again lie on each side of the target, and the threshold is exact (1/2 s:
+// the gain there is 0). Options capacity mode does not take are refused up front.
+TEST(Breakeven, ServingCapacityThresholdIsBracketedByExactPlans) {
+  const std::string path = LORASPLIT_TEST_DATA_DIR "/hand_serving.toml";
+  Params p;
+  ASSERT_TRUE(load_config_file(p, path).ok());
+  ASSERT_TRUE(set_param(p, "lora.max_batch_latency_s", "30"));
+  auto w = load_serving_workload(path, {{"serving.mode", "capacity"}});
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  ASSERT_EQ(w->mode, ServingMode::kCapacity);
+  const auto gain = [&](const Rational& latency) -> std::optional<Rational> {
+    Params q = p;
+    q.set(ParamId::kLinkLatencyS, latency);
+    auto r = solve_serving(w.value(), q);
+    if (!r || !r->feasible || !r->baselines[0].eval.feasible) return std::nullopt;
+    return Rational(100 * (r->eval.tokens_per_s / r->baselines[0].eval.tokens_per_s - 1));
+  };
+  auto b = serving_breakeven(p, w.value(), "link.latency_s", Rational(0), "gpu_hbm");
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  ASSERT_EQ(b->kind, Breakeven::Kind::kThreshold);
+  EXPECT_FALSE(b->larger_is_better);
+  EXPECT_LE(b->passing, Rational(1, 2));
+  EXPECT_GE(b->failing, Rational(1, 2));
+  const auto gp = gain(b->passing), gf = gain(b->failing), at = gain(Rational(1, 2));
+  ASSERT_TRUE(gp.has_value() && gf.has_value() && at.has_value());
+  EXPECT_GT(*gp, 0);
+  EXPECT_LE(*gf, 0);
+  EXPECT_EQ(*at, 0);
+  EXPECT_EQ(b->gain_at_passing, gp);
+  ServingSolveOptions gap;
+  gap.relative_gap = Rational(1, 100);
+  auto refused = serving_breakeven(p, w.value(), "link.latency_s", Rational(0), "gpu_hbm", gap);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kBadOption);
+}
+
 TEST(Frontier, MonotoneAndEndsAtTheOptimum) {
   auto f = latency_frontier(Params(), {}, 12);
   ASSERT_TRUE(f.ok());
