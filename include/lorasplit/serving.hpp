@@ -77,9 +77,6 @@ struct ServingWorkload {
   ServingMode mode{ServingMode::kBatch};
   [[nodiscard]] std::int64_t tokens() const;
 };
-/// An error naming serving.mode when `w` is in capacity mode: `what` (a command or
-/// function: sweep, compare, breakeven, a plan file) takes batch mode only so far.
-Status require_batch_mode(const ServingWorkload& w, std::string_view what);
 /// The workload with adapter i's tokens set to served[i] (the batch a capacity plan
 /// serves); the mode becomes batch.
 ServingWorkload served_workload(const ServingWorkload& w, const std::vector<std::int64_t>& served);
@@ -232,10 +229,14 @@ Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const Servi
 /// `{adapter, stage, path, tokens}`. A (stage, adapter) pair with work and no entry is an
 /// error, as are unknown names, repeats and token counts that do not add up; an adapter
 /// without a module in a stage has its tokens on the GPU path there. `source` names the
-/// file in messages (key `--plan`).
-Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::string_view json_text, std::string_view source);
+/// file in messages (key `--plan`). Capacity mode: an adapter serves its entries' sum (the
+/// same in every stage where it has a module; no entry: 0, at most its offered tokens),
+/// written to `served` when given; the plan is then of served_workload(w, *served).
+Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::string_view json_text, std::string_view source,
+                                            std::vector<std::int64_t>* served = nullptr);
 /// The same from a file (at most 64 MiB); an unreadable file is an error naming `--plan`.
-Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::string& path);
+Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::string& path,
+                                      std::vector<std::int64_t>* served = nullptr);
 
 struct ServingBaseline {
   std::string name;  ///< "gpu_hbm", "gpu_fetch", "device_all"
@@ -296,8 +297,11 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
 
 /// A plan to simulate, by name: "optimum" (solve_serving with `options`), "gpu_fetch",
 /// "gpu_hbm", "device_all" (the baselines of §9.6; in capacity mode, §9.12's restricted
-/// searches), or else the path of a JSON plan file (read_serving_plan; batch mode only). `feasible` is false, with the reason, when the optimum does not
-/// exist or the plan's memory row fails: such a plan cannot run.
+/// searches), or else the path of a JSON plan file (read_serving_plan; in capacity mode its
+/// tokens are the batch it serves, held to lora.max_batch_latency_s and
+/// lora.max_batch_tokens). `feasible` is false, with the reason, when the optimum does not
+/// exist or the plan fails a memory row (or, a capacity-mode file, a bound): such a plan
+/// cannot run.
 struct ChosenServingPlan {
   std::string name;
   ServingHardware hardware;  ///< the rates the plan is played at (serving_hardware of the parameters)

@@ -107,7 +107,8 @@ Result<ServingSimulation> simulate_serving(const ServingWorkload& w, const Servi
   return sim;
 }
 
-Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::string_view json_text, std::string_view source) {
+Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::string_view json_text, std::string_view source,
+                                            std::vector<std::int64_t>* served) {
   const nlohmann::json doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded()) return plan_error(source, "not JSON");
   // The list itself, never a copy: a copy of a deeply nested value recurses as deep.
@@ -183,19 +184,51 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
     mark = true;
     plan.tokens[*si][ai->second][*pi] = tokens;
   }
+  // Capacity mode: the tokens an adapter serves are its entries' sum in each stage where it
+  // has a module (the same in every such stage; none: it serves nothing).
+  const bool capacity = w.mode == ServingMode::kCapacity;
+  std::vector<std::int64_t> counts;
+  for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+    const auto& a = w.adapters[i];
+    std::optional<std::int64_t> n;
+    std::size_t first = 0;
+    for (std::size_t s = 0; s < kServingStageCount && capacity; ++s) {
+      if (!detail::adapter_work(w.shape, a, static_cast<ServingStage>(s)).any) continue;
+      const auto& t = plan.tokens[s][i];
+      const std::int64_t sum = t[0] + t[1] + t[2];
+      if (sum > a.tokens) {
+        return plan_error(source, fmt::format("adapter {} serves {} tokens in stage {}, it offers {}", a.name, sum,
+                                              to_string(static_cast<ServingStage>(s)), a.tokens));
+      }
+      if (!n) {
+        n = sum;
+        first = s;
+      } else if (sum != *n) {
+        return plan_error(source, fmt::format("adapter {} serves {} tokens in stage {} and {} in stage {} (capacity "
+                                              "mode: one number of served tokens in every stage)",
+                                              a.name, *n, to_string(static_cast<ServingStage>(first)), sum,
+                                              to_string(static_cast<ServingStage>(s))));
+      }
+    }
+    counts.push_back(capacity ? n.value_or(0) : a.tokens);
+  }
+  const ServingWorkload ws = capacity ? served_workload(w, counts) : ServingWorkload{};
+  const ServingWorkload& wp = capacity ? ws : w;  // the batch the plan serves
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     const auto stage = static_cast<ServingStage>(s);
-    for (std::size_t i = 0; i < w.adapters.size(); ++i) {
-      const auto& a = w.adapters[i];
-      if (!detail::adapter_work(w.shape, a, stage).any) {
+    for (std::size_t i = 0; i < wp.adapters.size(); ++i) {
+      const auto& a = wp.adapters[i];
+      if (!detail::adapter_work(wp.shape, a, stage).any) {
         plan.tokens[s][i] = {a.tokens, 0, 0};  // no module here: its tokens only pass the base GEMM
-      } else if (a.tokens > 0 && std::none_of(seen[s][i].begin(), seen[s][i].end(), [](bool b) { return b; })) {
+      } else if (!capacity && a.tokens > 0 &&
+                 std::none_of(seen[s][i].begin(), seen[s][i].end(), [](bool b) { return b; })) {
         return plan_error(source, fmt::format("adapter {} has {} tokens and a module in stage {}, and no entry there",
                                               a.name, a.tokens, to_string(stage)));
       }
     }
   }
-  if (auto st = check_serving_plan(w, plan); !st) {
+  if (served != nullptr) *served = counts;
+  if (auto st = check_serving_plan(wp, plan); !st) {
     std::string why = st.error().message;
     if (why.starts_with("plan: ")) why.erase(0, 6);
     return plan_error(source, why);
@@ -203,10 +236,11 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
   return plan;
 }
 
-Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::string& path) {
+Result<ServingPlan> read_serving_plan(const ServingWorkload& w, const std::string& path,
+                                      std::vector<std::int64_t>* served) {
   auto text = detail::read_text_file(path, "--plan", std::size_t{64} << 20);
   if (!text) return text.error();
-  return parse_serving_plan_json(w, text.value(), path);
+  return parse_serving_plan_json(w, text.value(), path, served);
 }
 
 Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Params& params, const std::string& name,
@@ -249,15 +283,32 @@ Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Pa
     out.plan = uniform_plan(w, out.name == "device_all" ? ServingPath::kDevice : ServingPath::kGpu);
     out.status = "baseline";
   } else {
-    if (auto st = require_batch_mode(w, "a plan file (its tokens are the batch)"); !st) return st.error();
-    auto plan = read_serving_plan(w, out.name);
+    // Capacity mode: the file's tokens are the batch it serves (each adapter's at most
+    // its offered tokens), held to the latency and token bounds below.
+    auto plan = read_serving_plan(w, out.name, &out.served);
     if (!plan) return plan.error();
     out.plan = std::move(plan.value());
     out.status = "file";
   }
-  const auto eval = evaluate_serving(served_workload(w, out.served), hw.value(), out.plan, out.all_in_hbm);
+  const ServingWorkload ws = served_workload(w, out.served);
+  const auto eval = evaluate_serving(ws, hw.value(), out.plan, out.all_in_hbm);
   out.feasible = eval.feasible;
   out.reason = eval.reason;
+  if (capacity && out.status == "file" && out.feasible) {
+    if (params.has(ParamId::kLoraMaxBatchTokens) && Rational(ws.tokens()) > params.get(ParamId::kLoraMaxBatchTokens)) {
+      out.feasible = false;
+      out.reason = fmt::format("the plan serves {} tokens, above lora.max_batch_tokens = {}", ws.tokens(),
+                               format_number(params.get(ParamId::kLoraMaxBatchTokens)));
+    } else if (params.has(ParamId::kLoraMaxBatchLatencyS) &&
+               eval.iteration_s > params.get(ParamId::kLoraMaxBatchLatencyS)) {
+      out.feasible = false;
+      out.reason = fmt::format("the plan's iteration takes {} s, above lora.max_batch_latency_s = {} s",
+                               format_number(eval.iteration_s), format_number(params.get(ParamId::kLoraMaxBatchLatencyS)));
+    } else if (ws.tokens() == 0) {
+      out.feasible = false;
+      out.reason = "the plan serves no token";
+    }
+  }
   return out;
 }
 

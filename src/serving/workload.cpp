@@ -317,14 +317,6 @@ ServingWorkload served_workload(const ServingWorkload& w, const std::vector<std:
   return out;
 }
 
-Status require_batch_mode(const ServingWorkload& w, std::string_view what) {
-  if (w.mode == ServingMode::kBatch) return {};
-  return Error{ErrorCode::kInconsistent, "serving.mode", "capacity",
-               fmt::format("serving.mode = 'capacity': {} plans batch mode only so far (lorasplit solve, simulate, "
-                           "sweep, compare and breakeven plan capacity mode; docs/model.md section 9.12)",
-                           what)};
-}
-
 std::string_view to_string(ServingMode m) { return m == ServingMode::kCapacity ? "capacity" : "batch"; }
 
 std::string_view to_string(Module m) { return kModuleNames[static_cast<std::size_t>(m)]; }

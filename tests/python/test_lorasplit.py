@@ -160,6 +160,10 @@ def test_serving_hand_answer_equals_cli():
     assert [a["served_tokens"] for a in cap.adapters] == [1, 0]
     sim = lorasplit.simulate_serving(config, params={"serving.mode": "capacity", "lora.max_batch_latency_s": 30})
     assert sim["equal"] is True and sim["model_iteration_time_s_exact"] == 25
+    plan_file = str(ROOT / "tests" / "data" / "hand_serving_capacity_plan.json")
+    played = lorasplit.simulate_serving(config, plan=plan_file,
+                                        params={"serving.mode": "capacity", "lora.max_batch_latency_s": 30})
+    assert played["equal"] is True and played["model_iteration_time_s_exact"] == 25
     # A sweep over the latency bound: the throughput each bound allows.
     swept = lorasplit.sweep({"lora.max_batch_latency_s": "30,100"}, config=config,
                             params={"serving.mode": "capacity"})

@@ -962,6 +962,61 @@ TEST(ServingCapacity, ADeviceWithoutComputeServesTheGpuFetchOptimum) {
   EXPECT_GT(expanders, 0);
 }
 
+// Capacity mode's plan files: the file's tokens are the served batch (each adapter's sum,
+// the same in every stage where it has a module; no entry: nothing served); capacity
+// solve's JSON plan read back is its plan and served tokens. Sums that differ between
+// stages, or exceed what an adapter offers, are errors naming the file.
+TEST(ServingCapacity, PlanFilesAreTheBatchTheyServe) {
+  std::mt19937_64 rng(20261211);
+  int read = 0;
+  for (int inst = 0; inst < 10 / testing::kSanitizerDivisor + 2; ++inst) {
+    ServingWorkload w = tiny_workload(rng, 2, 3);
+    w.mode = ServingMode::kCapacity;
+    Params p = serving_params(rng);
+    ServingWorkload full = w;
+    full.mode = ServingMode::kBatch;
+    const auto batch = solve_serving(full, p);
+    ASSERT_TRUE(batch) << batch.error().message;
+    p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(2, 3)));
+    auto r = solve_serving(w, p);
+    ASSERT_TRUE(r) << r.error().message;
+    if (!r->feasible) continue;
+    std::vector<std::int64_t> served;
+    auto back = parse_serving_plan_json(w, render_serving_json(w, r.value()), "solve.json", &served);
+    ASSERT_TRUE(back) << back.error().message;
+    EXPECT_EQ(served, r->served) << "instance " << inst;
+    EXPECT_EQ(back->tokens, r->plan.tokens) << "instance " << inst;
+    ++read;
+  }
+  EXPECT_GT(read, 0);
+  ServingWorkload w;
+  w.shape = {"t", "test", 2, 2, 1, 1, 1, 2, "float16", 2};
+  w.mode = ServingMode::kCapacity;
+  w.adapters = {{"a", 1, 3, Residency::kCxl, 0x09}, {"b", 1, 1, Residency::kCxl, 0x08}};  // q and o; o
+  std::vector<std::int64_t> served;
+  auto ok = parse_serving_plan_json(w, R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 1},
+                                          {"adapter": "a", "stage": "qkv", "path": "device", "tokens": 1},
+                                          {"adapter": "a", "stage": "o", "path": "split", "tokens": 2}])",
+                                    "p.json", &served);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(served, (std::vector<std::int64_t>{2, 0}));
+  EXPECT_EQ(ok->tokens[0][0], (std::array<std::int64_t, 3>{1, 0, 1}));
+  EXPECT_EQ(ok->tokens[3][0], (std::array<std::int64_t, 3>{2, 0, 0}));  // gate_up: no module, the GPU path
+  const std::pair<const char*, const char*> bad[] = {
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 1},
+           {"adapter": "a", "stage": "o", "path": "gpu", "tokens": 2}])",
+       "adapter a serves 1 tokens in stage qkv and 2 in stage o"},
+      {R"([{"adapter": "a", "stage": "qkv", "path": "gpu", "tokens": 3},
+           {"adapter": "a", "stage": "qkv", "path": "split", "tokens": 1}])",
+       "adapter a serves 4 tokens in stage qkv, it offers 3"},
+  };
+  for (const auto& [text, why] : bad) {
+    auto r = parse_serving_plan_json(w, text, "p.json");
+    ASSERT_FALSE(r) << text;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+  }
+}
+
 // compare_serving in capacity mode: each residency serves its own best batch under a
 // latency bound that binds. "both" allows every plan of the others, so it serves at least
 // their throughput; "gpu" is the capacity gpu_hbm search; as given is solve_serving's answer.
