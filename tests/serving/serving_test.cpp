@@ -61,6 +61,18 @@ ServingWorkload tiny_workload(std::mt19937_64& rng, int max_adapters, int max_to
   return w;
 }
 
+// A latency bound that binds: `fraction` of the batch-mode optimum's iteration time of the
+// whole offered batch of `w` (false when that solve fails).
+bool bind_latency(const ServingWorkload& w, Params& p, const Rational& fraction) {
+  ServingWorkload full = w;
+  full.mode = ServingMode::kBatch;
+  const auto batch = solve_serving(full, p);
+  EXPECT_TRUE(batch) << batch.error().message;
+  if (!batch) return false;
+  p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * fraction));
+  return true;
+}
+
 // Every plan of one stage: each adapter's tokens split over the paths it may take.
 void for_each_stage_plan(const ServingWorkload& w, const ServingPlan& base, ServingStage s,
                          const std::function<void(const ServingPlan&)>& visit) {
@@ -943,11 +955,7 @@ TEST(ServingCapacity, ADeviceWithoutComputeServesTheGpuFetchOptimum) {
     w.mode = ServingMode::kCapacity;
     Params p = serving_params(rng);
     ASSERT_TRUE(set_param(p, "cxl.flops", "0"));
-    ServingWorkload full = w;
-    full.mode = ServingMode::kBatch;
-    const auto batch = solve_serving(full, p);
-    ASSERT_TRUE(batch) << batch.error().message;
-    p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(3, 4)));
+    ASSERT_TRUE(bind_latency(w, p, Rational(3, 4)));
     auto r = solve_serving(w, p);
     ASSERT_TRUE(r) << r.error().message;
     ASSERT_EQ(r->feasible, r->baselines[1].eval.feasible);
@@ -973,11 +981,7 @@ TEST(ServingCapacity, PlanFilesAreTheBatchTheyServe) {
     ServingWorkload w = tiny_workload(rng, 2, 3);
     w.mode = ServingMode::kCapacity;
     Params p = serving_params(rng);
-    ServingWorkload full = w;
-    full.mode = ServingMode::kBatch;
-    const auto batch = solve_serving(full, p);
-    ASSERT_TRUE(batch) << batch.error().message;
-    p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(2, 3)));
+    ASSERT_TRUE(bind_latency(w, p, Rational(2, 3)));
     auto r = solve_serving(w, p);
     ASSERT_TRUE(r) << r.error().message;
     if (!r->feasible) continue;
@@ -1025,11 +1029,9 @@ TEST(ServingCapacity, ResidencyComparisonBoundsItsCases) {
   int bound_binds = 0;
   for (int inst = 0; inst < 8 / testing::kSanitizerDivisor + 2; ++inst) {
     ServingWorkload w = tiny_workload(rng, 2, 3);
-    Params p = serving_params(rng);
-    const auto batch = solve_serving(w, p);
-    ASSERT_TRUE(batch) << batch.error().message;
     w.mode = ServingMode::kCapacity;
-    p.set(ParamId::kLoraMaxBatchLatencyS, Rational(batch->eval.iteration_s * Rational(2, 3)));
+    Params p = serving_params(rng);
+    ASSERT_TRUE(bind_latency(w, p, Rational(2, 3)));
     auto c = compare_serving(w, p);
     ASSERT_TRUE(c) << c.error().message;
     const ServingResidencyCase* both = nullptr;
