@@ -122,7 +122,9 @@ std::string render_serving_compare_text(const ServingWorkload& w, const ServingC
                      "device; all gpu leaves the device nothing to do.",
                      label(*best), to_double(best->result.eval.tokens_per_s)));
   } else {
-    line("No residency holds a plan: every case fails a memory row.");
+    line(capacity ? "No residency serves a token within the limits (memory rows, lora.max_batch_latency_s, "
+                    "lora.max_batch_tokens)."
+                  : "No residency holds a plan: every case fails a memory row.");
   }
   return out;
 }

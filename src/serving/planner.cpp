@@ -927,7 +927,8 @@ std::optional<Rational> serving_gain_percent(const ServingResult& r, std::string
 Status check_serving_options(const ServingWorkload& w, const ServingSolveOptions& options) {
   if (w.mode == ServingMode::kCapacity &&
       (options.relative_gap != 0 || options.node_limit != 0 || options.exact_lps_only)) {
-    return Error{ErrorCode::kBadOption, options.exact_lps_only ? "--exact-lps" : "--gap", "",
+    return Error{ErrorCode::kBadOption,
+                 options.exact_lps_only ? "--exact-lps" : (options.relative_gap != 0 ? "--gap" : "--node-limit"), "",
                  "serving.mode = capacity: --gap, --node-limit and --exact-lps are for batch mode; capacity mode's "
                  "search always closes its tree"};
   }

@@ -295,7 +295,10 @@ Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Pa
   out.feasible = eval.feasible;
   out.reason = eval.reason;
   if (capacity && out.status == "file" && out.feasible) {
-    if (params.has(ParamId::kLoraMaxBatchTokens) && Rational(ws.tokens()) > params.get(ParamId::kLoraMaxBatchTokens)) {
+    if (ws.tokens() == 0) {
+      out.feasible = false;
+      out.reason = "the plan serves no token";
+    } else if (params.has(ParamId::kLoraMaxBatchTokens) && Rational(ws.tokens()) > params.get(ParamId::kLoraMaxBatchTokens)) {
       out.feasible = false;
       out.reason = fmt::format("the plan serves {} tokens, above lora.max_batch_tokens = {}", ws.tokens(),
                                format_number(params.get(ParamId::kLoraMaxBatchTokens)));
@@ -304,9 +307,6 @@ Result<ChosenServingPlan> choose_serving_plan(const ServingWorkload& w, const Pa
       out.feasible = false;
       out.reason = fmt::format("the plan's iteration takes {} s, above lora.max_batch_latency_s = {} s",
                                format_number(eval.iteration_s), format_number(params.get(ParamId::kLoraMaxBatchLatencyS)));
-    } else if (ws.tokens() == 0) {
-      out.feasible = false;
-      out.reason = "the plan serves no token";
     }
   }
   return out;

@@ -79,7 +79,7 @@ class Int128 {
 
  private:
   // The product of factors not both of 64 bits: by their bit lengths when that decides
-  // (at most 126 bits in all cannot overflow, more than 128 must), else against the
+  // (at most 127 bits in all cannot overflow, more than 129 must), else against the
   // limit (no __builtin_mul_overflow: Clang lowers the 128-bit form to __muloti4, which
   // libgcc lacks).
   [[gnu::noinline]] static Int128 mul_wide(const Int128& a, const Int128& b) {
@@ -88,7 +88,7 @@ class Int128 {
     if (ua == 0 || ub == 0) return raw(0);
     const int bits = bits128(ua) + bits128(ub);  // the product has bits - 1 or bits bits
     if (bits > 129) throw Overflow{};
-    if (bits > 126) {
+    if (bits > 127) {  // below 2^127 it fits either sign
       const u128 limit = negative ? static_cast<u128>(1) << 127 : (static_cast<u128>(1) << 127) - 1;
       if (ua > limit / ub) throw Overflow{};
     }

@@ -204,12 +204,20 @@ Result<Breakeven> serving_breakeven(const Params& base, const ServingWorkload& w
     }
   }
   const std::size_t which = baseline == "gpu_hbm" ? 0 : 1;  // ServingResult::baselines: gpu_hbm, gpu_fetch, ...
+  // A value with no plan is a point where the device does not pay; a solve that fails (an
+  // unsupported size, an internal error) is the break-even's error, never such a point.
+  std::optional<Error> failure;
   auto out = search_breakeven(base, *s, lo, hi, target, [&](const Params& p) -> std::optional<Rational> {
-    if (!validate_serving(p, capacity)) return std::nullopt;
+    if (!validate_serving(p, capacity) || failure) return std::nullopt;
     auto r = solve_serving(workload, p, options);
-    if (!r || !r->feasible || r->baselines.size() <= which || !r->baselines[which].eval.feasible) return std::nullopt;
+    if (!r) {
+      failure = r.error();
+      return std::nullopt;
+    }
+    if (!r->feasible || r->baselines.size() <= which || !r->baselines[which].eval.feasible) return std::nullopt;
     return Rational(100 * (r->eval.tokens_per_s / r->baselines[which].eval.tokens_per_s - 1));
   });
+  if (failure) return *failure;
   if (out) out->baseline = std::string(baseline);
   return out;
 }

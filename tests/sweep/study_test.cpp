@@ -135,6 +135,13 @@ TEST(Breakeven, ServingCapacityThresholdIsBracketedByExactPlans) {
   auto refused = serving_breakeven(p, w.value(), "link.latency_s", Rational(0), "gpu_hbm", gap);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kBadOption);
+  // A solve that fails is the break-even's error, not a value where the device never pays.
+  ServingWorkload many = w.value();
+  for (int i = 0; i < 9; ++i) many.adapters.push_back({"x" + std::to_string(i), 1, 1, Residency::kCxl, 1});
+  auto too_many = serving_breakeven(p, many, "link.latency_s", Rational(0), "gpu_hbm");
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_EQ(too_many.error().code, ErrorCode::kUnsupported);
+  EXPECT_EQ(too_many.error().key, "adapters");
 }
 
 TEST(Frontier, MonotoneAndEndsAtTheOptimum) {
