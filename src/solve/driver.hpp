@@ -311,54 +311,25 @@ Status run_case(BasicIntProblem<I>& pb, const std::optional<Frac<I>>& start, con
   if (start && free_cols.size() <= 3) {
     // (An Overflow of 128 bits here only leaves the LP to GMP, as the oracles below.)
     try {
-      thread_local std::vector<I> up;
-      up.assign(free_cols.size(), I(0));
-      std::array<bool, 3> bounded{false, false, false};
-      bool empty = false;
-      for (const auto& row : pb.rows) {
-        if (row.removed) continue;
-        bool nonneg = true;
-        for (const auto j : free_cols) nonneg = nonneg && row.a[j] >= 0;
-        if (!nonneg) continue;
-        if (row.h_int < 0) {
-          empty = true;  // a·y >= 0 > h for every y >= 0
-          break;
-        }
-        for (std::size_t k = 0; k < free_cols.size(); ++k) {
-          const I& coef = row.a[free_cols[k]];
-          if (coef <= 0) continue;
-          const I q = floor_div(row.h_int, coef);
-          if (!bounded[k] || q < up[k]) up[k] = q;
-          bounded[k] = true;
-        }
+      std::array<I, 3> c{I(0), I(0), I(0)};
+      for (std::size_t k = 0; k < free_cols.size(); ++k) {
+        c[k] = start->den * pb.p[free_cols[k]] - start->num * pb.q[free_cols[k]];
       }
-      if (empty) {
+      const TinyLp<I> lp = tiny_lp_max(pb, free_cols, c);
+      if (lp.status == TinyLp<I>::Status::kEmpty) {
         settle(CaseRun<I>::Settled::kLpEmpty, I(0));
         return {};
       }
-      bool boxed = true;
-      for (std::size_t k = 0; k < free_cols.size(); ++k) boxed = boxed && bounded[k];
-      if (boxed) {
-        std::array<I, 3> c{I(0), I(0), I(0)};
-        for (std::size_t k = 0; k < free_cols.size(); ++k) {
-          c[k] = start->den * pb.p[free_cols[k]] - start->num * pb.q[free_cols[k]];
-        }
-        const TinyLp<I> lp = tiny_lp_max(pb, free_cols, up, c);
-        if (lp.status == TinyLp<I>::Status::kEmpty) {
-          settle(CaseRun<I>::Settled::kLpEmpty, I(0));
+      if (lp.status == TinyLp<I>::Status::kOptimal) {
+        const I total = lp.floor_value + (start->den * pb.p0 - start->num * pb.q0);
+        if (total <= 0) {
+          settle(CaseRun<I>::Settled::kLp, total);
           return {};
         }
-        if (lp.status == TinyLp<I>::Status::kOptimal) {
-          const I total = lp.floor_value + (start->den * pb.p0 - start->num * pb.q0);
-          if (total <= 0) {
-            settle(CaseRun<I>::Settled::kLp, total);
-            return {};
-          }
-          lp_decided = true;
-        }
+        lp_decided = true;
       }
     } catch (const Overflow&) {
-      lp_decided = false;
+      // left to the exact LP
     }
   }
   if constexpr (!std::is_same_v<I, Integer>) {

@@ -1,7 +1,7 @@
 #pragma once
-// An exact LP in at most three columns (docs/model.md §3.11): max c·y subject to the
+// An exact LP in at most three columns (docs/model.md §7.4): max c·y subject to the
 // rows a·y <= h and 0 <= y <= up, with `up` the box of the rows whose coefficients on
-// these columns are all >= 0 (the box `polytope_box` gives). A dual simplex over the
+// these columns are all >= 0 (the box `polytope_box` gives; derived here from the rows). A dual simplex over the
 // vertices of the polytope in double precision proposes the d constraints tight at the
 // optimum; the vertex they define and its multipliers are then computed exactly (Cramer's
 // rule in the solver's integers) and checked: every constraint holds at the vertex and
@@ -102,10 +102,11 @@ void adjugate(const Constraints<I>& k, const std::array<std::size_t, 3>& basis, 
 }  // namespace tiny_lp
 
 /// max c·y over {rows of pb on `cols` (not removed), 0 <= y <= up}, d = cols.size() <= 3,
-/// every column bounded by `up` (the caller's box). See the file comment.
+/// `up` the box of the rows with no negative coefficient on `cols` (y_j <= floor(h / a_j));
+/// kEmpty when such a row has h < 0, kUnknown when a column has no such bound. See the
+/// file comment.
 template <class I>
-TinyLp<I> tiny_lp_max(const BasicIntProblem<I>& pb, const std::vector<std::size_t>& cols, const std::vector<I>& up,
-                      const std::array<I, 3>& c) {
+TinyLp<I> tiny_lp_max(const BasicIntProblem<I>& pb, const std::vector<std::size_t>& cols, const std::array<I, 3>& c) {
   using tiny_lp::Constraints;
   TinyLp<I> out;
   const std::size_t d = cols.size();
@@ -113,12 +114,33 @@ TinyLp<I> tiny_lp_max(const BasicIntProblem<I>& pb, const std::vector<std::size_
   thread_local Constraints<I> k;
   k.g.clear();
   k.b.clear();
+  std::array<I, 3> up{I(0), I(0), I(0)};
+  std::array<bool, 3> bounded{false, false, false};
   for (const auto& row : pb.rows) {
     if (row.removed) continue;
     std::array<I, 3> g{I(0), I(0), I(0)};
-    for (std::size_t j = 0; j < d; ++j) g[j] = row.a[cols[j]];
+    bool nonneg = true;
+    for (std::size_t j = 0; j < d; ++j) {
+      g[j] = row.a[cols[j]];
+      nonneg = nonneg && g[j] >= 0;
+    }
+    if (nonneg) {
+      if (row.h_int < 0) {  // a·y >= 0 > h for every y >= 0
+        out.status = TinyLp<I>::Status::kEmpty;
+        return out;
+      }
+      for (std::size_t j = 0; j < d; ++j) {
+        if (g[j] <= 0) continue;
+        const I q = floor_div(row.h_int, g[j]);
+        if (!bounded[j] || q < up[j]) up[j] = q;
+        bounded[j] = true;
+      }
+    }
     k.g.push_back(g);
     k.b.push_back(row.h_int);
+  }
+  for (std::size_t j = 0; j < d; ++j) {
+    if (!bounded[j]) return out;  // an open column: the exact LP decides
   }
   const std::size_t m = k.g.size();
   for (std::size_t j = 0; j < d; ++j) {

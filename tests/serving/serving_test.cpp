@@ -73,6 +73,15 @@ bool bind_latency(const ServingWorkload& w, Params& p, const Rational& fraction)
   return true;
 }
 
+// A tiny capacity-mode instance under a latency bound of 2/3 of its whole batch's optimum.
+std::pair<ServingWorkload, Params> bound_capacity_instance(std::mt19937_64& rng) {
+  ServingWorkload w = tiny_workload(rng, 2, 3);
+  w.mode = ServingMode::kCapacity;
+  Params p = serving_params(rng);
+  EXPECT_TRUE(bind_latency(w, p, Rational(2, 3)));
+  return {std::move(w), std::move(p)};
+}
+
 // Every plan of one stage: each adapter's tokens split over the paths it may take.
 void for_each_stage_plan(const ServingWorkload& w, const ServingPlan& base, ServingStage s,
                          const std::function<void(const ServingPlan&)>& visit) {
@@ -978,10 +987,7 @@ TEST(ServingCapacity, PlanFilesAreTheBatchTheyServe) {
   std::mt19937_64 rng(20261211);
   int read = 0;
   for (int inst = 0; inst < 10 / testing::kSanitizerDivisor + 2; ++inst) {
-    ServingWorkload w = tiny_workload(rng, 2, 3);
-    w.mode = ServingMode::kCapacity;
-    Params p = serving_params(rng);
-    ASSERT_TRUE(bind_latency(w, p, Rational(2, 3)));
+    auto [w, p] = bound_capacity_instance(rng);
     auto r = solve_serving(w, p);
     ASSERT_TRUE(r) << r.error().message;
     if (!r->feasible) continue;
@@ -1028,10 +1034,7 @@ TEST(ServingCapacity, ResidencyComparisonBoundsItsCases) {
   std::mt19937_64 rng(20261210);
   int bound_binds = 0;
   for (int inst = 0; inst < 8 / testing::kSanitizerDivisor + 2; ++inst) {
-    ServingWorkload w = tiny_workload(rng, 2, 3);
-    w.mode = ServingMode::kCapacity;
-    Params p = serving_params(rng);
-    ASSERT_TRUE(bind_latency(w, p, Rational(2, 3)));
+    auto [w, p] = bound_capacity_instance(rng);
     auto c = compare_serving(w, p);
     ASSERT_TRUE(c) << c.error().message;
     const ServingResidencyCase* both = nullptr;

@@ -105,10 +105,8 @@ Exact exact_lp(const Instance& in) {
 TinyLp<Int128> tiny_lp_128(const Instance& in) {
   const auto pb = convert_problem<Int128>(in.pb);
   EXPECT_TRUE(pb.has_value());
-  std::vector<Int128> up;
-  for (const auto& u : in.up) up.push_back(*to_int128(u));
   const std::array<Int128, 3> c{*to_int128(in.c[0]), *to_int128(in.c[1]), *to_int128(in.c[2])};
-  return tiny_lp_max(*pb, in.cols, up, c);
+  return tiny_lp_max(*pb, in.cols, c);
 }
 
 TEST(TinyLp, EveryAnswerIsTheExactLpsAndNearlyEveryInstanceGetsOne) {
@@ -121,7 +119,7 @@ TEST(TinyLp, EveryAnswerIsTheExactLpsAndNearlyEveryInstanceGetsOne) {
     ++boxed;
     const Exact ex = exact_lp(in);
     empties += ex.empty ? 1 : 0;
-    const TinyLp<Integer> got = tiny_lp_max(in.pb, in.cols, in.up, in.c);
+    const TinyLp<Integer> got = tiny_lp_max(in.pb, in.cols, in.c);
     if (got.status != TinyLp<Integer>::Status::kUnknown) {
       ++decided;
       ASSERT_EQ(got.status == TinyLp<Integer>::Status::kEmpty, ex.empty) << "instance " << t;
@@ -153,7 +151,7 @@ TEST(TinyLp, LargeNumbersAreProvedInGmpAndLeftUnknownWhen128BitsOverflow) {
     if (!in.boxed) continue;
     ++boxed;
     const Exact ex = exact_lp(in);
-    const TinyLp<Integer> got = tiny_lp_max(in.pb, in.cols, in.up, in.c);
+    const TinyLp<Integer> got = tiny_lp_max(in.pb, in.cols, in.c);
     if (got.status == TinyLp<Integer>::Status::kUnknown) continue;
     ++decided;
     ASSERT_EQ(got.status == TinyLp<Integer>::Status::kEmpty, ex.empty) << "instance " << t;
@@ -174,25 +172,24 @@ TEST(TinyLp, LargeNumbersAreProvedInGmpAndLeftUnknownWhen128BitsOverflow) {
 TEST(TinyLp, HandWorkedTriangle) {
   // max 3y1 + 2y2 over y1 + y2 <= 4, y1 - y2 <= 2, y >= 0 (box y1 <= 4, y2 <= 4): the
   // vertex (3, 1), value 11; with the second row tightened to y1 - y2 <= -5 it is empty.
+  // (The box y1, y2 <= 4 comes from the first row, the only one without a negative coefficient.)
   IntProblem pb;
   pb.resize(2);
   pb.rows.push_back(IntRow{"sum", {Integer(1), Integer(1)}, {Integer(4), Integer(1)}, Integer(4)});
   pb.rows.push_back(IntRow{"diff", {Integer(1), Integer(-1)}, {Integer(2), Integer(1)}, Integer(2)});
   const std::vector<std::size_t> cols{0, 1};
-  const std::vector<Integer> up{Integer(4), Integer(4)};
   const std::array<Integer, 3> c{Integer(3), Integer(2), Integer(0)};
-  const auto got = tiny_lp_max(pb, cols, up, c);
+  const auto got = tiny_lp_max(pb, cols, c);
   ASSERT_EQ(got.status, TinyLp<Integer>::Status::kOptimal);
   EXPECT_EQ(got.floor_value, 11);
   pb.rows[1].h_int = -5;
-  EXPECT_EQ(tiny_lp_max(pb, cols, up, c).status, TinyLp<Integer>::Status::kEmpty);
+  EXPECT_EQ(tiny_lp_max(pb, cols, c).status, TinyLp<Integer>::Status::kEmpty);
   // A fractional vertex: max y1 + y2 over 2y1 + 3y2 <= 7, y1 <= 3, y2 <= 2 is at (3, 1/3),
   // value 10/3, whose floor is 3.
   pb.rows.resize(1);
   pb.rows[0] = IntRow{"half", {Integer(2), Integer(3)}, {Integer(7), Integer(1)}, Integer(7)};
-  const std::vector<Integer> up2{Integer(3), Integer(2)};
   const std::array<Integer, 3> c2{Integer(1), Integer(1), Integer(0)};
-  const auto frac = tiny_lp_max(pb, cols, up2, c2);
+  const auto frac = tiny_lp_max(pb, cols, c2);
   ASSERT_EQ(frac.status, TinyLp<Integer>::Status::kOptimal);
   EXPECT_EQ(frac.floor_value, 3);
 }
