@@ -214,9 +214,11 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
       // Valid inequalities (they hold at the plan with the fewest readers and tighten the
       // LP): an adapter on g reads B too, one on c reads A too, one on p reads both, and an
       // adapter that serves no token reads nothing: n (uGA + uDA) >= N, n (uGB + uDB) >= N.
-      // In batch mode the first four leave the LP's value where it is (every count is
-      // charged, so an LP optimum has each at its least) and the last two follow from the
-      // linking rows with G + P + C = k n; there they only made each LP longer.
+      // Batch mode has none of them: there the first four leave the root's LP value where
+      // it is (every count only adds to what it charges, so an LP optimum may take each at
+      // its least, where they hold), the last two follow from the linking rows with
+      // G + P + C = k n, and every plan satisfies all six; they only made each LP longer
+      // (docs/model.md §9.7).
       row({{a.uga, 1}, {a.ugb, -1}}, 0);
       row({{a.udb, 1}, {a.uda, -1}}, 0);
       row({{a.up, 1}, {a.ugb, -1}}, 0);
