@@ -11,6 +11,7 @@
 #include <lorasplit/status.hpp>
 #include <lorasplit/sweep.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -159,6 +160,9 @@ struct ServingHardware {
   /// Whether the device computes: cxl.flops = 0 is a memory expander, which holds adapters
   /// for the GPU to fetch and takes no token (its kernels' rates are then unread, 0).
   [[nodiscard]] bool device_computes() const { return cxl_flops > 0; }
+  /// The rate of every transfer [B/s]: each one reads or writes the device's memory over
+  /// the link, so it runs at the lesser of the two (docs/model.md section 9.3).
+  [[nodiscard]] Rational transfer_bandwidth() const { return std::min(link_bandwidth, cxl_bandwidth); }
 };
 /// `capacity`: lora.max_batch_latency_s and lora.max_batch_tokens are read (capacity mode)
 /// rather than refused.

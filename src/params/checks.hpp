@@ -20,9 +20,10 @@ std::string did_you_mean(std::string_view key);
 /// device without compute (a memory expander), which only the serving model plans.
 constexpr bool zero_means_none(ParamId id) { return id == ParamId::kCxlFlops; }
 /// The device's kernel rates: neither read nor needed when it has no compute (cxl.flops = 0).
+/// (Its memory bandwidth is read for every device: each transfer reads or writes the
+/// device's memory, docs/model.md section 9.3.)
 constexpr bool device_kernel_rate(ParamId id) {
-  return id == ParamId::kCxlEfficiency || id == ParamId::kCxlMemoryBandwidthBytesPerS ||
-         id == ParamId::kCxlKernelOverheadS;
+  return id == ParamId::kCxlEfficiency || id == ParamId::kCxlKernelOverheadS;
 }
 
 /// `v` lies within the range of `spec` (and is whole where it must be).

@@ -211,7 +211,7 @@ Rational item_seconds(ServingItemId id, const ItemWork& work, const ServingHardw
   if (memory_bound != nullptr) *memory_bound = false;
   if (!work.runs) return Rational(0);
   const ServingItemDef& def = item_def(id);
-  if (def.transfer) return work.bytes / hw.link_bandwidth;
+  if (def.transfer) return work.bytes / hw.transfer_bandwidth();
   const bool gpu = def.resource == "gpu";
   const Rational& f = gpu ? hw.gpu_flops : hw.cxl_flops;
   const Rational& bw = gpu ? hw.gpu_bandwidth : hw.cxl_bandwidth;
@@ -248,12 +248,11 @@ Result<ServingHardware> serving_hardware(const Params& p, bool capacity) {
   hw.cxl_flops = p.cxl_flops() * p.cxl_efficiency();
   hw.gpu_bandwidth = p.get(ParamId::kGpuMemoryBandwidthBytesPerS);
   hw.gpu_overhead_s = p.get(ParamId::kGpuKernelOverheadS);
-  // A device without compute (cxl.flops = 0) runs no kernel: its kernels' rates are not
-  // read (0 here, whatever a part before it set).
-  if (hw.cxl_flops > 0) {
-    hw.cxl_bandwidth = p.get(ParamId::kCxlMemoryBandwidthBytesPerS);
-    hw.cxl_overhead_s = p.get(ParamId::kCxlKernelOverheadS);
-  }
+  // Every transfer reads or writes the device's memory, so its bandwidth is read for every
+  // device; a device without compute (cxl.flops = 0) runs no kernel: its kernel overhead
+  // is not read (0 here, whatever a part before it set).
+  hw.cxl_bandwidth = p.get(ParamId::kCxlMemoryBandwidthBytesPerS);
+  if (hw.cxl_flops > 0) hw.cxl_overhead_s = p.get(ParamId::kCxlKernelOverheadS);
   hw.gpu_memory = p.gpu_memory_bytes();
   if (p.has(ParamId::kCxlMemoryBytes)) hw.cxl_memory = p.get(ParamId::kCxlMemoryBytes);
   hw.link_bandwidth = p.link_bandwidth_bytes_per_s();

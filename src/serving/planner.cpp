@@ -330,7 +330,7 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
   // The stage's items as linear forms in seconds: kernels by their duration variables,
   // transfers by bytes / BW, the base by its constant; each transfer's latency by the
   // variable that says it runs.
-  const Rational& bw = hw.link_bandwidth;
+  const Rational bw = hw.transfer_bandwidth();
   const Rational& lat = hw.link_latency_s;
   Rational base_s = 0;
   if (!capacity) {

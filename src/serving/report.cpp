@@ -69,11 +69,12 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
                      format_exact(hw.cxl_bandwidth), seconds_text(hw.cxl_overhead_s), device_memory));
   } else {
     line(fmt::format("device: no compute (cxl.flops = 0: a memory expander; the GPU fetches the adapters it "
-                     "holds), memory {}",
-                     device_memory));
+                     "holds), W_c = {} B/s, memory {}",
+                     format_exact(hw.cxl_bandwidth), device_memory));
   }
-  line(fmt::format("link:   {} B/s each way, latency {}", format_exact(hw.link_bandwidth),
-                   seconds_text(hw.link_latency_s)));
+  line(fmt::format("link:   {} B/s each way, latency {}; transfers at {} B/s (the lesser of the link's rate and W_c)",
+                   format_exact(hw.link_bandwidth), seconds_text(hw.link_latency_s),
+                   format_exact(hw.transfer_bandwidth())));
   line("");
   if (!r.feasible) {
     line(fmt::format("status: infeasible: {}", r.reason));
@@ -282,14 +283,14 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                    {"gpu_kernel_overhead_s", format_fraction(hw.gpu_overhead_s)},
                    {"gpu_memory_bytes", format_fraction(hw.gpu_memory)},
                    {"cxl_flops_effective", format_fraction(hw.cxl_flops)},
-                   // A device without compute runs no kernel: its kernel rates are not read (null).
-                   {"cxl_memory_bandwidth_bytes_per_s",
-                    hw.device_computes() ? ordered_json(format_fraction(hw.cxl_bandwidth)) : ordered_json(nullptr)},
+                   {"cxl_memory_bandwidth_bytes_per_s", format_fraction(hw.cxl_bandwidth)},
+                   // A device without compute runs no kernel: its kernel overhead is not read (null).
                    {"cxl_kernel_overhead_s",
                     hw.device_computes() ? ordered_json(format_fraction(hw.cxl_overhead_s)) : ordered_json(nullptr)},
                    {"cxl_memory_bytes", hw.cxl_memory ? ordered_json(format_fraction(*hw.cxl_memory)) : ordered_json(nullptr)},
                    {"link_bandwidth_bytes_per_s", format_fraction(hw.link_bandwidth)},
-                   {"link_latency_s", format_fraction(hw.link_latency_s)}};
+                   {"link_latency_s", format_fraction(hw.link_latency_s)},
+                   {"transfer_bandwidth_bytes_per_s", format_fraction(hw.transfer_bandwidth())}};
   ordered_json adapters = ordered_json::array();
   for (const auto& a : w.adapters) {
     ordered_json mods = ordered_json::array();

@@ -384,7 +384,8 @@ def stage_items(cfg, s, plan_s, weights_override=None):
         by = acc[t]
         runs = by > 0
         items[t] = dict(runs=runs, flops=0, bytes=by,
-                        duration=Q(by) / cfg.BW if runs else Q(0),
+                        # every transfer reads or writes the device's memory (section 9.3)
+                        duration=Q(by) / min(cfg.BW, cfg.W_c) if runs else Q(0),
                         latency=cfg.lam if runs else Q(0))
     # consistency of "runs" between the kernel rules and the byte counts
     assert items["x_in"]["runs"] == items["shrink_cxl"]["runs"]

@@ -644,8 +644,9 @@ TEST(Serving, TheOptimumIsTheBestPlanOfExhaustiveSearch) {
 }
 
 // A device without compute (cxl.flops = 0, a memory expander: docs/model.md §9.1) takes no
-// token: the optimum is the gpu_fetch plan exactly, device_all does not exist, its kernels'
-// rates are not needed, and a plan that sends it a token is refused.
+// token: the optimum is the gpu_fetch plan exactly, device_all does not exist, its kernel
+// overhead is not needed (its memory bandwidth is: the fetches read its memory), and a
+// plan that sends it a token is refused.
 TEST(Serving, ADeviceWithoutComputeGivesTheGpuFetchPlan) {
   std::mt19937_64 rng(23);
   int with_device_weights = 0;
@@ -654,8 +655,14 @@ TEST(Serving, ADeviceWithoutComputeGivesTheGpuFetchPlan) {
     Params p = serving_params(rng);
     ASSERT_TRUE(set_param(p, "cxl.flops", "0"));
     p.clear(ParamId::kCxlKernelOverheadS);  // not read without compute
-    p.clear(ParamId::kCxlMemoryBandwidthBytesPerS);
     ASSERT_TRUE(validate_serving(p).ok()) << validate_serving(p).error().message;
+    {
+      Params no_bandwidth = p;
+      no_bandwidth.clear(ParamId::kCxlMemoryBandwidthBytesPerS);
+      const Status st = validate_serving(no_bandwidth);
+      ASSERT_FALSE(st.ok());
+      EXPECT_EQ(st.error().key, "cxl.memory_bandwidth_bytes_per_s");
+    }
     auto hw = serving_hardware(p);
     ASSERT_TRUE(hw);
     EXPECT_FALSE(hw->device_computes());
@@ -683,7 +690,6 @@ TEST(Serving, ADeviceWithoutComputeGivesTheGpuFetchPlan) {
     Params q = p;
     ASSERT_TRUE(set_param(q, "cxl.flops", "10"));
     ASSERT_TRUE(set_param(q, "cxl.kernel_overhead_s", "0.5"));
-    ASSERT_TRUE(set_param(q, "cxl.memory_bandwidth_bytes_per_s", "16"));
     auto rq = solve_serving(w, q);
     ASSERT_TRUE(rq) << rq.error().message;
     EXPECT_EQ(rq->baselines[1].eval.iteration_s, fetch.eval.iteration_s);
@@ -702,6 +708,42 @@ TEST(Serving, ADeviceWithoutComputeGivesTheGpuFetchPlan) {
 // Adapters alike in rank, modules, residency and tokens are planned as one class by their
 // totals (docs/model.md §9.7); nothing is lost: the optimum equals exhaustive search over
 // every adapter's own split.
+// Every transfer reads or writes the device's memory: it runs at min(link, W_c)
+// (docs/model.md §9.3), in the model and in the simulator alike, and a slower device memory
+// never makes a plan faster.
+TEST(Serving, TransfersRunAtTheLesserOfTheLinkAndTheDeviceMemory) {
+  std::mt19937_64 rng(41);
+  int slower_memory = 0;
+  for (int inst = 0; inst < 40; ++inst) {
+    const ServingWorkload w = tiny_workload(rng, 3, 3);
+    const Params p = serving_params(rng);
+    auto hw = serving_hardware(p);
+    ASSERT_TRUE(hw);
+    const Rational rate = std::min(p.get(ParamId::kLinkBandwidthBytesPerS), p.get(ParamId::kCxlMemoryBandwidthBytesPerS));
+    EXPECT_EQ(hw->transfer_bandwidth(), rate);
+    if (rate < p.get(ParamId::kLinkBandwidthBytesPerS)) ++slower_memory;
+    for (const ServingPath path : {ServingPath::kGpu, ServingPath::kSplit, ServingPath::kDevice}) {
+      const ServingPlan plan = uniform_plan(w, path);
+      if (!check_serving_plan(w, plan).ok()) continue;
+      const ServingEvaluation ev = evaluate_serving(w, *hw, plan);
+      for (const ServingStageTime& st : ev.stages) {
+        for (const ServingItem& it : st.items) {
+          if (!it.transfer) continue;
+          EXPECT_EQ(it.seconds, it.runs ? Rational(it.bytes / rate) : Rational(0)) << it.name;
+        }
+      }
+      // Halving the device's memory bandwidth never shortens the plan.
+      Params q = p;
+      ASSERT_TRUE(set_param(q, "cxl.memory_bandwidth_bytes_per_s",
+                            format_exact(p.get(ParamId::kCxlMemoryBandwidthBytesPerS) / 2)));
+      auto hq = serving_hardware(q);
+      ASSERT_TRUE(hq);
+      EXPECT_GE(evaluate_serving(w, *hq, plan).iteration_s, ev.iteration_s);
+    }
+  }
+  EXPECT_GT(slower_memory, 5);  // the family has devices whose memory is slower than the link
+}
+
 TEST(Serving, ClassesOfIdenticalAdaptersLoseNothing) {
   std::mt19937_64 rng(17);
   int solved = 0, split = 0;
