@@ -151,14 +151,17 @@ struct ServingEvaluation {
   ServingMemory memory;
 };
 
-/// Hardware of the serving model, read once from validated parameters.
+/// Hardware of the serving model, read once from validated parameters (serving_hardware):
+/// every rate is then > 0, cxl_bandwidth (W_c) included, which bounds every transfer; a
+/// value built by hand must keep that (a rate of 0 would be divided by).
 struct ServingHardware {
   Rational gpu_flops, gpu_bandwidth, gpu_overhead_s, gpu_memory;  ///< F_g = flops * efficiency
   Rational cxl_flops, cxl_bandwidth, cxl_overhead_s;
   std::optional<Rational> cxl_memory;
   Rational link_bandwidth, link_latency_s;
   /// Whether the device computes: cxl.flops = 0 is a memory expander, which holds adapters
-  /// for the GPU to fetch and takes no token (its kernels' rates are then unread, 0).
+  /// for the GPU to fetch and takes no token (its kernel overhead is then unread, 0; its
+  /// memory bandwidth is read: the fetches run at transfer_bandwidth()).
   [[nodiscard]] bool device_computes() const { return cxl_flops > 0; }
   /// The rate of every transfer [B/s]: each one reads or writes the device's memory over
   /// the link, so it runs at the lesser of the two (docs/model.md section 9.3).

@@ -203,6 +203,7 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
   // class's tokens, G = N - P - C <= n uGA, G + P <= n uGB, P + C <= n uDA, C <= n uDB,
   // P <= n uP, every count at most k and at most k times its item's run flag.
   for (const A& a : as) {
+    const Rational k(a.k);
     row_n(a, {{a.p, 1}, {a.c, 1}}, 0, -1);                             // G >= 0
     row_n(a, {{a.p, -1}, {a.c, -1}, {a.uga, Rational(-a.n)}}, 0, 1);   // G <= n uGA
     row_n(a, {{a.c, -1}, {a.ugb, Rational(-a.n)}}, 0, 1);              // G + P <= n uGB
@@ -210,21 +211,19 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
     row({{a.c, 1}, {a.udb, Rational(-a.n)}}, 0);                            // C <= n uDB
     row({{a.p, 1}, {a.up, Rational(-a.n)}}, 0);                             // P <= n uP
     for (const auto u : {a.uga, a.ugb, a.uda, a.udb, a.up}) prog.upper[u] = a.k;
-    if (capacity) {
-      // Valid inequalities (they hold at the plan with the fewest readers and tighten the
-      // LP): an adapter on g reads B too, one on c reads A too, one on p reads both, and an
-      // adapter that serves no token reads nothing: n (uGA + uDA) >= N, n (uGB + uDB) >= N.
-      // Batch mode has none of them: there the first four leave the root's LP value where
-      // it is (every count only adds to what it charges, so an LP optimum may take each at
-      // its least, where they hold), the last two follow from the linking rows with
-      // G + P + C = k n, and every plan satisfies all six; they only made each LP longer
-      // (docs/model.md §9.7).
-      row({{a.uga, 1}, {a.ugb, -1}}, 0);
-      row({{a.udb, 1}, {a.uda, -1}}, 0);
-      row({{a.up, 1}, {a.ugb, -1}}, 0);
-      row({{a.up, 1}, {a.uda, -1}}, 0);
+    // Valid inequalities (they hold at the plan with the fewest readers and tighten the
+    // LP): an adapter on g reads B too, one on c reads A too, one on p reads both, and each
+    // adapter's tokens go somewhere: uGA + uDA >= k, uGB + uDB >= k.
+    row({{a.uga, 1}, {a.ugb, -1}}, 0);
+    row({{a.udb, 1}, {a.uda, -1}}, 0);
+    row({{a.up, 1}, {a.ugb, -1}}, 0);
+    row({{a.up, 1}, {a.uda, -1}}, 0);
+    if (capacity) {  // an adapter that serves no token reads nothing: n (uGA + uDA) >= N
       row_n(a, {{a.uga, Rational(-a.n)}, {a.uda, Rational(-a.n)}}, 0, 1);
       row_n(a, {{a.ugb, Rational(-a.n)}, {a.udb, Rational(-a.n)}}, 0, 1);
+    } else {
+      row({{a.uga, -1}, {a.uda, -1}}, -k);
+      row({{a.ugb, -1}, {a.udb, -1}}, -k);
     }
     if (!a.device) row({{a.p, 1}, {a.c, 1}}, 0);
   }
@@ -328,7 +327,7 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
         ind.emplace_back(a.udb, e * Rational(a.work.sb));
       });
   // The stage's items as linear forms in seconds: kernels by their duration variables,
-  // transfers by bytes / BW, the base by its constant; each transfer's latency by the
+  // transfers by bytes / min(BW, W_c), the base by its constant; each transfer's latency by the
   // variable that says it runs.
   const Rational bw = hw.transfer_bandwidth();
   const Rational& lat = hw.link_latency_s;

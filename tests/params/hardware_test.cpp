@@ -207,7 +207,7 @@ TEST(Hardware, AMemoryExpanderIsPlannedWithoutItsKernelRates) {
   EXPECT_EQ(text.find("cxl.kernel_overhead_s"), std::string::npos) << text;
   EXPECT_EQ(text.find("cxl.efficiency"), std::string::npos) << text;
   EXPECT_NE(text.find("cxl.memory_bandwidth_bytes_per_s   36 GB/s        spec       from cxl cz120-256gb"), std::string::npos) << text;
-  // Alone, it needs none of them.
+  // Alone, it needs none of its kernel rates (its memory bandwidth is its own).
   Params alone;
   InputProvenance prov2;
   ASSERT_TRUE(apply_hardware(alone, prov2, part("cxl", "cz120-256gb")).ok());
