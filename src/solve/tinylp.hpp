@@ -1,7 +1,8 @@
 #pragma once
 // An exact LP in at most three columns (docs/model.md §7.4): max c·y subject to the
 // rows a·y <= h and 0 <= y <= up, with `up` the box of the rows whose coefficients on
-// these columns are all >= 0 (the box `polytope_box` gives; derived here from the rows). A dual simplex over the
+// these columns are all >= 0 (the first box `polytope_box` derives, computed here in the
+// case's own integers rather than GMP's, on the fast path). A dual simplex over the
 // vertices of the polytope in double precision proposes the d constraints tight at the
 // optimum; the vertex they define and its multipliers are then computed exactly (Cramer's
 // rule in the solver's integers) and checked: every constraint holds at the vertex and

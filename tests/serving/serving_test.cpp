@@ -719,6 +719,11 @@ TEST(Serving, TransfersRunAtTheLesserOfTheLinkAndTheDeviceMemory) {
     const Rational rate = std::min(p.get(ParamId::kLinkBandwidthBytesPerS), p.get(ParamId::kCxlMemoryBandwidthBytesPerS));
     EXPECT_EQ(hw->transfer_bandwidth(), rate);
     if (rate < p.get(ParamId::kLinkBandwidthBytesPerS)) ++slower_memory;
+    Params q = p;  // the same machine with half the device's memory bandwidth
+    ASSERT_TRUE(set_param(q, "cxl.memory_bandwidth_bytes_per_s",
+                          format_exact(p.get(ParamId::kCxlMemoryBandwidthBytesPerS) / 2)));
+    auto hq = serving_hardware(q);
+    ASSERT_TRUE(hq);
     for (const ServingPath path : {ServingPath::kGpu, ServingPath::kSplit, ServingPath::kDevice}) {
       const ServingPlan plan = uniform_plan(w, path);
       if (!check_serving_plan(w, plan).ok()) continue;
@@ -739,11 +744,6 @@ TEST(Serving, TransfersRunAtTheLesserOfTheLinkAndTheDeviceMemory) {
         }
       }
       // Halving the device's memory bandwidth never shortens the plan.
-      Params q = p;
-      ASSERT_TRUE(set_param(q, "cxl.memory_bandwidth_bytes_per_s",
-                            format_exact(p.get(ParamId::kCxlMemoryBandwidthBytesPerS) / 2)));
-      auto hq = serving_hardware(q);
-      ASSERT_TRUE(hq);
       EXPECT_GE(evaluate_serving(w, *hq, plan).iteration_s, ev.iteration_s);
     }
   }
