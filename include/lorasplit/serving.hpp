@@ -266,6 +266,7 @@ struct ServingResult {
   std::vector<ServingBaseline> baselines;  ///< gpu_hbm, gpu_fetch, device_all
   long nodes{0}, pivots{0};                ///< branch and bound, over the stages
   long exact_lps{0};                       ///< nodes decided by an exact rational LP
+  long fixed_bounds{0};                    ///< integer bounds moved by reduced-cost fixing
   std::size_t classes{0};                  ///< the most classes of adapters in one stage
   /// The simulated stage times equal the model's (checked for every stage of the optimum).
   bool simulated_equal{false};

@@ -796,7 +796,7 @@ struct CapacityOutcome {
   ServingPlan plan;
   std::vector<std::int64_t> served;
   ServingEvaluation eval;
-  long nodes{0}, pivots{0}, exact_lps{0}, iterations{0};
+  long nodes{0}, pivots{0}, exact_lps{0}, fixed_bounds{0}, iterations{0};
 };
 
 // A served plan's exact evaluation when it meets every limit; else nothing.
@@ -864,6 +864,7 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
     out.nodes += res.nodes;
     out.pivots += res.pivots + res.exact_pivots;
     out.exact_lps += res.exact_lps;
+    out.fixed_bounds += res.fixed_bounds;
     if (!res.complete) {
       return Error{ErrorCode::kInternal, "", "", "serving: capacity mode's search stopped before its tree closed"};
     }
@@ -1015,6 +1016,7 @@ Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Par
     out.nodes += r->nodes;
     out.pivots += r->pivots;
     out.exact_lps += r->exact_lps;
+    out.fixed_bounds += r->fixed_bounds;
     out.dinkelbach_iterations += r->iterations;
     if (!r->found) {
       b.eval.feasible = false;
@@ -1185,6 +1187,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       out.nodes += res.nodes;
       out.pivots += res.pivots + res.exact_pivots;
       out.exact_lps += res.exact_lps;
+      out.fixed_bounds += res.fixed_bounds;
       stage_bound[s] = res.bound;
       complete = res.complete;
       if (res.found) {

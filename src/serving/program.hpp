@@ -45,6 +45,7 @@ struct StageSearchResult {
   long basis_bounds{0};    ///< nodes whose double LP's basis was solved exactly for its duals
   long exact_lps{0};       ///< nodes decided by the exact rational LP
   long exact_pivots{0};    ///< its pivots
+  long fixed_bounds{0};    ///< integer bounds moved by reduced-cost fixing
 };
 
 /// Minimises the stage time over the program (docs/model.md §9.7): branch and bound in

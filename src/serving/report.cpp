@@ -260,6 +260,7 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
                       {"nodes", r.nodes},
                       {"exact_lps", r.exact_lps},
                       {"pivots", r.pivots},
+                      {"fixed_bounds", r.fixed_bounds},
                       {"classes", r.classes},
                       {"proved_optimal", r.proved_optimal},
                       {"lower_bound_iteration_time_s", r.feasible ? ordered_json(num(r.lower_bound_s)) : nullptr},

@@ -108,11 +108,12 @@ class Search {
         }
         continue;
       }
+      if (d.fixable) out.fixed_bounds += fix_by_reduced_costs(d.bound, node.lo, node.up);
       const std::size_t j = d.branch;
       const std::int64_t f = d.floor;
       Node down = node, up = std::move(node);
-      down.up[j] = f;
-      up.lo[j] = f + 1;
+      down.up[j] = std::min(down.up[j], f);
+      up.lo[j] = std::max(up.lo[j], f + 1);
       down.parent_bound = d.bound;
       up.parent_bound = d.bound;
       for (Node* c : {&down, &up}) {
@@ -123,12 +124,14 @@ class Search {
       }
       down.up_side = false;
       up.up_side = true;
+      // A child the fixing emptied holds no point better than the incumbent.
+      const bool down_ok = down.lo[j] <= down.up[j], up_ok = up.lo[j] <= up.up[j];
       if (d.up_first) {
-        stack.push_back(std::move(down));
-        stack.push_back(std::move(up));
+        if (down_ok) stack.push_back(std::move(down));
+        if (up_ok) stack.push_back(std::move(up));
       } else {
-        stack.push_back(std::move(up));
-        stack.push_back(std::move(down));
+        if (up_ok) stack.push_back(std::move(up));
+        if (down_ok) stack.push_back(std::move(down));
       }
     }
     out.value = inc_;
@@ -150,6 +153,7 @@ class Search {
     bool up_first{false};
     std::optional<double> z;    // the double LP's value, when it was solved
     double frac{0};             // the branching variable's fractional part
+    bool fixable{false};        // r_ holds the reduced costs behind `bound`
   };
 
   void build_lp() {
@@ -274,7 +278,44 @@ class Search {
     if (d.floor < lo[pick] || d.floor >= up[pick]) return exact(lo, up, relative_gap, out);  // outside its box
     d.frac = v - std::floor(v);
     d.up_first = d.frac >= 0.5;
+    d.fixable = r_valid_;
     return d;
+  }
+
+  // Reduced-cost fixing (exact): with `bound` = -y·h + sum_j min(r_j lo_j, r_j up_j) from
+  // dual_bound, every point of the box satisfies t >= bound + r_j (x_j - lo_j) for r_j > 0
+  // (and + |r_j| (up_j - x_j) for r_j < 0), so a point strictly better than the incumbent
+  // has r_j (x_j - lo_j) < incumbent - bound: x_j <= lo_j + ceil(S / r_j) - 1 with S that
+  // slack. The integer variables' boxes shrink accordingly; returns how many moved.
+  long fix_by_reduced_costs(const Rational& bound, std::vector<std::int64_t>& lo, std::vector<std::int64_t>& up) {
+    if (!r_valid_ || !(bound < inc_)) return 0;
+    // The slack in the units of r_ (scaled by 2^-q).
+    Rational s = inc_ - bound;
+    mpz_mul_2exp(s.get_num_mpz_t(), s.get_num_mpz_t(), static_cast<mp_bitcnt_t>(-r_q_));
+    s.canonicalize();
+    const double sd = s.get_d();
+    long moved = 0;
+    Integer c;
+    for (std::size_t j = 0; j < n_; ++j) {
+      if (real_[j] != 0 || lo[j] >= up[j]) continue;
+      const int sign = mpz_sgn(r_[j].get_mpz_t());
+      if (sign == 0) continue;
+      const double width = static_cast<double>(up[j] - lo[j]);
+      if (std::abs(r_[j].get_d()) * width < sd * (1 - 1e-9)) continue;  // cannot move a bound
+      // c = ceil(S / |r_j|) = ceil(num / (den |r_j|)).
+      Integer den = s.get_den() * r_[j];
+      if (sign < 0) den = -den;
+      mpz_cdiv_q(c.get_mpz_t(), s.get_num_mpz_t(), den.get_mpz_t());
+      if (c > Integer(static_cast<long>(up[j] - lo[j]))) continue;
+      const std::int64_t reach = c.get_si() - 1;
+      if (sign > 0) {
+        up[j] = lo[j] + reach;
+      } else {
+        lo[j] = up[j] - reach;
+      }
+      ++moved;
+    }
+    return moved;
   }
 
   // Reliability branching: each candidate (fractionality, variable) is scored by the
@@ -383,6 +424,7 @@ class Search {
     for (std::size_t i = 0; i < m_; ++i) {
       if (std::isfinite(w[i])) top = std::max(top, w[i]);
     }
+    r_valid_ = false;
     if (!(top > 0)) return Rational(0);
     long q = 0;
     for (std::size_t i = 0; i < m_; ++i) {
@@ -419,6 +461,8 @@ class Search {
       if (b != 0) acc += r_[j] * Integer(static_cast<long>(b));
     }
     sum += Rational(acc);
+    r_valid_ = objective;
+    r_q_ = q;
     Rational scale;
     mpz_setbit(scale.get_num_mpz_t(), static_cast<mp_bitcnt_t>(-q));
     scale.get_den() = 1;
@@ -692,7 +736,9 @@ class Search {
   glp_smcp parm_{};
   std::vector<std::int64_t> cur_lo_, cur_up_;
   std::unique_ptr<BoxLp> exact_;
-  std::vector<Integer> r_;
+  std::vector<Integer> r_;  // the last multiplier_bound's reduced costs, times 2^-r_q_
+  long r_q_{0};
+  bool r_valid_{false};     // r_ is from a bound on the stage time (dual_bound)
   std::vector<double> y_;
   std::vector<double> col_value_;
   struct Pseudocost {

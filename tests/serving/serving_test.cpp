@@ -856,7 +856,7 @@ TEST(Serving, ClassPlanHasTheFewestReaders) {
 // double LP (its duals, its basis's exact duals, or a Farkas row), not by an exact LP.
 TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
   std::mt19937_64 rng(29);
-  long nodes = 0, exact_lps = 0;
+  long nodes = 0, exact_lps = 0, fixed = 0;
   const int count = 30 / testing::kSanitizerDivisor;
   for (int inst = 0; inst < count; ++inst) {
     const ServingWorkload w = tiny_workload(rng, 5, 7);
@@ -876,6 +876,7 @@ TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
     EXPECT_EQ(ref->exact_lps, ref->nodes);
     nodes += fast->nodes;
     exact_lps += fast->exact_lps;
+    fixed += fast->fixed_bounds;
     // A relative gap: the plan is within it of the optimum, the bound below the optimum.
     ServingSolveOptions g;
     g.relative_gap = Rational(1, 20);
@@ -887,7 +888,8 @@ TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
   }
   EXPECT_GT(nodes, 40);  // trees, not root LPs alone
   EXPECT_LT(exact_lps * 20, nodes) << exact_lps << " exact LPs of " << nodes << " nodes";
-  std::printf("double-precision search: %ld nodes, %ld exact LPs\n", nodes, exact_lps);
+  EXPECT_GT(fixed, 0);  // reduced-cost fixing moved bounds, and the optimum is the reference's
+  std::printf("double-precision search: %ld nodes, %ld exact LPs, %ld bounds fixed\n", nodes, exact_lps, fixed);
 }
 
 // A node limit leaves the proof open: the plan is still exact and simulated, and its
