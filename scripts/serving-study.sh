@@ -6,7 +6,7 @@
 #   scripts/serving-study.sh [LORASPLIT] [OUT_DIR]
 # writes OUT_DIR/{adapters,link,device_bandwidth,device_flops}.csv and an SVG figure of
 # each with gnuplot, and simulate_16_adapters.{txt,svg} (one layer of one plan, played out). Every plan is exact and simulated, and every point is proved optimal
-# (status optimal). About 80 s on 2 cores. A batch of 512 tokens with 1,024 tokens of context does not fit
+# (status optimal). About 40 s on 2 cores (release build). A batch of 512 tokens with 1,024 tokens of context does not fit
 # in the H100's 80 GB beside Llama-3-8B (the KV cache alone is 64 GiB): solve says so.
 set -euo pipefail
 cli=${1:-build/release/lorasplit}

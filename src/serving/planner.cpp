@@ -860,7 +860,10 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
       for (const auto v : pp->second) n += v;
       return ev->iteration_s - Rational(n) / lambda + incumbent;
     };
-    const auto res = detail::search_stage(to_mip(cp.prog), cp.upper, incumbent, value, Rational(0), 0);
+    // Without reduced-cost fixing: with it, the searches' trees shrank on 4 adapters (3,247
+    // -> 1,749 nodes) but one of 8 adapters' did not close in 120 s where all took 87,498
+    // nodes without it (docs/PERFORMANCE.md); batch mode's stages use it.
+    const auto res = detail::search_stage(to_mip(cp.prog), cp.upper, incumbent, value, Rational(0), 0, false);
     out.nodes += res.nodes;
     out.pivots += res.pivots + res.exact_pivots;
     out.exact_lps += res.exact_lps;
@@ -1183,7 +1186,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         set_stage_plan(prog, pc, trial.tokens[s]);
         return detail::evaluate_stage(w, hw, trial, stage).seconds;
       };
-      const auto res = detail::search_stage(mip, upper, incumbent, value, options.relative_gap, options.node_limit);
+      const auto res =
+          detail::search_stage(mip, upper, incumbent, value, options.relative_gap, options.node_limit, true);
       out.nodes += res.nodes;
       out.pivots += res.pivots + res.exact_pivots;
       out.exact_lps += res.exact_lps;

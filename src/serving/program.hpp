@@ -52,8 +52,12 @@ struct StageSearchResult {
 /// which LPs in double precision propose and exact bounds decide. Times lie in
 /// [0, time_upper_s]; only plans strictly better than `incumbent` (a plan's exact time)
 /// are searched for; `value` gives the exact time of the plan at an integer point.
+/// `reduced_cost_fixing`: shrink each branching node's integer boxes by its exact bound's
+/// reduced costs (the children inherit them; only points no better than the incumbent are
+/// removed, so the optimum is the same either way, the tree not).
 StageSearchResult search_stage(const ServingStageMip& mip, const Rational& time_upper_s, const Rational& incumbent,
-                               const StagePointValue& value, const Rational& relative_gap, long node_limit);
+                               const StagePointValue& value, const Rational& relative_gap, long node_limit,
+                               bool reduced_cost_fixing);
 
 /// The program of stage s; `upper_s` bounds every duration (GPU-only's stage time [s]).
 ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,

@@ -68,7 +68,7 @@ class Search {
     pseudo_.resize(n_);
   }
 
-  StageSearchResult run(const Rational& incumbent, const Rational& relative_gap, long node_limit) {
+  StageSearchResult run(const Rational& incumbent, const Rational& relative_gap, long node_limit, bool fixing) {
     StageSearchResult out;
     inc_ = incumbent;
     struct Node {
@@ -108,7 +108,7 @@ class Search {
         }
         continue;
       }
-      if (d.fixable) out.fixed_bounds += fix_by_reduced_costs(d.bound, node.lo, node.up);
+      if (fixing && d.fixable) out.fixed_bounds += fix_by_reduced_costs(d.bound, node.lo, node.up);
       const std::size_t j = d.branch;
       const std::int64_t f = d.floor;
       Node down = node, up = std::move(node);
@@ -754,9 +754,10 @@ class Search {
 }  // namespace
 
 StageSearchResult search_stage(const ServingStageMip& mip, const Rational& time_upper_s, const Rational& incumbent,
-                               const StagePointValue& value, const Rational& relative_gap, long node_limit) {
+                               const StagePointValue& value, const Rational& relative_gap, long node_limit,
+                               bool reduced_cost_fixing) {
   Search search(mip, time_upper_s, value);
-  return search.run(incumbent, relative_gap, node_limit);
+  return search.run(incumbent, relative_gap, node_limit, reduced_cost_fixing);
 }
 
 }  // namespace lorasplit::detail

@@ -101,8 +101,12 @@ TEST(ServingSearch, TheOptimumBelowTheIncumbentIsThatOfEnumeration) {
     Rational incumbent = upper;
     if (!values.empty() && inst % 2 == 1) incumbent = values[static_cast<std::size_t>(rng() % values.size())];
     const detail::StagePointValue value = [&](const std::vector<Integer>& x) { return point_value(sp.mip, x); };
-    const auto res = detail::search_stage(sp.mip, upper, incumbent, value, Rational(0), 0);
+    const bool fixing = inst % 4 != 3;  // a quarter without reduced-cost fixing
+    const auto res = detail::search_stage(sp.mip, upper, incumbent, value, Rational(0), 0, fixing);
     ASSERT_TRUE(res.complete) << inst;
+    if (!fixing) {
+      EXPECT_EQ(res.fixed_bounds, 0L) << inst;
+    }
     if (best && *best < incumbent) {
       ASSERT_TRUE(res.found) << "instance " << inst << ": enumeration has " << *best << " below " << incumbent;
       EXPECT_EQ(res.value, *best) << "instance " << inst;
