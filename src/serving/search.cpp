@@ -174,6 +174,7 @@ class Search {
         mpz_get_d_2exp(&e, mip_.a[i][j].get_mpz_t());
         top = std::max(top, e + col_shift(j));
       }
+      if (rows_[i].empty()) top = 0;  // 0 <= h: nothing to scale
       row_shift_[i] = static_cast<int>(top);
       for (const auto j : rows_[i]) {
         ia.push_back(static_cast<int>(i + 1));
