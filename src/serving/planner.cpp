@@ -796,7 +796,7 @@ struct CapacityOutcome {
   ServingPlan plan;
   std::vector<std::int64_t> served;
   ServingEvaluation eval;
-  long nodes{0}, pivots{0}, exact_lps{0}, fixed_bounds{0}, iterations{0};
+  long nodes{0}, pivots{0}, exact_lps{0}, iterations{0};
 };
 
 // A served plan's exact evaluation when it meets every limit; else nothing.
@@ -860,14 +860,12 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
       for (const auto v : pp->second) n += v;
       return ev->iteration_s - Rational(n) / lambda + incumbent;
     };
-    // Without reduced-cost fixing: with it, the searches' trees shrank on 4 adapters (3,247
-    // -> 1,749 nodes) but one of 8 adapters' did not close in 120 s where all took 87,498
-    // nodes without it (docs/PERFORMANCE.md); batch mode's stages use it.
+    // Without reduced-cost fixing, which made 8 adapters' searches far longer here
+    // (docs/model.md §9.7, docs/PERFORMANCE.md): fixed_bounds stays 0 in capacity mode.
     const auto res = detail::search_stage(to_mip(cp.prog), cp.upper, incumbent, value, Rational(0), 0, false);
     out.nodes += res.nodes;
     out.pivots += res.pivots + res.exact_pivots;
     out.exact_lps += res.exact_lps;
-    out.fixed_bounds += res.fixed_bounds;
     if (!res.complete) {
       return Error{ErrorCode::kInternal, "", "", "serving: capacity mode's search stopped before its tree closed"};
     }
@@ -1019,7 +1017,6 @@ Result<ServingResult> solve_serving_capacity(const ServingWorkload& w, const Par
     out.nodes += r->nodes;
     out.pivots += r->pivots;
     out.exact_lps += r->exact_lps;
-    out.fixed_bounds += r->fixed_bounds;
     out.dinkelbach_iterations += r->iterations;
     if (!r->found) {
       b.eval.feasible = false;
