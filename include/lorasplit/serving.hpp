@@ -291,6 +291,9 @@ struct ServingSolveOptions {
   /// Decide every node by the exact rational LP instead of proposing it in double
   /// precision first: the reference search, slower by orders of magnitude, same answers.
   bool exact_lps_only{false};
+  /// Nodes the search over the compact LP may use in a stage before the stage is searched
+  /// again over the program's own LP, from the best plan found (docs/model.md §9.7).
+  long compact_node_budget{2000};
 };
 
 /// Whether `options` apply to the workload's mode: --gap, --node-limit and --exact-lps are

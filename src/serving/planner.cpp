@@ -31,10 +31,15 @@ constexpr std::size_t kMaxCapacityAdapters = 8;
 
 constexpr std::size_t kNoVar = static_cast<std::size_t>(-1);
 
+
 // A row sum_j coef[j] * x_j <= rhs over the stage's variables (times in seconds).
 struct Row {
   std::map<std::size_t, Rational> coef;
   Rational rhs;
+  // What the row is (the compact LP of docs/model.md §9.7 keeps the timing rows and the
+  // rows of classes whose counts it carries): -1 a timing row (a duration or the stage
+  // time), -2 a run flag's row, >= 0 a row of that class (its index in StageProgram::units).
+  int tag{-1};
 };
 
 // A class of identical adapters in one stage: the same work (ranks and modules here),
@@ -186,8 +191,9 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
   for (const A& a : as) prog.upper[a.p] = prog.upper[a.c] = a.n * a.k;
   prog.run_flags.insert(prog.run_flags.end(), {v_sg, v_e, v_sd, v_ed, v_f, v_y});
   for (const A& a : as) prog.indicators.insert(prog.indicators.end(), {a.uga, a.ugb, a.uda, a.udb, a.up});
+  int tag = -1;  // the tag of the rows row() and row_n() add
   const auto row = [&](std::map<std::size_t, Rational> coef, Rational rhs) {
-    prog.rows.push_back({std::move(coef), std::move(rhs)});
+    prog.rows.push_back({std::move(coef), std::move(rhs), tag});
   };
   // A row over the class's tokens N as well: `n_coef` N on the left, N = k n a constant
   // (batch mode) or the adapter's variable (capacity mode).
@@ -197,12 +203,13 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
     } else {
       rhs -= n_coef * Rational(a.n * a.k);
     }
-    prog.rows.push_back({std::move(coef), std::move(rhs)});
+    prog.rows.push_back({std::move(coef), std::move(rhs), tag});
   };
   // Linking rows: tokens and the readers of each matrix (§9.2, §9.7): with N = k n the
   // class's tokens, G = N - P - C <= n uGA, G + P <= n uGB, P + C <= n uDA, C <= n uDB,
   // P <= n uP, every count at most k and at most k times its item's run flag.
   for (const A& a : as) {
+    tag = static_cast<int>(&a - prog.units.data());
     const Rational k(a.k);
     row_n(a, {{a.p, 1}, {a.c, 1}}, 0, -1);                             // G >= 0
     row_n(a, {{a.p, -1}, {a.c, -1}, {a.uga, Rational(-a.n)}}, 0, 1);   // G <= n uGA
@@ -229,6 +236,7 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
   }
   // Whether each kernel and transfer runs: a flag at 0 forbids every reader of its
   // matrices (uGA <= k v_sg, ...; expand_gpu runs whenever a token has LoRA work here).
+  tag = -2;
   for (const A& a : as) {
     const Rational k(a.k);
     row({{a.uga, 1}, {v_sg, -k}}, 0);
@@ -245,6 +253,7 @@ std::size_t add_stage(StageProgram& prog, const ServingWorkload& w, const Servin
   } else {
     row({{v_e, -1}}, -1);
   }
+  tag = -1;
   for (const auto v : {v_sg, v_e, v_sd, v_ed, v_f, v_y}) prog.upper[v] = 1;
   // Kernel durations: d >= o v + FLOPs / F and d >= o v + bytes / W, with g = n - p - c.
   const auto kernel = [&](std::size_t d, std::size_t v, bool gpu, const auto& flops, const auto& bytes) {
@@ -410,8 +419,18 @@ StageProgram build_program(const ServingWorkload& w, const ServingHardware& hw, 
 // latencies are what the LP spreads thinnest), then on the classes' reader counts, then on
 // the token totals; with them fixed, the LP's durations and stage time are the exact
 // maxima of their terms (docs/model.md §9.7).
-detail::ServingStageMip to_mip(const StageProgram& prog) {
+detail::ServingStageMip to_mip(const StageProgram& prog, bool compact = false) {
   detail::ServingStageMip mip;
+  if (compact) {  // batch mode: the structure the compact LP needs (§9.7)
+    detail::ServingStageMip::Compact cs;
+    for (const Unit& u : prog.units) {
+      cs.classes.push_back({u.p, u.c, {u.uga, u.ugb, u.uda, u.udb, u.up}, u.n.get_si(), u.k, u.device,
+                            u.weights == Residency::kCxl});
+    }
+    for (const auto& r : prog.rows) cs.row_tag.push_back(r.tag);
+    for (std::size_t f = 0; f < 6; ++f) cs.flags[f] = prog.run_flags[f];
+    mip.compact = std::move(cs);
+  }
   for (const auto& r : prog.rows) {
     Integer d = r.rhs.get_den();
     for (const auto& [j, x] : r.coef) mpz_lcm(d.get_mpz_t(), d.get_mpz_t(), x.get_den().get_mpz_t());
@@ -476,6 +495,9 @@ class IncumbentSearch {
   // Per class (P, C): the best plan found from each of `starts`, then from the best with
   // one class moved whole to another path (a kick out of a local optimum), while that
   // improves it.
+  // The best plan found by steepest descent from `start` alone (no kicks).
+  Totals polish(const Totals& start) const { return descend({start}); }
+
   Totals run(const std::vector<Totals>& starts) const {
     Totals best = descend(starts);
     const auto pure = [this](std::size_t u) {
@@ -1136,7 +1158,9 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       all_gpu.emplace_back(0, 0);
       all_device.emplace_back(0, u.device ? u.n.get_si() * u.k : 0);
     }
-    const auto proposal = IncumbentSearch(prog).run({all_gpu, all_device});
+    const IncumbentSearch local(prog);
+    // (Its restarts come later, from the search's first LP point: docs/model.md §9.7.)
+    const auto proposal = local.polish(all_gpu);
     std::vector<std::pair<std::int64_t, std::int64_t>> incumbent_pc = all_gpu;
     Rational incumbent = upper;
     for (const auto* cand : {&std::as_const(all_device), &proposal}) {
@@ -1148,7 +1172,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         incumbent_pc = *cand;
       }
     }
-    detail::ServingStageMip mip = to_mip(prog);
+    detail::ServingStageMip mip = to_mip(prog, true);
     out.classes = std::max(out.classes, mip.classes);
     Rational claimed = incumbent;
     bool complete = true;
@@ -1183,8 +1207,45 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         set_stage_plan(prog, pc, trial.tokens[s]);
         return detail::evaluate_stage(w, hw, trial, stage).seconds;
       };
-      const auto res =
-          detail::search_stage(mip, upper, incumbent, value, options.relative_gap, options.node_limit, true);
+      // The local search again from the LP's points (rounded) during the search.
+      const detail::StageProposal propose = [&](const std::vector<double>& x,
+                                                bool thorough) -> std::optional<std::vector<Integer>> {
+        std::vector<std::pair<std::int64_t, std::int64_t>> start;
+        for (const Unit& u : prog.units) {
+          const std::int64_t total = u.n.get_si() * u.k;
+          auto p = std::clamp<std::int64_t>(std::llround(x[u.p]), 0, total);
+          auto c = std::clamp<std::int64_t>(std::llround(x[u.c]), 0, total - p);
+          if (!u.device) p = c = 0;
+          start.emplace_back(p, c);
+        }
+        const auto best = thorough ? local.run({start}) : local.polish(start);
+        std::vector<Integer> point(x.size(), Integer(0));
+        for (std::size_t q = 0; q < prog.units.size(); ++q) {
+          point[prog.units[q].p] = best[q].first;
+          point[prog.units[q].c] = best[q].second;
+        }
+        return point;
+      };
+      // The compact LP's search first, within a budget of nodes; a stage it leaves open is
+      // searched again over the program's own LP, from the best plan it found (§9.7).
+      const long budget = std::max(1L, options.compact_node_budget);
+      const bool budgeted = options.node_limit <= 0 || options.node_limit > budget;
+      auto res = detail::search_stage(mip, upper, incumbent, value, options.relative_gap,
+                                      budgeted ? budget : options.node_limit, true, &propose);
+      if (budgeted && res.node_limit_hit) {
+        detail::ServingStageMip full = to_mip(prog);
+        auto again = detail::search_stage(full, upper, res.value, value, options.relative_gap, options.node_limit, true);
+        again.nodes += res.nodes;
+        again.pivots += res.pivots;
+        again.exact_lps += res.exact_lps;
+        again.exact_pivots += res.exact_pivots;
+        again.fixed_bounds += res.fixed_bounds;
+        if (!again.found && res.found) {
+          again.found = true;
+          again.x = res.x;
+        }
+        res = std::move(again);
+      }
       out.nodes += res.nodes;
       out.pivots += res.pivots + res.exact_pivots;
       out.exact_lps += res.exact_lps;

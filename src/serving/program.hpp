@@ -22,6 +22,29 @@ struct ServingStageMip {
   std::vector<int> priority;
   std::size_t stage_time{0};            ///< the variable minimised [s]
   std::size_t classes{0};               ///< classes of identical adapters with tokens here
+
+  /// What the compact LP (docs/model.md §9.7) needs to know of the program's structure.
+  /// Without it the search solves the program's own LP relaxation.
+  struct Compact {
+    /// The readers of a class, in the order of `Class::u`: A on the GPU (tokens G = N - P -
+    /// C), B on the GPU (G + P), A on the device (P + C), B on the device (C), adapters on
+    /// path p (P).
+    struct Class {
+      std::size_t p{0}, c{0};           ///< its token totals' variables
+      std::array<std::size_t, 5> u{};   ///< its reader counts' variables
+      std::int64_t n{0}, k{0};          ///< tokens per adapter, adapters
+      bool device{true};                ///< paths p and c are open to it
+      bool cxl{false};                  ///< its weights are only in the device's memory
+    };
+    std::vector<Class> classes;
+    /// Per row: -1 a timing row (a duration's or the stage time's), -2 a run flag's row, >= 0
+    /// a row of that class.
+    std::vector<int> row_tag;
+    /// The run flags: shrink_gpu, expand_gpu (always 1 here), shrink_cxl (with x_in),
+    /// expand_cxl (with z_back), fetch, y_back.
+    std::array<std::size_t, 6> flags{};
+  };
+  std::optional<Compact> compact;
 };
 
 /// The plan of a class of k adapters of n tokens each from its totals P and C (G = k n -
@@ -34,12 +57,20 @@ std::vector<std::array<std::int64_t, 3>> class_plan(std::int64_t k, std::int64_t
 /// totals, with the fewest readers), or nothing when its totals are not a plan.
 using StagePointValue = std::function<std::optional<Rational>(const std::vector<Integer>& x)>;
 
+/// A proposal from a relaxation's point (the double LP's values of every variable): an
+/// integer point whose plan the caller found near it (by local search; `thorough`: with
+/// restarts), or nothing. It only proposes: the search evaluates the point exactly before it
+/// uses it.
+using StageProposal =
+    std::function<std::optional<std::vector<Integer>>(const std::vector<double>& x, bool thorough)>;
+
 struct StageSearchResult {
   bool found{false};       ///< a plan better than the incumbent given
   std::vector<Integer> x;  ///< its point (the integer variables; the times 0)
   Rational value;          ///< its exact stage time [s] (the incumbent's when !found)
   Rational bound;          ///< no plan of the stage is below it [s] (exact)
   bool complete{true};     ///< every node closed without the gap or the node limit
+  bool node_limit_hit{false};  ///< the node limit stopped the search
   long nodes{0};           ///< nodes (an LP in double precision each)
   long pivots{0};          ///< their dual simplex pivots
   long basis_bounds{0};    ///< nodes whose double LP's basis was solved exactly for its duals
@@ -57,7 +88,7 @@ struct StageSearchResult {
 /// removed, so the optimum is the same either way, the tree not).
 StageSearchResult search_stage(const ServingStageMip& mip, const Rational& time_upper_s, const Rational& incumbent,
                                const StagePointValue& value, const Rational& relative_gap, long node_limit,
-                               bool reduced_cost_fixing);
+                               bool reduced_cost_fixing, const StageProposal* propose = nullptr);
 
 /// The program of stage s; `upper_s` bounds every duration (GPU-only's stage time [s]).
 ServingStageMip serving_stage_mip(const ServingWorkload& w, const ServingHardware& hw, ServingStage s,

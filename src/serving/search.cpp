@@ -33,6 +33,8 @@ constexpr double kIntegralTolerance = 1e-6;
 constexpr std::size_t kStrongCandidates = 8;
 // Each child's LP in strong branching stops after this many pivots.
 constexpr int kStrongIterations = 30;
+// The caller's local search is started from the LP's point at the root and every this many nodes.
+constexpr long kProposalEvery = 32;
 
 struct GlpkDeleter {
   void operator()(glp_prob* p) const { glp_delete_prob(p); }
@@ -55,10 +57,17 @@ class Search {
     for (std::size_t j = 0; j < n_; ++j) real_[j] = mip.priority[j] == 0 ? 1 : 0;
     box_up_.resize(n_);
     for (std::size_t j = 0; j < n_; ++j) box_up_[j] = real_[j] != 0 ? time_upper_s : Rational(mip.upper[j]);
+    if (mip.compact) {
+      build_compact();
+    } else {
+      a_ = mip.a;
+      h_ = mip.h;
+    }
+    m_ = h_.size();
     rows_.resize(m_);
     for (std::size_t i = 0; i < m_; ++i) {
       for (std::size_t j = 0; j < n_; ++j) {
-        if (mip.a[i][j] != 0) rows_[i].push_back(j);
+        if (a_[i][j] != 0 || (compact_ && maybe_[i][j] != 0)) rows_[i].push_back(j);
       }
     }
     int e = 0;
@@ -67,6 +76,8 @@ class Search {
     build_lp();
     pseudo_.resize(n_);
   }
+
+  void set_proposal(const StageProposal* propose) { propose_ = propose; }
 
   StageSearchResult run(const Rational& incumbent, const Rational& relative_gap, long node_limit, bool fixing) {
     StageSearchResult out;
@@ -81,11 +92,16 @@ class Search {
       bool branched{false};
     };
     Node root;
-    root.lo.assign(n_, 0);
-    root.up.resize(n_);
-    for (std::size_t j = 0; j < n_; ++j) root.up[j] = real_[j] != 0 ? 0 : mip_.upper[j].get_si();
+    if (compact_) {
+      root.lo = root_lo_;
+      root.up = root_up_;
+    } else {
+      root.lo.assign(n_, 0);
+      root.up.resize(n_);
+      for (std::size_t j = 0; j < n_; ++j) root.up[j] = real_[j] != 0 ? 0 : mip_.upper[j].get_si();
+    }
     std::vector<Node> stack;
-    stack.push_back(std::move(root));
+    if (!root_empty_) stack.push_back(std::move(root));
     std::optional<Rational> open_bound;  // the least bound of a node closed by the gap or left open
     const auto note_open = [&](const Rational& b) {
       if (!open_bound || b < *open_bound) open_bound = b;
@@ -93,12 +109,14 @@ class Search {
     while (!stack.empty()) {
       if (node_limit > 0 && out.nodes >= node_limit) {
         out.complete = false;
+        out.node_limit_hit = true;
         for (const Node& nd : stack) note_open(nd.parent_bound ? *nd.parent_bound : Rational(0));
         break;
       }
       Node node = std::move(stack.back());
       stack.pop_back();
       ++out.nodes;
+      if (compact_ && !probe_flags(node.lo, node.up, out)) continue;
       const Decision d = decide(node.lo, node.up, relative_gap, out);
       if (node.branched && d.z) observe(node.var, node.up_side, node.frac, node.parent_z, *d.z);
       if (d.closed) {
@@ -125,7 +143,11 @@ class Search {
       down.up_side = false;
       up.up_side = true;
       // A child the fixing emptied holds no point better than the incumbent.
-      const bool down_ok = down.lo[j] <= down.up[j], up_ok = up.lo[j] <= up.up[j];
+      bool down_ok = down.lo[j] <= down.up[j], up_ok = up.lo[j] <= up.up[j];
+      if (compact_) {  // what the branch implies for the flags, readers and totals
+        down_ok = down_ok && propagate(down.lo, down.up);
+        up_ok = up_ok && propagate(up.lo, up.up);
+      }
       if (d.up_first) {
         if (down_ok) stack.push_back(std::move(down));
         if (up_ok) stack.push_back(std::move(up));
@@ -170,18 +192,20 @@ class Search {
       // Each row divided by a power of two near its largest coefficient (exact scaling).
       long top = std::numeric_limits<long>::min();
       for (const auto j : rows_[i]) {
+        if (a_[i][j] == 0) continue;  // (a compact row's column that is 0 at the root)
         long e = 0;
-        mpz_get_d_2exp(&e, mip_.a[i][j].get_mpz_t());
+        mpz_get_d_2exp(&e, a_[i][j].get_mpz_t());
         top = std::max(top, e + col_shift(j));
       }
-      if (rows_[i].empty()) top = 0;  // 0 <= h: nothing to scale
+      if (top == std::numeric_limits<long>::min()) top = 0;  // 0 <= h: nothing to scale
       row_shift_[i] = static_cast<int>(top);
       for (const auto j : rows_[i]) {
+        if (a_[i][j] == 0) continue;
         ia.push_back(static_cast<int>(i + 1));
         ja.push_back(static_cast<int>(j + 1));
-        ar.push_back(scaled(mip_.a[i][j], col_shift(j) - top));
+        ar.push_back(scaled(a_[i][j], col_shift(j) - top));
       }
-      glp_set_row_bnds(lp, static_cast<int>(i + 1), GLP_UP, 0.0, scaled(mip_.h[i], -top));
+      glp_set_row_bnds(lp, static_cast<int>(i + 1), GLP_UP, 0.0, scaled(h_[i], -top));
     }
     glp_load_matrix(lp, static_cast<int>(ia.size() - 1), ia.data(), ja.data(), ar.data());
     cur_lo_.assign(n_, 0);
@@ -192,12 +216,396 @@ class Search {
                          std::ldexp(box_up_[j].get_d(), time_shift_) * (1 + 1e-12));
       }
       glp_set_obj_coef(lp, static_cast<int>(j + 1), j == mip_.stage_time ? 1.0 : 0.0);
+      if (compact_ && subst_[j] != 0) glp_set_col_bnds(lp, static_cast<int>(j + 1), GLP_FX, 0.0, 0.0);
     }
     advanced_basis();
     glp_init_smcp(&parm_);
     parm_.msg_lev = GLP_MSG_OFF;
     parm_.meth = GLP_DUALP;
     parm_.presolve = GLP_OFF;
+  }
+
+  // ---- The compact LP (docs/model.md §9.7, batch mode) ----
+  // The LP carries the classes' token totals, the reader counts of classes of several
+  // adapters with several tokens each ("general" classes), the durations and the stage
+  // time. The other classes' reader counts and the run flags are substituted by what the
+  // node's box says of them: a count at 0 drops its term (and its tokens are 0), a count of
+  // a one-adapter class at 1 is the constant 1 (and a token passes), any other count is its
+  // tokens over n (exact when n = 1, a lower bound otherwise, since count >= tokens / n); a
+  // flag at 1 is the constant 1, any other flag's term is dropped (a lower bound; the search
+  // branches on a flag whose items the LP's point uses). Each row of the compact program is
+  // a valid inequality for every plan of the node, so the exact bounds hold as before.
+
+  // Reader r's tokens: kForm[r] = (c0, cp, cc) in c0 N + cp P + cc C; kFlagOf[r] the flag
+  // (index into Compact::flags) that says whether any adapter reads it.
+  static constexpr std::array<std::array<int, 3>, 5> kForm{{{1, -1, -1}, {1, 0, -1}, {0, 1, 1}, {0, 0, 1}, {0, 1, 0}}};
+  static constexpr std::array<std::size_t, 5> kFlagOf{0, 4, 2, 3, 5};
+
+  struct CompactClass {
+    bool exact{false};  // its counts are substituted (one adapter, or one token per adapter)
+    bool unit{false};   // one adapter of several tokens: its counts are 0 or 1, branched on
+    std::int64_t total{0};
+    std::vector<std::size_t> rows;    // the compact timing rows its variables appear in
+    std::vector<int> pos;             // per compact row, its index in `rows` (-1: none)
+    std::vector<Integer> dp, dc, dh;  // per `rows`: the substitution's current terms
+    int sig{-1};                      // the states the terms are for
+    std::size_t s_row{0};             // its rows P + C <= S_hi and -P - C <= -S_lo
+  };
+
+  void build_compact() {
+    compact_ = true;
+    const auto& cs = *mip_.compact;
+    const std::size_t mo = mip_.h.size();
+    subst_.assign(n_, 0);
+    cls_.resize(cs.classes.size());
+    for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+      const auto& c = cs.classes[q];
+      CompactClass& cc = cls_[q];
+      cc.exact = c.k == 1 || c.n == 1;
+      cc.unit = c.k == 1 && c.n > 1;
+      cc.total = c.k * c.n;
+      if (cc.exact) {
+        for (const auto u : c.u) subst_[u] = 1;
+      }
+    }
+    for (const auto f : cs.flags) subst_[f] = 2;
+    // The rows kept: the timing rows and the rows of general classes.
+    std::vector<std::size_t> kept;
+    for (std::size_t i = 0; i < mo; ++i) {
+      const int tag = cs.row_tag[i];
+      if (tag == -1 || (tag >= 0 && !cls_[static_cast<std::size_t>(tag)].exact)) kept.push_back(i);
+    }
+    sub_coef_.assign(n_, {});
+    for (const auto i : kept) {
+      const std::size_t ci = a_.size();
+      // Scaled by the lcm of the n of the one-adapter classes whose counts the row holds, so
+      // that count = tokens / n keeps the row's coefficients integers.
+      Integer l = 1;
+      for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+        if (!cls_[q].exact) continue;
+        for (const auto u : cs.classes[q].u) {
+          if (mip_.a[i][u] != 0) {
+            const Integer nq(static_cast<long>(cs.classes[q].n));
+            mpz_lcm(l.get_mpz_t(), l.get_mpz_t(), nq.get_mpz_t());
+            break;
+          }
+        }
+      }
+      std::vector<Integer> row(n_, Integer(0));
+      for (std::size_t j = 0; j < n_; ++j) {
+        if (mip_.a[i][j] == 0) continue;
+        const Integer v = mip_.a[i][j] * l;
+        if (subst_[j] != 0) {
+          sub_coef_[j].emplace_back(ci, v);
+        } else {
+          row[j] = v;
+        }
+      }
+      a_.push_back(std::move(row));
+      h_.push_back(mip_.h[i] * l);
+    }
+    const std::size_t mt = a_.size();
+    maybe_.assign(mt, std::vector<char>(n_, 0));
+    for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+      const auto& c = cs.classes[q];
+      CompactClass& cc = cls_[q];
+      cc.pos.assign(mt, -1);
+      for (std::size_t ci = 0; ci < mt; ++ci) {
+        bool in = a_[ci][c.p] != 0 || a_[ci][c.c] != 0;
+        for (const auto u : c.u) {
+          for (const auto& e : sub_coef_[u]) in = in || e.first == ci;
+        }
+        if (!in) continue;
+        cc.pos[ci] = static_cast<int>(cc.rows.size());
+        cc.rows.push_back(ci);
+        if (cc.exact) maybe_[ci][c.p] = maybe_[ci][c.c] = 1;
+      }
+      cc.dp.assign(cc.rows.size(), Integer(0));
+      cc.dc = cc.dh = cc.dp;
+      cc.sig = 0;  // every reader at 0: no terms
+    }
+    base_a_ = a_;
+    base_h_ = h_;
+    // Per class, P + C <= S_hi and -P - C <= -S_lo.
+    for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+      const auto& c = cs.classes[q];
+      cls_[q].s_row = a_.size();
+      for (const int sign : {1, -1}) {
+        std::vector<Integer> row(n_, Integer(0));
+        row[c.p] = sign;
+        row[c.c] = sign;
+        a_.push_back(std::move(row));
+        h_.push_back(Integer(0));
+      }
+    }
+    maybe_.resize(a_.size(), std::vector<char>(n_, 0));
+    flag_on_.assign(cs.flags.size(), 0);
+    dirty_.assign(a_.size(), 0);
+    root_lo_.assign(n_, 0);
+    root_up_.resize(n_);
+    for (std::size_t j = 0; j < n_; ++j) root_up_[j] = real_[j] != 0 ? 0 : mip_.upper[j].get_si();
+    root_lo_[cs.flags[1]] = 1;  // expand_gpu runs in every stage with LoRA work
+    if (!propagate(root_lo_, root_up_)) root_empty_ = true;
+    update_structure(root_lo_, root_up_, false);
+  }
+
+  // A reader's state in the node's box: 0 no adapter reads it, 1 (one-adapter class) its
+  // adapter does, 2 either (its count relaxed to its tokens / n).
+  [[nodiscard]] int reader_state(std::size_t q, int r, const std::vector<std::int64_t>& lo,
+                                 const std::vector<std::int64_t>& up) const {
+    const std::size_t u = mip_.compact->classes[q].u[static_cast<std::size_t>(r)];
+    if (up[u] == 0) return 0;
+    if (cls_[q].unit && lo[u] >= 1) return 1;
+    return 2;
+  }
+
+  [[nodiscard]] int class_sig(std::size_t q, const std::vector<std::int64_t>& lo,
+                              const std::vector<std::int64_t>& up) const {
+    int sig = 0;
+    for (int r = 4; r >= 0; --r) sig = sig * 3 + reader_state(q, r, lo, up);
+    return sig;
+  }
+
+  // The bounds the node's readers put on S = P + C.
+  [[nodiscard]] std::pair<std::int64_t, std::int64_t> s_range(std::size_t q, const std::vector<std::int64_t>& lo,
+                                                              const std::vector<std::int64_t>& up) const {
+    const auto& c = mip_.compact->classes[q];
+    std::int64_t slo = 0, shi = c.device ? cls_[q].total : 0;
+    if (cls_[q].exact) {
+      const int ga = reader_state(q, 0, lo, up), da = reader_state(q, 2, lo, up);
+      if (ga == 0) slo = std::max(slo, cls_[q].total);  // no token on the GPU's A: all on the device
+      if (ga == 1) shi = std::min(shi, cls_[q].total - 1);
+      if (da == 0) shi = 0;
+      if (da == 1) slo = std::max<std::int64_t>(slo, 1);
+    }
+    return {slo, shi};
+  }
+
+  // Tightens a node's box by what its flags and readers imply (a flag at 0: none of its
+  // readers; a reader at 1: its flag at 1; one adapter: g reads B too, p reads both, c
+  // reads A too; readers' states bound P and C). False when the box holds no plan.
+  bool propagate(std::vector<std::int64_t>& lo, std::vector<std::int64_t>& up) const {
+    const auto& cs = *mip_.compact;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+        const auto& c = cs.classes[q];
+        for (std::size_t r = 0; r < 5; ++r) {
+          if (r == 1 && !c.cxl) continue;  // fetch runs for the device-resident classes only
+          const std::size_t v = cs.flags[kFlagOf[r]], u = c.u[r];
+          if (up[v] == 0) up[u] = 0;
+          if (lo[u] >= 1) lo[v] = std::max<std::int64_t>(lo[v], 1);
+        }
+        if (cls_[q].unit) {
+          auto& ga = c.u[0];
+          auto& gb = c.u[1];
+          auto& da = c.u[2];
+          auto& db = c.u[3];
+          auto& pp = c.u[4];
+          if (lo[ga] >= 1 || lo[pp] >= 1) lo[gb] = std::max<std::int64_t>(lo[gb], 1);
+          if (lo[db] >= 1 || lo[pp] >= 1) lo[da] = std::max<std::int64_t>(lo[da], 1);
+          if (up[gb] == 0) up[ga] = up[pp] = 0;
+          if (up[da] == 0) up[db] = up[pp] = 0;
+        }
+        if (cls_[q].exact) {
+          const std::int64_t total = cls_[q].total;
+          const int gb = reader_state(q, 1, lo, up), db = reader_state(q, 3, lo, up), pp = reader_state(q, 4, lo, up);
+          if (gb == 0) lo[c.c] = std::max(lo[c.c], total);
+          if (gb == 1) up[c.c] = std::min(up[c.c], total - 1);
+          if (db == 0) up[c.c] = 0;
+          if (db == 1) lo[c.c] = std::max<std::int64_t>(lo[c.c], 1);
+          if (pp == 0) up[c.p] = 0;
+          if (pp == 1) lo[c.p] = std::max<std::int64_t>(lo[c.p], 1);
+        }
+      }
+    }
+    for (std::size_t j = 0; j < n_; ++j) {
+      if (lo[j] > up[j]) return false;
+    }
+    for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+      const auto& c = cs.classes[q];
+      const auto [slo, shi] = s_range(q, lo, up);
+      if (slo > shi || slo > up[c.p] + up[c.c] || shi < lo[c.p] + lo[c.c]) return false;
+    }
+    return true;
+  }
+
+  // Brings the compact rows (exact, and GLPK's when `glpk`) to the node's box.
+  void update_structure(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up, bool glpk) {
+    const auto& cs = *mip_.compact;
+    glp_prob* lp = glpk ? lp_.get() : nullptr;
+    for (std::size_t q = 0; q < cls_.size(); ++q) {
+      CompactClass& cc = cls_[q];
+      const auto& c = cs.classes[q];
+      if (cc.exact) {
+        const int sig = class_sig(q, lo, up);
+        if (sig != cc.sig) {
+          const std::size_t nr = cc.rows.size();
+          std::vector<Integer>& np = scratch_p_;
+          std::vector<Integer>& nc = scratch_c_;
+          std::vector<Integer>& nh = scratch_h_;
+          for (auto* v : {&np, &nc, &nh}) {
+            v->resize(nr);
+            for (auto& x : *v) mpz_set_ui(x.get_mpz_t(), 0);
+          }
+          Integer& t = scratch_t_;
+          for (int r = 0, rest = sig; r < 5; ++r, rest /= 3) {
+            const int st = rest % 3;
+            if (st == 0) continue;
+            const auto& form = kForm[static_cast<std::size_t>(r)];
+            for (const auto& [ci, v] : sub_coef_[c.u[static_cast<std::size_t>(r)]]) {
+              const auto pos = static_cast<std::size_t>(cc.pos[ci]);
+              if (st == 1) {
+                mpz_add(nh[pos].get_mpz_t(), nh[pos].get_mpz_t(), v.get_mpz_t());
+                continue;
+              }
+              mpz_divexact_ui(t.get_mpz_t(), v.get_mpz_t(), static_cast<unsigned long>(c.n));
+              if (form[1] > 0) mpz_add(np[pos].get_mpz_t(), np[pos].get_mpz_t(), t.get_mpz_t());
+              if (form[1] < 0) mpz_sub(np[pos].get_mpz_t(), np[pos].get_mpz_t(), t.get_mpz_t());
+              if (form[2] > 0) mpz_add(nc[pos].get_mpz_t(), nc[pos].get_mpz_t(), t.get_mpz_t());
+              if (form[2] < 0) mpz_sub(nc[pos].get_mpz_t(), nc[pos].get_mpz_t(), t.get_mpz_t());
+              if (form[0] != 0) {
+                mpz_addmul_ui(nh[pos].get_mpz_t(), t.get_mpz_t(), static_cast<unsigned long>(cc.total));
+              }
+            }
+          }
+          for (std::size_t pos = 0; pos < nr; ++pos) {
+            const std::size_t ci = cc.rows[pos];
+            if (nh[pos] != cc.dh[pos]) {
+              mpz_add(h_[ci].get_mpz_t(), h_[ci].get_mpz_t(), cc.dh[pos].get_mpz_t());
+              mpz_sub(h_[ci].get_mpz_t(), h_[ci].get_mpz_t(), nh[pos].get_mpz_t());
+              dirty_[ci] = 1;
+            }
+            mpz_add(a_[ci][c.p].get_mpz_t(), base_a_[ci][c.p].get_mpz_t(), np[pos].get_mpz_t());
+            mpz_add(a_[ci][c.c].get_mpz_t(), base_a_[ci][c.c].get_mpz_t(), nc[pos].get_mpz_t());
+          }
+          std::swap(cc.dp, np);  // the old terms become the next call's scratch space
+          std::swap(cc.dc, nc);
+          std::swap(cc.dh, nh);
+          cc.sig = sig;
+          if (lp != nullptr) {
+            for (const std::size_t j : {c.p, c.c}) {
+              std::vector<int> ind{0};
+              std::vector<double> val{0.0};
+              for (const auto ci : cc.rows) {
+                if (a_[ci][j] == 0) continue;
+                ind.push_back(static_cast<int>(ci + 1));
+                val.push_back(scaled(a_[ci][j], col_shift(j) - row_shift_[ci]));
+              }
+              for (const std::size_t ci : {cc.s_row, cc.s_row + 1}) {
+                ind.push_back(static_cast<int>(ci + 1));
+                val.push_back(scaled(a_[ci][j], -row_shift_[ci]));
+              }
+              glp_set_mat_col(lp, static_cast<int>(j + 1), static_cast<int>(ind.size() - 1), ind.data(), val.data());
+            }
+          }
+        }
+      }
+      const auto [slo, shi] = s_range(q, lo, up);
+      if (h_[cc.s_row] != shi) {
+        h_[cc.s_row] = shi;
+        dirty_[cc.s_row] = 1;
+      }
+      if (h_[cc.s_row + 1] != -slo) {
+        h_[cc.s_row + 1] = -slo;
+        dirty_[cc.s_row + 1] = 1;
+      }
+    }
+    for (std::size_t f = 0; f < cs.flags.size(); ++f) {
+      const char on = lo[cs.flags[f]] >= 1 ? 1 : 0;
+      if (on == flag_on_[f]) continue;
+      for (const auto& [ci, v] : sub_coef_[cs.flags[f]]) {
+        if (on != 0) {
+          h_[ci] -= v;
+        } else {
+          h_[ci] += v;
+        }
+        dirty_[ci] = 1;
+      }
+      flag_on_[f] = on;
+    }
+    for (std::size_t ci = 0; ci < dirty_.size(); ++ci) {
+      if (dirty_[ci] == 0) continue;
+      dirty_[ci] = 0;
+      if (lp != nullptr) glp_set_row_bnds(lp, static_cast<int>(ci + 1), GLP_UP, 0.0, scaled(h_[ci], -row_shift_[ci]));
+    }
+  }
+
+  // Run flags at neither bound are probed: a side whose LP's exact bound reaches the
+  // incumbent (or whose box holds no plan) holds no better plan, and the flag takes the
+  // other value in the node (no plan is lost, and the LP then counts the item's overhead
+  // and latency). False when both sides are closed: the node holds no better plan.
+  bool probe_flags(std::vector<std::int64_t>& lo, std::vector<std::int64_t>& up, StageSearchResult& out) {
+    const auto& cs = *mip_.compact;
+    for (const std::size_t v : cs.flags) {
+      if (subst_[v] != 2 || lo[v] != 0 || up[v] != 1) continue;
+      for (const std::int64_t side : {std::int64_t{0}, std::int64_t{1}}) {
+        child_lo_ = lo;
+        child_up_ = up;
+        child_lo_[v] = child_up_[v] = side;
+        bool closed = !propagate(child_lo_, child_up_);
+        if (!closed) {
+          set_bounds(child_lo_, child_up_);
+          ++out.nodes;
+          const int ret = glp_simplex(lp_.get(), &parm_);
+          const int status = ret == 0 ? glp_get_status(lp_.get()) : GLP_UNDEF;
+          if (status == GLP_NOFEAS && glp_bf_exists(lp_.get()) != 0) {
+            closed = proved_empty(child_lo_, child_up_);
+          } else if (status == GLP_OPT) {
+            closed = !(dual_bound(child_lo_, child_up_) < inc_);
+          }
+        }
+        if (!closed) continue;
+        if (side == 0) {
+          lo[v] = 1;
+        } else {
+          up[v] = 0;
+        }
+        if (lo[v] > up[v] || !propagate(lo, up)) return false;
+        break;
+      }
+    }
+    return true;
+  }
+
+  // What the compact LP's point (P and C per class, the LP columns' values) leaves to
+  // branch on: a flag at neither bound whose readers the point uses (branched first), or
+  // the one-adapter classes' readers whose tokens / n are fractional, as (distance from
+  // one half, variable) with their values in col_value_.
+  template <class Value>
+  std::optional<std::size_t> compact_candidates(const Value& value, const std::vector<std::int64_t>& lo,
+                                                const std::vector<std::int64_t>& up,
+                                                std::vector<std::pair<double, std::size_t>>& cands) {
+    const auto& cs = *mip_.compact;
+    const auto use = [&](std::size_t q, std::size_t r) {
+      const auto& c = cs.classes[q];
+      if (!cls_[q].exact) return value(c.u[r]);
+      const auto& form = kForm[r];
+      return (static_cast<double>(form[0] * cls_[q].total) + form[1] * value(c.p) + form[2] * value(c.c)) /
+             static_cast<double>(c.n);
+    };
+    for (const std::size_t f : {std::size_t{0}, std::size_t{2}, std::size_t{3}, std::size_t{4}, std::size_t{5}}) {
+      const std::size_t v = cs.flags[f];
+      if (subst_[v] != 2 || lo[v] != 0 || up[v] != 1) continue;
+      for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+        for (std::size_t r = 0; r < 5; ++r) {
+          if (kFlagOf[r] != f || (r == 1 && !cs.classes[q].cxl)) continue;
+          if (up[cs.classes[q].u[r]] > 0 && use(q, r) > kIntegralTolerance) return v;
+        }
+      }
+    }
+    col_value_.resize(n_);
+    for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+      if (!cls_[q].unit) continue;
+      for (std::size_t r = 0; r < 5; ++r) {
+        const std::size_t u = cs.classes[q].u[r];
+        if (reader_state(q, static_cast<int>(r), lo, up) != 2) continue;
+        const double x = use(q, r);
+        if (x <= kIntegralTolerance || x >= 1 - kIntegralTolerance) continue;
+        cands.emplace_back(std::abs(x - 0.5), u);
+        col_value_[u] = x;
+      }
+    }
+    return std::nullopt;
   }
 
   // GLPK's starting basis, without its terminal messages.
@@ -216,8 +624,9 @@ class Search {
   }
 
   void set_bounds(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
+    if (compact_) update_structure(lo, up, true);
     for (std::size_t j = 0; j < n_; ++j) {
-      if (real_[j] != 0 || (cur_lo_[j] == lo[j] && cur_up_[j] == up[j])) continue;
+      if (real_[j] != 0 || (compact_ && subst_[j] != 0) || (cur_lo_[j] == lo[j] && cur_up_[j] == up[j])) continue;
       cur_lo_[j] = lo[j];
       cur_up_[j] = up[j];
       const auto l = static_cast<double>(lo[j]), u = static_cast<double>(up[j]);
@@ -248,19 +657,41 @@ class Search {
     // The exact bound from the LP's duals.
     d.bound = dual_bound(lo, up);
     if (closes(d, relative_gap)) return d;
+    if (propose_ != nullptr && (proposals_ == 0 || out.nodes % kProposalEvery == 0)) {
+      // A plan near the LP's point, found by the caller's local search.
+      std::vector<double> x(n_);
+      for (std::size_t j = 0; j < n_; ++j) x[j] = glp_get_col_prim(lp_.get(), static_cast<int>(j + 1));
+      if (auto p = (*propose_)(x, proposals_++ == 0)) {
+        offer(*p);
+        if (closes(d, relative_gap)) return d;
+      }
+    }
     const Rational cut = relative_gap > 0 ? inc_ - relative_gap * inc_ : inc_;
     // The integer variables fractional at the LP's point: the candidates for branching.
     std::size_t pick = n_;
     std::vector<Integer> rounded(n_, Integer(0));
     std::vector<std::pair<double, std::size_t>> cands;
     for (std::size_t j = 0; j < n_; ++j) {
-      if (real_[j] != 0) continue;
+      if (real_[j] != 0 || (compact_ && subst_[j] != 0)) continue;
       const double v = glp_get_col_prim(lp_.get(), static_cast<int>(j + 1));
       const double r = std::round(v);
       rounded[j] = static_cast<long>(std::clamp(r, static_cast<double>(lo[j]), static_cast<double>(up[j])));
       if (std::abs(v - r) <= kIntegralTolerance) continue;
       cands.emplace_back(std::abs(v - std::floor(v) - 0.5), j);
       pick = j;
+    }
+    if (compact_) {
+      const auto value = [this](std::size_t j) { return glp_get_col_prim(lp_.get(), static_cast<int>(j + 1)); };
+      if (const auto flag = compact_candidates(value, lo, up, cands)) {
+        // A flag whose items the point uses while the LP left out their overhead and
+        // latency: its branch comes first, the side where they run first.
+        d.branch = *flag;
+        d.floor = 0;
+        d.up_first = true;
+        d.fixable = r_valid_;
+        return d;
+      }
+      if (!cands.empty()) pick = cands.back().second;
     }
     const double incd = inc_.get_d();
     const bool tie = z >= (relative_gap > 0 ? cut.get_d() : incd) - kTieTolerance * std::abs(incd);
@@ -329,14 +760,27 @@ class Search {
                             const std::vector<std::int64_t>& up, double z) {
     glp_prob* lp = lp_.get();
     col_value_.resize(n_);
-    for (const auto& [g, j] : cands) col_value_[j] = glp_get_col_prim(lp, static_cast<int>(j + 1));
+    for (const auto& [g, j] : cands) {
+      if (!compact_ || subst_[j] == 0) col_value_[j] = glp_get_col_prim(lp, static_cast<int>(j + 1));
+    }
     std::sort(cands.begin(), cands.end());
     const double scale = std::max(std::abs(z), 1e-300);
     glp_smcp child_parm = parm_;
     child_parm.it_lim = kStrongIterations;
+    bool moved = false;  // (compact) the LP holds a child's box
     const auto child = [&](std::size_t j, std::int64_t l, std::int64_t u) {
-      glp_set_col_bnds(lp, static_cast<int>(j + 1), l == u ? GLP_FX : GLP_DB, static_cast<double>(l),
-                       static_cast<double>(u));
+      if (compact_) {
+        child_lo_ = lo;
+        child_up_ = up;
+        child_lo_[j] = l;
+        child_up_[j] = u;
+        if (!propagate(child_lo_, child_up_)) return 1.0;  // empty: as good as it gets
+        set_bounds(child_lo_, child_up_);
+        moved = true;
+      } else {
+        glp_set_col_bnds(lp, static_cast<int>(j + 1), l == u ? GLP_FX : GLP_DB, static_cast<double>(l),
+                         static_cast<double>(u));
+      }
       const int ret = glp_simplex(lp, &child_parm);
       double rise = 0;
       const int st = glp_get_status(lp);
@@ -365,8 +809,10 @@ class Search {
         ++tried;
         down = child(j, lo[j], f);
         upr = child(j, f + 1, up[j]);
-        glp_set_col_bnds(lp, static_cast<int>(j + 1), lo[j] == up[j] ? GLP_FX : GLP_DB, static_cast<double>(lo[j]),
-                         static_cast<double>(up[j]));
+        if (!compact_) {
+          glp_set_col_bnds(lp, static_cast<int>(j + 1), lo[j] == up[j] ? GLP_FX : GLP_DB,
+                           static_cast<double>(lo[j]), static_cast<double>(up[j]));
+        }
         pc.down += down / frac;
         pc.up += upr / (1 - frac);
         ++pc.down_n;
@@ -380,6 +826,7 @@ class Search {
         best = j;
       }
     }
+    if (moved) set_bounds(lo, up);
     return best;
   }
 
@@ -446,8 +893,8 @@ class Search {
     for (const Term& t : terms) {
       y = t.mant;
       mpz_mul_2exp(y.get_mpz_t(), y.get_mpz_t(), static_cast<mp_bitcnt_t>(t.exp - q));
-      mpz_submul(neg_yh.get_mpz_t(), y.get_mpz_t(), mip_.h[t.i].get_mpz_t());
-      for (const auto j : rows_[t.i]) mpz_addmul(r_[j].get_mpz_t(), y.get_mpz_t(), mip_.a[t.i][j].get_mpz_t());
+      mpz_submul(neg_yh.get_mpz_t(), y.get_mpz_t(), h_[t.i].get_mpz_t());
+      for (const auto j : rows_[t.i]) mpz_addmul(r_[j].get_mpz_t(), y.get_mpz_t(), a_[t.i][j].get_mpz_t());
     }
     Rational sum(neg_yh);
     Integer acc = 0;
@@ -552,8 +999,8 @@ class Search {
       }
       for (const auto i : rows_n) {
         for (const auto j : rows_[i]) {
-          if (eq_of_col[j] >= 0) {
-            eqs[static_cast<std::size_t>(eq_of_col[j])].terms.emplace_back(unknown_of_row[i], Rational(mip_.a[i][j]));
+          if (eq_of_col[j] >= 0 && a_[i][j] != 0) {  // (a compact row may hold zeros)
+            eqs[static_cast<std::size_t>(eq_of_col[j])].terms.emplace_back(unknown_of_row[i], Rational(a_[i][j]));
           }
         }
       }
@@ -639,8 +1086,8 @@ class Search {
     r[mip_.stage_time] = 1;
     Rational sum = 0;
     for (const auto& [i, y] : duals) {
-      sum -= y * Rational(mip_.h[i]);
-      for (const auto j : rows_[i]) r[j] += y * Rational(mip_.a[i][j]);
+      sum -= y * Rational(h_[i]);
+      for (const auto j : rows_[i]) r[j] += y * Rational(a_[i][j]);
     }
     for (std::size_t j = 0; j < n_; ++j) {
       if (r[j] == 0) continue;
@@ -667,9 +1114,10 @@ class Search {
   Decision exact(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up,
                  const Rational& relative_gap, StageSearchResult& out) {
     Decision d;
+    if (compact_) exact_.reset();  // its rows change with the node
     if (!exact_) {
       std::vector<Rational> l(n_, Rational(0));
-      exact_ = std::make_unique<BoxLp>(mip_.a, mip_.h, l, box_up_);
+      exact_ = std::make_unique<BoxLp>(a_, h_, l, box_up_);
       std::vector<Integer> c(n_, Integer(0));
       c[mip_.stage_time] = -1;
       exact_->set_objective(c);
@@ -691,11 +1139,23 @@ class Search {
     }
     d.bound = -exact_->value();
     if (closes(d, relative_gap)) return d;
+    if (compact_) {
+      std::vector<std::pair<double, std::size_t>> cands;
+      const auto value = [this](std::size_t j) { return exact_->x(j).get_d(); };
+      std::optional<std::size_t> b = compact_candidates(value, lo, up, cands);
+      if (!b && !cands.empty()) b = std::min_element(cands.begin(), cands.end())->second;
+      if (b) {
+        d.branch = *b;
+        d.floor = 0;
+        d.up_first = true;
+        return d;
+      }
+    }
     std::size_t pick = n_;
     int pick_priority = 0;
     Rational pick_gap;
     for (std::size_t j = 0; j < n_; ++j) {
-      if (real_[j] != 0) continue;
+      if (real_[j] != 0 || (compact_ && subst_[j] != 0)) continue;
       const Rational v = exact_->x(j);
       if (v.get_den() == 1) continue;
       Rational gap = v - Rational(floor_of(v)) - Rational(1, 2);
@@ -727,6 +1187,23 @@ class Search {
 
   const ServingStageMip& mip_;
   std::size_t n_, m_;
+  std::vector<std::vector<Integer>> a_;  // the rows the LP and the exact bounds use (a x <= h)
+  std::vector<Integer> h_;
+  bool compact_{false};
+  std::vector<char> subst_;              // per variable: 1 a substituted count, 2 a run flag
+  std::vector<CompactClass> cls_;
+  std::vector<std::vector<std::pair<std::size_t, Integer>>> sub_coef_;  // per substituted variable: (row, coefficient)
+  std::vector<std::vector<Integer>> base_a_;
+  std::vector<Integer> base_h_;
+  std::vector<std::vector<char>> maybe_;  // per compact row, the columns a substitution may fill
+  std::vector<char> flag_on_, dirty_;
+  std::vector<std::int64_t> root_lo_, root_up_;
+  bool root_empty_{false};
+  const StageProposal* propose_{nullptr};
+  long proposals_{0};
+  std::vector<std::int64_t> child_lo_, child_up_;
+  std::vector<Integer> scratch_p_, scratch_c_, scratch_h_;  // update_structure's work space
+  Integer scratch_t_;
   const StagePointValue& value_;
   std::vector<char> real_;
   std::vector<Rational> box_up_;
@@ -756,8 +1233,9 @@ class Search {
 
 StageSearchResult search_stage(const ServingStageMip& mip, const Rational& time_upper_s, const Rational& incumbent,
                                const StagePointValue& value, const Rational& relative_gap, long node_limit,
-                               bool reduced_cost_fixing) {
+                               bool reduced_cost_fixing, const StageProposal* propose) {
   Search search(mip, time_upper_s, value);
+  search.set_proposal(propose);
   return search.run(incumbent, relative_gap, node_limit, reduced_cost_fixing);
 }
 

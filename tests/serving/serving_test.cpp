@@ -851,7 +851,8 @@ TEST(Serving, ClassPlanHasTheFewestReaders) {
 }
 
 // The search's LPs are solved in double precision and only proposed (docs/model.md §9.7):
-// on random instances its optimum equals that of the search that decides every node by an
+// on random instances its optimum (over the compact LP, and over the program's own LP
+// after a compact search cut short) equals that of the search that decides every node by an
 // exact rational LP, and nearly every node is closed by an exact bound computed from the
 // double LP (its duals, its basis's exact duals, or a Farkas row), not by an exact LP.
 TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
@@ -873,6 +874,17 @@ TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
     EXPECT_TRUE(fast->simulated_equal);
     EXPECT_EQ(fast->eval.iteration_s, ref->eval.iteration_s) << "instance " << inst;
     EXPECT_EQ(fast->lower_bound_s, fast->eval.iteration_s);
+    // The compact LP's search stopped after one or two nodes in every stage, each stage
+    // searched again over the program's own LP from its best plan: the same optimum.
+    for (const long budget : {1L, 2L}) {
+      ServingSolveOptions b;
+      b.compact_node_budget = budget;
+      auto again = solve_serving(w, p, b);
+      ASSERT_TRUE(again) << again.error().message;
+      EXPECT_TRUE(again->proved_optimal) << inst;
+      EXPECT_EQ(again->eval.iteration_s, ref->eval.iteration_s) << "instance " << inst << " budget " << budget;
+      EXPECT_EQ(again->lower_bound_s, again->eval.iteration_s) << inst;
+    }
     EXPECT_EQ(ref->exact_lps, ref->nodes);
     nodes += fast->nodes;
     exact_lps += fast->exact_lps;
