@@ -31,7 +31,6 @@ constexpr std::size_t kMaxCapacityAdapters = 8;
 
 constexpr std::size_t kNoVar = static_cast<std::size_t>(-1);
 
-
 // A row sum_j coef[j] * x_j <= rhs over the stage's variables (times in seconds).
 struct Row {
   std::map<std::size_t, Rational> coef;
@@ -492,12 +491,12 @@ class IncumbentSearch {
     }
   }
 
-  // Per class (P, C): the best plan found from each of `starts`, then from the best with
-  // one class moved whole to another path (a kick out of a local optimum), while that
-  // improves it.
   // The best plan found by steepest descent from `start` alone (no kicks).
   Totals polish(const Totals& start) const { return descend({start}); }
 
+  // Per class (P, C): the best plan found from each of `starts`, then from the best with
+  // one class moved whole to another path (a kick out of a local optimum), while that
+  // improves it.
   Totals run(const std::vector<Totals>& starts) const {
     Totals best = descend(starts);
     const auto pure = [this](std::size_t u) {
@@ -1233,8 +1232,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       auto res = detail::search_stage(mip, upper, incumbent, value, options.relative_gap,
                                       budgeted ? budget : options.node_limit, true, &propose);
       if (budgeted && res.node_limit_hit) {
-        detail::ServingStageMip full = to_mip(prog);
-        auto again = detail::search_stage(full, upper, res.value, value, options.relative_gap, options.node_limit, true);
+        mip.compact.reset();  // the same rows, searched over their own LP
+        auto again = detail::search_stage(mip, upper, res.value, value, options.relative_gap, options.node_limit, true);
         again.nodes += res.nodes;
         again.pivots += res.pivots;
         again.exact_lps += res.exact_lps;

@@ -67,7 +67,17 @@ class Search {
     rows_.resize(m_);
     for (std::size_t i = 0; i < m_; ++i) {
       for (std::size_t j = 0; j < n_; ++j) {
-        if (a_[i][j] != 0 || (compact_ && maybe_[i][j] != 0)) rows_[i].push_back(j);
+        if (a_[i][j] != 0) rows_[i].push_back(j);
+      }
+    }
+    // A compact row's P and C of a class whose counts it substitutes: nonzero in some nodes.
+    for (std::size_t q = 0; q < cls_.size(); ++q) {
+      if (!cls_[q].exact) continue;
+      const auto& c = mip_.compact->classes[q];
+      for (const auto ci : cls_[q].rows) {
+        for (const std::size_t j : {c.p, c.c}) {
+          if (a_[ci][j] == 0) rows_[ci].push_back(j);
+        }
       }
     }
     int e = 0;
@@ -305,7 +315,6 @@ class Search {
       h_.push_back(mip_.h[i] * l);
     }
     const std::size_t mt = a_.size();
-    maybe_.assign(mt, std::vector<char>(n_, 0));
     for (std::size_t q = 0; q < cs.classes.size(); ++q) {
       const auto& c = cs.classes[q];
       CompactClass& cc = cls_[q];
@@ -318,14 +327,12 @@ class Search {
         if (!in) continue;
         cc.pos[ci] = static_cast<int>(cc.rows.size());
         cc.rows.push_back(ci);
-        if (cc.exact) maybe_[ci][c.p] = maybe_[ci][c.c] = 1;
       }
       cc.dp.assign(cc.rows.size(), Integer(0));
       cc.dc = cc.dh = cc.dp;
       cc.sig = 0;  // every reader at 0: no terms
     }
     base_a_ = a_;
-    base_h_ = h_;
     // Per class, P + C <= S_hi and -P - C <= -S_lo.
     for (std::size_t q = 0; q < cs.classes.size(); ++q) {
       const auto& c = cs.classes[q];
@@ -338,7 +345,6 @@ class Search {
         h_.push_back(Integer(0));
       }
     }
-    maybe_.resize(a_.size(), std::vector<char>(n_, 0));
     flag_on_.assign(cs.flags.size(), 0);
     dirty_.assign(a_.size(), 0);
     root_lo_.assign(n_, 0);
@@ -396,11 +402,7 @@ class Search {
           if (lo[u] >= 1) lo[v] = std::max<std::int64_t>(lo[v], 1);
         }
         if (cls_[q].unit) {
-          auto& ga = c.u[0];
-          auto& gb = c.u[1];
-          auto& da = c.u[2];
-          auto& db = c.u[3];
-          auto& pp = c.u[4];
+          const std::size_t ga = c.u[0], gb = c.u[1], da = c.u[2], db = c.u[3], pp = c.u[4];
           if (lo[ga] >= 1 || lo[pp] >= 1) lo[gb] = std::max<std::int64_t>(lo[gb], 1);
           if (lo[db] >= 1 || lo[pp] >= 1) lo[da] = std::max<std::int64_t>(lo[da], 1);
           if (up[gb] == 0) up[ga] = up[pp] = 0;
@@ -537,7 +539,7 @@ class Search {
   bool probe_flags(std::vector<std::int64_t>& lo, std::vector<std::int64_t>& up, StageSearchResult& out) {
     const auto& cs = *mip_.compact;
     for (const std::size_t v : cs.flags) {
-      if (subst_[v] != 2 || lo[v] != 0 || up[v] != 1) continue;
+      if (lo[v] != 0 || up[v] != 1) continue;
       for (const std::int64_t side : {std::int64_t{0}, std::int64_t{1}}) {
         child_lo_ = lo;
         child_up_ = up;
@@ -585,7 +587,7 @@ class Search {
     };
     for (const std::size_t f : {std::size_t{0}, std::size_t{2}, std::size_t{3}, std::size_t{4}, std::size_t{5}}) {
       const std::size_t v = cs.flags[f];
-      if (subst_[v] != 2 || lo[v] != 0 || up[v] != 1) continue;
+      if (lo[v] != 0 || up[v] != 1) continue;
       for (std::size_t q = 0; q < cs.classes.size(); ++q) {
         for (std::size_t r = 0; r < 5; ++r) {
           if (kFlagOf[r] != f || (r == 1 && !cs.classes[q].cxl)) continue;
@@ -1194,8 +1196,6 @@ class Search {
   std::vector<CompactClass> cls_;
   std::vector<std::vector<std::pair<std::size_t, Integer>>> sub_coef_;  // per substituted variable: (row, coefficient)
   std::vector<std::vector<Integer>> base_a_;
-  std::vector<Integer> base_h_;
-  std::vector<std::vector<char>> maybe_;  // per compact row, the columns a substitution may fill
   std::vector<char> flag_on_, dirty_;
   std::vector<std::int64_t> root_lo_, root_up_;
   bool root_empty_{false};
