@@ -522,4 +522,13 @@ BENCHMARK(BM_ServingPlanCbc)->Arg(4)->Arg(16)->Arg(64)->Arg(1000)->Iterations(1)
 
 }  // namespace
 
-BENCHMARK_MAIN();
+// The CLI's allocation functions (GMP's blocks pooled per thread), so that the timings
+// are the CLI's.
+int main(int argc, char** argv) {
+  lorasplit::gmp_throw_on_out_of_memory();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -433,7 +433,7 @@ detail::ServingStageMip to_mip(const StageProgram& prog, bool compact = false) {
   for (const auto& r : prog.rows) {
     Integer d = r.rhs.get_den();
     for (const auto& [j, x] : r.coef) mpz_lcm(d.get_mpz_t(), d.get_mpz_t(), x.get_den().get_mpz_t());
-    std::vector<Integer> coef(prog.n, Integer(0));
+    std::vector<Integer> coef(prog.n);  // zeros that allocate nothing until set
     for (const auto& [j, x] : r.coef) coef[j] = Rational(x * Rational(d)).get_num();
     mip.a.push_back(std::move(coef));
     mip.h.push_back(Rational(r.rhs * Rational(d)).get_num());
@@ -455,10 +455,15 @@ detail::ServingStageMip to_mip(const StageProgram& prog, bool compact = false) {
 // proves it optimal or finds a better one (docs/model.md §9.7). A move re-evaluates only
 // the rows of the class it changes.
 class IncumbentSearch {
+  static constexpr std::size_t kKickedDescents = 8;
+
  public:
   using Totals = std::vector<std::pair<std::int64_t, std::int64_t>>;
 
   explicit IncumbentSearch(const StageProgram& prog) : prog_(prog), col_(prog.n) {
+    // The time variables, numbered 0.. in the order of prog.time_vars (time_at's x).
+    std::vector<long> time_index(prog.n, -1);
+    for (std::size_t q = 0; q < prog.time_vars.size(); ++q) time_index[prog.time_vars[q]] = static_cast<long>(q);
     std::vector<char> real(prog.n, 0);
     for (const auto j : prog.time_vars) real[j] = 1;
     std::vector<std::size_t> dep_of_row;
@@ -476,7 +481,7 @@ class IncumbentSearch {
       for (const auto& [j, x] : r.coef) {
         if (j == *dep) continue;
         if (real[j] != 0) {
-          reals.emplace_back(j, x.get_d());
+          reals.emplace_back(static_cast<std::size_t>(time_index[j]), x.get_d());
         } else {
           col_[j].emplace_back(i, x.get_d());
         }
@@ -484,12 +489,16 @@ class IncumbentSearch {
       reals_.push_back(std::move(reals));
     }
     // The rows that define each time variable, in the order the times are propagated.
-    for (const auto r : prog.time_vars) {
+    for (std::size_t q = 0; q < prog.time_vars.size(); ++q) {
       for (std::size_t i = 0; i < dep_of_row.size(); ++i) {
-        if (dep_of_row[i] == r) order_.emplace_back(r, i);
+        if (dep_of_row[i] == prog.time_vars[q]) order_.emplace_back(q, i);
       }
     }
+    t_index_ = static_cast<std::size_t>(time_index[prog.t]);
   }
+
+  // The stage time of a plan (its classes' totals), in double precision.
+  [[nodiscard]] double time_of(const Totals& pc) const { return time_at(state_of(pc)); }
 
   // The best plan found by steepest descent from `start` alone (no kicks).
   Totals polish(const Totals& start) const { return descend({start}); }
@@ -512,6 +521,15 @@ class IncumbentSearch {
           kicked.push_back(best);
           kicked.back()[u] = to;
         }
+      }
+      // Descents from the kicked plans that start best only.
+      if (kicked.size() > kKickedDescents) {
+        std::vector<std::pair<double, std::size_t>> order;
+        for (std::size_t q = 0; q < kicked.size(); ++q) order.emplace_back(time_of(kicked[q]), q);
+        std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kKickedDescents), order.end());
+        std::vector<Totals> kept;
+        for (std::size_t q = 0; q < kKickedDescents; ++q) kept.push_back(std::move(kicked[order[q].second]));
+        kicked = std::move(kept);
       }
       Totals next = descend(kicked);
       if (next.empty() || !(time_of(next) < time_of(best))) break;
@@ -577,16 +595,15 @@ class IncumbentSearch {
       for (const auto& [i, x] : col_[prog_.run_flags[f]]) act[i] += x;
     }
     std::vector<double>& x = x_;
-    x.assign(prog_.n, 0.0);
+    x.assign(prog_.time_vars.size(), 0.0);
     for (const auto& [r, i] : order_) {
       double v = act[i];
       for (const auto& [j, c] : reals_[i]) v += c * x[j];
       x[r] = std::max(x[r], v / dep_coef_[i]);
     }
-    return x[prog_.t];
+    return x[t_index_];
   }
 
-  [[nodiscard]] double time_of(const Totals& pc) const { return time_at(state_of(pc)); }
 
   // The stage time with class u's totals changed to pc (the state is left as it was).
   double time_with(State& st, std::size_t u, std::pair<std::int64_t, std::int64_t> pc) const {
@@ -655,7 +672,8 @@ class IncumbentSearch {
   std::vector<double> dep_coef_;
   std::vector<std::vector<std::pair<std::size_t, double>>> reals_;
   std::vector<std::vector<std::pair<std::size_t, double>>> col_;  // per integer variable: (row, coefficient)
-  std::vector<std::pair<std::size_t, std::size_t>> order_;        // (time variable, a row defining it)
+  std::vector<std::pair<std::size_t, std::size_t>> order_;        // (time variable's index, a row defining it)
+  std::size_t t_index_{0};                                        // the stage time's index
   mutable std::vector<double> act_, x_;  // time_at's work space
 };
 
@@ -1218,7 +1236,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
           start.emplace_back(p, c);
         }
         const auto best = thorough ? local.run({start}) : local.polish(start);
-        std::vector<Integer> point(x.size(), Integer(0));
+        std::vector<Integer> point(x.size());
         for (std::size_t q = 0; q < prog.units.size(); ++q) {
           point[prog.units[q].p] = best[q].first;
           point[prog.units[q].c] = best[q].second;

@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "serving/program.hpp"
+#include "solve/dense_lp.hpp"
 #include "solve/simplex.hpp"
 
 namespace lorasplit::detail {
@@ -171,7 +172,7 @@ class Search {
     out.x = inc_x_;
     out.bound = inc_;
     if (open_bound && *open_bound < out.bound) out.bound = *open_bound;
-    out.pivots += glp_get_it_cnt(lp_.get());
+    out.pivots += dlp_ ? dlp_->pivots() : glp_get_it_cnt(lp_.get());
     return out;
   }
 
@@ -189,15 +190,7 @@ class Search {
   };
 
   void build_lp() {
-    glpk_env.used = true;
-    lp_.reset(glp_create_prob());
-    glp_prob* lp = lp_.get();
-    glp_set_obj_dir(lp, GLP_MIN);
-    glp_add_rows(lp, static_cast<int>(m_));
-    glp_add_cols(lp, static_cast<int>(n_));
     row_shift_.assign(m_, 0);
-    std::vector<int> ia{0}, ja{0};
-    std::vector<double> ar{0.0};
     for (std::size_t i = 0; i < m_; ++i) {
       // Each row divided by a power of two near its largest coefficient (exact scaling).
       long top = std::numeric_limits<long>::min();
@@ -209,6 +202,21 @@ class Search {
       }
       if (top == std::numeric_limits<long>::min()) top = 0;  // 0 <= h: nothing to scale
       row_shift_[i] = static_cast<int>(top);
+    }
+    if (compact_) {
+      build_dense_lp();
+      return;
+    }
+    glpk_env.used = true;
+    lp_.reset(glp_create_prob());
+    glp_prob* lp = lp_.get();
+    glp_set_obj_dir(lp, GLP_MIN);
+    glp_add_rows(lp, static_cast<int>(m_));
+    glp_add_cols(lp, static_cast<int>(n_));
+    std::vector<int> ia{0}, ja{0};
+    std::vector<double> ar{0.0};
+    for (std::size_t i = 0; i < m_; ++i) {
+      const long top = row_shift_[i];
       for (const auto j : rows_[i]) {
         if (a_[i][j] == 0) continue;
         ia.push_back(static_cast<int>(i + 1));
@@ -226,13 +234,88 @@ class Search {
                          std::ldexp(box_up_[j].get_d(), time_shift_) * (1 + 1e-12));
       }
       glp_set_obj_coef(lp, static_cast<int>(j + 1), j == mip_.stage_time ? 1.0 : 0.0);
-      if (compact_ && subst_[j] != 0) glp_set_col_bnds(lp, static_cast<int>(j + 1), GLP_FX, 0.0, 0.0);
     }
     advanced_basis();
     glp_init_smcp(&parm_);
     parm_.msg_lev = GLP_MSG_OFF;
     parm_.meth = GLP_DUALP;
     parm_.presolve = GLP_OFF;
+  }
+
+  // The compact LP in double precision (the same scaled rows as GLPK's would be): a dense
+  // bounded dual simplex over the columns that are not substituted.
+  void build_dense_lp() {
+    dcol_.assign(n_, -1);
+    std::size_t cols = 0;
+    for (std::size_t j = 0; j < n_; ++j) {
+      if (subst_[j] == 0) dcol_[j] = static_cast<long>(cols++);
+    }
+    // A class's rows P + C <= S_hi and -P - C <= -S_lo are one ranged row there.
+    drow_.assign(m_, 0);
+    dlow_.assign(m_, 0);
+    for (const auto& cc : cls_) dlow_[cc.s_row + 1] = 1;
+    std::size_t dm = 0;
+    for (std::size_t i = 0; i < m_; ++i) drow_[i] = dlow_[i] != 0 ? drow_[i - 1] : dm++;
+    dlp_ = std::make_unique<DenseLp>(dm, cols);
+    std::vector<std::vector<std::pair<std::size_t, double>>> col(cols);
+    for (std::size_t i = 0; i < m_; ++i) {
+      if (dlow_[i] != 0) continue;
+      for (const auto j : rows_[i]) {
+        if (a_[i][j] == 0 || dcol_[j] < 0) continue;
+        col[static_cast<std::size_t>(dcol_[j])].emplace_back(drow_[i],
+                                                             scaled(a_[i][j], col_shift(j) - row_shift_[i]));
+      }
+      set_dense_row(i);
+    }
+    cur_lo_.assign(n_, 0);
+    cur_up_.assign(n_, -1);
+    for (std::size_t j = 0; j < n_; ++j) {
+      if (dcol_[j] < 0) continue;
+      const auto dj = static_cast<std::size_t>(dcol_[j]);
+      dlp_->set_column(dj, col[dj]);
+      if (real_[j] != 0) dlp_->set_bounds(dj, 0.0, std::ldexp(box_up_[j].get_d(), time_shift_) * (1 + 1e-12));
+      if (j == mip_.stage_time) dlp_->set_cost(dj, 1.0);
+    }
+  }
+
+  // Row i's sides in the dense LP (i, or the upper row of a class's pair).
+  void set_dense_row(std::size_t i) {
+    if (dlow_[i] != 0) --i;
+    const bool ranged = i + 1 < m_ && dlow_[i + 1] != 0;
+    const double lower = ranged ? -scaled(h_[i + 1], -row_shift_[i + 1]) : -std::numeric_limits<double>::infinity();
+    dlp_->set_row(drow_[i], lower, scaled(h_[i], -row_shift_[i]));
+  }
+
+  // The double LP's values (compact: the dense LP's; substituted columns are 0 there).
+  [[nodiscard]] double lp_col(std::size_t j) const {
+    if (dlp_) return dcol_[j] < 0 ? 0.0 : dlp_->x(static_cast<std::size_t>(dcol_[j]));
+    return glp_get_col_prim(lp_.get(), static_cast<int>(j + 1));
+  }
+  [[nodiscard]] double lp_obj() const { return dlp_ ? dlp_->value() : glp_get_obj_val(lp_.get()); }
+  [[nodiscard]] bool lp_row_basic(std::size_t i) const {
+    if (dlp_) {
+      // A ranged row's slack at 0: its upper row is tight; at its upper bound: its lower row.
+      // (A row without a lower side whose slack is at its upper bound, the largest the box
+      // allows, counts as at its bound.)
+      const std::size_t r = drow_[i];
+      const bool ranged = dlow_[i] != 0 || (i + 1 < m_ && dlow_[i + 1] != 0);
+      if (!ranged || dlp_->row_basic(r)) return dlp_->row_basic(r);
+      return (dlow_[i] != 0) != dlp_->row_at_lower(r);
+    }
+    return glp_get_row_stat(lp_.get(), static_cast<int>(i + 1)) == GLP_BS;
+  }
+  [[nodiscard]] bool lp_col_basic(std::size_t j) const {
+    if (dlp_) return dcol_[j] >= 0 && dlp_->col_basic(static_cast<std::size_t>(dcol_[j]));
+    return glp_get_col_stat(lp_.get(), static_cast<int>(j + 1)) == GLP_BS;
+  }
+  // The dense LP's solve, from the slack basis again when it fails from the last one.
+  DenseLp::Status dense_solve(long iteration_limit = -1) {
+    DenseLp::Status st = dlp_->solve(iteration_limit);
+    if (st == DenseLp::Status::kFailed) {
+      dlp_->reset_basis();
+      st = dlp_->solve(iteration_limit);
+    }
+    return st;
   }
 
   // ---- The compact LP (docs/model.md §9.7, batch mode) ----
@@ -258,6 +341,7 @@ class Search {
     std::vector<std::size_t> rows;    // the compact timing rows its variables appear in
     std::vector<int> pos;             // per compact row, its index in `rows` (-1: none)
     std::vector<Integer> dp, dc, dh;  // per `rows`: the substitution's current terms
+    std::vector<Integer> base_p, base_c;  // per `rows`: P's and C's coefficients without them
     int sig{-1};                      // the states the terms are for
     std::size_t s_row{0};             // its rows P + C <= S_hi and -P - C <= -S_lo
   };
@@ -301,7 +385,7 @@ class Search {
           }
         }
       }
-      std::vector<Integer> row(n_, Integer(0));
+      std::vector<Integer> row(n_);  // zeros that allocate nothing until set
       for (std::size_t j = 0; j < n_; ++j) {
         if (mip_.a[i][j] == 0) continue;
         const Integer v = mip_.a[i][j] * l;
@@ -332,13 +416,19 @@ class Search {
       cc.dc = cc.dh = cc.dp;
       cc.sig = 0;  // every reader at 0: no terms
     }
-    base_a_ = a_;
+    for (std::size_t q = 0; q < cs.classes.size(); ++q) {
+      CompactClass& cc = cls_[q];
+      for (const auto ci : cc.rows) {
+        cc.base_p.push_back(a_[ci][cs.classes[q].p]);
+        cc.base_c.push_back(a_[ci][cs.classes[q].c]);
+      }
+    }
     // Per class, P + C <= S_hi and -P - C <= -S_lo.
     for (std::size_t q = 0; q < cs.classes.size(); ++q) {
       const auto& c = cs.classes[q];
       cls_[q].s_row = a_.size();
       for (const int sign : {1, -1}) {
-        std::vector<Integer> row(n_, Integer(0));
+        std::vector<Integer> row(n_);
         row[c.p] = sign;
         row[c.c] = sign;
         a_.push_back(std::move(row));
@@ -434,7 +524,7 @@ class Search {
   // Brings the compact rows (exact, and GLPK's when `glpk`) to the node's box.
   void update_structure(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up, bool glpk) {
     const auto& cs = *mip_.compact;
-    glp_prob* lp = glpk ? lp_.get() : nullptr;
+    glp_prob* lp = glpk && !dlp_ ? lp_.get() : nullptr;
     for (std::size_t q = 0; q < cls_.size(); ++q) {
       CompactClass& cc = cls_[q];
       const auto& c = cs.classes[q];
@@ -477,13 +567,26 @@ class Search {
               mpz_sub(h_[ci].get_mpz_t(), h_[ci].get_mpz_t(), nh[pos].get_mpz_t());
               dirty_[ci] = 1;
             }
-            mpz_add(a_[ci][c.p].get_mpz_t(), base_a_[ci][c.p].get_mpz_t(), np[pos].get_mpz_t());
-            mpz_add(a_[ci][c.c].get_mpz_t(), base_a_[ci][c.c].get_mpz_t(), nc[pos].get_mpz_t());
+            mpz_add(a_[ci][c.p].get_mpz_t(), cc.base_p[pos].get_mpz_t(), np[pos].get_mpz_t());
+            mpz_add(a_[ci][c.c].get_mpz_t(), cc.base_c[pos].get_mpz_t(), nc[pos].get_mpz_t());
           }
           std::swap(cc.dp, np);  // the old terms become the next call's scratch space
           std::swap(cc.dc, nc);
           std::swap(cc.dh, nh);
           cc.sig = sig;
+          if (glpk && dlp_) {
+            for (const std::size_t j : {c.p, c.c}) {
+              if (dcol_[j] < 0) continue;
+              dense_col_.clear();
+              for (const auto ci : cc.rows) {
+                if (a_[ci][j] == 0) continue;
+                dense_col_.emplace_back(ci, scaled(a_[ci][j], col_shift(j) - row_shift_[ci]));
+              }
+              dense_col_.emplace_back(cc.s_row, scaled(a_[cc.s_row][j], -row_shift_[cc.s_row]));
+              for (auto& e : dense_col_) e.first = drow_[e.first];
+              dlp_->set_column(static_cast<std::size_t>(dcol_[j]), dense_col_);
+            }
+          }
           if (lp != nullptr) {
             for (const std::size_t j : {c.p, c.c}) {
               std::vector<int> ind{0};
@@ -529,6 +632,7 @@ class Search {
       if (dirty_[ci] == 0) continue;
       dirty_[ci] = 0;
       if (lp != nullptr) glp_set_row_bnds(lp, static_cast<int>(ci + 1), GLP_UP, 0.0, scaled(h_[ci], -row_shift_[ci]));
+      if (glpk && dlp_) set_dense_row(ci);
     }
   }
 
@@ -548,11 +652,10 @@ class Search {
         if (!closed) {
           set_bounds(child_lo_, child_up_);
           ++out.nodes;
-          const int ret = glp_simplex(lp_.get(), &parm_);
-          const int status = ret == 0 ? glp_get_status(lp_.get()) : GLP_UNDEF;
-          if (status == GLP_NOFEAS && glp_bf_exists(lp_.get()) != 0) {
+          const DenseLp::Status status = dense_solve();
+          if (status == DenseLp::Status::kInfeasible) {
             closed = proved_empty(child_lo_, child_up_);
-          } else if (status == GLP_OPT) {
+          } else if (status == DenseLp::Status::kOptimal) {
             closed = !(dual_bound(child_lo_, child_up_) < inc_);
           }
         }
@@ -632,6 +735,10 @@ class Search {
       cur_lo_[j] = lo[j];
       cur_up_[j] = up[j];
       const auto l = static_cast<double>(lo[j]), u = static_cast<double>(up[j]);
+      if (dlp_) {
+        dlp_->set_bounds(static_cast<std::size_t>(dcol_[j]), l, u);
+        continue;
+      }
       glp_set_col_bnds(lp_.get(), static_cast<int>(j + 1), lo[j] == up[j] ? GLP_FX : GLP_DB, l, u);
     }
   }
@@ -642,19 +749,28 @@ class Search {
                   const Rational& relative_gap, StageSearchResult& out) {
     Decision d;
     set_bounds(lo, up);
-    int ret = glp_simplex(lp_.get(), &parm_);
-    if (ret == GLP_EBADB || ret == GLP_ESING || ret == GLP_ECOND) {
-      advanced_basis();
-      ret = glp_simplex(lp_.get(), &parm_);
+    bool optimal = false, empty = false;
+    if (dlp_) {
+      const DenseLp::Status st = dense_solve();
+      optimal = st == DenseLp::Status::kOptimal;
+      empty = st == DenseLp::Status::kInfeasible;
+    } else {
+      int ret = glp_simplex(lp_.get(), &parm_);
+      if (ret == GLP_EBADB || ret == GLP_ESING || ret == GLP_ECOND) {
+        advanced_basis();
+        ret = glp_simplex(lp_.get(), &parm_);
+      }
+      const int status = ret == 0 ? glp_get_status(lp_.get()) : GLP_UNDEF;
+      optimal = status == GLP_OPT;
+      empty = status == GLP_NOFEAS && glp_bf_exists(lp_.get()) != 0;
     }
-    const int status = ret == 0 ? glp_get_status(lp_.get()) : GLP_UNDEF;
-    if (status == GLP_NOFEAS && glp_bf_exists(lp_.get()) != 0 && proved_empty(lo, up)) {
+    if (empty && proved_empty(lo, up)) {
       d.closed = true;
       d.bound = inc_;  // empty: no point below anything
       return d;
     }
-    if (status != GLP_OPT) return exact(lo, up, relative_gap, out);  // unsure: the exact LP decides
-    const double z = std::ldexp(glp_get_obj_val(lp_.get()), -time_shift_);
+    if (!optimal) return exact(lo, up, relative_gap, out);  // unsure: the exact LP decides
+    const double z = std::ldexp(lp_obj(), -time_shift_);
     d.z = z;
     // The exact bound from the LP's duals.
     d.bound = dual_bound(lo, up);
@@ -662,7 +778,7 @@ class Search {
     if (propose_ != nullptr && (proposals_ == 0 || out.nodes % kProposalEvery == 0)) {
       // A plan near the LP's point, found by the caller's local search.
       std::vector<double> x(n_);
-      for (std::size_t j = 0; j < n_; ++j) x[j] = glp_get_col_prim(lp_.get(), static_cast<int>(j + 1));
+      for (std::size_t j = 0; j < n_; ++j) x[j] = lp_col(j);
       if (auto p = (*propose_)(x, proposals_++ == 0)) {
         offer(*p);
         if (closes(d, relative_gap)) return d;
@@ -671,11 +787,11 @@ class Search {
     const Rational cut = relative_gap > 0 ? inc_ - relative_gap * inc_ : inc_;
     // The integer variables fractional at the LP's point: the candidates for branching.
     std::size_t pick = n_;
-    std::vector<Integer> rounded(n_, Integer(0));
+    std::vector<Integer> rounded(n_);
     std::vector<std::pair<double, std::size_t>> cands;
     for (std::size_t j = 0; j < n_; ++j) {
       if (real_[j] != 0 || (compact_ && subst_[j] != 0)) continue;
-      const double v = glp_get_col_prim(lp_.get(), static_cast<int>(j + 1));
+      const double v = lp_col(j);
       const double r = std::round(v);
       rounded[j] = static_cast<long>(std::clamp(r, static_cast<double>(lo[j]), static_cast<double>(up[j])));
       if (std::abs(v - r) <= kIntegralTolerance) continue;
@@ -683,7 +799,7 @@ class Search {
       pick = j;
     }
     if (compact_) {
-      const auto value = [this](std::size_t j) { return glp_get_col_prim(lp_.get(), static_cast<int>(j + 1)); };
+      const auto value = [this](std::size_t j) { return lp_col(j); };
       if (const auto flag = compact_candidates(value, lo, up, cands)) {
         // A flag whose items the point uses while the LP left out their overhead and
         // latency: its branch comes first, the side where they run first.
@@ -763,7 +879,7 @@ class Search {
     glp_prob* lp = lp_.get();
     col_value_.resize(n_);
     for (const auto& [g, j] : cands) {
-      if (!compact_ || subst_[j] == 0) col_value_[j] = glp_get_col_prim(lp, static_cast<int>(j + 1));
+      if (!compact_ || subst_[j] == 0) col_value_[j] = lp_col(j);
     }
     std::sort(cands.begin(), cands.end());
     const double scale = std::max(std::abs(z), 1e-300);
@@ -783,8 +899,17 @@ class Search {
         glp_set_col_bnds(lp, static_cast<int>(j + 1), l == u ? GLP_FX : GLP_DB, static_cast<double>(l),
                          static_cast<double>(u));
       }
-      const int ret = glp_simplex(lp, &child_parm);
       double rise = 0;
+      if (dlp_) {
+        const DenseLp::Status st = dense_solve(kStrongIterations);
+        if (st == DenseLp::Status::kInfeasible) {
+          rise = 1;  // empty: as good as it gets
+        } else if (st == DenseLp::Status::kOptimal || st == DenseLp::Status::kIterationLimit) {
+          rise = std::max(0.0, std::ldexp(dlp_->value(), -time_shift_) - z) / scale;
+        }
+        return rise;
+      }
+      const int ret = glp_simplex(lp, &child_parm);
       const int st = glp_get_status(lp);
       if ((ret == 0 && st == GLP_NOFEAS) || (ret == 0 && glp_get_prim_stat(lp) == GLP_NOFEAS)) {
         rise = 1;  // empty: as good as it gets
@@ -854,7 +979,14 @@ class Search {
   // rows and times were scaled by), so the sums are exact integers over one power of two.
   Rational dual_bound(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
     y_.resize(m_);
-    for (std::size_t i = 0; i < m_; ++i) y_[i] = -glp_get_row_dual(lp_.get(), static_cast<int>(i + 1));
+    for (std::size_t i = 0; i < m_; ++i) {
+      if (dlp_) {
+        const double v = dlp_->row_dual(drow_[i]);
+        y_[i] = dlow_[i] != 0 ? -v : v;  // (negative ones are dropped)
+      } else {
+        y_[i] = -glp_get_row_dual(lp_.get(), static_cast<int>(i + 1));
+      }
+    }
     return multiplier_bound(y_, -time_shift_, true, lo, up);
   }
 
@@ -889,7 +1021,8 @@ class Search {
     }
     // Everything below is scaled by 2^-q (an integer multiplier).
     Integer neg_yh = 0;
-    r_.assign(n_, Integer(0));
+    r_.resize(n_);
+    for (auto& v : r_) mpz_set_ui(v.get_mpz_t(), 0);  // (keeps their storage)
     if (objective) mpz_setbit(r_[mip_.stage_time].get_mpz_t(), static_cast<mp_bitcnt_t>(-q));
     Integer y;
     for (const Term& t : terms) {
@@ -924,6 +1057,14 @@ class Search {
   // the basic variable the dual simplex could not make feasible (GLPK's dual ray), taken
   // with either sign as Farkas multipliers.
   bool proved_empty(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
+    if (dlp_) {
+      for (const double sign : {1.0, -1.0}) {
+        y_.assign(m_, 0.0);
+        for (std::size_t i = 0; i < m_; ++i) y_[i] = (dlow_[i] != 0 ? -sign : sign) * dlp_->farkas_row()[drow_[i]];
+        if (multiplier_bound(y_, 0, false, lo, up) > 0) return true;
+      }
+      return false;
+    }
     glp_prob* lp = lp_.get();
     const int k = glp_get_unbnd_ray(lp);
     const int m = static_cast<int>(m_);
@@ -971,11 +1112,10 @@ class Search {
   // node's LP value exactly; otherwise still a valid bound. Nothing when the system is
   // singular.
   std::optional<Rational> basis_bound(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
-    glp_prob* lp = lp_.get();
     std::vector<int> unknown_of_row(m_, -1);
     std::vector<std::size_t> rows_n;
     for (std::size_t i = 0; i < m_; ++i) {
-      if (glp_get_row_stat(lp, static_cast<int>(i + 1)) != GLP_BS) {
+      if (!lp_row_basic(i)) {
         unknown_of_row[i] = static_cast<int>(rows_n.size());
         rows_n.push_back(i);
       }
@@ -987,7 +1127,7 @@ class Search {
     };
     std::vector<Eq> eqs;
     for (std::size_t j = 0; j < n_; ++j) {
-      if (glp_get_col_stat(lp, static_cast<int>(j + 1)) != GLP_BS) continue;
+      if (!lp_col_basic(j)) continue;
       Eq e;
       e.rhs = j == mip_.stage_time ? Rational(-1) : Rational(0);
       eqs.push_back(std::move(e));
@@ -997,7 +1137,7 @@ class Search {
       std::size_t q = 0;
       std::vector<int> eq_of_col(n_, -1);
       for (std::size_t j = 0; j < n_; ++j) {
-        if (glp_get_col_stat(lp, static_cast<int>(j + 1)) == GLP_BS) eq_of_col[j] = static_cast<int>(q++);
+        if (lp_col_basic(j)) eq_of_col[j] = static_cast<int>(q++);
       }
       for (const auto i : rows_n) {
         for (const auto j : rows_[i]) {
@@ -1171,7 +1311,7 @@ class Search {
     if (pick == n_) {
       // Integral at the exact LP's optimum: the best point of the node; its plan (the fewest
       // readers of its totals) is at least as good.
-      std::vector<Integer> x(n_, Integer(0));
+      std::vector<Integer> x(n_);
       for (std::size_t j = 0; j < n_; ++j) {
         if (real_[j] == 0) x[j] = exact_->x(j).get_num();
       }
@@ -1195,7 +1335,6 @@ class Search {
   std::vector<char> subst_;              // per variable: 1 a substituted count, 2 a run flag
   std::vector<CompactClass> cls_;
   std::vector<std::vector<std::pair<std::size_t, Integer>>> sub_coef_;  // per substituted variable: (row, coefficient)
-  std::vector<std::vector<Integer>> base_a_;
   std::vector<char> flag_on_, dirty_;
   std::vector<std::int64_t> root_lo_, root_up_;
   bool root_empty_{false};
@@ -1211,6 +1350,11 @@ class Search {
   std::vector<int> row_shift_;
   int time_shift_{0};  // the double LP's times are the exact ones times 2^time_shift_
   std::unique_ptr<glp_prob, GlpkDeleter> lp_;
+  std::unique_ptr<DenseLp> dlp_;  // the compact LP's solver (compact_), in place of GLPK
+  std::vector<long> dcol_;        // per variable, its column in dlp_ (-1: substituted)
+  std::vector<std::size_t> drow_; // per row, its row in dlp_
+  std::vector<char> dlow_;        // per row: the lower side of a ranged row of dlp_
+  std::vector<std::pair<std::size_t, double>> dense_col_;
   glp_smcp parm_{};
   std::vector<std::int64_t> cur_lo_, cur_up_;
   std::unique_ptr<BoxLp> exact_;
