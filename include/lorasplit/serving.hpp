@@ -294,6 +294,9 @@ struct ServingSolveOptions {
   /// Nodes the search over the compact LP may use in a stage before the stage is searched
   /// again over the program's own LP, from the best plan found (docs/model.md §9.7).
   long compact_node_budget{2000};
+  /// Nodes that second search may use before the compact LP's search runs once more, from
+  /// the best plan found, without a budget (docs/model.md §9.7).
+  long own_lp_node_budget{20000};
 };
 
 /// Whether `options` apply to the workload's mode: --gap, --node-limit and --exact-lps are

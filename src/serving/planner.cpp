@@ -890,7 +890,7 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
     }
     const CapacityProgram cp = capacity_program(w, hw, lim, restrict, lambda);
     const Rational incumbent = Rational(cp.offered) / lambda;
-    const detail::StagePointValue value = [&](const std::vector<Integer>& x) -> std::optional<Rational> {
+    const detail::StagePointValue value = [&](const std::vector<Integer>& x, const Rational&) -> std::optional<Rational> {
       auto pp = capacity_point_plan(w, cp, x);
       if (!pp) return std::nullopt;
       auto ev = capacity_eval(w, hw, lim, pp->first, pp->second, all_in_hbm);
@@ -1213,13 +1213,17 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       }
     } else {
       // The plan an integer point stands for: its classes' totals with the fewest readers.
-      const detail::StagePointValue value = [&](const std::vector<Integer>& x) -> std::optional<Rational> {
+      const detail::StagePointValue value = [&](const std::vector<Integer>& x,
+                                                const Rational& beat) -> std::optional<Rational> {
         std::vector<std::pair<std::int64_t, std::int64_t>> pc;
         for (const Unit& u : prog.units) {
           const std::int64_t p = x[u.p].get_si(), c = x[u.c].get_si(), total = u.n.get_si() * u.k;
           if (p < 0 || c < 0 || p + c > total || (!u.device && p + c > 0)) return std::nullopt;
           pc.emplace_back(p, c);
         }
+        // A plan whose time in double precision is clearly not below `beat` is not evaluated
+        // exactly: the search would not use it.
+        if (local.time_of(pc) > beat.get_d() * (1 + 1e-7)) return std::nullopt;
         ServingPlan trial = out.plan;
         set_stage_plan(prog, pc, trial.tokens[s]);
         return detail::evaluate_stage(w, hw, trial, stage).seconds;
@@ -1245,23 +1249,42 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       };
       // The compact LP's search first, within a budget of nodes; a stage it leaves open is
       // searched again over the program's own LP, from the best plan it found (§9.7).
+      // If that one too leaves it open after its own budget, the compact LP's search runs
+      // again, from the best plan, without a budget.
       const long budget = std::max(1L, options.compact_node_budget);
-      const bool budgeted = options.node_limit <= 0 || options.node_limit > budget;
+      const long own_budget = std::max(1L, options.own_lp_node_budget);
+      // A later search's node limit: its cap (0: none) within what the caller's limit leaves.
+      const auto limit = [&](long used, long cap) {
+        if (options.node_limit <= 0) return cap;
+        const long left = std::max(options.node_limit - used, 1L);
+        return cap > 0 ? std::min(cap, left) : left;
+      };
       auto res = detail::search_stage(mip, upper, incumbent, value, options.relative_gap,
-                                      budgeted ? budget : options.node_limit, true, &propose);
-      if (budgeted && res.node_limit_hit) {
-        mip.compact.reset();  // the same rows, searched over their own LP
-        auto again = detail::search_stage(mip, upper, res.value, value, options.relative_gap, options.node_limit, true);
-        again.nodes += res.nodes;
-        again.pivots += res.pivots;
-        again.exact_lps += res.exact_lps;
-        again.exact_pivots += res.exact_pivots;
-        again.fixed_bounds += res.fixed_bounds;
-        if (!again.found && res.found) {
-          again.found = true;
-          again.x = res.x;
+                                      options.node_limit > 0 && options.node_limit <= budget ? options.node_limit : budget,
+                                      true, &propose);
+      // A search after another: its counts added to it, and the better plan kept.
+      const auto chain = [](detail::StageSearchResult& first, detail::StageSearchResult next) {
+        next.nodes += first.nodes;
+        next.pivots += first.pivots;
+        next.exact_lps += first.exact_lps;
+        next.exact_pivots += first.exact_pivots;
+        next.fixed_bounds += first.fixed_bounds;
+        if (!next.found && first.found) {
+          next.found = true;
+          next.x = first.x;
         }
-        res = std::move(again);
+        first = std::move(next);
+      };
+      const auto more = [&](long used) { return options.node_limit <= 0 || used < options.node_limit; };
+      if (res.node_limit_hit && more(res.nodes)) {
+        const auto compact = std::exchange(mip.compact, std::nullopt);  // the same rows over their own LP
+        chain(res, detail::search_stage(mip, upper, res.value, value, options.relative_gap, limit(res.nodes, own_budget),
+                                        true));
+        mip.compact = compact;
+        if (res.node_limit_hit && more(res.nodes)) {
+          chain(res, detail::search_stage(mip, upper, res.value, value, options.relative_gap, limit(res.nodes, 0), true,
+                                          &propose));
+        }
       }
       out.nodes += res.nodes;
       out.pivots += res.pivots + res.exact_pivots;

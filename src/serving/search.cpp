@@ -1244,7 +1244,7 @@ class Search {
 
   // An integer point proposed by the double LP: the caller's exact value of its plan.
   void offer(const std::vector<Integer>& x) {
-    const std::optional<Rational> v = value_(x);
+    const std::optional<Rational> v = value_(x, inc_);
     if (v && *v < inc_) {
       inc_ = *v;
       inc_x_ = x;

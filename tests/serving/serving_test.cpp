@@ -875,15 +875,21 @@ TEST(Serving, DoublePrecisionProposalsKeepTheExactOptimum) {
     EXPECT_EQ(fast->eval.iteration_s, ref->eval.iteration_s) << "instance " << inst;
     EXPECT_EQ(fast->lower_bound_s, fast->eval.iteration_s);
     // The compact LP's search stopped after one or two nodes in every stage, each stage
-    // searched again over the program's own LP from its best plan: the same optimum.
+    // searched again over the program's own LP from its best plan (for at most one or
+    // two nodes, or its default budget), then by the compact LP's search again: the same
+    // optimum.
     for (const long budget : {1L, 2L}) {
-      ServingSolveOptions b;
-      b.compact_node_budget = budget;
-      auto again = solve_serving(w, p, b);
-      ASSERT_TRUE(again) << again.error().message;
-      EXPECT_TRUE(again->proved_optimal) << inst;
-      EXPECT_EQ(again->eval.iteration_s, ref->eval.iteration_s) << "instance " << inst << " budget " << budget;
-      EXPECT_EQ(again->lower_bound_s, again->eval.iteration_s) << inst;
+      for (const long own : {1L, 2L, ServingSolveOptions{}.own_lp_node_budget}) {
+        ServingSolveOptions b;
+        b.compact_node_budget = budget;
+        b.own_lp_node_budget = own;
+        auto again = solve_serving(w, p, b);
+        ASSERT_TRUE(again) << again.error().message;
+        EXPECT_TRUE(again->proved_optimal) << inst;
+        EXPECT_EQ(again->eval.iteration_s, ref->eval.iteration_s)
+            << "instance " << inst << " budgets " << budget << ", " << own;
+        EXPECT_EQ(again->lower_bound_s, again->eval.iteration_s) << inst;
+      }
     }
     EXPECT_EQ(ref->exact_lps, ref->nodes);
     nodes += fast->nodes;
@@ -918,9 +924,12 @@ TEST(Serving, NodeLimitsGiveACertifiedLowerBound) {
     ASSERT_TRUE(exact) << exact.error().message;
     ASSERT_TRUE(exact->proved_optimal);
     EXPECT_EQ(exact->lower_bound_s, exact->eval.iteration_s);
-    for (const long limit : {1L, 2L, 3L}) {
+    // Also with budgets of one node for the compact LP's and the program's own LP's
+    // searches, so that a limit of 3 spans all three searches of a stage.
+    for (const long limit : {1L, 2L, 3L, -1L, -2L, -3L}) {
       ServingSolveOptions o;
-      o.node_limit = limit;
+      o.node_limit = std::abs(limit);
+      if (limit < 0) o.compact_node_budget = o.own_lp_node_budget = 1;
       auto r = solve_serving(w, p, o);
       ASSERT_TRUE(r) << r.error().message;
       ASSERT_TRUE(r->simulated_equal);
