@@ -255,47 +255,48 @@ DenseLp::Status DenseLp::solve(long iteration_limit) {
     if (r == m_) return Status::kOptimal;
     if (iteration_limit >= 0 && it >= iteration_limit) return Status::kIterationLimit;
     if (it >= guard) return Status::kFailed;
-    // The pivot row: row r of B^-1 [A I] over the nonbasic variables.
+    // The pivot row: row r of B^-1 [A I] over the nonbasic variables, and the columns that
+    // may enter: raising the leaving variable (below its lower bound) needs alpha < 0 at
+    // the lower bound, alpha > 0 at the upper; lowering it, the opposite.
     const double* const rho = &binv_[r * m_];
-    for (std::size_t j = 0; j < n_; ++j) {
-      double v = 0;
-      if (pos_[j] < 0) {
-        for (const auto& [i, a] : a_[j]) v += rho[i] * a;
-      }
-      alpha_[j] = v;
-    }
-    for (std::size_t i = 0; i < m_; ++i) alpha_[n_ + i] = pos_[n_ + i] < 0 ? rho[i] : 0.0;
-    // The entering column (Harris's two passes): the largest step the reduced costs allow
-    // within their tolerance, then the largest pivot among the columns within it.
-    const auto eligible = [&](std::size_t k) {
-      if (pos_[k] >= 0 || !(up_[k] > lo_[k])) return 0.0;
-      const double alpha = alpha_[k];
-      if (std::abs(alpha) < kPivotTolerance) return 0.0;
-      // Raising the leaving variable (below its lower bound) needs alpha < 0 at the lower
-      // bound, alpha > 0 at the upper; lowering it, the opposite.
+    cand_.clear();
+    const auto consider = [&](std::size_t k, double alpha) {
+      alpha_[k] = alpha;
+      if (!(std::abs(alpha) >= kPivotTolerance) || !(up_[k] > lo_[k])) return;
       const bool up_side = at_up_[k] != 0;
-      const bool ok = below ? (up_side ? alpha > 0 : alpha < 0) : (up_side ? alpha < 0 : alpha > 0);
-      return ok ? alpha : 0.0;
+      if (below ? (up_side ? alpha > 0 : alpha < 0) : (up_side ? alpha < 0 : alpha > 0)) cand_.push_back(k);
     };
-    double bound = std::numeric_limits<double>::infinity();
-    for (std::size_t k = 0; k < w_; ++k) {
-      const double alpha = eligible(k);
-      if (alpha == 0.0) continue;
-      bound = std::min(bound, (std::abs(d_[k]) + kDualTolerance) / std::abs(alpha));
+    for (std::size_t j = 0; j < n_; ++j) {
+      if (pos_[j] >= 0) {
+        alpha_[j] = 0.0;
+        continue;
+      }
+      double v = 0;
+      for (const auto& [i, a] : a_[j]) v += rho[i] * a;
+      consider(j, v);
     }
-    if (!std::isfinite(bound)) {
+    for (std::size_t i = 0; i < m_; ++i) {
+      if (pos_[n_ + i] >= 0) {
+        alpha_[n_ + i] = 0.0;
+      } else {
+        consider(n_ + i, rho[i]);
+      }
+    }
+    if (cand_.empty()) {
       ray_.assign(rho, rho + m_);
       return Status::kInfeasible;
     }
+    // The entering column (Harris's two passes): the largest step the reduced costs allow
+    // within their tolerance, then the largest pivot among the columns within it.
+    double bound = std::numeric_limits<double>::infinity();
+    for (const std::size_t k : cand_) bound = std::min(bound, (std::abs(d_[k]) + kDualTolerance) / std::abs(alpha_[k]));
     std::size_t q = w_;
     double best = 0;
-    for (std::size_t k = 0; k < w_; ++k) {
-      const double alpha = eligible(k);
-      if (alpha == 0.0 || std::abs(d_[k]) / std::abs(alpha) > bound) continue;
-      if (std::abs(alpha) > best) {
-        best = std::abs(alpha);
-        q = k;
-      }
+    for (const std::size_t k : cand_) {
+      const double a = std::abs(alpha_[k]);
+      if (std::abs(d_[k]) / a > bound || a <= best) continue;
+      best = a;
+      q = k;
     }
     if (q == w_) return Status::kFailed;
     column(q);

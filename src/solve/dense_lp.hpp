@@ -85,6 +85,7 @@ class DenseLp {
   std::vector<double> alpha_;     // scratch: the pivot row of B^-1 [A I]
   std::vector<double> col_;       // scratch: a column of B^-1 [A I]
   std::vector<double> work_;      // scratch
+  std::vector<std::size_t> cand_; // scratch: the columns that may enter
   std::vector<std::size_t> nz_;   // scratch: a row's nonzeros
   std::vector<std::size_t> basis_;
   std::vector<long> pos_;         // row of a basic variable, -1 when nonbasic
