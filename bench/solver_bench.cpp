@@ -355,7 +355,7 @@ ServingReference reference_of(const Result<ServingResult>& r) {
 // double precision proposed, exact bounds deciding; with `exact_lps`, every node by an
 // exact rational LP: the reference search), the exact re-check and the simulation of every
 // stage.
-void serving_plan(benchmark::State& state, bool exact_lps) {
+void serving_plan(benchmark::State& state, bool exact_lps, unsigned threads = 1) {
   const std::int64_t n = state.range(0);
   const ServingInstance inst = load_serving_instance(n);
   if (!inst.error.empty()) {
@@ -365,6 +365,7 @@ void serving_plan(benchmark::State& state, bool exact_lps) {
   ServingReference ref;
   ServingSolveOptions options;
   options.exact_lps_only = exact_lps;
+  options.threads = threads;
   for (auto _ : state) {
     auto r = solve_serving(inst.workload, inst.params, options);
     benchmark::DoNotOptimize(r);
@@ -390,7 +391,10 @@ void serving_plan(benchmark::State& state, bool exact_lps) {
 }
 void BM_ServingPlanExact(benchmark::State& state) { serving_plan(state, false); }
 void BM_ServingPlanExactLps(benchmark::State& state) { serving_plan(state, true); }
+// The stages on every core at once (what `lorasplit solve` does): wall time.
+void BM_ServingPlanExactThreads(benchmark::State& state) { serving_plan(state, false, 0); }
 BENCHMARK(BM_ServingPlanExact)->Arg(4)->Arg(16)->Arg(64)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ServingPlanExactThreads)->Arg(4)->Arg(16)->Arg(64)->Arg(1000)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ServingPlanExactLps)->Arg(4)->Arg(16)->Arg(64)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 #ifdef LORASPLIT_HAVE_CBC

@@ -5,7 +5,8 @@
 //
 // Small blocks (up to kSmallLimbs limbs, what the planners' integers and fractions mostly
 // need) are kept on per-thread free lists when released and handed out again, instead of
-// going back to malloc: the exact searches create and drop millions of them.
+// going back to malloc: the exact searches create and drop millions of them. (Not under
+// AddressSanitizer, which must see every block's own allocation and release.)
 #include <lorasplit/rational.hpp>
 
 #include <array>
@@ -16,8 +17,19 @@
 namespace lorasplit {
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+#define LORASPLIT_GMP_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LORASPLIT_GMP_POOL 0
+#endif
+#endif
+#ifndef LORASPLIT_GMP_POOL
+#define LORASPLIT_GMP_POOL 1
+#endif
+
 constexpr std::size_t kLimb = sizeof(mp_limb_t);
-constexpr std::size_t kSmallLimbs = 8;
+constexpr std::size_t kSmallLimbs = LORASPLIT_GMP_POOL != 0 ? 8 : 0;
 constexpr std::size_t kListCap = 4096;  // blocks kept per size, per thread
 
 // A block's size class: its limbs (1..kSmallLimbs), 0 for a large block.
@@ -26,26 +38,37 @@ std::size_t size_class(std::size_t bytes) {
   return limbs >= 1 && limbs <= kSmallLimbs ? limbs : 0;
 }
 
+// The lists are trivially destructible, so they stay usable until the thread's storage
+// goes; `drain`, set up with a thread's first kept block, frees the blocks kept when the
+// thread ends and leaves the lists empty and full, so that integers destroyed later (the
+// main thread's static ones) release their blocks to free().
 struct FreeLists {
   struct Node {
     Node* next;
   };
-  std::array<Node*, kSmallLimbs + 1> head{};
-  std::array<std::size_t, kSmallLimbs + 1> count{};
-  FreeLists() = default;
-  FreeLists(const FreeLists&) = delete;
-  FreeLists& operator=(const FreeLists&) = delete;
-  ~FreeLists() {
-    for (Node* n : head) {
+  std::array<Node*, kSmallLimbs + 1> head;
+  std::array<std::size_t, kSmallLimbs + 1> count;
+};
+thread_local FreeLists lists{};
+struct Drain {
+  bool armed{false};
+  Drain() = default;
+  Drain(const Drain&) = delete;
+  Drain& operator=(const Drain&) = delete;
+  ~Drain() {
+    for (std::size_t c = 0; c < lists.head.size(); ++c) {
+      FreeLists::Node* n = lists.head[c];
       while (n != nullptr) {
-        Node* next = n->next;
+        FreeLists::Node* next = n->next;
         std::free(n);
         n = next;
       }
+      lists.head[c] = nullptr;
+      lists.count[c] = kListCap;
     }
   }
 };
-thread_local FreeLists lists;
+thread_local Drain drain;
 
 void* allocate(std::size_t size) {
   const std::size_t c = size_class(size);
@@ -63,6 +86,7 @@ void* allocate(std::size_t size) {
 void release(void* p, std::size_t size) {
   const std::size_t c = size_class(size);
   if (c != 0 && lists.count[c] < kListCap) {
+    if (lists.count[c] == 0) drain.armed = true;  // (set up: its destructor runs at the thread's end)
     auto* n = static_cast<FreeLists::Node*>(p);
     n->next = lists.head[c];
     lists.head[c] = n;

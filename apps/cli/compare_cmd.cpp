@@ -24,6 +24,7 @@ int run_compare_serving(const CompareOpts& opts, const ParamSources& sources, co
   if (auto st = serving_command_ok(sources.config, opts.domain); !st) return report_error(io, st.error(), json);
   auto limits = search_limits(opts.limits, params.model_name());
   if (!limits) return report_error(io, limits.error(), json);
+  limits->threads = 0;  // one solve at a time: its stages on every core
   auto workload = load_serving_workload(sources.config, sets);
   if (!workload) return report_error(io, for_cli(workload.error()), json);
   auto c = compare_serving(workload.value(), params, limits.value());

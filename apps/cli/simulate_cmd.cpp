@@ -91,6 +91,7 @@ int run_simulate_serving(const SimulateOpts& opts, const ParamSources& sources, 
   if (!params) return report_error(io, params.error(), json);
   auto limits = search_limits(opts.limits, params->model_name());
   if (!limits) return report_error(io, limits.error(), json);
+  limits->threads = 0;  // one solve at a time: its stages on every core
   auto workload = load_serving_workload(sources.config, sets);
   if (!workload) return report_error(io, for_cli(workload.error()), json);
   const auto& w = workload.value();

@@ -52,6 +52,7 @@ int run_solve(const SolveOpts& opts, const Io& io) {
   if (auto st = workload_sets_need_serving(sets, params->model_name()); !st) return report_error(io, st.error(), json);
   auto limits = search_limits(opts.limits, params->model_name());
   if (!limits) return report_error(io, limits.error(), json);
+  limits->threads = 0;  // one solve at a time: its stages on every core
   if (params->model_name() == ModelName::kServing) {
     return run_solve_serving(opts, params.value(), prov, sets, limits.value(), io);
   }

@@ -297,6 +297,11 @@ struct ServingSolveOptions {
   /// Nodes that second search may use before the compact LP's search runs once more, from
   /// the best plan found, without a budget (docs/model.md §9.7).
   long own_lp_node_budget{20000};
+  /// Batch mode: how many stages are searched at once, each on its own thread (1: one
+  /// after another; 0: as many as the machine has cores). The answer, the certificate and
+  /// the counts do not depend on it. A sweep solves its points with 1 (it runs points at
+  /// once instead).
+  unsigned threads{1};
 };
 
 /// Whether `options` apply to the workload's mode: --gap, --node-limit and --exact-lps are

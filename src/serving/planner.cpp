@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <exception>
 #include <map>
 #include <optional>
 #include <span>
+#include <thread>
 #include <utility>
 
 #include "serving/graph.hpp"
@@ -890,7 +893,7 @@ Result<CapacityOutcome> capacity_search(const ServingWorkload& w, const ServingH
     }
     const CapacityProgram cp = capacity_program(w, hw, lim, restrict, lambda);
     const Rational incumbent = Rational(cp.offered) / lambda;
-    const detail::StagePointValue value = [&](const std::vector<Integer>& x, const Rational&) -> std::optional<Rational> {
+    const detail::StagePointValue value = [&](const std::vector<Integer>& x, const Rational*) -> std::optional<Rational> {
       auto pp = capacity_point_plan(w, cp, x);
       if (!pp) return std::nullopt;
       auto ev = capacity_eval(w, hw, lim, pp->first, pp->second, all_in_hbm);
@@ -1152,21 +1155,32 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     out.reason = fetch.reason;
     return out;
   }
-  // Per stage, a lower bound on its time [s]: the optimum's own time unless a gap or a
-  // node limit left part of its tree open.
-  std::array<std::optional<Rational>, kServingStageCount> stage_bound;
-  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+  // Each stage alone (they share nothing in batch mode, §9.7), into its own outcome: its
+  // plan, its search's counts and a lower bound on its time [s] (the optimum's own time
+  // unless a gap or a node limit left part of its tree open).
+  struct StageOutcome {
+    std::optional<std::vector<std::array<std::int64_t, 3>>> tokens;  // its plan's row, when planned
+    long nodes{0}, pivots{0}, exact_lps{0}, fixed_bounds{0};
+    std::size_t classes{0};
+    std::optional<Rational> bound;
+    std::optional<Error> error;
+    std::exception_ptr thrown;  // (out of memory, from a worker thread)
+  };
+  std::array<StageOutcome, kServingStageCount> outcomes;
+  const auto solve_stage = [&](std::size_t s, StageOutcome& so) {
     const auto stage = static_cast<ServingStage>(s);
-    if (stage == ServingStage::kAttention) continue;
+    if (stage == ServingStage::kAttention) return;
+    ServingPlan plan = uniform_plan(w, ServingPath::kGpu);  // only row s matters here
     const Rational& upper = fetch.stages[s].seconds;
     StageProgram prog = build_program(w, hw, stage, upper);
-    if (prog.units.empty()) continue;  // no adapter with tokens has a module here
+    if (prog.units.empty()) return;  // no adapter with tokens has a module here
     if (prog.units.size() > kMaxDecidingClasses) {
-      return Error{ErrorCode::kUnsupported, "adapters", std::to_string(prog.units.size()),
+      so.error = Error{ErrorCode::kUnsupported, "adapters", std::to_string(prog.units.size()),
                    fmt::format("serving: stage {} has {} classes of adapters with tokens (adapters alike in "
                                "their matrices' shapes here, residency and tokens form one); the exact planner "
                                "handles at most {} per stage so far (docs/model.md section 9.7)",
                                to_string(stage), prog.units.size(), kMaxDecidingClasses)};
+      return;
     }
     // The incumbent: the best of the two uniform plans (GPU only, every device-capable token
     // on the device) and of a local search started from each, evaluated exactly.
@@ -1181,7 +1195,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     std::vector<std::pair<std::int64_t, std::int64_t>> incumbent_pc = all_gpu;
     Rational incumbent = upper;
     for (const auto* cand : {&std::as_const(all_device), &proposal}) {
-      ServingPlan trial = out.plan;
+      ServingPlan trial = plan;
       set_stage_plan(prog, *cand, trial.tokens[s]);
       const Rational t = detail::evaluate_stage(w, hw, trial, stage).seconds;
       if (t < incumbent) {
@@ -1190,7 +1204,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       }
     }
     detail::ServingStageMip mip = to_mip(prog, true);
-    out.classes = std::max(out.classes, mip.classes);
+    so.classes = mip.classes;
     Rational claimed = incumbent;
     bool complete = true;
     if (options.exact_lps_only) {
@@ -1200,10 +1214,10 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       // Only strictly better points than the incumbent are searched for.
       const auto res = bnb.maximize_mixed(c, mip.priority, Rational(-incumbent), options.relative_gap,
                                           options.node_limit);
-      out.nodes += res.nodes;
-      out.pivots += res.pivots;
-      out.exact_lps += res.nodes;
-      stage_bound[s] = -res.bound;
+      so.nodes = res.nodes;
+      so.pivots = res.pivots;
+      so.exact_lps = res.nodes;
+      so.bound = -res.bound;
       complete = res.complete;
       if (res.feasible) {
         for (std::size_t u = 0; u < prog.units.size(); ++u) {
@@ -1214,7 +1228,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     } else {
       // The plan an integer point stands for: its classes' totals with the fewest readers.
       const detail::StagePointValue value = [&](const std::vector<Integer>& x,
-                                                const Rational& beat) -> std::optional<Rational> {
+                                                const Rational* beat) -> std::optional<Rational> {
         std::vector<std::pair<std::int64_t, std::int64_t>> pc;
         for (const Unit& u : prog.units) {
           const std::int64_t p = x[u.p].get_si(), c = x[u.c].get_si(), total = u.n.get_si() * u.k;
@@ -1223,8 +1237,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         }
         // A plan whose time in double precision is clearly not below `beat` is not evaluated
         // exactly: the search would not use it.
-        if (local.time_of(pc) > beat.get_d() * (1 + 1e-7)) return std::nullopt;
-        ServingPlan trial = out.plan;
+        if (beat != nullptr && local.time_of(pc) > beat->get_d() * (1 + 1e-7)) return std::nullopt;
+        ServingPlan trial = plan;
         set_stage_plan(prog, pc, trial.tokens[s]);
         return detail::evaluate_stage(w, hw, trial, stage).seconds;
       };
@@ -1286,11 +1300,11 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
                                           &propose));
         }
       }
-      out.nodes += res.nodes;
-      out.pivots += res.pivots + res.exact_pivots;
-      out.exact_lps += res.exact_lps;
-      out.fixed_bounds += res.fixed_bounds;
-      stage_bound[s] = res.bound;
+      so.nodes = res.nodes;
+      so.pivots = res.pivots + res.exact_pivots;
+      so.exact_lps = res.exact_lps;
+      so.fixed_bounds = res.fixed_bounds;
+      so.bound = res.bound;
       complete = res.complete;
       if (res.found) {
         for (std::size_t u = 0; u < prog.units.size(); ++u) {
@@ -1299,17 +1313,54 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         claimed = res.value;
       }
     }
-    set_stage_plan(prog, incumbent_pc, out.plan.tokens[s]);
+    set_stage_plan(prog, incumbent_pc, plan.tokens[s]);
     // The formulas at the plan give the program's optimum exactly (§9.7). When a gap or
     // the node limit stopped the search, the point found may have more readers than its
     // totals need: the plan (the fewest readers) is then at most as long as the program
     // says.
-    const Rational check = detail::evaluate_stage(w, hw, out.plan, stage).seconds;
+    const Rational check = detail::evaluate_stage(w, hw, plan, stage).seconds;
     if (complete ? check != claimed : check > claimed) {
-      return Error{ErrorCode::kInternal, "", "",
-                   fmt::format("serving: stage {}: the plan's time {} s differs from the program's optimum {} s",
-                               to_string(stage), format_exact(check), format_exact(claimed))};
+      so.error = Error{ErrorCode::kInternal, "", "",
+                       fmt::format("serving: stage {}: the plan's time {} s differs from the program's optimum {} s",
+                                   to_string(stage), format_exact(check), format_exact(claimed))};
+      return;
     }
+    so.tokens = std::move(plan.tokens[s]);
+  };
+  // The stages one after another, or on up to `threads` threads at once.
+  const unsigned hc = std::max(1U, std::thread::hardware_concurrency());
+  const unsigned threads = std::min<unsigned>(options.threads == 0 ? hc : options.threads, kServingStageCount);
+  if (threads <= 1) {
+    for (std::size_t s = 0; s < kServingStageCount; ++s) solve_stage(s, outcomes[s]);
+  } else {
+    std::atomic<std::size_t> next{0};
+    {
+      std::vector<std::jthread> workers;
+      for (unsigned t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+          for (std::size_t s = next++; s < kServingStageCount; s = next++) {
+            try {
+              solve_stage(s, outcomes[s]);
+            } catch (...) {
+              outcomes[s].thrown = std::current_exception();
+            }
+          }
+        });
+      }
+    }  // (joined)
+  }
+  std::array<std::optional<Rational>, kServingStageCount> stage_bound;
+  for (std::size_t s = 0; s < kServingStageCount; ++s) {
+    StageOutcome& so = outcomes[s];
+    if (so.thrown) std::rethrow_exception(so.thrown);
+    if (so.error) return *so.error;
+    if (so.tokens) out.plan.tokens[s] = std::move(*so.tokens);
+    out.nodes += so.nodes;
+    out.pivots += so.pivots;
+    out.exact_lps += so.exact_lps;
+    out.fixed_bounds += so.fixed_bounds;
+    out.classes = std::max(out.classes, so.classes);
+    stage_bound[s] = so.bound;
   }
   if (auto st = check_serving_plan(w, out.plan); !st) {
     return Error{ErrorCode::kInternal, "", "", "serving: the planner returned an invalid plan: " + st.error().message};

@@ -54,10 +54,12 @@ struct ServingStageMip {
 std::vector<std::array<std::int64_t, 3>> class_plan(std::int64_t k, std::int64_t n, std::int64_t p, std::int64_t c);
 
 /// The exact time of the plan an integer point of the program stands for (its classes'
-/// totals, with the fewest readers), or nothing when its totals are not a plan. `beat`: the
-/// search only uses a value below it, so the caller may answer nothing for a plan it can
-/// tell (in double precision, with a margin) is not below it.
-using StagePointValue = std::function<std::optional<Rational>(const std::vector<Integer>& x, const Rational& beat)>;
+/// totals, with the fewest readers), or nothing when its totals are not a plan. `beat`,
+/// when given: the search only uses a value below it, so the caller may answer nothing for
+/// a plan it can tell (in double precision, with a margin) is not below it. The search
+/// gives none where its use would close a node (no screen can lose a plan there).
+using StagePointValue =
+    std::function<std::optional<Rational>(const std::vector<Integer>& x, const Rational* beat)>;
 
 /// A proposal from a relaxation's point (the double LP's values of every variable): an
 /// integer point whose plan the caller found near it (by local search; `thorough`: with

@@ -1243,8 +1243,8 @@ class Search {
   }
 
   // An integer point proposed by the double LP: the caller's exact value of its plan.
-  void offer(const std::vector<Integer>& x) {
-    const std::optional<Rational> v = value_(x, inc_);
+  void offer(const std::vector<Integer>& x, bool screen = true) {
+    const std::optional<Rational> v = value_(x, screen ? &inc_ : nullptr);
     if (v && *v < inc_) {
       inc_ = *v;
       inc_x_ = x;
@@ -1315,7 +1315,7 @@ class Search {
       for (std::size_t j = 0; j < n_; ++j) {
         if (real_[j] == 0) x[j] = exact_->x(j).get_num();
       }
-      offer(x);
+      offer(x, false);  // (closes the node: evaluated whatever its double value says)
       d.closed = true;
       return d;
     }

@@ -238,6 +238,7 @@ DenseLp::Status DenseLp::solve(long iteration_limit) {
       const std::size_t v = basis_[i];
       const double x = beta_[i];
       const double l = lo_[v], u = up_[v];
+      if (!std::isfinite(x)) return Status::kFailed;  // (the caller starts again from the slack basis)
       if (x < l - kPrimalTolerance * (1 + std::abs(l))) {
         if (l - x > worst) {
           worst = l - x;
@@ -287,14 +288,17 @@ DenseLp::Status DenseLp::solve(long iteration_limit) {
       return Status::kInfeasible;
     }
     // The entering column (Harris's two passes): the largest step the reduced costs allow
-    // within their tolerance, then the largest pivot among the columns within it.
+    // within their tolerance, then the largest pivot among the columns within it. A reduced
+    // cost counts with the sign it should have at its bound (>= 0 at the lower, <= 0 at the
+    // upper), so one left slightly on the wrong side leaves less room, not more.
+    const auto slack_of = [&](std::size_t k) { return at_up_[k] != 0 ? -d_[k] : d_[k]; };
     double bound = std::numeric_limits<double>::infinity();
-    for (const std::size_t k : cand_) bound = std::min(bound, (std::abs(d_[k]) + kDualTolerance) / std::abs(alpha_[k]));
+    for (const std::size_t k : cand_) bound = std::min(bound, (slack_of(k) + kDualTolerance) / std::abs(alpha_[k]));
     std::size_t q = w_;
     double best = 0;
     for (const std::size_t k : cand_) {
       const double a = std::abs(alpha_[k]);
-      if (std::abs(d_[k]) / a > bound || a <= best) continue;
+      if (slack_of(k) / a > bound || a <= best) continue;
       best = a;
       q = k;
     }
@@ -315,8 +319,8 @@ DenseLp::Status DenseLp::solve(long iteration_limit) {
     const double step = (beta_[r] - target) / pivot;
     const double entering_value = nonbasic_value(q) + step;
     for (std::size_t i = 0; i < m_; ++i) beta_[i] -= step * col_[i];
-    // Dual step.
-    const double theta = d_[q] / alpha_[q];
+    // Dual step (none when the entering reduced cost is on the wrong side of 0).
+    const double theta = slack_of(q) > 0 ? d_[q] / alpha_[q] : 0.0;
     for (std::size_t k = 0; k < w_; ++k) {
       if (alpha_[k] != 0.0) d_[k] -= theta * alpha_[k];
     }

@@ -106,7 +106,7 @@ TEST(ServingSearch, TheOptimumBelowTheIncumbentIsThatOfEnumeration) {
     // points are searched for).
     Rational incumbent = upper;
     if (!values.empty() && inst % 2 == 1) incumbent = values[static_cast<std::size_t>(rng() % values.size())];
-    const detail::StagePointValue value = [&](const std::vector<Integer>& x, const Rational&) {
+    const detail::StagePointValue value = [&](const std::vector<Integer>& x, const Rational*) {
       return point_value(sp.mip, x);
     };
     const bool fixing = inst % 4 != 3;  // a quarter without reduced-cost fixing

@@ -116,7 +116,7 @@ void load(DenseLp& d, const Lp& lp) {
 TEST(DenseLp, AgreesWithTheExactSimplexAcrossWarmStartedChanges) {
   std::mt19937_64 rng(20261207);
   auto pick = [&rng](long lo, long hi) { return std::uniform_int_distribution<long>(lo, hi)(rng); };
-  int optimal = 0, empty = 0, proved_empty = 0;
+  int optimal = 0, empty = 0, proved_empty = 0, ranged_at_side = 0;
   for (int inst = 0; inst < 250; ++inst) {
     Lp lp = random_lp(rng);
     DenseLp d(lp.m, lp.n);
@@ -145,6 +145,11 @@ TEST(DenseLp, AgreesWithTheExactSimplexAcrossWarmStartedChanges) {
           EXPECT_LE(ax, lp.h[i] + 1e-7);
           if (std::isfinite(lp.lower[i])) {
             EXPECT_GE(ax, lp.lower[i] - 1e-7);
+            // A two-sided row whose slack is nonbasic is at the side the basis says.
+            if (!d.row_basic(i)) {
+              EXPECT_NEAR(ax, d.row_at_lower(i) ? lp.lower[i] : lp.h[i], 1e-7) << "instance " << inst;
+              ++ranged_at_side;
+            }
           }
         }
         // The row duals' Lagrangian bound is the value.
@@ -177,6 +182,7 @@ TEST(DenseLp, AgreesWithTheExactSimplexAcrossWarmStartedChanges) {
   }
   // Enough of both verdicts to mean something; nearly every emptiness proved by its row.
   EXPECT_GT(optimal, 500);
+  EXPECT_GT(ranged_at_side, 50);
   EXPECT_GT(empty, 200);
   EXPECT_GE(proved_empty * 100, empty * 95);
 }
