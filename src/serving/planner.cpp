@@ -1276,8 +1276,10 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       auto res = detail::search_stage(mip, upper, incumbent, value, options.relative_gap,
                                       options.node_limit > 0 && options.node_limit <= budget ? options.node_limit : budget,
                                       true, &propose);
-      // A search after another: its counts added to it, and the better plan kept.
+      // A search after another: its counts added to it, the better plan kept, and the better
+      // of their lower bounds (each bounds the whole stage).
       const auto chain = [](detail::StageSearchResult& first, detail::StageSearchResult next) {
+        if (first.bound > next.bound) next.bound = first.bound;
         next.nodes += first.nodes;
         next.pivots += first.pivots;
         next.exact_lps += first.exact_lps;
