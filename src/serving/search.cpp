@@ -1,6 +1,7 @@
 // The serving planner's branch and bound (docs/model.md §9.7): floating-point LPs propose,
-// exact arithmetic decides. Each node's LP relaxation is solved in double precision by
-// GLPK's dual simplex (warm-started from the node before); the node is closed only by an
+// exact arithmetic decides. Each node's LP relaxation is solved in double precision by a
+// dual simplex warm-started from the node before (the compact LP's by DenseLp, the program's
+// own LP's by GLPK's); the node is closed only by an
 // exact bound computed from that LP's duals over the exact integer rows (any nonnegative
 // multipliers give a valid bound, so rounding in the duals can only weaken it), or, where
 // that bound falls short of the decision by rounding alone, by the exact rational LP of
@@ -23,7 +24,7 @@ namespace lorasplit::detail {
 namespace {
 
 // The double LP's time variables are the exact ones times a power of two that brings the
-// stage's upper bound on them near 2^kTimeExponent, so that GLPK's absolute tolerances
+// stage's upper bound on them near 2^kTimeExponent, so that the LPs' absolute tolerances
 // (1e-7 and 1e-9) sit far below the quantities compared whatever the units.
 constexpr int kTimeExponent = 12;
 // An LP value this close to the incumbent (relative) is decided by the exact LP.
@@ -521,10 +522,9 @@ class Search {
     return true;
   }
 
-  // Brings the compact rows (exact, and GLPK's when `glpk`) to the node's box.
-  void update_structure(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up, bool glpk) {
+  // Brings the compact rows (exact, and the dense LP's when `lp_too`) to the node's box.
+  void update_structure(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up, bool lp_too) {
     const auto& cs = *mip_.compact;
-    glp_prob* lp = glpk && !dlp_ ? lp_.get() : nullptr;
     for (std::size_t q = 0; q < cls_.size(); ++q) {
       CompactClass& cc = cls_[q];
       const auto& c = cs.classes[q];
@@ -574,7 +574,7 @@ class Search {
           std::swap(cc.dc, nc);
           std::swap(cc.dh, nh);
           cc.sig = sig;
-          if (glpk && dlp_) {
+          if (lp_too) {
             for (const std::size_t j : {c.p, c.c}) {
               if (dcol_[j] < 0) continue;
               dense_col_.clear();
@@ -585,22 +585,6 @@ class Search {
               dense_col_.emplace_back(cc.s_row, scaled(a_[cc.s_row][j], -row_shift_[cc.s_row]));
               for (auto& e : dense_col_) e.first = drow_[e.first];
               dlp_->set_column(static_cast<std::size_t>(dcol_[j]), dense_col_);
-            }
-          }
-          if (lp != nullptr) {
-            for (const std::size_t j : {c.p, c.c}) {
-              std::vector<int> ind{0};
-              std::vector<double> val{0.0};
-              for (const auto ci : cc.rows) {
-                if (a_[ci][j] == 0) continue;
-                ind.push_back(static_cast<int>(ci + 1));
-                val.push_back(scaled(a_[ci][j], col_shift(j) - row_shift_[ci]));
-              }
-              for (const std::size_t ci : {cc.s_row, cc.s_row + 1}) {
-                ind.push_back(static_cast<int>(ci + 1));
-                val.push_back(scaled(a_[ci][j], -row_shift_[ci]));
-              }
-              glp_set_mat_col(lp, static_cast<int>(j + 1), static_cast<int>(ind.size() - 1), ind.data(), val.data());
             }
           }
         }
@@ -631,8 +615,7 @@ class Search {
     for (std::size_t ci = 0; ci < dirty_.size(); ++ci) {
       if (dirty_[ci] == 0) continue;
       dirty_[ci] = 0;
-      if (lp != nullptr) glp_set_row_bnds(lp, static_cast<int>(ci + 1), GLP_UP, 0.0, scaled(h_[ci], -row_shift_[ci]));
-      if (glpk && dlp_) set_dense_row(ci);
+      if (lp_too) set_dense_row(ci);
     }
   }
 
@@ -1053,8 +1036,8 @@ class Search {
     return sum;
   }
 
-  // Whether GLPK's verdict "no point" is proved exactly: the row of the basis inverse at
-  // the basic variable the dual simplex could not make feasible (GLPK's dual ray), taken
+  // Whether the LP's verdict "no point" is proved exactly: the row of the basis inverse at
+  // the basic variable the dual simplex could not make feasible (its dual ray), taken
   // with either sign as Farkas multipliers.
   bool proved_empty(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
     if (dlp_) {
@@ -1108,7 +1091,7 @@ class Search {
   // basic column's reduced cost exactly zero (a sparse rational system, one equation per
   // basic column, one unknown per row at its bound), solved exactly, negative ones set to
   // zero, then the bound of dual_bound with them. When the basis is optimal in exact
-  // arithmetic, as it is unless the LP is within GLPK's tolerances of another, this is the
+  // arithmetic, as it is unless the LP is within its solver's tolerances of another, this is the
   // node's LP value exactly; otherwise still a valid bound. Nothing when the system is
   // singular.
   std::optional<Rational> basis_bound(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
