@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <span>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -1329,28 +1330,29 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     }
     so.tokens = std::move(plan.tokens[s]);
   };
-  // The stages one after another, or on up to `threads` threads at once.
+  // The stages one after another, or on up to `threads` threads at once: this thread and
+  // the workers take the next stage until none is left (as the sweeps do, a worker that
+  // cannot be started leaves its share to the others).
   const unsigned hc = std::max(1U, std::thread::hardware_concurrency());
   const unsigned threads = std::min<unsigned>(options.threads == 0 ? hc : options.threads, kServingStageCount);
-  if (threads <= 1) {
-    for (std::size_t s = 0; s < kServingStageCount; ++s) solve_stage(s, outcomes[s]);
-  } else {
-    std::atomic<std::size_t> next{0};
-    {
-      std::vector<std::jthread> workers;
-      for (unsigned t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
-          for (std::size_t s = next++; s < kServingStageCount; s = next++) {
-            try {
-              solve_stage(s, outcomes[s]);
-            } catch (...) {
-              outcomes[s].thrown = std::current_exception();
-            }
-          }
-        });
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t s = next++; s < kServingStageCount; s = next++) {
+      try {
+        solve_stage(s, outcomes[s]);
+      } catch (...) {
+        outcomes[s].thrown = std::current_exception();
       }
-    }  // (joined)
-  }
+    }
+  };
+  {
+    std::vector<std::jthread> workers;
+    try {
+      for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
+    } catch (const std::system_error&) {
+    }
+    work();
+  }  // (the workers joined)
   std::array<std::optional<Rational>, kServingStageCount> stage_bound;
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     StageOutcome& so = outcomes[s];

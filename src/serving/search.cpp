@@ -59,6 +59,10 @@ class Search {
     for (std::size_t j = 0; j < n_; ++j) real_[j] = mip.priority[j] == 0 ? 1 : 0;
     box_up_.resize(n_);
     for (std::size_t j = 0; j < n_; ++j) box_up_[j] = real_[j] != 0 ? time_upper_s : Rational(mip.upper[j]);
+    // The root's box: every integer in [0, upper], the times fixed at 0 (never branched on).
+    root_lo_.assign(n_, 0);
+    root_up_.resize(n_);
+    for (std::size_t j = 0; j < n_; ++j) root_up_[j] = real_[j] != 0 ? 0 : mip.upper[j].get_si();
     if (mip.compact) {
       build_compact();
     } else {
@@ -104,14 +108,8 @@ class Search {
       bool branched{false};
     };
     Node root;
-    if (compact_) {
-      root.lo = root_lo_;
-      root.up = root_up_;
-    } else {
-      root.lo.assign(n_, 0);
-      root.up.resize(n_);
-      for (std::size_t j = 0; j < n_; ++j) root.up[j] = real_[j] != 0 ? 0 : mip_.upper[j].get_si();
-    }
+    root.lo = root_lo_;
+    root.up = root_up_;
     std::vector<Node> stack;
     if (!root_empty_) stack.push_back(std::move(root));
     std::optional<Rational> open_bound;  // the least bound of a node closed by the gap or left open
@@ -204,6 +202,8 @@ class Search {
       if (top == std::numeric_limits<long>::min()) top = 0;  // 0 <= h: nothing to scale
       row_shift_[i] = static_cast<int>(top);
     }
+    cur_lo_.assign(n_, 0);  // (no column's bounds set yet)
+    cur_up_.assign(n_, -1);
     if (compact_) {
       build_dense_lp();
       return;
@@ -227,8 +227,6 @@ class Search {
       glp_set_row_bnds(lp, static_cast<int>(i + 1), GLP_UP, 0.0, scaled(h_[i], -top));
     }
     glp_load_matrix(lp, static_cast<int>(ia.size() - 1), ia.data(), ja.data(), ar.data());
-    cur_lo_.assign(n_, 0);
-    cur_up_.assign(n_, -1);
     for (std::size_t j = 0; j < n_; ++j) {
       if (real_[j] != 0) {
         glp_set_col_bnds(lp, static_cast<int>(j + 1), GLP_DB, 0.0,
@@ -268,8 +266,6 @@ class Search {
       }
       set_dense_row(i);
     }
-    cur_lo_.assign(n_, 0);
-    cur_up_.assign(n_, -1);
     for (std::size_t j = 0; j < n_; ++j) {
       if (dcol_[j] < 0) continue;
       const auto dj = static_cast<std::size_t>(dcol_[j]);
@@ -341,7 +337,7 @@ class Search {
     std::int64_t total{0};
     std::vector<std::size_t> rows;    // the compact timing rows its variables appear in
     std::vector<int> pos;             // per compact row, its index in `rows` (-1: none)
-    std::vector<Integer> dp, dc, dh;  // per `rows`: the substitution's current terms
+    std::vector<Integer> dh;          // per `rows`: the substitution's current terms of h
     std::vector<Integer> base_p, base_c;  // per `rows`: P's and C's coefficients without them
     int sig{-1};                      // the states the terms are for
     std::size_t s_row{0};             // its rows P + C <= S_hi and -P - C <= -S_lo
@@ -413,8 +409,7 @@ class Search {
         cc.pos[ci] = static_cast<int>(cc.rows.size());
         cc.rows.push_back(ci);
       }
-      cc.dp.assign(cc.rows.size(), Integer(0));
-      cc.dc = cc.dh = cc.dp;
+      cc.dh.assign(cc.rows.size(), Integer(0));
       cc.sig = 0;  // every reader at 0: no terms
     }
     for (std::size_t q = 0; q < cs.classes.size(); ++q) {
@@ -438,9 +433,6 @@ class Search {
     }
     flag_on_.assign(cs.flags.size(), 0);
     dirty_.assign(a_.size(), 0);
-    root_lo_.assign(n_, 0);
-    root_up_.resize(n_);
-    for (std::size_t j = 0; j < n_; ++j) root_up_[j] = real_[j] != 0 ? 0 : mip_.upper[j].get_si();
     root_lo_[cs.flags[1]] = 1;  // expand_gpu runs in every stage with LoRA work
     if (!propagate(root_lo_, root_up_)) root_empty_ = true;
     update_structure(root_lo_, root_up_, false);
@@ -570,9 +562,7 @@ class Search {
             mpz_add(a_[ci][c.p].get_mpz_t(), cc.base_p[pos].get_mpz_t(), np[pos].get_mpz_t());
             mpz_add(a_[ci][c.c].get_mpz_t(), cc.base_c[pos].get_mpz_t(), nc[pos].get_mpz_t());
           }
-          std::swap(cc.dp, np);  // the old terms become the next call's scratch space
-          std::swap(cc.dc, nc);
-          std::swap(cc.dh, nh);
+          std::swap(cc.dh, nh);  // the old terms become the next call's scratch space
           cc.sig = sig;
           if (lp_too) {
             for (const std::size_t j : {c.p, c.c}) {
@@ -961,16 +951,21 @@ class Search {
   // duals are dyadic rationals (exactly what the doubles hold, times the powers of two the
   // rows and times were scaled by), so the sums are exact integers over one power of two.
   Rational dual_bound(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
-    y_.resize(m_);
-    for (std::size_t i = 0; i < m_; ++i) {
-      if (dlp_) {
-        const double v = dlp_->row_dual(drow_[i]);
-        y_[i] = dlow_[i] != 0 ? -v : v;  // (negative ones are dropped)
-      } else {
-        y_[i] = -glp_get_row_dual(lp_.get(), static_cast<int>(i + 1));
-      }
+    if (dlp_) {
+      dense_multipliers([this](std::size_t r) { return dlp_->row_dual(r); });
+    } else {
+      y_.resize(m_);
+      for (std::size_t i = 0; i < m_; ++i) y_[i] = -glp_get_row_dual(lp_.get(), static_cast<int>(i + 1));
     }
     return multiplier_bound(y_, -time_shift_, true, lo, up);
+  }
+
+  // y_ from one multiplier w per row of the dense LP: a two-sided row's w is the multiplier
+  // of its upper row and -w that of its lower one (negative ones are dropped).
+  template <class PerDenseRow>
+  void dense_multipliers(const PerDenseRow& w) {
+    y_.resize(m_);
+    for (std::size_t i = 0; i < m_; ++i) y_[i] = (dlow_[i] != 0 ? -1.0 : 1.0) * w(drow_[i]);
   }
 
   // -y·h + sum_j min(r_j lo_j, r_j up_j) with r = [objective] e_t + a^T y, exactly, for the
@@ -1042,8 +1037,7 @@ class Search {
   bool proved_empty(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
     if (dlp_) {
       for (const double sign : {1.0, -1.0}) {
-        y_.assign(m_, 0.0);
-        for (std::size_t i = 0; i < m_; ++i) y_[i] = (dlow_[i] != 0 ? -sign : sign) * dlp_->farkas_row()[drow_[i]];
+        dense_multipliers([&](std::size_t r) { return sign * dlp_->farkas_row()[r]; });
         if (multiplier_bound(y_, 0, false, lo, up) > 0) return true;
       }
       return false;

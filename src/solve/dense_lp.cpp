@@ -93,12 +93,8 @@ void DenseLp::set_column(std::size_t j, const std::vector<std::pair<std::size_t,
   for (const auto& e : entries) {
     if (e.second != 0.0) a_[j].push_back(e);
   }
-  replace_basic(j);
-}
-
-// A basic column changed: B^-1 is updated as if the new column entered in its place;
-// rebuilt when that pivot is too small.
-void DenseLp::replace_basic(std::size_t j) {
+  // A basic column changed: B^-1 is updated as if the new column entered in its place;
+  // rebuilt when that pivot is too small.
   if (stale_ || pos_[j] < 0) return;
   const auto r = static_cast<std::size_t>(pos_[j]);
   column(j);

@@ -25,9 +25,6 @@ class DenseLp {
   /// `rows` rows a·x <= 0 over `cols` variables in [0, 0], cost 0; the slack basis.
   DenseLp(std::size_t rows, std::size_t cols);
 
-  [[nodiscard]] std::size_t rows() const { return m_; }
-  [[nodiscard]] std::size_t cols() const { return n_; }
-
   /// Replaces column j's coefficients (pairs of row and value; the others 0).
   void set_column(std::size_t j, const std::vector<std::pair<std::size_t, double>>& entries);
   /// Row i: lower <= a_i·x <= h (lower = -infinity: no lower side).
@@ -69,7 +66,6 @@ class DenseLp {
   void column(std::size_t k);
   // B^-1 and the basis after column q (in col_ = B^-1 [A I]_q) enters at row r.
   void update_inverse(std::size_t r, std::size_t q);
-  void replace_basic(std::size_t j);
   void reinvert();
   void refresh_costs();
   void refresh_values();
