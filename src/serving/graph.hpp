@@ -64,6 +64,8 @@ struct AdapterStageWork {
   Integer sa, sb, r, o, in;    // SA, SB, R, O, I
 };
 AdapterStageWork adapter_work(const TransformerShape& shape, const ServingAdapter& a, ServingStage s);
+/// Whether a has a module in s (adapter_work's `any`, without its sums).
+bool adapter_has_work(const ServingAdapter& a, ServingStage s);
 
 /// din_s, and sum over the stage's modules of din_m * dout_m and of dout_m.
 struct StageShape {

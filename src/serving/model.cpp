@@ -132,6 +132,13 @@ StageShape stage_shape(const TransformerShape& shape, ServingStage s) {
   return out;
 }
 
+bool adapter_has_work(const ServingAdapter& a, ServingStage s) {
+  for (std::size_t m = 0; m < kModuleCount; ++m) {
+    if (stage_of(static_cast<Module>(m)) == s && (a.modules & (1U << m)) != 0) return true;
+  }
+  return false;
+}
+
 AdapterStageWork adapter_work(const TransformerShape& shape, const ServingAdapter& a, ServingStage s) {
   AdapterStageWork out;
   out.sa = out.sb = out.r = out.o = out.in = 0;
@@ -171,35 +178,40 @@ std::array<ItemWork, kServingItems> stage_work(const ServingWorkload& w, const S
   base.bytes = e * Rational(ss.weights + tokens * (ss.din + ss.outs));
   base.runs = true;
   const auto& row = plan.tokens[static_cast<std::size_t>(s)];
+  // Every adapter's FLOPs and elements are integers: they are summed as integers and turned
+  // into FLOPs and bytes once (the same exact values as summing them one by one).
+  std::array<Integer, kServingItems> flops, elements;
   for (std::size_t i = 0; i < w.adapters.size(); ++i) {
+    if (row[i][0] == 0 && row[i][1] == 0 && row[i][2] == 0) continue;  // no token: no work, nothing read
     const ServingAdapter& a = w.adapters[i];
     const AdapterStageWork aw = adapter_work(shape, a, s);
     if (!aw.any) continue;
     const Integer g = row[i][0], p = row[i][1], c = row[i][2];
     const bool uga = g > 0, ugb = g + p > 0, uda = p + c > 0, udb = c > 0;
-    auto& sg = at(ServingItemId::kShrinkGpu);
-    sg.flops += Rational(2 * aw.sa * g);
-    sg.bytes += e * Rational((uga ? aw.sa : Integer(0)) + g * (aw.in + aw.r));
-    sg.runs = sg.runs || uga;
-    auto& eg = at(ServingItemId::kExpandGpu);
-    eg.flops += Rational(2 * aw.sb * (g + p) + aw.o * c);
-    eg.bytes += e * Rational((ugb ? aw.sb : Integer(0)) + (g + p) * (aw.r + 2 * aw.o) + c * 3 * aw.o);
-    eg.runs = eg.runs || ugb || udb;
-    auto& sc = at(ServingItemId::kShrinkCxl);
-    sc.flops += Rational(2 * aw.sa * (p + c));
-    sc.bytes += e * Rational((uda ? aw.sa : Integer(0)) + (p + c) * (aw.in + aw.r));
-    sc.runs = sc.runs || uda;
-    auto& ec = at(ServingItemId::kExpandCxl);
-    ec.flops += Rational(2 * aw.sb * c);
-    ec.bytes += e * Rational((udb ? aw.sb : Integer(0)) + c * (aw.r + aw.o));
-    ec.runs = ec.runs || udb;
+    const auto k = [](ServingItemId id) { return static_cast<std::size_t>(id); };
+    flops[k(ServingItemId::kShrinkGpu)] += 2 * aw.sa * g;
+    elements[k(ServingItemId::kShrinkGpu)] += (uga ? aw.sa : Integer(0)) + g * (aw.in + aw.r);
+    at(ServingItemId::kShrinkGpu).runs = at(ServingItemId::kShrinkGpu).runs || uga;
+    flops[k(ServingItemId::kExpandGpu)] += 2 * aw.sb * (g + p) + aw.o * c;
+    elements[k(ServingItemId::kExpandGpu)] += (ugb ? aw.sb : Integer(0)) + (g + p) * (aw.r + 2 * aw.o) + c * 3 * aw.o;
+    at(ServingItemId::kExpandGpu).runs = at(ServingItemId::kExpandGpu).runs || ugb || udb;
+    flops[k(ServingItemId::kShrinkCxl)] += 2 * aw.sa * (p + c);
+    elements[k(ServingItemId::kShrinkCxl)] += (uda ? aw.sa : Integer(0)) + (p + c) * (aw.in + aw.r);
+    at(ServingItemId::kShrinkCxl).runs = at(ServingItemId::kShrinkCxl).runs || uda;
+    flops[k(ServingItemId::kExpandCxl)] += 2 * aw.sb * c;
+    elements[k(ServingItemId::kExpandCxl)] += (udb ? aw.sb : Integer(0)) + c * (aw.r + aw.o);
+    at(ServingItemId::kExpandCxl).runs = at(ServingItemId::kExpandCxl).runs || udb;
     if (a.weights == Residency::kCxl && !all_in_hbm) {
-      auto& f = at(ServingItemId::kFetch);
-      f.bytes += e * Rational((uga ? aw.sa : Integer(0)) + (ugb ? aw.sb : Integer(0)));
+      elements[k(ServingItemId::kFetch)] += (uga ? aw.sa : Integer(0)) + (ugb ? aw.sb : Integer(0));
     }
-    at(ServingItemId::kXIn).bytes += e * Rational(ss.din * (p + c));
-    at(ServingItemId::kYBack).bytes += e * Rational(aw.r * p);
-    at(ServingItemId::kZBack).bytes += e * Rational(aw.o * c);
+    elements[k(ServingItemId::kXIn)] += ss.din * (p + c);
+    elements[k(ServingItemId::kYBack)] += aw.r * p;
+    elements[k(ServingItemId::kZBack)] += aw.o * c;
+  }
+  for (std::size_t id = 0; id < kServingItems; ++id) {
+    if (id == static_cast<std::size_t>(ServingItemId::kBase)) continue;
+    out[id].flops = Rational(flops[id]);
+    out[id].bytes = e * Rational(elements[id]);
   }
   for (const auto id : {ServingItemId::kFetch, ServingItemId::kXIn, ServingItemId::kYBack, ServingItemId::kZBack}) {
     at(id).runs = at(id).bytes > 0;
@@ -234,7 +246,7 @@ ServingPlan uniform_plan(const ServingWorkload& w, ServingPath path) {
     for (std::size_t i = 0; i < w.adapters.size(); ++i) {
       const auto& a = w.adapters[i];
       const bool device_ok = a.weights != Residency::kGpu &&
-                             detail::adapter_work(w.shape, a, static_cast<ServingStage>(s)).any;
+                             detail::adapter_has_work(a, static_cast<ServingStage>(s));
       plan.tokens[s][i][device_ok ? static_cast<std::size_t>(path) : 0] = a.tokens;
     }
   }
@@ -278,7 +290,7 @@ Status check_serving_plan(const ServingWorkload& w, const ServingPlan& plan) {
         return bad(fmt::format("adapter {} in stage {}: {} + {} + {} tokens, it has {}", a.name, to_string(stage), t[0],
                                t[1], t[2], a.tokens));
       }
-      const bool work = detail::adapter_work(w.shape, a, stage).any;
+      const bool work = detail::adapter_has_work(a, stage);
       if ((t[1] != 0 || t[2] != 0) && (!work || a.weights == Residency::kGpu)) {
         return bad(fmt::format("adapter {} in stage {}: device paths need {}", a.name, to_string(stage),
                                work ? "its weights on the device" : "a module in the stage"));
@@ -345,7 +357,7 @@ Rational device_share(const ServingWorkload& w, const ServingPlan& plan) {
   Integer lora = 0, device = 0;
   for (std::size_t s = 0; s < plan.tokens.size(); ++s) {
     for (std::size_t i = 0; i < w.adapters.size(); ++i) {
-      if (!adapter_work(w.shape, w.adapters[i], static_cast<ServingStage>(s)).any) continue;
+      if (!adapter_has_work(w.adapters[i], static_cast<ServingStage>(s))) continue;
       const auto& t = plan.tokens[s][i];
       lora += t[0] + t[1] + t[2];
       device += t[1] + t[2];

@@ -69,8 +69,9 @@ std::vector<Unit> stage_units(const ServingWorkload& w, const ServingHardware& h
   std::vector<Unit> units;
   for (std::size_t i = 0; i < w.adapters.size(); ++i) {
     const auto& a = w.adapters[i];
+    if (a.tokens == 0) continue;  // nothing to decide
     auto aw = detail::adapter_work(w.shape, a, s);
-    if (!aw.any || a.tokens == 0) continue;  // no work here, or nothing to decide
+    if (!aw.any) continue;  // no work here
     const auto same = [&](const Unit& u) {
       return u.weights == a.weights && u.n == a.tokens && u.work.sa == aw.sa && u.work.sb == aw.sb &&
              u.work.r == aw.r && u.work.o == aw.o && u.work.in == aw.in;

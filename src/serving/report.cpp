@@ -130,7 +130,7 @@ std::string render_serving_text(const ServingWorkload& w, const ServingResult& r
     std::size_t listed = 0, more = 0;
     for (std::size_t i = 0; i < w.adapters.size(); ++i) {
       const auto& t = r.plan.tokens[s][i];
-      if (!detail::adapter_work(w.shape, w.adapters[i], st.stage).any || w.adapters[i].tokens == 0 ||
+      if (!detail::adapter_has_work(w.adapters[i], st.stage) || w.adapters[i].tokens == 0 ||
           (i < r.served.size() && r.served[i] == 0)) {
         continue;
       }
@@ -206,7 +206,7 @@ std::string render_serving_json(const ServingWorkload& w, const ServingResult& r
       for (std::size_t p = 0; p < 3; ++p) {
         const auto t = r.plan.tokens[s][i][p];
         if (t == 0) continue;
-        if (!detail::adapter_work(w.shape, w.adapters[i], static_cast<ServingStage>(s)).any) continue;
+        if (!detail::adapter_has_work(w.adapters[i], static_cast<ServingStage>(s))) continue;
         plan.push_back({{"adapter", w.adapters[i].name},
                         {"stage", to_string(static_cast<ServingStage>(s))},
                         {"path", to_string(static_cast<ServingPath>(p))},

@@ -760,14 +760,11 @@ class Search {
     const Rational cut = relative_gap > 0 ? inc_ - relative_gap * inc_ : inc_;
     // The integer variables fractional at the LP's point: the candidates for branching.
     std::size_t pick = n_;
-    std::vector<Integer> rounded(n_);
     std::vector<std::pair<double, std::size_t>> cands;
     for (std::size_t j = 0; j < n_; ++j) {
       if (real_[j] != 0 || (compact_ && subst_[j] != 0)) continue;
       const double v = lp_col(j);
-      const double r = std::round(v);
-      rounded[j] = static_cast<long>(std::clamp(r, static_cast<double>(lo[j]), static_cast<double>(up[j])));
-      if (std::abs(v - r) <= kIntegralTolerance) continue;
+      if (std::abs(v - std::round(v)) <= kIntegralTolerance) continue;
       cands.emplace_back(std::abs(v - std::floor(v) - 0.5), j);
       pick = j;
     }
@@ -789,6 +786,12 @@ class Search {
     if (pick == n_) {
       // Integral: the plan of these integers is evaluated exactly (a new incumbent if it is
       // better); the node's own bound is then settled exactly.
+      std::vector<Integer> rounded(n_);
+      for (std::size_t j = 0; j < n_; ++j) {
+        if (real_[j] != 0 || (compact_ && subst_[j] != 0)) continue;
+        rounded[j] = static_cast<long>(
+            std::clamp(std::round(lp_col(j)), static_cast<double>(lo[j]), static_cast<double>(up[j])));
+      }
       offer(rounded);
       if (closes(d, relative_gap) || settled_by_basis(lo, up, relative_gap, d, out)) return d;
       return exact(lo, up, relative_gap, out);

@@ -170,7 +170,7 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
     const auto tokens = t->get<std::int64_t>();
     const auto stage = static_cast<ServingStage>(*si);
     const auto& adapter = w.adapters[ai->second];
-    if (!detail::adapter_work(w.shape, adapter, stage).any) {
+    if (!detail::adapter_has_work(adapter, stage)) {
       return plan_error(source, fmt::format("entry {}: adapter {} has no module in stage {}", e, adapter.name, to_string(stage)));
     }
     if (tokens < 0 || tokens > adapter.tokens) {
@@ -193,7 +193,7 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
     std::optional<std::int64_t> n;
     std::size_t first = 0;
     for (std::size_t s = 0; s < kServingStageCount && capacity; ++s) {
-      if (!detail::adapter_work(w.shape, a, static_cast<ServingStage>(s)).any) continue;
+      if (!detail::adapter_has_work(a, static_cast<ServingStage>(s))) continue;
       const auto& t = plan.tokens[s][i];
       const std::int64_t sum = t[0] + t[1] + t[2];
       if (sum > a.tokens) {
@@ -218,7 +218,7 @@ Result<ServingPlan> parse_serving_plan_json(const ServingWorkload& w, std::strin
     const auto stage = static_cast<ServingStage>(s);
     for (std::size_t i = 0; i < wp.adapters.size(); ++i) {
       const auto& a = wp.adapters[i];
-      if (!detail::adapter_work(wp.shape, a, stage).any) {
+      if (!detail::adapter_has_work(a, stage)) {
         plan.tokens[s][i] = {a.tokens, 0, 0};  // no module here: its tokens only pass the base GEMM
       } else if (!capacity && a.tokens > 0 &&
                  std::none_of(seen[s][i].begin(), seen[s][i].end(), [](bool b) { return b; })) {
