@@ -36,7 +36,7 @@ constexpr std::size_t kStrongCandidates = 8;
 // Each child's LP in strong branching stops after this many pivots.
 constexpr int kStrongIterations = 30;
 // The caller's local search is started from the LP's point at the root and every this many nodes.
-constexpr long kProposalEvery = 32;
+constexpr long kProposalEvery = 16;
 
 struct GlpkDeleter {
   void operator()(glp_prob* p) const { glp_delete_prob(p); }
