@@ -11,11 +11,10 @@
 #include <map>
 #include <optional>
 #include <span>
-#include <system_error>
-#include <thread>
 #include <utility>
 
 #include "serving/graph.hpp"
+#include "threads.hpp"
 #include "serving/program.hpp"
 #include "solve/bnb.hpp"
 
@@ -1172,7 +1171,9 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
   const auto solve_stage = [&](std::size_t s, StageOutcome& so) {
     const auto stage = static_cast<ServingStage>(s);
     if (stage == ServingStage::kAttention) return;
-    ServingPlan plan = uniform_plan(w, ServingPath::kGpu);  // only row s matters here
+    // Only row s matters here; every plan evaluated below is written into it (its classes'
+    // adapters' rows; the others keep theirs), so none is copied.
+    ServingPlan plan = uniform_plan(w, ServingPath::kGpu);
     const Rational& upper = fetch.stages[s].seconds;
     StageProgram prog = build_program(w, hw, stage, upper);
     if (prog.units.empty()) return;  // no adapter with tokens has a module here
@@ -1197,9 +1198,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     std::vector<std::pair<std::int64_t, std::int64_t>> incumbent_pc = all_gpu;
     Rational incumbent = upper;
     for (const auto* cand : {&std::as_const(all_device), &proposal}) {
-      ServingPlan trial = plan;
-      set_stage_plan(prog, *cand, trial.tokens[s]);
-      const Rational t = detail::evaluate_stage(w, hw, trial, stage).seconds;
+      set_stage_plan(prog, *cand, plan.tokens[s]);
+      const Rational t = detail::evaluate_stage(w, hw, plan, stage).seconds;
       if (t < incumbent) {
         incumbent = t;
         incumbent_pc = *cand;
@@ -1240,9 +1240,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
         // A plan whose time in double precision is clearly not below `beat` is not evaluated
         // exactly: the search would not use it.
         if (beat != nullptr && local.time_of(pc) > beat->get_d() * (1 + 1e-7)) return std::nullopt;
-        ServingPlan trial = plan;
-        set_stage_plan(prog, pc, trial.tokens[s]);
-        return detail::evaluate_stage(w, hw, trial, stage).seconds;
+        set_stage_plan(prog, pc, plan.tokens[s]);
+        return detail::evaluate_stage(w, hw, plan, stage).seconds;
       };
       // The local search again from the LP's points (rounded) during the search.
       const detail::StageProposal propose = [&](const std::vector<double>& x,
@@ -1332,10 +1331,8 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
     so.tokens = std::move(plan.tokens[s]);
   };
   // The stages one after another, or on up to `threads` threads at once: this thread and
-  // the workers take the next stage until none is left (as the sweeps do, a worker that
-  // cannot be started leaves its share to the others).
-  const unsigned hc = std::max(1U, std::thread::hardware_concurrency());
-  const unsigned threads = std::min<unsigned>(options.threads == 0 ? hc : options.threads, kServingStageCount);
+  // the workers take the next stage until none is left.
+  const unsigned threads = std::min<unsigned>(detail::threads_for(options.threads), kServingStageCount);
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
     for (std::size_t s = next++; s < kServingStageCount; s = next++) {
@@ -1346,14 +1343,7 @@ Result<ServingResult> solve_serving(const ServingWorkload& w, const Params& para
       }
     }
   };
-  {
-    std::vector<std::jthread> workers;
-    try {
-      for (unsigned t = 1; t < threads; ++t) workers.emplace_back(work);
-    } catch (const std::system_error&) {
-    }
-    work();
-  }  // (the workers joined)
+  detail::run_on_threads(threads, work);
   std::array<std::optional<Rational>, kServingStageCount> stage_bound;
   for (std::size_t s = 0; s < kServingStageCount; ++s) {
     StageOutcome& so = outcomes[s];

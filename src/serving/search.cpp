@@ -261,8 +261,7 @@ class Search {
       if (dlow_[i] != 0) continue;
       for (const auto j : rows_[i]) {
         if (a_[i][j] == 0 || dcol_[j] < 0) continue;
-        col[static_cast<std::size_t>(dcol_[j])].emplace_back(drow_[i],
-                                                             scaled(a_[i][j], col_shift(j) - row_shift_[i]));
+        col[static_cast<std::size_t>(dcol_[j])].push_back(dense_entry(i, j));
       }
       set_dense_row(i);
     }
@@ -273,6 +272,11 @@ class Search {
       if (real_[j] != 0) dlp_->set_bounds(dj, 0.0, std::ldexp(box_up_[j].get_d(), time_shift_) * (1 + 1e-12));
       if (j == mip_.stage_time) dlp_->set_cost(dj, 1.0);
     }
+  }
+
+  // Row i's coefficient of column j in the dense LP: its row there and the scaled value.
+  [[nodiscard]] std::pair<std::size_t, double> dense_entry(std::size_t i, std::size_t j) const {
+    return {drow_[i], scaled(a_[i][j], col_shift(j) - row_shift_[i])};
   }
 
   // Row i's sides in the dense LP (i, or the upper row of a class's pair).
@@ -296,8 +300,8 @@ class Search {
       // allows, counts as at its bound.)
       const std::size_t r = drow_[i];
       const bool ranged = dlow_[i] != 0 || (i + 1 < m_ && dlow_[i + 1] != 0);
-      if (!ranged || dlp_->row_basic(r)) return dlp_->row_basic(r);
-      return (dlow_[i] != 0) != dlp_->row_at_lower(r);
+      if (dlp_->row_basic(r)) return true;
+      return ranged && (dlow_[i] != 0) != dlp_->row_at_lower(r);
     }
     return glp_get_row_stat(lp_.get(), static_cast<int>(i + 1)) == GLP_BS;
   }
@@ -305,16 +309,6 @@ class Search {
     if (dlp_) return dcol_[j] >= 0 && dlp_->col_basic(static_cast<std::size_t>(dcol_[j]));
     return glp_get_col_stat(lp_.get(), static_cast<int>(j + 1)) == GLP_BS;
   }
-  // The dense LP's solve, from the slack basis again when it fails from the last one.
-  DenseLp::Status dense_solve(long iteration_limit = -1) {
-    DenseLp::Status st = dlp_->solve(iteration_limit);
-    if (st == DenseLp::Status::kFailed) {
-      dlp_->reset_basis();
-      st = dlp_->solve(iteration_limit);
-    }
-    return st;
-  }
-
   // ---- The compact LP (docs/model.md §9.7, batch mode) ----
   // The LP carries the classes' token totals, the reader counts of classes of several
   // adapters with several tokens each ("general" classes), the durations and the stage
@@ -435,7 +429,7 @@ class Search {
     dirty_.assign(a_.size(), 0);
     root_lo_[cs.flags[1]] = 1;  // expand_gpu runs in every stage with LoRA work
     if (!propagate(root_lo_, root_up_)) root_empty_ = true;
-    update_structure(root_lo_, root_up_, false);
+    update_structure(root_lo_, root_up_);
   }
 
   // A reader's state in the node's box: 0 no adapter reads it, 1 (one-adapter class) its
@@ -514,8 +508,8 @@ class Search {
     return true;
   }
 
-  // Brings the compact rows (exact, and the dense LP's when `lp_too`) to the node's box.
-  void update_structure(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up, bool lp_too) {
+  // Brings the compact rows (exact, and the dense LP's once it exists) to the node's box.
+  void update_structure(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
     const auto& cs = *mip_.compact;
     for (std::size_t q = 0; q < cls_.size(); ++q) {
       CompactClass& cc = cls_[q];
@@ -564,16 +558,13 @@ class Search {
           }
           std::swap(cc.dh, nh);  // the old terms become the next call's scratch space
           cc.sig = sig;
-          if (lp_too) {
+          if (dlp_) {  // (a class's P and C are never substituted: both are dense LP columns)
             for (const std::size_t j : {c.p, c.c}) {
-              if (dcol_[j] < 0) continue;
               dense_col_.clear();
               for (const auto ci : cc.rows) {
-                if (a_[ci][j] == 0) continue;
-                dense_col_.emplace_back(ci, scaled(a_[ci][j], col_shift(j) - row_shift_[ci]));
+                if (a_[ci][j] != 0) dense_col_.push_back(dense_entry(ci, j));
               }
-              dense_col_.emplace_back(cc.s_row, scaled(a_[cc.s_row][j], -row_shift_[cc.s_row]));
-              for (auto& e : dense_col_) e.first = drow_[e.first];
+              dense_col_.push_back(dense_entry(cc.s_row, j));
               dlp_->set_column(static_cast<std::size_t>(dcol_[j]), dense_col_);
             }
           }
@@ -605,7 +596,7 @@ class Search {
     for (std::size_t ci = 0; ci < dirty_.size(); ++ci) {
       if (dirty_[ci] == 0) continue;
       dirty_[ci] = 0;
-      if (lp_too) set_dense_row(ci);
+      if (dlp_) set_dense_row(ci);
     }
   }
 
@@ -625,7 +616,7 @@ class Search {
         if (!closed) {
           set_bounds(child_lo_, child_up_);
           ++out.nodes;
-          const DenseLp::Status status = dense_solve();
+          const DenseLp::Status status = dlp_->solve();
           if (status == DenseLp::Status::kInfeasible) {
             closed = proved_empty(child_lo_, child_up_);
           } else if (status == DenseLp::Status::kOptimal) {
@@ -702,7 +693,7 @@ class Search {
   }
 
   void set_bounds(const std::vector<std::int64_t>& lo, const std::vector<std::int64_t>& up) {
-    if (compact_) update_structure(lo, up, true);
+    if (compact_) update_structure(lo, up);
     for (std::size_t j = 0; j < n_; ++j) {
       if (real_[j] != 0 || (compact_ && subst_[j] != 0) || (cur_lo_[j] == lo[j] && cur_up_[j] == up[j])) continue;
       cur_lo_[j] = lo[j];
@@ -724,7 +715,7 @@ class Search {
     set_bounds(lo, up);
     bool optimal = false, empty = false;
     if (dlp_) {
-      const DenseLp::Status st = dense_solve();
+      const DenseLp::Status st = dlp_->solve();
       optimal = st == DenseLp::Status::kOptimal;
       empty = st == DenseLp::Status::kInfeasible;
     } else {
@@ -852,43 +843,41 @@ class Search {
   // basis), which also seeds their pseudocosts. Only the choice of variable depends on it.
   std::size_t strong_branch(std::vector<std::pair<double, std::size_t>>& cands, const std::vector<std::int64_t>& lo,
                             const std::vector<std::int64_t>& up, double z) {
-    glp_prob* lp = lp_.get();
     col_value_.resize(n_);
     for (const auto& [g, j] : cands) {
       if (!compact_ || subst_[j] == 0) col_value_[j] = lp_col(j);
     }
     std::sort(cands.begin(), cands.end());
     const double scale = std::max(std::abs(z), 1e-300);
-    glp_smcp child_parm = parm_;
-    child_parm.it_lim = kStrongIterations;
     bool moved = false;  // (compact) the LP holds a child's box
+    // A child's LP rise over z, relative (1 when the child is empty: as good as it gets).
     const auto child = [&](std::size_t j, std::int64_t l, std::int64_t u) {
-      if (compact_) {
+      double rise = 0;
+      if (dlp_) {
         child_lo_ = lo;
         child_up_ = up;
         child_lo_[j] = l;
         child_up_[j] = u;
-        if (!propagate(child_lo_, child_up_)) return 1.0;  // empty: as good as it gets
+        if (!propagate(child_lo_, child_up_)) return 1.0;
         set_bounds(child_lo_, child_up_);
         moved = true;
-      } else {
-        glp_set_col_bnds(lp, static_cast<int>(j + 1), l == u ? GLP_FX : GLP_DB, static_cast<double>(l),
-                         static_cast<double>(u));
-      }
-      double rise = 0;
-      if (dlp_) {
-        const DenseLp::Status st = dense_solve(kStrongIterations);
+        const DenseLp::Status st = dlp_->solve(kStrongIterations);
         if (st == DenseLp::Status::kInfeasible) {
-          rise = 1;  // empty: as good as it gets
+          rise = 1;
         } else if (st == DenseLp::Status::kOptimal || st == DenseLp::Status::kIterationLimit) {
           rise = std::max(0.0, std::ldexp(dlp_->value(), -time_shift_) - z) / scale;
         }
         return rise;
       }
+      glp_prob* lp = lp_.get();
+      glp_set_col_bnds(lp, static_cast<int>(j + 1), l == u ? GLP_FX : GLP_DB, static_cast<double>(l),
+                       static_cast<double>(u));
+      glp_smcp child_parm = parm_;
+      child_parm.it_lim = kStrongIterations;
       const int ret = glp_simplex(lp, &child_parm);
       const int st = glp_get_status(lp);
       if ((ret == 0 && st == GLP_NOFEAS) || (ret == 0 && glp_get_prim_stat(lp) == GLP_NOFEAS)) {
-        rise = 1;  // empty: as good as it gets
+        rise = 1;
       } else if (ret == 0 || ret == GLP_EITLIM) {
         // Optimal, or stopped early: the dual simplex's objective only rises.
         rise = std::max(0.0, std::ldexp(glp_get_obj_val(lp), -time_shift_) - z) / scale;
@@ -912,8 +901,8 @@ class Search {
         ++tried;
         down = child(j, lo[j], f);
         upr = child(j, f + 1, up[j]);
-        if (!compact_) {
-          glp_set_col_bnds(lp, static_cast<int>(j + 1), lo[j] == up[j] ? GLP_FX : GLP_DB,
+        if (!dlp_) {  // GLPK's column back to the node's box
+          glp_set_col_bnds(lp_.get(), static_cast<int>(j + 1), lo[j] == up[j] ? GLP_FX : GLP_DB,
                            static_cast<double>(lo[j]), static_cast<double>(up[j]));
         }
         pc.down += down / frac;

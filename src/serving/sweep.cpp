@@ -11,11 +11,10 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <system_error>
-#include <thread>
 
 #include "params/checks.hpp"
 #include "serving/graph.hpp"
+#include "threads.hpp"
 
 namespace lorasplit {
 namespace {
@@ -229,9 +228,8 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
     }
   }
   const std::size_t points = end - begin;
-  unsigned threads = options.threads;
-  if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(threads, points)));
+  const auto threads = static_cast<unsigned>(
+      std::max<std::size_t>(1, std::min<std::size_t>(detail::threads_for(options.threads), points)));
   // Points in flight: solved ahead of the next row to emit by at most `window` (a ring).
   const std::size_t window = 8 * static_cast<std::size_t>(threads);
   std::vector<std::optional<Result<ServingSweepRow>>> ring(window);
@@ -295,13 +293,7 @@ Status run_serving_sweep(const Params& base, const std::string& config, const Wo
       room.notify_all();
     }
   };
-  std::vector<std::thread> pool;
-  try {
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-  } catch (const std::system_error&) {  // fewer threads than asked: the ones started do the work
-  }
-  work();
-  for (auto& t : pool) t.join();
+  detail::run_on_threads(threads, work);
   if (thrown) std::rethrow_exception(thrown);
   if (failed) return *failed;
   return {};

@@ -169,8 +169,7 @@ void DenseLp::refresh_slack_bounds() {
     const double most = h_[i] - low[i];
     double up = 2 * std::max(most, 0.0) + 1;
     if (std::isfinite(lower_[i])) up = std::max(0.0, std::min(up, h_[i] - lower_[i]));
-    lo_[n_ + i] = 0.0;
-    up_[n_ + i] = up;
+    up_[n_ + i] = up;  // (its lower bound is 0 from the start)
   }
 }
 
@@ -220,6 +219,13 @@ void DenseLp::refresh_values() {
 }
 
 DenseLp::Status DenseLp::solve(long iteration_limit) {
+  const Status st = solve_once(iteration_limit);
+  if (st != Status::kFailed) return st;
+  reset_basis();
+  return solve_once(iteration_limit);
+}
+
+DenseLp::Status DenseLp::solve_once(long iteration_limit) {
   if (stale_ || since_invert_ >= kInvertEvery) reinvert();
   refresh_slack_bounds();
   refresh_costs();
@@ -234,7 +240,7 @@ DenseLp::Status DenseLp::solve(long iteration_limit) {
       const std::size_t v = basis_[i];
       const double x = beta_[i];
       const double l = lo_[v], u = up_[v];
-      if (!std::isfinite(x)) return Status::kFailed;  // (the caller starts again from the slack basis)
+      if (!std::isfinite(x)) return Status::kFailed;  // (solve starts again from the slack basis)
       if (x < l - kPrimalTolerance * (1 + std::abs(l))) {
         if (l - x > worst) {
           worst = l - x;

@@ -32,8 +32,9 @@ class DenseLp {
   void set_bounds(std::size_t j, double lo, double up);
   void set_cost(std::size_t j, double c);
 
-  /// Solves from the current basis; at most `iteration_limit` pivots (< 0: no limit but
-  /// a safeguard against cycling, which then reports kFailed).
+  /// Solves from the current basis, and once more from the slack basis when that fails
+  /// (non-finite values, a drifted inverse, cycling); at most `iteration_limit` pivots per
+  /// try (< 0: no limit but a safeguard against cycling, which then reports kFailed).
   Status solve(long iteration_limit = -1);
   /// Drops the basis: the next solve starts from the slack basis.
   void reset_basis();
@@ -67,6 +68,7 @@ class DenseLp {
   // B^-1 and the basis after column q (in col_ = B^-1 [A I]_q) enters at row r.
   void update_inverse(std::size_t r, std::size_t q);
   void reinvert();
+  Status solve_once(long iteration_limit);
   void refresh_costs();
   void refresh_values();
   void refresh_slack_bounds();

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "checked.hpp"
+#include "threads.hpp"
 #include "params/checks.hpp"
 #include "analysis/extras.hpp"
 #include "sweep/rounding.hpp"
@@ -342,8 +343,7 @@ Status run_sweep(const Params& base, const std::vector<SweepAxis>& axes, const S
   const auto points = sweep_size(axes);
   const auto range = shard_range(*points, options.shard);
   const std::size_t begin = range.first, end = range.second;  // plain variables: the lambdas below use them
-  const unsigned threads =
-      std::max(1U, options.threads != 0 ? options.threads : std::max(1U, std::thread::hardware_concurrency()));
+  const unsigned threads = detail::threads_for(options.threads);
   const std::size_t block = std::max<std::size_t>(1, options.block_points);
   // Two buffers of rows, reused from block to block: the workers fill block n + 1 into one
   // while the main thread emits block n from the other.
